@@ -1,0 +1,86 @@
+"""The demo district, loaded by `make run` into an empty store (never over existing data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select, update
+
+from services.command_center.domain.center import CommandCenter
+from services.command_center.domain.groups import GROUPS
+from services.command_center.domain.offices import OfficeInput, OfficerInput
+from services.command_center.domain.tasks import TaskInput
+from services.command_center.models import Office, Task
+from services.common.context import SYSTEM_CALLER
+
+HERE = Path(__file__).parent
+
+
+def load_demo(center: CommandCenter) -> bool:
+    with center.store.read() as session:
+        if session.scalar(select(Office.id).limit(1)) is not None:
+            return False
+    district = yaml.safe_load((HERE / "district.yaml").read_text(encoding="utf-8"))
+    center.import_duty_list(SYSTEM_CALLER, "demo-duty-list", (HERE / "duty_list.csv").read_bytes(), "CSV",
+                            replace=True)
+    today = center.today()
+    names = _names(district["surnames"], district["given_names"])
+    for number, office in enumerate(district["offices"], start=1):
+        center.create_office(SYSTEM_CALLER, f"demo-office-{office['id']}",
+                             OfficeInput(id=office["id"], name=office["name"], district=district["district"],
+                                         streets=office["streets"]))
+        _officers(center, office["id"], number, names, today)
+        _tasks(center, office["id"], number, today)
+    _backdate_some_tasks(center, today)
+    center.sweep_overdue()
+    return True
+
+
+def _names(surnames: list[str], given: list[str]):
+    index = 0
+    while True:
+        yield surnames[index % len(surnames)] + given[(index * 7) % len(given)]
+        index += 1
+
+
+def _officers(center: CommandCenter, office_id: str, number: int, names, today: dt.date) -> None:
+    """Two officers per group; a few certificates near or past expiry, one officer without one."""
+    for seat, group in enumerate(list(GROUPS) * 2):
+        officer_id = f"{office_id}-{seat + 1:02d}"
+        expires: dt.date | None = today + dt.timedelta(days=180 + 97 * seat + 11 * number)
+        certificate = f"SH{number:02d}{seat + 1:02d}{2024 + seat % 3}"
+        if seat == 7 and number % 3 == 0:
+            expires = today + dt.timedelta(days=12)  # about to expire: the dashboard warns
+        if seat == 6 and number % 4 == 1:
+            expires = today - dt.timedelta(days=20)  # expired: indicator below target
+        if seat == 3 and number % 5 == 2:
+            certificate, expires = "", None  # newly hired, not certified yet
+        center.register_officer(SYSTEM_CALLER, f"demo-officer-{officer_id}",
+                                OfficerInput(id=officer_id, name=next(names), office_id=office_id, group=group,
+                                             certificate_no=certificate, certificate_expires=expires))
+
+
+def _tasks(center: CommandCenter, office_id: str, number: int, today: dt.date) -> None:
+    titles = ["督办：农贸市场整治回头看", "督办：校园周边食品安全专项检查", "督办：电梯维保专项检查",
+              "督办：预付卡纠纷集中处置"]
+    created = []
+    for index, title in enumerate(titles):
+        view = center.create_task(SYSTEM_CALLER, f"demo-task-{office_id}-{index}", TaskInput(
+            office_id=office_id, title=title, description="区局督办事项（演示数据）", source="bureau",
+            source_ref=f"DB-{number:02d}{index}", due_date=today + dt.timedelta(days=5 + 7 * index)))
+        created.append(view.task.id)
+    center.accept_task(SYSTEM_CALLER, created[0])
+    center.complete_task(SYSTEM_CALLER, created[0], "已完成整改并复查")
+    center.accept_task(SYSTEM_CALLER, created[1])
+    center.report_progress(SYSTEM_CALLER, created[1], "已完成辖区内12所学校周边排查")
+    if number % 2 == 0:
+        center.accept_task(SYSTEM_CALLER, created[2])
+
+
+def _backdate_some_tasks(center: CommandCenter, today: dt.date) -> None:
+    """A district mid-stream has overdue tasks; the sweep then marks them as it would in production."""
+    with center.store.transaction() as session:
+        session.execute(update(Task).where(Task.source_ref.in_(["DB-033", "DB-073", "DB-113", "DB-142"]))
+                        .values(due_date=today - dt.timedelta(days=3)))

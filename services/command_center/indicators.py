@@ -1,0 +1,70 @@
+"""The indicators command_center contributes (DOMAIN.md, "Indicator catalogue")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from services.command_center.domain.groups import GROUPS
+from services.command_center.domain.tasks import COMPLETED
+from services.command_center.models import DutyItem, Office, Officer, Task
+from services.common.indicators import Reading
+
+DUTY_COVERAGE = "command_center.duty_coverage"
+GROUP_STAFFING = "command_center.group_staffing"
+TASK_ON_TIME = "command_center.task_on_time"
+CERTIFICATES_VALID = "command_center.certificates_valid"
+KEYS = (DUTY_COVERAGE, GROUP_STAFFING, TASK_ON_TIME, CERTIFICATES_VALID)
+
+
+def compute(session: Session, office_ids: list[str] | None, today: dt.date) -> dict[str, list[Reading]]:
+    """Readings per office, from the store as it is (a handful of grouped queries for all offices)."""
+    query = select(Office.id)
+    if office_ids is not None:
+        query = query.where(Office.id.in_(office_ids))
+    offices = list(session.scalars(query))
+    if not offices:
+        return {}
+    valid = (Officer.certificate_no != "") & (Officer.certificate_expires >= today)
+    officers: dict[str, tuple[int, int]] = {}
+    certified_groups: dict[str, set[str]] = {o: set() for o in offices}
+    for office_id, group, total, certified in session.execute(
+            select(Officer.office_id, Officer.group, func.count(), func.sum(case((valid, 1), else_=0)))
+            .where(Officer.office_id.in_(offices)).group_by(Officer.office_id, Officer.group)):
+        all_, cert = officers.get(office_id, (0, 0))
+        officers[office_id] = (all_ + int(total), cert + int(certified or 0))
+        if certified:
+            certified_groups[office_id].add(group)
+
+    # Duty items are district-wide; an office covers an office-level item when the group
+    # responsible for it is staffed there with at least one certified officer.
+    office_duties = session.execute(select(DutyItem.group, func.count()).where(DutyItem.responsible_level == "OFFICE")
+                                    .group_by(DutyItem.group)).all()
+    duty_total = sum(int(n) for _, n in office_duties)
+
+    on_time = case((Task.overdue.is_(False), 1), else_=0)
+    tasks: dict[str, tuple[int, int]] = {}
+    for office_id, state, overdue, completed_on_time, count in session.execute(
+            select(Task.office_id, Task.state, Task.overdue, func.sum(on_time), func.count())
+            .where(Task.office_id.in_(offices)).group_by(Task.office_id, Task.state, Task.overdue)):
+        done, due = tasks.get(office_id, (0, 0))
+        if state == COMPLETED:
+            tasks[office_id] = (done + int(completed_on_time or 0), due + int(count))
+        elif overdue:
+            tasks[office_id] = (done, due + int(count))
+
+    readings: dict[str, list[Reading]] = {}
+    for office_id in offices:
+        staffed = certified_groups[office_id]
+        covered = sum(int(n) for group, n in office_duties if group in staffed)
+        done, due = tasks.get(office_id, (0, 0))
+        total, certified = officers.get(office_id, (0, 0))
+        readings[office_id] = [
+            Reading(office_id, DUTY_COVERAGE, covered, duty_total),
+            Reading(office_id, GROUP_STAFFING, len(staffed & set(GROUPS)), len(GROUPS)),
+            Reading(office_id, TASK_ON_TIME, done, due),
+            Reading(office_id, CERTIFICATES_VALID, certified, total),
+        ]
+    return readings

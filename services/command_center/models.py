@@ -1,0 +1,120 @@
+"""command_center's own store: offices, officers, the duty list and supervision tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import UTCDateTime
+from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin, RequestKeyMixin
+from services.common.indicators import IndicatorSnapshotMixin
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outbox(OutboxMixin, Base):
+    pass
+
+
+class Inbox(InboxMixin, Base):
+    pass
+
+
+class AppliedVersion(AppliedVersionMixin, Base):
+    pass
+
+
+class RequestKey(RequestKeyMixin, Base):
+    pass
+
+
+class IndicatorSnapshot(IndicatorSnapshotMixin, Base):
+    pass
+
+
+class Office(Base):
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class OfficeStreet(Base):
+    """A town or subdistrict and the one office whose jurisdiction covers it."""
+
+    __tablename__ = "office_streets"
+
+    street: Mapped[str] = mapped_column(String(50), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Officer(Base):
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    group: Mapped[str] = mapped_column(String(32))
+    certificate_no: Mapped[str] = mapped_column(String(32))
+    certificate_expires: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_officers_office_group", "office_id", "group"),)
+
+
+class DutyItem(Base):
+    __tablename__ = "duty_items"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50))
+    legal_basis: Mapped[str] = mapped_column(String(500))
+    responsible_level: Mapped[str] = mapped_column(String(16))
+    group: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))
+    source_ref: Mapped[str] = mapped_column(String(64))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    overdue: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_tasks_office_state", "office_id", "state"),
+        Index("ix_tasks_open_due", "state", "due_date"),
+        # A source record (an overdue complaint, an incident) raises at most one task.
+        Index("ux_tasks_source", "source", "source_ref", unique=True,
+              sqlite_where=text("source_ref != ''"), postgresql_where=text("source_ref != ''")),
+    )
+
+
+class TaskProgress(Base):
+    __tablename__ = "task_progress"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reported_by: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,58 @@
+"""command_center wired together: the runtime every host (monolith, API, worker, tests) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.command_center.domain.center import CommandCenter
+from services.command_center.handlers import Handlers
+from services.command_center.models import AppliedVersion, Inbox, Outbox
+from services.common.clock import shanghai_today
+from services.common.config import Settings
+from services.common.db import Store
+from services.common.runtime import Registration, ServiceRuntime
+from services.common.working_days import WorkingDayCalendar
+
+NAME = "command_center"
+MONOLITH_PORT = 50051
+GRPC_SERVICES = [
+    "supervision.command_center.v1.OfficeService",
+    "supervision.command_center.v1.OfficerService",
+    "supervision.command_center.v1.DutyListService",
+    "supervision.command_center.v1.TaskService",
+    "supervision.common.v1.IndicatorSource",
+]
+
+
+def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceRuntime:
+    calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
+    center = CommandCenter(store, today, calendar)
+    handlers = Handlers(center)
+
+    def registrations() -> list[Registration]:
+        from services.command_center import api
+        from services.command_center.models import IndicatorSnapshot
+        from services.common.indicator_source import IndicatorSourceServicer
+        from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
+        from supervision.common.v1 import indicators_pb2_grpc
+
+        return [
+            (pb_grpc.add_OfficeServiceServicer_to_server, api.OfficeApi(center)),
+            (pb_grpc.add_OfficerServiceServicer_to_server, api.OfficerApi(center)),
+            (pb_grpc.add_DutyListServiceServicer_to_server, api.DutyListApi(center)),
+            (pb_grpc.add_TaskServiceServicer_to_server, api.TaskApi(center)),
+            (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
+             IndicatorSourceServicer(store, IndicatorSnapshot)),
+        ]
+
+    def seed_demo() -> bool:
+        from services.command_center.demo import load_demo
+
+        return load_demo(center)
+
+    return ServiceRuntime(
+        name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        seed_demo=seed_demo,
+    )

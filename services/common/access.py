@@ -1,0 +1,36 @@
+"""Office scoping and roles, applied by every service in the same words."""
+
+from __future__ import annotations
+
+from services.common.context import Caller
+from services.common.errors import PermissionDenied
+
+
+def require_read(caller: Caller, office_id: str) -> None:
+    if not caller.may_see_office(office_id):
+        raise PermissionDenied(f"{caller.subject} may not read records of office {office_id}")
+
+
+def require_write(caller: Caller, office_id: str | None = None, *, district_roles: tuple[str, ...] = ()) -> None:
+    """A write to `office_id` (None: a district-level write).
+
+    District-wide writers always pass; office users pass for their own office unless the write is
+    district-level; `district_roles` narrows district-level writes to the roles named.
+    """
+    if caller.read_only:
+        raise PermissionDenied(f"{caller.subject} has read-only access")
+    if office_id is None:
+        if not caller.district_wide or (district_roles and not caller.has_any(*district_roles, "system")):
+            raise PermissionDenied(f"{caller.subject} may not make district-level changes")
+        return
+    if not caller.may_see_office(office_id):
+        raise PermissionDenied(f"{caller.subject} may not change records of office {office_id}")
+
+
+def office_scope(caller: Caller, requested: str | None) -> str | None:
+    """The office a List is restricted to: the caller's own for office users, else what was asked."""
+    if caller.district_wide:
+        return requested
+    if requested and requested != caller.office_id:
+        raise PermissionDenied(f"{caller.subject} may not list records of office {requested}")
+    return caller.office_id

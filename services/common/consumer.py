@@ -1,0 +1,125 @@
+"""Consuming events: declared once per service, applied exactly once, hosted by either transport.
+
+A service's handlers.py declares Subscriptions and Timers. The in-process bus (monolithic mode)
+and the nameko worker (microservices mode) both call Consumer.handle, which applies the handler,
+records the event id in the inbox and the aggregate version in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.db import Store, utcnow
+from services.common.errors import DomainError
+from services.common.events import AppliedVersionMixin, Envelope, InboxMixin, MalformedEvent
+from services.common.metrics import EVENTS_CONSUMED, HANDLER_SECONDS, TIMER_LAST_SUCCESS, TIMER_RUNS
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Envelope], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    source: str
+    event_type: str
+    handler: Handler
+    # Ignore an event whose aggregate version is not newer than the one applied. Off for events
+    # that are not states of an aggregate (e.g. a notification that something happened).
+    versioned: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"on_{self.source}_{self.event_type}"
+
+
+@dataclass(frozen=True)
+class Timer:
+    """Work that time alone makes necessary (a deadline passing), run every interval."""
+
+    name: str
+    run: Callable[[], Any]
+
+
+APPLIED, DUPLICATE, STALE, REJECTED = "applied", "duplicate", "stale", "rejected"
+
+
+class Consumer:
+    def __init__(self, service: str, store: Store, inbox_model: type[InboxMixin],
+                 version_model: type[AppliedVersionMixin]):
+        self.service = service
+        self.store = store
+        self.inbox = inbox_model
+        self.versions = version_model
+
+    def handle(self, subscription: Subscription, wire: dict[str, Any]) -> str:
+        """Applies one delivery. Raises only for failures worth a redelivery (e.g. the store down)."""
+        started = time.perf_counter()
+        try:
+            envelope = Envelope.from_wire(wire)
+        except MalformedEvent as exc:
+            log.error("event rejected", extra={"service": self.service, "error": str(exc)})
+            EVENTS_CONSUMED.labels(self.service, subscription.source, subscription.event_type, REJECTED).inc()
+            return REJECTED
+        try:
+            outcome = self._apply(subscription, envelope)
+        except IntegrityError:
+            # A concurrent redelivery of the same event won the race to the inbox row.
+            outcome = self._apply(subscription, envelope)
+        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, outcome).inc()
+        HANDLER_SECONDS.labels(self.service, envelope.type).observe(time.perf_counter() - started)
+        return outcome
+
+    def _apply(self, subscription: Subscription, envelope: Envelope) -> str:
+        try:
+            with self.store.transaction() as session:
+                if session.get(self.inbox, envelope.id) is not None:
+                    return DUPLICATE
+                outcome = APPLIED
+                if subscription.versioned and envelope.aggregate_id:
+                    outcome = self._advance_version(session, envelope)
+                if outcome == APPLIED:
+                    subscription.handler(session, envelope)
+                session.add(self.inbox(event_id=envelope.id, source=envelope.source,
+                                       event_type=envelope.type, applied_at=utcnow()))
+                return outcome
+        except DomainError as exc:
+            # The event is valid but our rules refuse it: redelivering would refuse it again.
+            log.error("event refused by domain rules",
+                      extra={"service": self.service, "event_id": envelope.id, "event_type": envelope.type,
+                             "error": exc.message})
+            with self.store.transaction() as session:
+                if session.get(self.inbox, envelope.id) is None:
+                    session.add(self.inbox(event_id=envelope.id, source=envelope.source,
+                                           event_type=envelope.type, applied_at=utcnow()))
+            return REJECTED
+
+    def _advance_version(self, session: Session, envelope: Envelope) -> str:
+        key = f"{envelope.source}/{envelope.subject}"
+        applied = session.get(self.versions, key)
+        if applied is not None and envelope.aggregate_version <= applied.version:
+            return STALE
+        if applied is None:
+            session.add(self.versions(aggregate=key, version=envelope.aggregate_version))
+        else:
+            applied.version = envelope.aggregate_version
+        return APPLIED
+
+
+def run_timer(service: str, timer: Timer) -> None:
+    """One run of a timer, with its outcome counted; errors are logged, never raised to the host."""
+    try:
+        timer.run()
+    except Exception:
+        TIMER_RUNS.labels(service, timer.name, "error").inc()
+        log.exception("timer failed", extra={"service": service, "timer": timer.name})
+        return
+    TIMER_RUNS.labels(service, timer.name, "ok").inc()
+    TIMER_LAST_SUCCESS.labels(service, timer.name).set_to_current_time()

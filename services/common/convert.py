@@ -1,0 +1,51 @@
+"""Conversions between protobuf well-known/common types and Python values, validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.type import date_pb2
+
+from services.common.errors import InvalidArgument
+
+
+def date_from_proto(value: date_pb2.Date, field: str, *, required: bool = False) -> dt.date | None:
+    if value.year == 0 and value.month == 0 and value.day == 0:
+        if required:
+            raise InvalidArgument.of(field, "required")
+        return None
+    try:
+        return dt.date(value.year, value.month, value.day)
+    except ValueError:
+        raise InvalidArgument.of(field, f"{value.year:04d}-{value.month:02d}-{value.day:02d} is not a date") from None
+
+
+def date_to_proto(value: dt.date | None) -> date_pb2.Date:
+    if value is None:
+        return date_pb2.Date()
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def enum_name(enum_type, value: int, field: str, prefix: str, *, required: bool = True) -> str | None:
+    """GROUP_KIND_GENERAL -> "GENERAL"; unspecified or unknown numbers -> INVALID_ARGUMENT (or None)."""
+    if value == 0:
+        if required:
+            raise InvalidArgument.of(field, "required")
+        return None
+    try:
+        name = enum_type.Name(value)
+    except ValueError:
+        raise InvalidArgument.of(field, f"unknown value {value}") from None
+    return name.removeprefix(prefix)
+
+
+def enum_filter(enum_type, raw: str, field: str, prefix: str) -> str:
+    """A filter term naming an enum value, with or without its prefix."""
+    name = raw if raw.startswith(prefix) else prefix + raw
+    try:
+        enum_type.Value(name)
+    except ValueError:
+        raise InvalidArgument.of("filter", f"{field}: unknown value {raw!r}") from None
+    if name.endswith("_UNSPECIFIED"):
+        raise InvalidArgument.of("filter", f"{field}: {raw} is not a value to filter on")
+    return name.removeprefix(prefix)

@@ -1,0 +1,128 @@
+"""Stores: one SQLAlchemy engine per service, SQLite by default, PostgreSQL through DATABASE_URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend.
+
+    SQLite hands back naive values; normalising here is the one place that knows it,
+    so domain code can compare datetimes without asking where they came from.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def normalise_url(url: str) -> str:
+    """postgresql:// means psycopg 3 here; SQLAlchemy's default driver would be psycopg2."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def sqlite_url(data_dir: str, service: str) -> str:
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(data_dir) / (service + '.db')}"
+
+
+def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # pysqlite's own transaction handling is switched off so that the begin hook below
+            # decides how a transaction starts.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        # A writer takes the lock at BEGIN and waits for it under the busy timeout; a deferred
+        # BEGIN that reads and then writes fails at once when another writer got in between.
+        begin = "BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN"
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql(begin)
+
+        return engine
+    # pre_ping: a restarted database or a dropped connection is noticed at checkout and the
+    # pool reconnects, so the service answers again without a restart.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         pool_recycle=1800)
+
+
+class Store:
+    """The engines and session factories of one service.
+
+    On SQLite, queries use a second engine whose transactions do not take the write lock,
+    so reads never queue behind writes (WAL gives them a consistent snapshot).
+    """
+
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.read_engine = make_engine(self.url, sqlite_immediate=False) if self.is_sqlite else self.engine
+        self._writes = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
+        # Called after a commit that wrote events: the outbox relay wakes at once instead of
+        # waiting for its next poll.
+        self.after_event_commit: list[Callable[[], None]] = []
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on any exception."""
+        with self._writes() as session:
+            with session.begin():
+                yield session
+            if session.info.pop("events_written", False):
+                for listener in self.after_event_commit:
+                    listener()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries only; closing it ends the transaction and keeps loaded objects usable."""
+        with self._reads() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

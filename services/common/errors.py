@@ -1,0 +1,73 @@
+"""Domain errors: raised by domain code, mapped to gRPC status codes in one place (grpc_server).
+
+Domain code never imports grpc; it says *what* is wrong, the transport decides how to say it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class DomainError(Exception):
+    """Base of every error a caller can cause; anything else is a bug (INTERNAL)."""
+
+    def __init__(self, message: str, violations: list[FieldViolation] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.violations = list(violations or [])
+
+
+class InvalidArgument(DomainError):
+    """The request itself is wrong, whatever the state: INVALID_ARGUMENT with field violations."""
+
+    @classmethod
+    def of(cls, field: str, description: str) -> InvalidArgument:
+        return cls(f"{field}: {description}", [FieldViolation(field, description)])
+
+
+class NotFound(DomainError):
+    pass
+
+
+class AlreadyExists(DomainError):
+    pass
+
+
+class FailedPrecondition(DomainError):
+    """The request is well formed but the current state forbids it."""
+
+
+class Aborted(DomainError):
+    """A concurrent change won (optimistic concurrency); the caller may re-read and retry."""
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class Unauthenticated(DomainError):
+    pass
+
+
+class Violations:
+    """Collects every problem of a request before refusing it, so a caller fixes all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldViolation] = []
+
+    def add(self, field: str, description: str) -> None:
+        self.items.append(FieldViolation(field, description))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self, message: str = "invalid request") -> None:
+        if self.items:
+            detail = "; ".join(f"{v.field}: {v.description}" for v in self.items[:5])
+            raise InvalidArgument(f"{message}: {detail}", self.items)

@@ -1,0 +1,231 @@
+"""gRPC server bootstrap shared by every service.
+
+One interceptor does the per-call work (request id and trace context, caller identity,
+deadline, metrics, logging, and domain errors mapped to status codes) so a call pays for a
+single wrapper instead of a stack of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from services.common import errors
+from services.common.auth import TokenVerifier
+from services.common.config import Settings
+from services.common.context import (
+    SYSTEM_CALLER,
+    caller_var,
+    new_traceparent,
+    request_id_var,
+    traceparent_var,
+    valid_traceparent,
+)
+from services.common.metrics import (
+    GRPC_HANDLED,
+    GRPC_HANDLING_SECONDS,
+    GRPC_MSG_RECEIVED,
+    GRPC_MSG_SENT,
+    GRPC_STARTED,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS_OF: dict[type[errors.DomainError], tuple[grpc.StatusCode, int]] = {
+    errors.InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT),
+    errors.NotFound: (grpc.StatusCode.NOT_FOUND, code_pb2.NOT_FOUND),
+    errors.AlreadyExists: (grpc.StatusCode.ALREADY_EXISTS, code_pb2.ALREADY_EXISTS),
+    errors.FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, code_pb2.FAILED_PRECONDITION),
+    errors.Aborted: (grpc.StatusCode.ABORTED, code_pb2.ABORTED),
+    errors.PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED),
+    errors.Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED),
+}
+
+# Probes and tooling must work without a token.
+_OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def status_for(error: errors.DomainError) -> grpc.Status:
+    # The most specific mapped class wins; a bare DomainError is still the caller's doing.
+    code = next((_STATUS_OF[k] for k in type(error).__mro__ if k in _STATUS_OF),
+                (grpc.StatusCode.FAILED_PRECONDITION, code_pb2.FAILED_PRECONDITION))
+    details = []
+    if error.violations:
+        bad_request = error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations])
+        packed = any_pb2.Any()
+        packed.Pack(bad_request)
+        details.append(packed)
+    return rpc_status.to_status(status_pb2.Status(code=code[1], message=error.message, details=details))
+
+
+def _split(method: str) -> tuple[str, str]:
+    service, _, name = method.lstrip("/").partition("/")
+    return service, name
+
+
+def _metadata_value(metadata: Iterable[tuple[str, str | bytes]] | None, key: str) -> str:
+    for k, v in metadata or ():
+        if k == key:
+            return v if isinstance(v, str) else v.decode("latin-1")
+    return ""
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    def __init__(self, verifier: TokenVerifier | None):
+        self._verifier = verifier
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        service, name = _split(method)
+        metadata = handler_call_details.invocation_metadata
+        needs_auth = self._verifier is not None and not method.startswith(_OPEN_SERVICES)
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap(handler.unary_unary, "unary", service, name, metadata, needs_auth, streaming=False),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap(handler.unary_stream, "server_stream", service, name, metadata, needs_auth,
+                           streaming=True),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler
+
+    def _wrap(self, behaviour: Callable, grpc_type: str, service: str, name: str, metadata,
+              needs_auth: bool, *, streaming: bool):
+        labels = (grpc_type, service, name)
+
+        if streaming:
+            def stream(request, context: grpc.ServicerContext):
+                with self._call(labels, metadata, needs_auth, context):
+                    for response in behaviour(request, context):
+                        GRPC_MSG_SENT.labels(*labels).inc()
+                        yield response
+
+            return stream
+
+        def unary(request, context: grpc.ServicerContext):
+            with self._call(labels, metadata, needs_auth, context):
+                response = behaviour(request, context)
+            GRPC_MSG_SENT.labels(*labels).inc()
+            return response
+
+        return unary
+
+    @contextmanager
+    def _call(self, labels: tuple[str, str, str], metadata, needs_auth: bool, context: grpc.ServicerContext):
+        started = time.perf_counter()
+        GRPC_STARTED.labels(*labels).inc()
+        GRPC_MSG_RECEIVED.labels(*labels).inc()
+        request_id = _metadata_value(metadata, "x-request-id")[:128] or uuid.uuid4().hex
+        traceparent = _metadata_value(metadata, "traceparent")
+        if not valid_traceparent(traceparent):
+            traceparent = new_traceparent()
+        tokens = [request_id_var.set(request_id), traceparent_var.set(traceparent)]
+        context.set_trailing_metadata((("x-request-id", request_id),))
+        code = grpc.StatusCode.OK
+        try:
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:
+                raise _Expired
+            caller = (self._verifier.verify(_metadata_value(metadata, "authorization"))
+                      if needs_auth else SYSTEM_CALLER)
+            tokens.append(caller_var.set(caller))
+            yield
+        except _Expired:
+            code = grpc.StatusCode.DEADLINE_EXCEEDED
+            context.abort(code, "deadline exceeded before the call started")
+        except errors.DomainError as error:
+            status = status_for(error)
+            code = status.code
+            context.abort_with_status(status)
+        except Exception:
+            if context.code() not in (None, grpc.StatusCode.OK):
+                code = context.code()  # the servicer aborted deliberately
+                raise
+            code = grpc.StatusCode.INTERNAL
+            log.exception("unhandled error in %s/%s", labels[1], labels[2])
+            context.abort(code, f"internal error (request id {request_id})")
+        finally:
+            GRPC_HANDLED.labels(*labels, code.name).inc()
+            GRPC_HANDLING_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+            for token in reversed(tokens):
+                token.var.reset(token)
+
+
+class _Expired(Exception):
+    pass
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    service_names: list[str]
+
+    def drain(self, grace_seconds: float) -> None:
+        """Reports NOT_SERVING, refuses new calls, lets in-flight calls finish within the grace."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace_seconds).wait()
+
+
+def start_server(registrations: list[tuple[Callable[[object, grpc.Server], None], object]],
+                 service_names: list[str], settings: Settings, port: int, host: str = "[::]") -> RunningServer:
+    verifier = TokenVerifier(settings) if settings.auth_mode == "jwt" else None
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
+        interceptors=[CallInterceptor(verifier)],
+        # Beyond this many calls in flight the server answers RESOURCE_EXHAUSTED at once
+        # instead of queueing work it cannot finish within any reasonable deadline.
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Without this a second process on the same port starts "successfully" and shares it.
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    for add_to_server, servicer in registrations:
+        add_to_server(servicer, server)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ["", *service_names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection([*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot listen on {host}:{port}")
+    server.start()
+    return RunningServer(server, bound, health_servicer, service_names)
+
+
+def wait_for_termination_signal() -> None:
+    """Blocks until SIGTERM or SIGINT."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(3600):
+        pass

@@ -1,0 +1,38 @@
+"""Prometheus metrics shared by every process.
+
+gRPC server metrics carry the names and labels of go-grpc-prometheus so standard dashboards work.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+GRPC_STARTED = Counter("grpc_server_started_total", "RPCs started on the server.",
+                       ["grpc_type", "grpc_service", "grpc_method"])
+GRPC_HANDLED = Counter("grpc_server_handled_total", "RPCs completed on the server, by status code.",
+                       ["grpc_type", "grpc_service", "grpc_method", "grpc_code"])
+GRPC_HANDLING_SECONDS = Histogram(
+    "grpc_server_handling_seconds", "Response latency of RPCs handled by the server.",
+    ["grpc_type", "grpc_service", "grpc_method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+GRPC_MSG_RECEIVED = Counter("grpc_server_msg_received_total", "Messages received on the server.",
+                            ["grpc_type", "grpc_service", "grpc_method"])
+GRPC_MSG_SENT = Counter("grpc_server_msg_sent_total", "Messages sent by the server.",
+                        ["grpc_type", "grpc_service", "grpc_method"])
+
+OUTBOX_BACKLOG = Gauge("supervision_outbox_backlog", "Outbox rows not yet published.", ["service"])
+OUTBOX_OLDEST_AGE = Gauge("supervision_outbox_oldest_age_seconds",
+                          "Age of the oldest unpublished outbox row (0 when empty).", ["service"])
+EVENTS_PUBLISHED = Counter("supervision_events_published_total", "Events published by the relay.",
+                           ["service", "event_type"])
+EVENTS_PUBLISH_FAILED = Counter("supervision_events_publish_failed_total",
+                                "Relay publish attempts that failed (retried with backoff).", ["service"])
+EVENTS_CONSUMED = Counter("supervision_events_consumed_total", "Events handled by a consumer.",
+                          ["service", "source", "event_type", "outcome"])
+HANDLER_SECONDS = Histogram("supervision_event_handler_seconds", "Event handler latency.",
+                            ["service", "event_type"],
+                            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+TIMER_RUNS = Counter("supervision_timer_runs_total", "Timer (deadline sweep) runs.",
+                     ["service", "timer", "outcome"])
+TIMER_LAST_SUCCESS = Gauge("supervision_timer_last_success_timestamp_seconds",
+                           "When a timer last completed without error.", ["service", "timer"])

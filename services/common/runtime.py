@@ -1,0 +1,41 @@
+"""What a service is made of, independent of how it is hosted.
+
+Each service's service.py builds a ServiceRuntime; monolithic mode, the API process, the nameko
+worker and the tests all host that same object, so only the wiring differs between run modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from services.common.consumer import Consumer, Subscription, Timer
+from services.common.db import Store
+from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin
+
+Registration = tuple[Callable[[object, grpc.Server], None], object]
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    store: Store
+    outbox_model: type[OutboxMixin]
+    inbox_model: type[InboxMixin]
+    version_model: type[AppliedVersionMixin]
+    migrations_dir: Path
+    # Built only by processes that serve gRPC: the nameko worker never imports the API layer.
+    grpc_registrations: Callable[[], list[Registration]]
+    grpc_service_names: list[str]
+    subscriptions: list[Subscription] = field(default_factory=list)
+    timers: list[Timer] = field(default_factory=list)
+    # Loads the demo district into an empty store; returns False when the store had data.
+    seed_demo: Callable[[], bool] | None = None
+    # Broadcast subscriptions reach every replica (the gateway's live model) instead of one.
+    broadcast: bool = False
+
+    def consumer(self) -> Consumer:
+        return Consumer(self.name, self.store, self.inbox_model, self.version_model)

@@ -1,0 +1,67 @@
+"""Monolithic mode (`make run`): every service in one process, each on its own gRPC port, each with
+its own SQLite file under DATA_DIR, events through the in-process bus."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+from prometheus_client import start_http_server
+
+from services.common import logs, migrate
+from services.common.bus import InProcessBus
+from services.common.config import Settings
+from services.common.db import Store, sqlite_url
+from services.common.grpc_server import wait_for_termination_signal
+from services.common.hosting import HostedService
+
+log = logging.getLogger(__name__)
+
+# In start order: a service's demo data may depend on events of the ones before it.
+SERVICES = ["command_center"]
+
+
+def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | None = None,
+          seed_demo: bool | None = None) -> tuple[InProcessBus, list[HostedService]]:
+    bus = InProcessBus()
+    hosted: list[HostedService] = []
+    for name in SERVICES:
+        module = importlib.import_module(f"services.{name}.service")
+        url = os.environ.get(f"{name.upper()}_DATABASE_URL") or sqlite_url(settings.data_dir, name)
+        store = Store(url)
+        runtime = module.build(settings, store)
+        migrate.upgrade(name, runtime.migrations_dir, store.url)
+        bus.subscribe(runtime.consumer(), runtime.subscriptions)
+        port = (ports or {}).get(name, module.MONOLITH_PORT)
+        hosted.append(HostedService(runtime, settings, bus, port=port, host=host))
+    bus.start()
+    for service in hosted:
+        service.start()
+    if settings.demo_data if seed_demo is None else seed_demo:
+        for service in hosted:
+            if service.runtime.seed_demo and service.runtime.seed_demo():
+                log.info("demo data loaded", extra={"service": service.runtime.name})
+    return bus, hosted
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, settings.log_format)
+    bus, hosted = start(settings)
+    start_http_server(settings.http_port)
+    lines = ["", "智慧监管云中心 — monolithic mode", ""]
+    lines += [f"  {s.runtime.name:<20} gRPC  localhost:{s.server.port}" for s in hosted]
+    lines += [f"  {'metrics':<20} HTTP  http://localhost:{settings.http_port}/metrics",
+              f"  data: {os.path.abspath(settings.data_dir)}",
+              "", "  try: grpcurl -plaintext localhost:50051 list", ""]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+    wait_for_termination_signal()
+    for service in hosted:
+        service.stop()
+    bus.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Hosting a real service for tests: migrated store, in-process bus, gRPC server on a free port."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+from dataclasses import dataclass, field
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from services.common import migrate
+from services.common.bus import InProcessBus
+from services.common.config import Settings
+from services.common.db import Store
+from services.common.hosting import HostedService
+from services.common.runtime import ServiceRuntime
+
+
+@dataclass
+class Clock:
+    """The service's idea of today (Asia/Shanghai), movable by the test."""
+
+    today: dt.date = field(default_factory=lambda: dt.date(2026, 11, 2))
+
+    def __call__(self) -> dt.date:
+        return self.today
+
+
+@dataclass
+class RunningService:
+    runtime: ServiceRuntime
+    hosted: HostedService
+    bus: InProcessBus
+    channel: grpc.Channel
+    clock: Clock
+
+    @property
+    def store(self) -> Store:
+        return self.runtime.store
+
+    def settle(self) -> None:
+        """Publishes what is committed and waits until the bus has handled it."""
+        while self.hosted.relay.relay_once():
+            pass
+        assert self.bus.drain(10), "bus did not drain"
+
+    def close(self) -> None:
+        self.channel.close()
+        self.hosted.stop(0.5)
+        self.bus.stop()
+        self.store.dispose()
+
+
+def host(service: str, store_url: str, settings: Settings, clock: Clock | None = None) -> RunningService:
+    module = importlib.import_module(f"services.{service}.service")
+    clock = clock or Clock()
+    store = Store(store_url)
+    runtime = module.build(settings, store, today=clock)
+    migrate.upgrade(service, runtime.migrations_dir, store.url)
+    bus = InProcessBus()
+    bus.subscribe(runtime.consumer(), runtime.subscriptions)
+    bus.start()
+    hosted = HostedService(runtime, settings, bus, port=0, host="127.0.0.1", run_timers=False)
+    server = hosted.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    grpc.channel_ready_future(channel).result(timeout=10)
+    return RunningService(runtime, hosted, bus, channel, clock)
+
+
+def violations(error: grpc.RpcError) -> dict[str, str]:
+    """The google.rpc.BadRequest field violations carried by an error, by field."""
+    status = rpc_status.from_call(error)
+    found: dict[str, str] = {}
+    if status is None:
+        return found
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            for violation in bad_request.field_violations:
+                found[violation.field] = violation.description
+    return found
+
+
+class TcpProxy:
+    """A TCP forwarder the test can cut and restore: the service's peer goes away without stopping
+    the machine's own server (RabbitMQ, PostgreSQL)."""
+
+    def __init__(self, target_host: str, target_port: int):
+        import socket
+        import threading
+
+        self._socket_module = socket
+        self._threading = threading
+        self.target = (target_host, target_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.enabled = True
+        self._connections: list = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.enabled:
+                client.close()
+                continue
+            try:
+                upstream = self._socket_module.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, destination) -> None:
+        try:
+            while data := source.recv(65536):
+                destination.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, destination):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def cut(self) -> None:
+        """Refuses new connections and drops the open ones."""
+        self.enabled = False
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for sock in connections:
+            try:
+                sock.shutdown(self._socket_module.SHUT_RDWR)
+                sock.close()
+            except OSError:
+                pass
+
+    def restore(self) -> None:
+        self.enabled = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
