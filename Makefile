@@ -30,7 +30,7 @@ run: $(STUBS)
 # no gRPC code ever runs monkey-patched.
 test: $(STUBS)
 	$(PYTEST) -m "not nameko" -p no:nameko
-	$(PYTEST) -m nameko tests/integration/test_nameko_worker.py
+	$(PYTEST) -m nameko tests/integration
 
 lint: $(STUBS)
 	$(PY) -m ruff check services tests tools bench
