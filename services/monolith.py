@@ -12,7 +12,7 @@ from prometheus_client import start_http_server
 
 from services.common import logs, migrate
 from services.common.bus import InProcessBus
-from services.common.config import Settings
+from services.common.config import Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.grpc_server import wait_for_termination_signal
 from services.common.hosting import HostedService
@@ -24,7 +24,7 @@ SERVICES = ["command_center"]
 
 
 def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | None = None,
-          seed_demo: bool | None = None) -> tuple[InProcessBus, list[HostedService]]:
+          seed_demo: bool | None = None) -> list[HostedService]:
     bus = InProcessBus()
     hosted: list[HostedService] = []
     for name in SERVICES:
@@ -36,20 +36,22 @@ def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | Non
         bus.subscribe(runtime.consumer(), runtime.subscriptions)
         port = (ports or {}).get(name, module.MONOLITH_PORT)
         hosted.append(HostedService(runtime, settings, bus, port=port, host=host))
-    bus.start()
     for service in hosted:
         service.start()
     if settings.demo_data if seed_demo is None else seed_demo:
         for service in hosted:
             if service.runtime.seed_demo and service.runtime.seed_demo():
                 log.info("demo data loaded", extra={"service": service.runtime.name})
-    return bus, hosted
+            # The next service's demo builds on these events (offices, officers): deliver them first.
+            for each in hosted:
+                each.flush_outbox()
+    return hosted
 
 
 def main() -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
-    bus, hosted = start(settings)
+    hosted = start(settings)
     start_http_server(settings.http_port)
     lines = ["", "智慧监管云中心 — monolithic mode", ""]
     lines += [f"  {s.runtime.name:<20} gRPC  localhost:{s.server.port}" for s in hosted]
@@ -60,8 +62,7 @@ def main() -> None:
     wait_for_termination_signal()
     for service in hosted:
         service.stop()
-    bus.stop()
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_config_error(main)

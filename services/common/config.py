@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,16 +16,16 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class ConfigError(SystemExit):
-    """Exits the process (status 2) with the reason; SystemExit so no traceback is printed."""
+class ConfigError(Exception):
+    """A setting an operator must fix; entry points print it and exit with status 2 (no traceback)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-        self.code = 2
 
-    def __str__(self) -> str:
-        return self.message
+def exit_on_config_error(main: Callable[[], None]) -> None:
+    try:
+        main()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _read(env: Mapping[str, str], name: str, default: str, parse: Callable[[str], T], form: str) -> T:

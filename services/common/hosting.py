@@ -62,6 +62,11 @@ class HostedService:
         log.info("serving", extra={"service": self.runtime.name, "port": self.server.port})
         return self.server
 
+    def flush_outbox(self) -> None:
+        """Publishes everything committed so far before returning (start-up ordering, tests)."""
+        while self.relay.relay_once():
+            pass
+
     def stop(self, grace_seconds: float | None = None) -> None:
         grace = self.settings.drain_grace_seconds if grace_seconds is None else grace_seconds
         if self.server is not None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from prometheus_client import start_http_server
 
 from services.common import logs, migrate
-from services.common.config import ConfigError, Settings
+from services.common.config import ConfigError, Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.runtime import ServiceRuntime
 
@@ -20,6 +20,10 @@ Build = Callable[[Settings, Store], ServiceRuntime]
 
 
 def main(service: str, build: Build, argv: list[str] | None = None) -> None:
+    exit_on_config_error(lambda: _main(service, build, argv))
+
+
+def _main(service: str, build: Build, argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
     parser.add_argument("command", choices=["serve", "worker", "migrate"])
     args = parser.parse_args(argv)

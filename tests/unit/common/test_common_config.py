@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.config import ConfigError, Settings
+from services.common.config import ConfigError, Settings, exit_on_config_error
 
 
 def test_defaults_from_an_empty_environment():
@@ -81,9 +81,13 @@ def test_bad_value_raises_config_error_naming_variable_and_form(name, value, for
     message = str(raised.value)
     assert f"{name}={value!r}" in message
     assert f"expected {form}" in message
-    # ConfigError ends the process with status 2 and no traceback.
-    assert isinstance(raised.value, SystemExit)
-    assert raised.value.code == 2
+
+
+def test_exit_on_config_error_prints_the_reason_and_exits_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        exit_on_config_error(lambda: Settings.from_env({"GRPC_PORT": "x"}))
+    assert exited.value.code == 2
+    assert "GRPC_PORT='x'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("env", [

@@ -1,0 +1,113 @@
+"""AUTH_MODE=jwt: tokens, roles and office scoping on command_center."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import jwt
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.auth import issue_token
+from supervision.command_center.v1 import command_center_pb2 as pb
+from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
+from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
+from tests.api.test_command_center_api import date, office
+from tests.conftest import make_settings
+from tests.support import host
+
+SECRET = "test-secret-of-at-least-32-bytes!!"
+
+
+def token(roles, office_id="", **kwargs) -> str:
+    return issue_token(SECRET, subject="u1", roles=roles, office_id=office_id, **kwargs)
+
+
+def auth(value: str):
+    return (("authorization", f"Bearer {value}"),)
+
+
+@pytest.fixture
+def secured(tmp_path):
+    running = host("command_center", f"sqlite:///{tmp_path / 'cc.db'}",
+                   make_settings(AUTH_MODE="jwt", JWT_SECRET=SECRET))
+    leader = auth(token(["bureau_leader"]))
+    offices = pb_grpc.OfficeServiceStub(running.channel)
+    for number in (1, 2):
+        offices.CreateOffice(pb.CreateOfficeRequest(office=office(f"MH0{number}", f"所{number}", [f"镇{number}"])),
+                             metadata=leader)
+    tasks = pb_grpc.TaskServiceStub(running.channel)
+    task = tasks.CreateTask(pb.CreateTaskRequest(task=pb.Task(
+        office_id="MH02", title="督办", source="bureau", due_date=date(running.clock.today))), metadata=leader)
+    yield running, offices, tasks, task
+    running.close()
+
+
+def code_of(call) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as info:
+        call()
+    return info.value.code()
+
+
+@pytest.mark.parametrize("metadata", [
+    (),
+    (("authorization", "Basic abc"),),
+    auth("not-a-jwt"),
+    auth(token(["bureau_leader"], ttl=dt.timedelta(seconds=-5))),
+    auth(jwt.encode({"sub": "u1", "roles": ["bureau_leader"], "aud": "supervision-cloud",
+                     "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)}, "another-secret-of-32-bytes-long!!",
+                    algorithm="HS256")),
+    auth(token(["bureau_leader"], audience="someone-else")),
+    auth(token(["janitor"])),
+])
+def test_bad_or_missing_tokens_are_unauthenticated(secured, metadata):
+    _, offices, _, _ = secured
+    assert code_of(lambda: offices.GetOffice(pb.GetOfficeRequest(id="MH01"), metadata=metadata)) \
+        == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_health_needs_no_token(secured):
+    running, *_ = secured
+    answer = health_pb2_grpc.HealthStub(running.channel).Check(health_pb2.HealthCheckRequest())
+    assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_an_office_user_sees_only_its_own_office(secured):
+    running, offices, tasks, task = secured
+    head = auth(token(["office_head"], office_id="MH01"))
+    assert offices.GetOffice(pb.GetOfficeRequest(id="MH01"), metadata=head).id == "MH01"
+    assert code_of(lambda: offices.GetOffice(pb.GetOfficeRequest(id="MH02"), metadata=head)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+    assert [o.id for o in offices.ListOffices(pb.ListOfficesRequest(), metadata=head).offices] == ["MH01"]
+    assert code_of(lambda: tasks.GetTask(pb.GetTaskRequest(id=task.id), metadata=head)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: tasks.ListTasks(pb.ListTasksRequest(filter='office_id = "MH02"'), metadata=head)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+    assert list(tasks.ListTasks(pb.ListTasksRequest(), metadata=head).tasks) == []
+    indicators = indicators_pb2_grpc.IndicatorSourceStub(running.channel).ListIndicators(
+        indicators_pb2.ListIndicatorsRequest(), metadata=head)
+    assert {i.office_id for i in indicators.indicators} == {"MH01"}
+
+
+def test_officers_act_on_their_own_office_only(secured):
+    _, _, tasks, task = secured
+    other = auth(token(["officer"], office_id="MH01"))
+    assert code_of(lambda: tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id), metadata=other)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+    own = auth(token(["officer"], office_id="MH02"))
+    assert tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id), metadata=own).state == pb.TASK_STATE_ACCEPTED
+    assert code_of(lambda: tasks.CreateTask(pb.CreateTaskRequest(task=pb.Task(
+        office_id="MH02", title="自派", source="bureau", due_date=task.due_date)), metadata=own)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_auditor_reads_everything_and_changes_nothing(secured):
+    _, offices, tasks, task = secured
+    auditor = auth(token(["auditor"]))
+    assert len(offices.ListOffices(pb.ListOfficesRequest(), metadata=auditor).offices) == 2
+    assert tasks.GetTask(pb.GetTaskRequest(id=task.id), metadata=auditor).id == task.id
+    assert code_of(lambda: offices.CreateOffice(pb.CreateOfficeRequest(office=office("MH03", "所3", ["镇3"])),
+                                                metadata=auditor)) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id), metadata=auditor)) \
+        == grpc.StatusCode.PERMISSION_DENIED
