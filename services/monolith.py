@@ -44,7 +44,7 @@ def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | Non
                 log.info("demo data loaded", extra={"service": service.runtime.name})
             # The next service's demo builds on these events (offices, officers): deliver them first.
             for each in hosted:
-                each.flush_outbox()
+                each.settle()
     return hosted
 
 

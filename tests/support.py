@@ -43,7 +43,7 @@ class RunningService:
 
     def settle(self) -> None:
         """Publishes what is committed; the in-process bus applies it before this returns."""
-        self.hosted.flush_outbox()
+        self.hosted.settle()
 
     def close(self) -> None:
         self.channel.close()

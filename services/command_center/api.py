@@ -77,13 +77,26 @@ def _officer_input(message: pb.Officer, *, group_required: bool) -> OfficerInput
 class OfficeApi(pb_grpc.OfficeServiceServicer):
     def __init__(self, center: CommandCenter):
         self.center = center
+        # GetOffice returns the domain's cached view object while it is valid; converting it once
+        # per view instead of per call keeps the hot read cheap. Keyed by identity, view kept alive.
+        self._protos: dict[int, tuple[OfficeView, pb.Office]] = {}
+
+    def _proto(self, view: OfficeView) -> pb.Office:
+        cached = self._protos.get(id(view))
+        if cached is not None and cached[0] is view:
+            return cached[1]
+        if len(self._protos) >= 4096:
+            self._protos.clear()
+        message = office_to_proto(view)
+        self._protos[id(view)] = (view, message)
+        return message
 
     def CreateOffice(self, request, context):
         view = self.center.create_office(current_caller(), request.request_id, _office_input(request.office))
         return office_to_proto(view)
 
     def GetOffice(self, request, context):
-        return office_to_proto(self.center.get_office(current_caller(), request.id))
+        return self._proto(self.center.get_office(current_caller(), request.id))
 
     def ListOffices(self, request, context):
         page = parse_page(request.page_size, request.page_token)

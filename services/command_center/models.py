@@ -47,6 +47,16 @@ class Office(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class RegistryGeneration(Base):
+    """One row, bumped by every change to offices or officers: a cached office view is valid while
+    the generation it was built at is current, in this process or any replica."""
+
+    __tablename__ = "registry_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class OfficeStreet(Base):
     """A town or subdistrict and the one office whose jurisdiction covers it."""
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from services.command_center.domain.center import CommandCenter
 from services.command_center.handlers import Handlers
-from services.command_center.models import AppliedVersion, Inbox, Outbox
+from services.command_center.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store
+from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 from services.common.working_days import WorkingDayCalendar
 
@@ -28,10 +29,10 @@ def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceR
     calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
     center = CommandCenter(store, today, calendar)
     handlers = Handlers(center)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, center.events, center.compute_indicators)
 
     def registrations() -> list[Registration]:
         from services.command_center import api
-        from services.command_center.models import IndicatorSnapshot
         from services.common.indicator_source import IndicatorSourceServicer
         from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
         from supervision.common.v1 import indicators_pb2_grpc
@@ -54,5 +55,5 @@ def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceR
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
-        seed_demo=seed_demo,
+        seed_demo=seed_demo, indicators=refresher,
     )

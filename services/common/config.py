@@ -124,7 +124,7 @@ class Settings:
             jwt_audience=env.get("JWT_AUDIENCE", "supervision-cloud"),
             jwt_issuer=env.get("JWT_ISSUER", ""),
             max_concurrent_rpcs=_read(env, "MAX_CONCURRENT_RPCS", "200", _positive_int, "a positive integer"),
-            grpc_workers=_read(env, "GRPC_WORKERS", "16", _positive_int, "a positive integer"),
+            grpc_workers=_read(env, "GRPC_WORKERS", "8", _positive_int, "a positive integer"),
             drain_grace_seconds=_read(env, "DRAIN_GRACE_SECONDS", "20", _positive_float, "seconds > 0"),
             relay_poll_seconds=_read(env, "RELAY_POLL_SECONDS", "1", _positive_float, "seconds > 0"),
             sweep_interval_seconds=_read(env, "SWEEP_INTERVAL_SECONDS", "60", _positive_float, "seconds > 0"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-import secrets
+import random
 from dataclasses import dataclass, field
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -15,7 +15,13 @@ traceparent_var: contextvars.ContextVar[str] = contextvars.ContextVar("tracepare
 
 
 def new_traceparent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    # Trace ids need uniqueness, not secrecy: the Mersenne Twister is ten times cheaper than
+    # the system's CSPRNG on this per-call path.
+    return f"00-{random.getrandbits(128):032x}-{random.getrandbits(64) or 1:016x}-01"
+
+
+def new_request_id() -> str:
+    return f"{random.getrandbits(128):032x}"
 
 
 def trace_id_of(traceparent: str) -> str:

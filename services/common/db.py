@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,16 +70,18 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
+            if not sqlite_immediate:
+                cursor.execute("PRAGMA query_only=ON")  # a read session can never write by mistake
             cursor.close()
 
-        # A writer takes the lock at BEGIN and waits for it under the busy timeout; a deferred
-        # BEGIN that reads and then writes fails at once when another writer got in between.
-        begin = "BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN"
+        if sqlite_immediate:
+            # A writer takes the lock at BEGIN; a deferred BEGIN that reads and then writes fails
+            # at once when another writer got in between.
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
-            conn.exec_driver_sql(begin)
-
+        # The read engine issues no BEGIN: each query reads the latest committed snapshot.
         return engine
     # pre_ping: a restarted database or a dropped connection is noticed at checkout and the
     # pool reconnects, so the service answers again without a restart.
@@ -97,10 +101,14 @@ class Store:
         self.engine = make_engine(self.url)
         self.read_engine = make_engine(self.url, sqlite_immediate=False) if self.is_sqlite else self.engine
         self._writes = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue on a lock instead of in
+        # SQLite's busy handler, which sleeps in growing steps and turned contention into
+        # multi-second tail latencies (bench/results). Other processes still meet the busy timeout.
+        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
-        # Called after a commit that wrote events: the outbox relay wakes at once instead of
-        # waiting for its next poll.
-        self.after_event_commit: list[Callable[[], None]] = []
+        # Called after every commit with what the transaction noted in session.info (events
+        # written, offices whose indicators moved): the relay and the indicator refresher wake.
+        self.after_commit: list[Callable[[dict], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,12 +117,13 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any exception."""
-        with self._writes() as session:
+        with self._write_lock, self._writes() as session:
             with session.begin():
                 yield session
-            if session.info.pop("events_written", False):
-                for listener in self.after_event_commit:
-                    listener()
+            if session.info:
+                notes = dict(session.info)
+                for listener in self.after_commit:
+                    listener(notes)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

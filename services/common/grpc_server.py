@@ -11,7 +11,6 @@ import logging
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from services.common.config import Settings
 from services.common.context import (
     SYSTEM_CALLER,
     caller_var,
+    new_request_id,
     new_traceparent,
     request_id_var,
     traceparent_var,
@@ -139,7 +139,7 @@ class CallInterceptor(grpc.ServerInterceptor):
         started = time.perf_counter()
         GRPC_STARTED.labels(*labels).inc()
         GRPC_MSG_RECEIVED.labels(*labels).inc()
-        request_id = _metadata_value(metadata, "x-request-id")[:128] or uuid.uuid4().hex
+        request_id = _metadata_value(metadata, "x-request-id")[:128] or new_request_id()
         traceparent = _metadata_value(metadata, "traceparent")
         if not valid_traceparent(traceparent):
             traceparent = new_traceparent()

@@ -54,6 +54,8 @@ class HostedService:
         self.server: RunningServer | None = None
 
     def start(self) -> RunningServer:
+        if self.runtime.indicators is not None:
+            self.runtime.indicators.start()
         self.relay.start()
         for timer in self.timers:
             timer.start()
@@ -62,8 +64,11 @@ class HostedService:
         log.info("serving", extra={"service": self.runtime.name, "port": self.server.port})
         return self.server
 
-    def flush_outbox(self) -> None:
-        """Publishes everything committed so far before returning (start-up ordering, tests)."""
+    def settle(self) -> None:
+        """Refreshes pending indicators and publishes everything committed so far, before returning
+        (start-up ordering of the demo data, tests)."""
+        if self.runtime.indicators is not None:
+            self.runtime.indicators.flush()
         while self.relay.relay_once():
             pass
 
@@ -73,5 +78,8 @@ class HostedService:
             self.server.drain(grace)
         for timer in self.timers:
             timer.stop()
+        if self.runtime.indicators is not None:
+            self.runtime.indicators.stop()
+            self.runtime.indicators.flush()
         # After the drain, so events of the calls that finished during it are still published.
         self.relay.stop()

@@ -73,6 +73,8 @@ def run_worker(runtime: ServiceRuntime, amqp_uri: str, sweep_interval_seconds: f
     # spawned from a signal handler could wait that long; the loop below polls the flag instead.
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    if runtime.indicators is not None:
+        runtime.indicators.start()  # a real thread: threads are not patched in the worker
     runner.start()
     log.info("worker started", extra={"service": runtime.name,
                                       "subscriptions": [s.name for s in runtime.subscriptions],
@@ -82,3 +84,6 @@ def run_worker(runtime: ServiceRuntime, amqp_uri: str, sweep_interval_seconds: f
     log.info("worker stopping", extra={"service": runtime.name})
     # Waits for running handlers; unacknowledged deliveries go back to the queue.
     runner.stop()
+    if runtime.indicators is not None:
+        runtime.indicators.stop()
+        runtime.indicators.flush()

@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from services.common.db import Store, utcnow
 from services.common.events import OutboxMixin
@@ -40,7 +40,7 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
-        store.after_event_commit.append(self.wake)
+        store.after_commit.append(lambda notes: notes.get("events_written") and self.wake())
 
     def wake(self) -> None:
         self._wake.set()
@@ -87,14 +87,17 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publishes one batch; returns how many rows were published."""
+        if self.store.is_sqlite:
+            return self._relay_unlocked()
+        return self._relay_locked()
+
+    def _relay_locked(self) -> int:
+        """PostgreSQL: replicas relaying one outbox take disjoint batches (SKIP LOCKED)."""
         published = 0
         with self.store.transaction() as session:
-            query = (select(self.outbox).where(self.outbox.sent_at.is_(None))
-                     .order_by(self.outbox.id).limit(self.batch_size))
-            if not self.store.is_sqlite:
-                # Two replicas relaying one outbox take disjoint batches instead of both sending.
-                query = query.with_for_update(skip_locked=True)
-            rows = session.scalars(query).all()
+            rows = session.scalars(select(self.outbox).where(self.outbox.sent_at.is_(None))
+                                   .order_by(self.outbox.id).limit(self.batch_size)
+                                   .with_for_update(skip_locked=True)).all()
             for row in rows:
                 try:
                     self.transport.publish(row.envelope)
@@ -107,6 +110,37 @@ class OutboxRelay:
                 published += 1
                 EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
         return published
+
+    def _relay_unlocked(self) -> int:
+        """SQLite (one process, one relay per store): publish outside any write transaction.
+
+        Holding the store's single write lock while in-process consumers run would serialise every
+        writer behind them, and two services consuming each other's events would deadlock.
+        """
+        with self.store.read() as session:
+            rows = session.execute(select(self.outbox.id, self.outbox.event_type, self.outbox.envelope)
+                                   .where(self.outbox.sent_at.is_(None))
+                                   .order_by(self.outbox.id).limit(self.batch_size)).all()
+        sent: list[int] = []
+        failure: tuple[int, Exception] | None = None
+        for row_id, event_type, envelope in rows:
+            try:
+                self.transport.publish(envelope)
+            except Exception as exc:  # noqa: BLE001 - recorded on the row, re-raised below
+                failure = (row_id, exc)
+                break
+            sent.append(row_id)
+            EVENTS_PUBLISHED.labels(self.service, event_type).inc()
+        if sent or failure:
+            with self.store.transaction() as session:
+                if sent:
+                    session.execute(update(self.outbox).where(self.outbox.id.in_(sent)).values(sent_at=utcnow()))
+                if failure:
+                    session.execute(update(self.outbox).where(self.outbox.id == failure[0])
+                                    .values(attempts=self.outbox.attempts + 1, last_error=repr(failure[1])[:1000]))
+        if failure:
+            raise failure[1]
+        return len(sent)
 
     def backlog(self) -> tuple[int, float]:
         """(unsent rows, age in seconds of the oldest one)."""
@@ -126,3 +160,4 @@ class OutboxRelay:
             return
         OUTBOX_BACKLOG.labels(self.service).set(count)
         OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+

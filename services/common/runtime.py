@@ -15,6 +15,7 @@ import grpc
 from services.common.consumer import Consumer, Subscription, Timer
 from services.common.db import Store
 from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin
+from services.common.indicators import IndicatorRefresher
 
 Registration = tuple[Callable[[object, grpc.Server], None], object]
 
@@ -34,6 +35,8 @@ class ServiceRuntime:
     timers: list[Timer] = field(default_factory=list)
     # Loads the demo district into an empty store; returns False when the store had data.
     seed_demo: Callable[[], bool] | None = None
+    # Recomputes indicators after commits; every process that writes to the store runs it.
+    indicators: IndicatorRefresher | None = None
     # Broadcast subscriptions reach every replica (the gateway's live model) instead of one.
     broadcast: bool = False
 

@@ -40,6 +40,7 @@ def secured(tmp_path):
     tasks = pb_grpc.TaskServiceStub(running.channel)
     task = tasks.CreateTask(pb.CreateTaskRequest(task=pb.Task(
         office_id="MH02", title="督办", source="bureau", due_date=date(running.clock.today))), metadata=leader)
+    running.settle()
     yield running, offices, tasks, task
     running.close()
 

@@ -32,12 +32,14 @@ def officer(officer_id="MH01-01", office_id="MH01", group=pb.GROUP_KIND_SUPERVIS
 
 
 def counts(client) -> dict[str, int]:
+    client.running.settle()  # include the indicator refresh a change causes
     with client.running.store.read() as session:
         return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
                 for model in (Office, Officer, Task, Outbox)}
 
 
 def events(client, event_type: str) -> list[dict]:
+    client.running.settle()
     with client.running.store.read() as session:
         rows = session.scalars(select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
         return [row.envelope for row in rows]
@@ -160,6 +162,8 @@ def test_update_office_bumps_version_and_checks_it(command_center):
 
 def test_register_officer_counts_in_its_group(command_center):
     command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office()))
+    before = command_center.offices.GetOffice(pb.GetOfficeRequest(id="MH01"))  # cached until the registry changes
+    assert sum(g.officer_count for g in before.groups) == 0
     registered = command_center.officers.RegisterOfficer(pb.RegisterOfficerRequest(request_id="o1", officer=officer()))
     assert registered.certificate_valid
     expired = command_center.officers.RegisterOfficer(pb.RegisterOfficerRequest(
@@ -200,6 +204,7 @@ def test_update_officer_moves_both_offices_figures(command_center):
     moved = command_center.officers.UpdateOfficer(pb.UpdateOfficerRequest(
         officer=pb.Officer(id="MH01-01", office_id="MH02"), update_mask=["office_id"]))
     assert moved.office_id == "MH02" and moved.version == 2
+    command_center.running.settle()
     indicators = command_center.indicators.ListIndicators(indicators_pb2.ListIndicatorsRequest())
     staffing = {(i.office_id): i.numerator for i in indicators.indicators
                 if i.key == "command_center.group_staffing"}
@@ -334,6 +339,7 @@ def test_sweep_marks_overdue_tasks_and_moves_task_on_time(command_center):
     overdue = events(command_center, "TaskOverdue")
     assert [e["aggregate_id"] for e in overdue] == [late.id]
     assert command_center.tasks.GetTask(pb.GetTaskRequest(id=late.id)).overdue
+    command_center.running.settle()
     on_time_reading = next(i for i in command_center.indicators.ListIndicators(
         indicators_pb2.ListIndicatorsRequest(office_ids=["MH01"])).indicators if i.key == "command_center.task_on_time")
     assert (on_time_reading.numerator, on_time_reading.denominator) == (1, 2)
@@ -344,6 +350,7 @@ def test_sweep_marks_overdue_tasks_and_moves_task_on_time(command_center):
 
 def test_indicators_move_with_changes_and_carry_versions(command_center):
     command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office()))
+    command_center.running.settle()
     first = command_center.indicators.ListIndicators(indicators_pb2.ListIndicatorsRequest(office_ids=["MH01"]))
     assert sorted(i.key for i in first.indicators) == [
         "command_center.certificates_valid", "command_center.duty_coverage", "command_center.group_staffing",
@@ -351,6 +358,7 @@ def test_indicators_move_with_changes_and_carry_versions(command_center):
     assert all(not i.has_data for i in first.indicators if i.key != "command_center.group_staffing")
     version = first.indicators[0].version
     command_center.officers.RegisterOfficer(pb.RegisterOfficerRequest(officer=officer()))
+    command_center.running.settle()
     after = {i.key: i for i in command_center.indicators.ListIndicators(
         indicators_pb2.ListIndicatorsRequest(office_ids=["MH01"])).indicators}
     assert after["command_center.certificates_valid"].value == 1.0

@@ -16,7 +16,6 @@ from services.command_center.domain.offices import OfficeInput, OfficerInput, Of
 from services.command_center.domain.tasks import TaskInput
 from services.command_center.models import (
     DutyItem,
-    IndicatorSnapshot,
     Office,
     Officer,
     OfficeStreet,
@@ -25,16 +24,17 @@ from services.command_center.models import (
     Task,
     TaskProgress,
 )
-from services.common import indicators as indicator_snapshots
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
 from services.common.db import Store
 from services.common.events import EventWriter
 from services.common.idempotency import run_once
+from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
 from services.common.working_days import WorkingDayCalendar
 
 SOURCE = "command_center"
+VIEW_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class CommandCenter:
         self.events = EventWriter(SOURCE, Outbox)
         self.today = today
         self.calendar = calendar
+        self._views: dict[tuple[str, int, dt.date], OfficeView] = {}
 
     # ------------------------------------------------------------------ offices
 
@@ -64,7 +65,7 @@ class CommandCenter:
         def create(session: Session) -> str:
             office = offices.create_office(session, data)
             self._office_event(session, "OfficeRegistered", office)
-            self._refresh(session, [office.id])
+            mark_dirty(session, [office.id])
             return office.id
 
         return run_once(self.store, RequestKey, request_id, "CreateOffice", create, self._office_view)
@@ -77,9 +78,18 @@ class CommandCenter:
             return self._office_view(session, office.id)
 
     def get_office(self, caller: Caller, office_id: str) -> OfficeView:
-        with self.store.read() as session:
-            view = self._office_view(session, office_id)
+        """Served from a cache valid for the registry generation and the day it was built at."""
         require_read(caller, office_id)
+        with self.store.read_engine.connect() as connection:
+            generation = offices.registry_generation(connection)
+        key = (office_id, generation, self.today())
+        view = self._views.get(key)
+        if view is None:
+            with self.store.read() as session:
+                view = self._office_view(session, office_id)
+            if len(self._views) >= VIEW_CACHE_SIZE:
+                self._views.clear()  # old generations are never asked for again
+            self._views[key] = view
         return view
 
     def list_offices(self, caller: Caller, page: Page, district: str | None, street: str | None) -> ListResult:
@@ -113,7 +123,7 @@ class CommandCenter:
         def create(session: Session) -> str:
             officer = offices.register_officer(session, data, self.today())
             self._officer_event(session, "OfficerRegistered", officer)
-            self._refresh(session, [officer.office_id])
+            mark_dirty(session, [officer.office_id])
             return officer.id
 
         return run_once(self.store, RequestKey, request_id, "RegisterOfficer", create,
@@ -127,7 +137,7 @@ class CommandCenter:
                 require_write(caller, data.office_id)
             officer, previous_office = offices.update_officer(session, data, mask, expected_version, self.today())
             self._officer_event(session, "OfficerUpdated", officer)
-            self._refresh(session, sorted({officer.office_id, previous_office}))
+            mark_dirty(session, sorted({officer.office_id, previous_office}))
             return officer
 
     def get_officer(self, caller: Caller, officer_id: str) -> Officer:
@@ -168,7 +178,7 @@ class CommandCenter:
 
         def write(session: Session) -> str:
             total = duty_list.store(session, rows, replace=replace)
-            self._refresh(session, None)
+            mark_dirty(session, None)
             return f"{len(rows)}/{total}"
 
         result = run_once(self.store, RequestKey, request_id, "ImportDutyList", write, lambda _s, counts: counts)
@@ -209,7 +219,7 @@ class CommandCenter:
     def _assign(self, session: Session, data: TaskInput) -> Task:
         task = tasks.new_task(session, data, self.today())
         self._task_event(session, "TaskAssigned", task)
-        self._refresh(session, [task.office_id])
+        mark_dirty(session, [task.office_id])
         return task
 
     def get_task(self, caller: Caller, task_id: str) -> TaskView:
@@ -239,7 +249,7 @@ class CommandCenter:
             change(session, task)
             if event_type:
                 self._task_event(session, event_type, task)
-                self._refresh(session, [task.office_id])
+                mark_dirty(session, [task.office_id])
             return self._task_view(session, task.id)
 
     def list_tasks(self, caller: Caller, page: Page, office_id: str | None, state: str | None,
@@ -270,7 +280,7 @@ class CommandCenter:
                 task.overdue = True
                 task.version += 1
                 self._task_event(session, "TaskOverdue", task)
-            self._refresh(session, None)
+            mark_dirty(session, None)
         return len(overdue)
 
     def _task_view(self, session: Session, task_id: str) -> TaskView:
@@ -287,7 +297,5 @@ class CommandCenter:
 
     # ------------------------------------------------------------------ indicators
 
-    def _refresh(self, session: Session, office_ids: list[str] | None) -> None:
-        session.flush()
-        readings = indicators.compute(session, office_ids, self.today())
-        indicator_snapshots.refresh(session, IndicatorSnapshot, self.events, readings)
+    def compute_indicators(self, session: Session, office_ids: list[str] | None):
+        return indicators.compute(session, office_ids, self.today())

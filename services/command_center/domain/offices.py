@@ -6,11 +6,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
-from services.command_center.models import Office, Officer, OfficeStreet
+from services.command_center.models import Office, Officer, OfficeStreet, RegistryGeneration
 from services.common.db import utcnow
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 
@@ -56,6 +56,14 @@ class OfficeView:
     groups: list[GroupView] = field(default_factory=list)
 
 
+def bump_registry(session: Session) -> None:
+    session.execute(update(RegistryGeneration).values(value=RegistryGeneration.value + 1))
+
+
+def registry_generation(connection: Connection | Session) -> int:
+    return connection.execute(select(RegistryGeneration.value)).scalar_one()
+
+
 def certificate_valid(officer: Officer, today: dt.date) -> bool:
     return bool(officer.certificate_no) and officer.certificate_expires is not None \
         and officer.certificate_expires >= today
@@ -86,7 +94,7 @@ def validate_office(data: OfficeInput, violations: Violations, *, prefix: str = 
         seen.add(street)
 
 
-def _claim_streets(session: Session, office_id: str, streets: list[str]) -> None:
+def _claim_streets(session: Session, office_id: str, streets: list[str], *, new_office: bool = False) -> None:
     """A street belongs to one office: complaints and entities are routed by it."""
     taken = session.execute(select(OfficeStreet.street, OfficeStreet.office_id)
                             .where(OfficeStreet.street.in_(streets), OfficeStreet.office_id != office_id)).all()
@@ -95,9 +103,8 @@ def _claim_streets(session: Session, office_id: str, streets: list[str]) -> None
         for street, owner in taken:
             violations.add(f"office.streets[{streets.index(street)}]", f"{street} is covered by office {owner}")
         raise FailedPrecondition("streets already covered by another office", violations.items)
-    for row in session.scalars(select(OfficeStreet).where(OfficeStreet.office_id == office_id)):
-        session.delete(row)
-    session.flush()
+    if not new_office:
+        session.execute(delete(OfficeStreet).where(OfficeStreet.office_id == office_id))
     for position, street in enumerate(streets):
         session.add(OfficeStreet(street=street, office_id=office_id, position=position))
 
@@ -115,7 +122,8 @@ def create_office(session: Session, data: OfficeInput) -> Office:
                     updated_at=now, version=1)
     session.add(office)
     session.flush()
-    _claim_streets(session, office.id, [s.strip() for s in data.streets])
+    _claim_streets(session, office.id, [s.strip() for s in data.streets], new_office=True)
+    bump_registry(session)
     return office
 
 
@@ -141,6 +149,7 @@ def update_office(session: Session, data: OfficeInput, mask: list[str], expected
         _claim_streets(session, office.id, [s.strip() for s in merged.streets])
     office.updated_at = utcnow()
     office.version += 1
+    bump_registry(session)
     return office
 
 
@@ -212,6 +221,7 @@ def register_officer(session: Session, data: OfficerInput, today: dt.date) -> Of
                       created_at=now, updated_at=now, version=1)
     session.add(officer)
     session.flush()
+    bump_registry(session)
     return officer
 
 
@@ -246,4 +256,5 @@ def update_officer(session: Session, data: OfficerInput, mask: list[str], expect
     officer.name = officer.name.strip()
     officer.updated_at = utcnow()
     officer.version += 1
+    bump_registry(session)
     return officer, previous_office

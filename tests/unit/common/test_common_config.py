@@ -13,7 +13,7 @@ def test_defaults_from_an_empty_environment():
     assert settings == Settings(
         database_url="", amqp_uri="", grpc_port=50051, metrics_port=9090, http_port=8080, data_dir="var",
         log_level="INFO", log_format="json", auth_mode="off", jwt_secret="", jwt_public_key="",
-        jwt_audience="supervision-cloud", jwt_issuer="", max_concurrent_rpcs=200, grpc_workers=16,
+        jwt_audience="supervision-cloud", jwt_issuer="", max_concurrent_rpcs=200, grpc_workers=8,
         drain_grace_seconds=20.0, relay_poll_seconds=1.0, sweep_interval_seconds=60.0, demo_data=True,
         working_calendar_file="",
     )

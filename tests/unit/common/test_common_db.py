@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 
@@ -73,10 +74,10 @@ def test_transaction_rolls_back_on_exception_and_reraises(store, models):
         assert session.scalars(select(models.Effect)).all() == []
 
 
-def test_after_event_commit_runs_only_after_a_commit_that_wrote_events(store, models):
+def test_after_commit_listeners_hear_of_commits_that_wrote_events(store, models):
     calls: list[str] = []
-    store.after_event_commit.append(lambda: calls.append("first"))
-    store.after_event_commit.append(lambda: calls.append("second"))
+    store.after_commit.append(lambda notes: notes.get("events_written") and calls.append("first"))
+    store.after_commit.append(lambda notes: notes.get("events_written") and calls.append("second"))
     writer = EventWriter("registry", models.Outbox)
 
     with store.transaction() as session:
@@ -98,22 +99,22 @@ def test_after_event_commit_runs_only_after_a_commit_that_wrote_events(store, mo
     assert calls == ["first", "second"]
 
 
-def test_after_event_commit_listener_sees_the_committed_rows(store, models):
+def test_after_commit_listener_sees_the_committed_rows(store, models):
     seen: list[int] = []
 
-    def count_outbox() -> None:
+    def count_outbox(_notes) -> None:
         with store.read() as session:
             seen.append(len(session.scalars(select(models.Outbox)).all()))
 
-    store.after_event_commit.append(count_outbox)
+    store.after_commit.append(count_outbox)
     with store.transaction() as session:
         EventWriter("registry", models.Outbox).record(session, "t", aggregate_type="a", aggregate_id="1", version=1)
 
     assert seen == [1]
 
 
-def test_read_session_does_not_keep_writes(store, models):
-    with store.read() as session:
+def test_read_session_cannot_write(store, models):
+    with pytest.raises(OperationalError, match="readonly"), store.read() as session:
         session.add(models.Effect(event_id="e-1", note="should vanish"))
         session.flush()
 
