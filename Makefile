@@ -38,7 +38,7 @@ lint: $(STUBS)
 	$(PY) tools/buf.py breaking
 
 bench: $(STUBS)
-	$(PY) bench/run.py
+	$(PY) -m bench.foundation
 
 clean:
 	rm -rf supervision build var .pytest_cache .ruff_cache
