@@ -20,6 +20,16 @@ def date_from_proto(value: date_pb2.Date, field: str, *, required: bool = False)
         raise InvalidArgument.of(field, f"{value.year:04d}-{value.month:02d}-{value.day:02d} is not a date") from None
 
 
+def timestamp_from_proto(message, name: str, field: str) -> dt.datetime | None:
+    """message.<name> as an aware UTC datetime; None when unset; INVALID_ARGUMENT when out of range."""
+    if not message.HasField(name):
+        return None
+    try:
+        return getattr(message, name).ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument.of(field, "is not a valid timestamp") from None
+
+
 def date_to_proto(value: dt.date | None) -> date_pb2.Date:
     if value is None:
         return date_pb2.Date()

@@ -127,6 +127,9 @@ class IndicatorRefresher:
         self.debounce_seconds = debounce_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self._lock = threading.Lock()
+        # One refresh at a time per process: the thread and a caller's flush() must not both
+        # insert an office's first snapshot, and flush() returns only after pending work is stored.
+        self._flushing = threading.Lock()
         self._dirty: set[str] = set()
         self._all = True  # the first pass refreshes everything (marks lost in a crash)
         self._wake = threading.Event()
@@ -154,6 +157,10 @@ class IndicatorRefresher:
 
     def flush(self) -> list[str]:
         """Refreshes what is pending now, in the caller's thread; returns the offices that changed."""
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> list[str]:
         with self._lock:
             everything, dirty = self._all, self._dirty
             self._all, self._dirty = False, set()

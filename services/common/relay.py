@@ -40,6 +40,7 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._relaying = threading.Lock()
         store.after_commit.append(lambda notes: notes.get("events_written") and self.wake())
 
     def wake(self) -> None:
@@ -87,9 +88,11 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publishes one batch; returns how many rows were published."""
-        if self.store.is_sqlite:
-            return self._relay_unlocked()
-        return self._relay_locked()
+        # The thread and a caller (stop, tests) never relay the same rows at once.
+        with self._relaying:
+            if self.store.is_sqlite:
+                return self._relay_unlocked()
+            return self._relay_locked()
 
     def _relay_locked(self) -> int:
         """PostgreSQL: replicas relaying one outbox take disjoint batches (SKIP LOCKED)."""

@@ -1,0 +1,39 @@
+"""The monolith with emergency after command_center: the demo district's incidents and drills load
+from the offices and officers command_center's events delivered."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+from sqlalchemy import select
+
+from services import monolith
+from services.emergency.models import Drill, Incident, IncidentAction, Outbox
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def district(tmp_path):
+    hosted = monolith.start(make_settings(DATA_DIR=str(tmp_path)), host="127.0.0.1",
+                            ports=dict.fromkeys(monolith.SERVICES, 0), seed_demo=True)
+    yield {h.runtime.name: h for h in hosted}
+    for service in hosted:
+        service.stop(0.5)
+        service.runtime.store.dispose()
+
+
+def test_the_demo_has_incidents_in_every_state_and_drills_per_office(district):
+    emergency = district["emergency"].runtime
+    with emergency.store.read() as session:
+        incidents = list(session.scalars(select(Incident)))
+        late = list(session.scalars(select(IncidentAction.code).where(IncidentAction.overdue.is_(True))))
+        drills = collections.Counter(session.scalars(select(Drill.office_id)))
+        published = collections.Counter(session.scalars(select(Outbox.event_type)))
+    assert {i.state for i in incidents} == {"ACTIVE", "STABLE", "CLOSED"}
+    assert {i.level for i in incidents} == {"II", "III", "IV"}
+    assert len({i.office_id for i in incidents}) >= 5 and len({i.type for i in incidents}) == 5
+    assert any(i.level != i.criteria_level for i in incidents)  # one was escalated by an officer
+    assert late and published["ActionOverdue"] and published["NotificationOverdue"]
+    assert len(drills) >= 12 and max(drills.values()) > min(drills.values())
+    assert emergency.seed_demo() is False  # never over existing data

@@ -1,0 +1,173 @@
+"""emergency in microservices mode: a real worker and a real API process on PostgreSQL and RabbitMQ.
+
+The worker's timer marks late actions and writes ActionOverdue / NotificationOverdue to the outbox;
+the API process's relay publishes them to the "emergency.events" exchange, where a queue of this
+test receives them. The worker also consumes command_center's events from the broker.
+
+This module runs in its own pytest process (`make test` runs it with -m nameko).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from kombu import Connection, Queue, binding
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common import migrate
+from services.common.amqp import NamekoTransport
+from services.common.context import SYSTEM_CALLER
+from services.common.db import Store
+from services.common.events import EventWriter, OutboxMixin
+from services.common.relay import OutboxRelay
+from services.emergency.domain.emergency import Emergency
+from services.emergency.domain.incidents import IncidentInput
+from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
+from services.emergency.models import IncidentAction, IndicatorSnapshot, Office
+
+pytestmark = pytest.mark.nameko
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_QUEUE = "evt-command_center-OfficeRegistered--emergency.on_command_center_OfficeRegistered"
+SWEEP_SECONDS = 0.5
+
+
+class SourceBase(DeclarativeBase):
+    pass
+
+
+class CommandCenterOutbox(OutboxMixin, SourceBase):
+    """The outbox of a publisher of OfficeRegistered (command_center's contract)."""
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+
+
+@pytest.fixture
+def emergency_db(postgres_database):
+    """A migrated store with an office and an incident whose report and on-site deadlines have passed."""
+    store = Store(postgres_database)
+    migrate.upgrade("emergency", ROOT / "services/emergency/migrations", store.url)
+    emergency = Emergency(store, RuleBook.load(), lambda: dt.date.today(), lambda: dt.datetime.now(dt.UTC))
+    with store.transaction() as session:
+        emergency.apply_office(session, {"id": "MH01", "name": "莘庄所", "district": "闵行区", "streets": ["莘庄镇"]})
+    learned = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    view = emergency.report_incident(SYSTEM_CALLER, "", IncidentInput(
+        type="FOOD_SAFETY", office_id="MH01", title="某小学食堂学生腹泻", occurred_at=learned - dt.timedelta(hours=1),
+        learned_at=learned, counts=dict.fromkeys(COUNT_FIELDS, 0) | {"ill_count": 12}))
+    yield store, view.incident.id
+    store.dispose()
+
+
+@pytest.fixture
+def overdue_queue(amqp_uri):
+    """A queue of this test bound to emergency's exchange for the two overdue events."""
+    exchange = get_event_exchange("emergency", {})
+    queue = Queue(f"test-emergency-overdue-{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True,
+                  bindings=[binding(exchange, routing_key=key) for key in ("ActionOverdue", "NotificationOverdue")])
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        exchange(channel).declare()
+        bound = queue(channel)
+        bound.declare()
+        yield bound
+
+
+def start(command: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "services.emergency", command], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"{process.args} did not stop within 20 s of SIGTERM")
+    assert process.returncode == 0, process.stdout.read()[-3000:]
+
+
+@pytest.fixture
+def processes(emergency_db, overdue_queue, amqp_uri):
+    store, _ = emergency_db
+    env = {**os.environ, "DATABASE_URL": store.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0", "GRPC_PORT": "0",
+           "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS), "RELAY_POLL_SECONDS": "0.2", "LOG_FORMAT": "text"}
+    worker, api = start("worker", env), start("serve", env)
+    deadline = time.monotonic() + 30
+    with Connection(amqp_uri) as connection:
+        while True:
+            try:
+                connection.default_channel.queue_declare(WORKER_QUEUE, passive=True)
+                break
+            except Exception:  # noqa: BLE001 - not declared yet
+                connection.close()
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"worker did not start: {worker.communicate()[0][-3000:]}")
+                time.sleep(0.2)
+    yield
+    stop(worker)
+    stop(api)
+
+
+def receive(queue, expected: int, timeout: float = 20.0) -> list[dict]:
+    received: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while len(received) < expected and time.monotonic() < deadline:
+        message = queue.get(no_ack=True)
+        if message is None:
+            time.sleep(0.1)
+        else:
+            received.append(message.payload)
+    return received
+
+
+def test_the_workers_sweep_publishes_each_overdue_action_once_through_the_broker(processes, emergency_db,
+                                                                                 overdue_queue):
+    store, incident_id = emergency_db
+    received = receive(overdue_queue, 2)
+    by_type = {wire["type"]: wire for wire in received}
+    assert set(by_type) == {"ActionOverdue", "NotificationOverdue"}, received
+    assert by_type["NotificationOverdue"]["data"]["action_code"] == "REPORT"
+    assert by_type["ActionOverdue"]["data"]["action_code"] == "ONSITE"
+    for wire in received:
+        assert wire["source"] == "emergency" and wire["aggregate_id"] == incident_id
+        assert {"incident_id", "office_id", "type", "level", "title", "learned_at"} <= set(wire["data"])
+    time.sleep(4 * SWEEP_SECONDS)  # later sweeps find nothing new
+    assert overdue_queue.get(no_ack=True) is None
+    with store.read() as session:
+        overdue = set(session.scalars(select(IncidentAction.code).where(IncidentAction.overdue.is_(True))))
+    assert overdue == {"REPORT", "ONSITE"}
+
+
+def test_the_worker_keeps_offices_from_command_centers_events(processes, emergency_db, amqp_uri, tmp_path):
+    store, _ = emergency_db
+    source = Store(f"sqlite:///{tmp_path / 'command_center.db'}")
+    SourceBase.metadata.create_all(source.engine)
+    with source.transaction() as session:
+        EventWriter("command_center", CommandCenterOutbox).record(
+            session, "OfficeRegistered", aggregate_type="office", aggregate_id="MH02", version=1, office_id="MH02",
+            data={"id": "MH02", "name": "七宝市场监督管理所", "district": "闵行区", "streets": ["七宝镇"]})
+    assert OutboxRelay("command_center", source, CommandCenterOutbox, NamekoTransport(amqp_uri)).relay_once() == 1
+    deadline = time.monotonic() + 20
+    while True:
+        with store.read() as session:
+            office = session.get(Office, "MH02")
+            drills = session.get(IndicatorSnapshot, ("MH02", "emergency.drills_per_year"))
+        if (office is not None and drills is not None) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert office is not None and (office.name, office.streets) == ("七宝市场监督管理所", ["七宝镇"])
+    # The worker's own refresher gave the newly known office its indicators: no drills yet.
+    assert drills is not None and (drills.numerator, drills.denominator) == (0, 2)
+    source.dispose()

@@ -1,0 +1,275 @@
+"""The response to an incident without a server: plan deadlines, re-grading, escalation, the overdue
+sweep, completion, closure and dispatch, on a real SQLite store with a clock the test moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from services.common.clock import shanghai_date
+from services.common.context import SYSTEM_CALLER
+from services.common.db import Store
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.emergency.domain.emergency import Emergency
+from services.emergency.domain.incidents import IncidentInput, ReviewInput
+from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
+from services.emergency.models import Base, Outbox
+
+T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
+HOUR = dt.timedelta(hours=1)
+
+
+class Moment:
+    def __init__(self, at: dt.datetime):
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+
+@pytest.fixture
+def moment() -> Moment:
+    return Moment(T0 + 30 * dt.timedelta(minutes=1))
+
+
+@pytest.fixture
+def emergency(tmp_path, moment):
+    store = Store(f"sqlite:///{tmp_path / 'emergency.db'}")
+    Base.metadata.create_all(store.engine)
+    service = Emergency(store, RuleBook.load(), lambda: shanghai_date(moment.at), moment)
+    with store.transaction() as session:
+        for office_id in ("MH01", "MH02"):
+            service.apply_office(session, {"id": office_id, "name": f"{office_id}所", "district": "闵行区",
+                                           "streets": [office_id]})
+        service.apply_officer(session, {"id": "MH01-01", "name": "王伟", "office_id": "MH01", "group": "SUPERVISION",
+                                        "certificate_no": "SH0101", "certificate_expires": "2027-01-01"})
+        service.apply_officer(session, {"id": "MH02-01", "name": "李芳", "office_id": "MH02", "group": "SUPERVISION",
+                                        "certificate_no": "", "certificate_expires": ""})
+    yield service
+    store.dispose()
+
+
+def report(emergency: Emergency, incident_type="FOOD_SAFETY", learned=T0, office_id="MH01", circumstances=(),
+           **given):
+    return emergency.report_incident(SYSTEM_CALLER, "", IncidentInput(
+        type=incident_type, office_id=office_id, title="某小学食堂学生腹泻", occurred_at=learned - HOUR,
+        learned_at=learned, counts=dict.fromkeys(COUNT_FIELDS, 0) | given, circumstances=list(circumstances)))
+
+
+def events(emergency: Emergency, *types: str) -> list[dict]:
+    with emergency.store.read() as session:
+        rows = session.scalars(select(Outbox).where(Outbox.event_type.in_(types)).order_by(Outbox.id))
+        return [row.envelope for row in rows]
+
+
+def due(view) -> dict[str, dt.timedelta]:
+    return {a.code: a.due_at - view.incident.learned_at for a in view.actions}
+
+
+def action_id(view, code: str) -> str:
+    return next(a.id for a in view.actions if a.code == code)
+
+
+def counts_of(view, **changes) -> dict[str, float]:
+    return {name: getattr(view.incident, name) for name in COUNT_FIELDS} | changes
+
+
+# ---------------------------------------------------------------- plans and deadlines
+
+
+def test_the_plan_of_the_level_is_instantiated_with_deadlines_from_learned_at(emergency):
+    food = report(emergency, ill_count=12)
+    assert due(food) == {"REPORT": 2 * HOUR, "ONSITE": 2 * HOUR, "CONTROL_GOODS": 6 * HOUR,
+                         "SAMPLE_AND_TEST": 24 * HOUR}
+    equipment = report(emergency, "SPECIAL_EQUIPMENT", trapped_count=2, trapped_hours=2.5)
+    assert due(equipment)["REPORT"] == HOUR
+    assert {a.state for a in food.actions} == {"OPEN"} and food.incident.state == "ACTIVE"
+    [reported, _] = events(emergency, "IncidentReported")
+    assert reported["data"]["level"] == "IV" and reported["data"]["report_due"] == (T0 + 2 * HOUR).isoformat()
+    assert {"incident_id", "office_id", "type", "level", "title", "learned_at"} <= set(reported["data"])
+    assert reported["aggregate_id"] == food.incident.id and reported["office_id"] == "MH01"
+
+
+def test_the_rule_set_in_force_when_the_office_learned_of_it_applies(emergency):
+    view = report(emergency, ill_count=3)
+    assert view.incident.rule_set == "2020-01-01"
+    with pytest.raises(InvalidArgument) as raised:
+        report(emergency, learned=dt.datetime(2019, 12, 31, 15, 0, tzinfo=dt.UTC), ill_count=3)
+    assert [v.field for v in raised.value.violations] == ["incident.learned_at"]
+
+
+# ---------------------------------------------------------------- re-grading and escalation
+
+
+def test_new_counts_regrade_and_a_higher_level_adds_its_missing_actions(emergency, moment):
+    view = report(emergency, ill_count=99)
+    moment.at = T0 + 5 * HOUR
+    view = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view, ill_count=100), [],
+                                   ["ill_count"], "区疾控通报新增病例", 0)
+    assert (view.incident.level, view.incident.criteria_level) == ("III", "III")
+    assert [r["criterion"] for r in view.incident.grading_reasons] == ["FS-III-ill"]
+    added = {a.code: (a.due_at, a.required_by) for a in view.actions if a.required_by == "III"}
+    # Required only from the re-grade on, so due from then: never overdue on arrival.
+    assert added == {"REPORT_UPWARD": (moment.at + 2 * HOUR, "III"), "INFORM_PUBLIC": (moment.at + 24 * HOUR, "III")}
+    assert due(view)["REPORT"] == 2 * HOUR  # the actions it had keep their deadlines
+    [changed] = events(emergency, "IncidentLevelChanged")
+    assert (changed["data"]["previous_level"], changed["data"]["level"]) == ("IV", "III")
+    assert changed["aggregate_version"] == view.incident.version
+
+    same = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view), [], [], "", 0)
+    assert same.incident.version == view.incident.version  # nothing new: no change, no event
+    lower = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view, ill_count=60), [],
+                                    ["ill_count"], "核减误报病例", 0)
+    assert lower.incident.level == "IV" and len(lower.actions) == len(view.actions)
+    assert [e["data"]["level"] for e in events(emergency, "IncidentLevelChanged")] == ["III", "IV"]
+
+
+def test_an_officer_may_raise_the_level_but_never_below_the_criteria(emergency):
+    view = report(emergency, death_count=1)
+    assert view.incident.level == "III"
+    for level, problem in (("IV", "the criteria give III"), ("III", "not above the incident's level III")):
+        with pytest.raises(FailedPrecondition) as raised:
+            emergency.escalate_level(SYSTEM_CALLER, view.incident.id, level, "降级处置")
+        [violation] = raised.value.violations
+        assert violation.field == "level" and problem in violation.description
+    with pytest.raises(InvalidArgument):
+        emergency.escalate_level(SYSTEM_CALLER, view.incident.id, "II", "  ")
+    raised_view = emergency.escalate_level(SYSTEM_CALLER, view.incident.id, "II", "涉及学校，社会关注度高")
+    assert (raised_view.incident.level, raised_view.incident.criteria_level) == ("II", "III")
+    assert [r["criterion"] for r in raised_view.incident.grading_reasons] == ["ESCALATION", "FS-III-death"]
+    # Counts that reach further than the escalation decide again.
+    caught_up = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(raised_view, death_count=10),
+                                        [], ["death_count"], "", 0)
+    assert [r["criterion"] for r in caught_up.incident.grading_reasons] == ["FS-II-deaths"]
+
+
+def test_update_counts_refuses_bad_counts_and_unknown_fields(emergency):
+    view = report(emergency, ill_count=5)
+    with pytest.raises(InvalidArgument) as raised:
+        emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view, death_count=-1, trapped_hours=3),
+                                ["new_contaminant"], ["death_count", "trapped_hours", "circumstances", "title"], "", 0)
+    assert {v.field for v in raised.value.violations} == {
+        "update_mask", "incident.death_count", "incident.trapped_count", "incident.circumstances[0]"}
+
+
+# ---------------------------------------------------------------- the overdue sweep and completion
+
+
+def test_the_sweep_marks_each_late_action_once_with_its_event(emergency, moment):
+    view = report(emergency, ill_count=5)
+    emergency.complete_action(SYSTEM_CALLER, view.incident.id, action_id(view, "CONTROL_GOODS"), "已封存", None)
+    moment.at = T0 + 2 * HOUR
+    assert emergency.sweep_overdue() == 0  # due at 12:00 is not late at 12:00
+    moment.at = T0 + 2 * HOUR + dt.timedelta(seconds=1)
+    assert emergency.sweep_overdue() == 2
+    assert emergency.sweep_overdue() == 0
+    notification = events(emergency, "NotificationOverdue")
+    action = events(emergency, "ActionOverdue")
+    assert [e["data"]["action_code"] for e in notification] == ["REPORT"]
+    assert [e["data"]["action_code"] for e in action] == ["ONSITE"]
+    assert action[0]["data"]["due_at"] == (T0 + 2 * HOUR).isoformat()
+    current = emergency.get_incident(SYSTEM_CALLER, view.incident.id)
+    assert {a.code for a in current.actions if a.overdue} == {"REPORT", "ONSITE"}
+    assert [e.kind for e in current.timeline].count("ACTION_OVERDUE") == 2
+
+
+def test_lateness_is_judged_by_when_the_action_was_done(emergency, moment):
+    view = report(emergency, ill_count=5)
+    moment.at = T0 + 5 * HOUR
+    incident_id = view.incident.id
+    on_time = emergency.complete_action(SYSTEM_CALLER, incident_id, action_id(view, "REPORT"), "电话报告",
+                                        T0 + 1.5 * HOUR)
+    late = emergency.complete_action(SYSTEM_CALLER, incident_id, action_id(view, "ONSITE"), "", T0 + 3 * HOUR)
+    overdue = {a.code: a.overdue for a in late.actions if a.state == "DONE"}
+    assert overdue == {"REPORT": False, "ONSITE": True}
+    assert on_time.incident.version < late.incident.version
+    for done_at, field in ((T0 - HOUR, "done_time"), (moment.at + HOUR, "done_time")):
+        with pytest.raises(InvalidArgument) as raised:
+            emergency.complete_action(SYSTEM_CALLER, incident_id, action_id(view, "SAMPLE_AND_TEST"), "", done_at)
+        assert [v.field for v in raised.value.violations] == [field]
+    with pytest.raises(FailedPrecondition):
+        emergency.complete_action(SYSTEM_CALLER, incident_id, action_id(view, "REPORT"), "", None)
+    with pytest.raises(NotFound):
+        emergency.complete_action(SYSTEM_CALLER, incident_id, "no-such-action", "", None)
+
+
+def test_all_actions_done_make_it_stable_and_a_regrade_reopens_it(emergency, moment):
+    view = report(emergency, ill_count=5)
+    for action in view.actions:
+        view = emergency.complete_action(SYSTEM_CALLER, view.incident.id, action.id, "", None)
+    assert view.incident.state == "STABLE"
+    view = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view, death_count=1), [],
+                                   ["death_count"], "", 0)
+    assert view.incident.state == "ACTIVE"
+    assert sorted(a.code for a in view.actions if a.state == "OPEN") == ["INFORM_PUBLIC", "REPORT_UPWARD"]
+
+
+def test_closing_needs_every_action_done_and_the_review(emergency):
+    view = report(emergency, ill_count=5)
+    review = ReviewInput("留样菜品检出诺如病毒", "停业整顿，全镇学校食堂专项检查", "加强晨检与留样管理")
+    with pytest.raises(FailedPrecondition, match="4 open action"):
+        emergency.close_incident(SYSTEM_CALLER, view.incident.id, review)
+    for action in view.actions:
+        view = emergency.complete_action(SYSTEM_CALLER, view.incident.id, action.id, "", None)
+    with pytest.raises(InvalidArgument) as raised:
+        emergency.close_incident(SYSTEM_CALLER, view.incident.id, ReviewInput("原因", "", " "))
+    assert {v.field for v in raised.value.violations} == {"review.measures", "review.lessons"}
+    closed = emergency.close_incident(SYSTEM_CALLER, view.incident.id, review)
+    assert closed.incident.state == "CLOSED" and closed.incident.closed_at is not None
+    [event] = events(emergency, "IncidentClosed")
+    assert event["data"]["incident_id"] == view.incident.id and event["data"]["level"] == "IV"
+    incident_id = view.incident.id
+    refused = [
+        lambda: emergency.complete_action(SYSTEM_CALLER, incident_id, view.actions[0].id, "", None),
+        lambda: emergency.update_counts(SYSTEM_CALLER, incident_id, counts_of(view, ill_count=9), [], [], "", 0),
+        lambda: emergency.escalate_level(SYSTEM_CALLER, incident_id, "I", "提级"),
+        lambda: emergency.add_note(SYSTEM_CALLER, incident_id, "补充"),
+        lambda: emergency.close_incident(SYSTEM_CALLER, incident_id, review),
+    ]
+    for call in refused:
+        with pytest.raises(FailedPrecondition):
+            call()
+
+
+def test_only_an_officer_of_the_incidents_office_is_dispatched(emergency):
+    view = report(emergency, ill_count=5)
+    onsite = action_id(view, "ONSITE")
+    assigned = emergency.assign_action(SYSTEM_CALLER, view.incident.id, onsite, "MH01-01")
+    assert next(a.assignee_id for a in assigned.actions if a.code == "ONSITE") == "MH01-01"
+    with pytest.raises(FailedPrecondition) as raised:
+        emergency.assign_action(SYSTEM_CALLER, view.incident.id, onsite, "MH02-01")
+    assert "belongs to office MH02" in raised.value.violations[0].description
+    with pytest.raises(NotFound):
+        emergency.assign_action(SYSTEM_CALLER, view.incident.id, onsite, "MH09-01")
+
+
+# ---------------------------------------------------------------- reports refused
+
+
+def test_a_bad_report_names_every_problem(emergency, moment):
+    with pytest.raises(InvalidArgument) as raised:
+        emergency.report_incident(SYSTEM_CALLER, "", IncidentInput(
+            type="FOOD_SAFETY", office_id="MH01", title=" ", occurred_at=T0, learned_at=T0 - HOUR,
+            counts=dict.fromkeys(COUNT_FIELDS, 0) | {"ill_count": -1, "trapped_hours": float("nan")},
+            circumstances=["crane_overturned"]))
+    assert {v.field for v in raised.value.violations} == {
+        "incident.title", "incident.learned_at", "incident.ill_count", "incident.trapped_hours",
+        "incident.circumstances[0]"}
+    with pytest.raises(InvalidArgument) as raised:
+        emergency.report_incident(SYSTEM_CALLER, "", IncidentInput(
+            type=None, office_id="", title="t", occurred_at=moment.at + HOUR, learned_at=moment.at + 2 * HOUR))
+    assert {v.field for v in raised.value.violations} == {
+        "incident.type", "incident.office_id", "incident.occurred_at", "incident.learned_at"}
+    with pytest.raises(NotFound):
+        report(emergency, office_id="MH99", ill_count=1)
+
+
+def test_malformed_directory_events_are_refused(emergency):
+    with emergency.store.transaction() as session:
+        with pytest.raises(InvalidArgument):
+            emergency.apply_office(session, {"id": "", "name": "所", "streets": "not a list"})
+        with pytest.raises(InvalidArgument):
+            emergency.apply_officer(session, {"id": "X", "name": "n", "office_id": "MH01",
+                                              "certificate_expires": "2027-02-30"})
