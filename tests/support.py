@@ -51,11 +51,13 @@ class RunningService:
         self.store.dispose()
 
 
-def host(service: str, store_url: str, settings: Settings, clock: Clock | None = None) -> RunningService:
+def host(service: str, store_url: str, settings: Settings, clock: Clock | None = None,
+         **build_options) -> RunningService:
+    """`build_options` go to the service's build(), e.g. now= for a service that reads the time."""
     module = importlib.import_module(f"services.{service}.service")
     clock = clock or Clock()
     store = Store(store_url)
-    runtime = module.build(settings, store, today=clock)
+    runtime = module.build(settings, store, today=clock, **build_options)
     migrate.upgrade(service, runtime.migrations_dir, store.url)
     bus = InProcessBus()
     bus.subscribe(runtime.consumer(), runtime.subscriptions)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, event, select, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 GENESIS = "0" * 64
@@ -56,6 +56,22 @@ class HashChainMixin:
         # Also the last line of defence against a fork: a second record with the same sequence
         # cannot be stored, whatever the locking did.
         return (UniqueConstraint("chain_key", "sequence", name=f"ux_{cls.__tablename__}_chain_sequence"),)
+
+
+class AppendOnly(RuntimeError):
+    """Code tried to change or delete a trail record through the ORM."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_rewriting_trails(session: Session, _flush_context, _instances) -> None:
+    """Trails are append-only for this code base: a changed or deleted record is refused before it
+    reaches the store. (Whoever edits the table directly is what `verify` is for.)"""
+    for record in session.deleted:
+        if isinstance(record, HashChainMixin):
+            raise AppendOnly(f"trail record {record.chain_key}#{record.sequence} cannot be deleted")
+    for record in session.dirty:
+        if isinstance(record, HashChainMixin) and session.is_modified(record):
+            raise AppendOnly(f"trail record {record.chain_key}#{record.sequence} cannot be changed")
 
 
 def append(session: Session, model: type[HashChainMixin], chain_key: str, record: Mapping[str, Any]) -> HashChainMixin:

@@ -8,19 +8,12 @@ import collections
 import pytest
 from sqlalchemy import select
 
-from services import monolith
 from services.emergency.models import Drill, Incident, IncidentAction, Outbox
-from tests.conftest import make_settings
 
 
 @pytest.fixture
-def district(tmp_path):
-    hosted = monolith.start(make_settings(DATA_DIR=str(tmp_path)), host="127.0.0.1",
-                            ports=dict.fromkeys(monolith.SERVICES, 0), seed_demo=True)
-    yield {h.runtime.name: h for h in hosted}
-    for service in hosted:
-        service.stop(0.5)
-        service.runtime.store.dispose()
+def district(demo_district):
+    return demo_district.services
 
 
 def test_the_demo_has_incidents_in_every_state_and_drills_per_office(district):

@@ -17,6 +17,7 @@ from services.common.hash_chain import (
     LINK,
     SEQUENCE,
     TRUNCATED,
+    AppendOnly,
     HashChainMixin,
     append,
     canonical_json,
@@ -100,7 +101,18 @@ def test_an_append_rolls_back_with_the_callers_transaction(trail_store):
     assert write(trail_store, "item-1", {"step": "move"})[0].sequence == 2
 
 
+def test_the_orm_refuses_to_change_or_delete_a_record(trail_store):
+    write(trail_store, "item-1", *steps(2))
+    with pytest.raises(AppendOnly, match="cannot be changed"), trail_store.transaction() as session:
+        row = session.scalar(select(Trail).where(Trail.sequence == 1))
+        row.record = canonical_json({"step": "forged"})
+    with pytest.raises(AppendOnly, match="cannot be deleted"), trail_store.transaction() as session:
+        session.delete(session.scalar(select(Trail).where(Trail.sequence == 2)))
+    assert check(trail_store, "item-1").intact and check(trail_store, "item-1").records_checked == 2
+
+
 def tamper(store: Store, statement) -> None:
+    """What the ORM guard cannot stop: someone with access to the table editing it directly."""
     with store.transaction() as session:
         session.execute(statement)
 

@@ -1,0 +1,58 @@
+"""What every facilities use case shares: the store, the clock, the standards, the event writer,
+and the note that an office's indicators may have moved."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from services.common.db import Store
+from services.common.errors import NotFound
+from services.common.events import EventWriter
+from services.common.indicators import Reading, mark_dirty
+from services.facilities import indicators
+from services.facilities.domain.standards import Standards
+from services.facilities.models import Office, Outbox
+
+SOURCE = "facilities"
+
+
+@dataclass(frozen=True)
+class ListResult:
+    items: list
+    next_page_token: str
+
+
+class Workspace:
+    def __init__(self, store: Store, standards: Standards, today: Callable[[], dt.date],
+                 now: Callable[[], dt.datetime]):
+        self.store = store
+        self.standards = standards
+        self.today = today
+        self.now = now
+        self.events = EventWriter(SOURCE, Outbox)
+
+    @staticmethod
+    def touched(session: Session, office_ids: list[str] | None) -> None:
+        """These offices' indicators (None: every office's) may have moved in this transaction;
+        the service's indicator refresher recomputes them after the commit."""
+        mark_dirty(session, office_ids)
+
+    def compute_indicators(self, session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
+        return indicators.compute(session, office_ids, self.today(), self.standards)
+
+
+def get_office(session: Session, office_id: str) -> Office:
+    """An office from the local copy; unknown until command_center's OfficeRegistered arrived."""
+    office = session.get(Office, office_id) if office_id else None
+    if office is None:
+        raise NotFound(f"office {office_id!r} not found")
+    return office
+
+
+def utc_text(instant: dt.datetime) -> str:
+    """An instant as event data and trail records carry it: ISO 8601 in UTC with a Z."""
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,66 @@
+"""facilities wired together: the runtime every host (monolith, API, worker, tests) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.common.clock import shanghai_today
+from services.common.config import Settings
+from services.common.db import Store, utcnow
+from services.common.indicators import IndicatorRefresher
+from services.common.runtime import Registration, ServiceRuntime
+from services.facilities.domain.custody import Custody
+from services.facilities.domain.directory import Directory
+from services.facilities.domain.equipment import Inventory
+from services.facilities.domain.rapid_tests import RapidTesting
+from services.facilities.domain.reports import Reports
+from services.facilities.domain.rooms import Rooms
+from services.facilities.domain.standards import Standards
+from services.facilities.domain.workspace import Workspace
+from services.facilities.handlers import Handlers
+from services.facilities.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+
+NAME = "facilities"
+MONOLITH_PORT = 50055
+GRPC_SERVICES = [
+    "supervision.facilities.v1.RoomService",
+    "supervision.facilities.v1.EquipmentService",
+    "supervision.facilities.v1.RapidTestService",
+    "supervision.facilities.v1.CustodyService",
+    "supervision.common.v1.IndicatorSource",
+]
+
+
+def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
+    workspace = Workspace(store, Standards.load(), today, now)
+    rooms, inventory, testing = Rooms(workspace), Inventory(workspace), RapidTesting(workspace)
+    reports, custody = Reports(workspace), Custody(workspace)
+    handlers = Handlers(Directory(workspace), inventory, testing)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators)
+
+    def registrations() -> list[Registration]:
+        from services.common.indicator_source import IndicatorSourceServicer
+        from services.facilities import api
+        from supervision.common.v1 import indicators_pb2_grpc
+        from supervision.facilities.v1 import facilities_pb2_grpc as pb_grpc
+
+        return [
+            (pb_grpc.add_RoomServiceServicer_to_server, api.RoomApi(rooms)),
+            (pb_grpc.add_EquipmentServiceServicer_to_server, api.EquipmentApi(inventory, workspace)),
+            (pb_grpc.add_RapidTestServiceServicer_to_server, api.RapidTestApi(testing, reports, workspace)),
+            (pb_grpc.add_CustodyServiceServicer_to_server, api.CustodyApi(custody)),
+            (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
+             IndicatorSourceServicer(store, IndicatorSnapshot)),
+        ]
+
+    def seed_demo() -> bool:
+        from services.facilities.demo import load_demo
+
+        return load_demo(workspace, rooms, inventory, testing, custody)
+
+    return ServiceRuntime(
+        name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        seed_demo=seed_demo, indicators=refresher,
+    )
