@@ -8,8 +8,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
-from services.command_center.domain.tasks import COMPLETED
+from services.command_center.domain.tasks import COMPLETED, OPEN_STATES
 from services.command_center.models import DutyItem, Office, Officer, Task
+from services.common.business_metrics import ItemCount
 from services.common.indicators import Reading
 
 DUTY_COVERAGE = "command_center.duty_coverage"
@@ -68,3 +69,12 @@ def compute(session: Session, office_ids: list[str] | None, today: dt.date) -> d
             Reading(office_id, CERTIFICATES_VALID, certified, total),
         ]
     return readings
+
+
+def item_counts(session: Session, today: dt.date) -> list[ItemCount]:
+    """Open supervision tasks and the overdue ones, per office (business gauges)."""
+    overdue = case((Task.due_date < today, 1), else_=0)
+    return [ItemCount("task", office_id, int(total), int(late or 0))
+            for office_id, total, late in session.execute(
+                select(Task.office_id, func.count(), func.sum(overdue))
+                .where(Task.state.in_(OPEN_STATES)).group_by(Task.office_id))]

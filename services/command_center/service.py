@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.command_center import indicators
 from services.command_center.domain.center import CommandCenter
 from services.command_center.handlers import Handlers
 from services.command_center.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
@@ -56,4 +57,5 @@ def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceR
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         seed_demo=seed_demo, indicators=refresher,
+        item_counts=lambda session: indicators.item_counts(session, today()),
     )

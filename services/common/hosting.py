@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from services.common.business_metrics import BusinessCollector
+from services.common.business_metrics import register as register_business_metrics
 from services.common.config import Settings
 from services.common.consumer import Timer, run_timer
 from services.common.grpc_server import RunningServer, start_server
@@ -52,11 +54,15 @@ class HostedService:
         self.timers = [TimerThread(runtime.name, t, settings.sweep_interval_seconds)
                        for t in runtime.timers] if run_timers else []
         self.server: RunningServer | None = None
+        self._unregister_metrics = None
 
     def start(self) -> RunningServer:
         if self.runtime.indicators is not None:
             self.runtime.indicators.start()
         self.relay.start()
+        if self.runtime.item_counts is not None:
+            collector = BusinessCollector(self.runtime.name, self.runtime.store, self.runtime.item_counts)
+            self._unregister_metrics = register_business_metrics(collector)
         for timer in self.timers:
             timer.start()
         self.server = start_server(self.runtime.grpc_registrations(), self.runtime.grpc_service_names,
@@ -83,3 +89,6 @@ class HostedService:
             self.runtime.indicators.flush()
         # After the drain, so events of the calls that finished during it are still published.
         self.relay.stop()
+        if self._unregister_metrics is not None:
+            self._unregister_metrics()
+            self._unregister_metrics = None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 
+from services.common.business_metrics import ItemCounts
 from services.common.consumer import Consumer, Subscription, Timer
 from services.common.db import Store
 from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin
@@ -37,6 +38,8 @@ class ServiceRuntime:
     seed_demo: Callable[[], bool] | None = None
     # Recomputes indicators after commits; every process that writes to the store runs it.
     indicators: IndicatorRefresher | None = None
+    # Open and overdue items per office, read at scrape time by the API process.
+    item_counts: ItemCounts | None = None
     # Broadcast subscriptions reach every replica (the gateway's live model) instead of one.
     broadcast: bool = False
 

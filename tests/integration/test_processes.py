@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -20,13 +21,14 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from services.command_center.domain.center import CommandCenter
 from services.command_center.domain.offices import OfficeInput
+from services.command_center.domain.tasks import TaskInput
 from services.common import migrate
+from services.common.clock import shanghai_today
 from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
 from services.common.working_days import WorkingDayCalendar
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
-from tests.support import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,8 +43,12 @@ def free_port() -> int:
 def migrated(postgres_database):
     store = Store(postgres_database)
     migrate.upgrade("command_center", ROOT / "services/command_center/migrations", store.url)
-    CommandCenter(store, Clock(), WorkingDayCalendar.load()).create_office(
-        SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄所", district="闵行区", streets=["莘庄镇"]))
+    center = CommandCenter(store, shanghai_today, WorkingDayCalendar.load())
+    center.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄所", district="闵行区",
+                                                        streets=["莘庄镇"]))
+    # Due in a year of the service's real clock (serve runs on today's date): open, not overdue.
+    center.create_task(SYSTEM_CALLER, "", TaskInput(office_id="MH01", title="督办", description="", source="bureau",
+                                                    source_ref="", due_date=shanghai_today() + dt.timedelta(days=365)))
     store.dispose()
     return postgres_database
 
@@ -88,6 +94,8 @@ def test_serve_answers_health_reflection_and_metrics(api_process):
     assert 'grpc_code="NOT_FOUND",grpc_method="GetOffice"' in metrics
     assert "grpc_server_handling_seconds_bucket" in metrics
     assert 'supervision_outbox_backlog{service="command_center"}' in metrics
+    assert 'supervision_open_items{kind="task",office_id="MH01",service="command_center"} 1.0' in metrics
+    assert 'supervision_overdue_items{kind="task",office_id="MH01",service="command_center"} 0.0' in metrics
 
 
 def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(api_process, migrated):

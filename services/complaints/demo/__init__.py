@@ -1,0 +1,138 @@
+"""Demo items, loaded by `make run` into an empty store (never over existing data).
+
+The offices come from command_center's events, delivered before this runs. Each office gets items
+in every state, handled on the days they would have been (a desk acting on a past day), so the
+clocks are met, late or running as in a district mid-stream; the final sweep marks what is overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from services.common.clock import SHANGHAI
+from services.common.context import SYSTEM_CALLER
+from services.complaints.domain import credit_code, personal_data
+from services.complaints.domain.desk import ComplaintDesk
+from services.complaints.domain.intake import ComplaintInput
+from services.complaints.domain.states import COMPLAINT, INQUIRY, REPORT
+from services.complaints.models import Complaint, Office, OfficeStreet
+
+HERE = Path(__file__).parent
+
+
+def load_demo(desk: ComplaintDesk) -> bool:
+    with desk.store.read() as session:
+        if session.scalar(select(Complaint.id).limit(1)) is not None:
+            return False
+        offices = session.execute(select(Office.id, OfficeStreet.street).join(OfficeStreet)
+                                  .order_by(Office.id, OfficeStreet.street)).all()
+    data = yaml.safe_load((HERE / "items.yaml").read_text(encoding="utf-8"))
+    seen: set[str] = set()
+    for number, (office_id, street) in enumerate(offices, start=1):
+        if office_id not in seen:
+            seen.add(office_id)
+            _office_items(desk, Demo(data, office_id, street, number, desk.today()))
+    for index, entry in enumerate(data["unrouted"]):
+        demo = Demo(data, "", entry["street"], 90 + index, desk.today())
+        desk.create_complaint(SYSTEM_CALLER, f"demo-unrouted-{index}", demo.item(
+            COMPLAINT, data["complaints"][index], 3, business=entry["business"], address=entry["address"]))
+    desk.sweep_deadlines()
+    return True
+
+
+class Demo:
+    """Invented people and businesses for one office, numbered so that every run is the same."""
+
+    def __init__(self, data: dict, office_id: str, street: str, number: int, today: dt.date):
+        self.data, self.office_id, self.street, self.number, self.today = data, office_id, street, number, today
+        self.serial = 0
+
+    def item(self, kind: str, sample: dict, days_ago: int, *, anonymous: bool = False, business: str = "",
+             address: str = "") -> ComplaintInput:
+        self.serial += 1
+        received = dt.datetime.combine(self.today - dt.timedelta(days=days_ago), dt.time(9 + self.serial % 8, 30),
+                                       SHANGHAI)
+        businesses = self.data["businesses"]
+        name = business or businesses[(self.number + self.serial) % len(businesses)].format(street=self.street)
+        road = self.data["roads"][(self.number * 3 + self.serial) % len(self.data["roads"])]
+        person = {} if anonymous else self._person()
+        return ComplaintInput(
+            kind=kind, channel=("HOTLINE_12315", "ONLINE_12315", "REFERRAL_12345", "WALK_IN")[self.serial % 4],
+            received_at=received, anonymous=anonymous, **person,
+            respondent_name=name if kind != INQUIRY else "", respondent_uscc=self._uscc() if kind != INQUIRY else "",
+            respondent_address=address or (f"闵行区{self.street}{road}{100 + self.serial * 7}号"
+                                           if kind != INQUIRY else ""),
+            # An inquiry names no business; the asker's street sends it to the local office.
+            respondent_street=self.street, category=sample["category"],
+            description=sample["description"], amount_yuan=str(sample.get("amount_yuan", "")))
+
+    def _person(self) -> dict[str, str]:
+        surnames, given = self.data["surnames"], self.data["given_names"]
+        seed = self.number * 11 + self.serial
+        birth = f"19{60 + seed % 40:02d}{1 + seed % 12:02d}{1 + seed % 28:02d}"
+        first_17 = f"310112{birth}{seed % 1000:03d}"
+        return {"complainant_name": surnames[seed % len(surnames)] + given[(seed * 5) % len(given)],
+                "complainant_phone": f"139{self.number:02d}{self.serial:02d}{seed % 10000:04d}",
+                "complainant_id_number": first_17 + personal_data.id_number_check_character(first_17)
+                if seed % 3 == 0 else ""}
+
+    def _uscc(self) -> str:
+        # 91 = enterprise, 310112 = Minhang's division code, then a made-up organisation code.
+        first_17 = f"91310112MA1{self.number:02d}{self.serial:02d}LX"
+        return first_17 + credit_code.check_character(first_17)
+
+
+def _on(desk: ComplaintDesk, days_ago: int) -> ComplaintDesk:
+    """The desk as it acted `days_ago` days ago (at the end of office hours, after that day's
+    items arrived), for the history of the demo district."""
+    day = desk.today() - dt.timedelta(days=days_ago)
+    instant = dt.datetime.combine(day, dt.time(18, 0), SHANGHAI).astimezone(dt.UTC)
+    return ComplaintDesk(desk.store, lambda: day, desk.clocks, lambda: instant)
+
+
+def _office_items(desk: ComplaintDesk, demo: Demo) -> None:
+    complaints, reports, inquiries = demo.data["complaints"], demo.data["reports"], demo.data["inquiries"]
+    n, key = demo.number, demo.office_id
+
+    def create(kind: str, sample: dict, days_ago: int, **options) -> str:
+        item = demo.item(kind, sample, days_ago, **options)
+        return _on(desk, days_ago).create_complaint(SYSTEM_CALLER, f"demo-{key}-{demo.serial}", item).complaint.id
+
+    # Just received, within the acceptance limit.
+    create(COMPLAINT, complaints[n % 5], 1)
+    # Received weeks ago and never decided: overdue at the sweep (every other office).
+    if n % 2 == 0:
+        create(COMPLAINT, complaints[(n + 1) % 5], 20)
+    # Accepted in time; mediation under way.
+    mediating = create(COMPLAINT, complaints[(n + 2) % 5], 12)
+    _on(desk, 9).accept(SYSTEM_CALLER, mediating, "材料齐全，予以受理")
+    # Mediated to an agreement, with the complainant's feedback; some offices accepted late.
+    resolved = create(COMPLAINT, complaints[(n + 3) % 5], 40)
+    _on(desk, 36 if n % 4 else 28).accept(SYSTEM_CALLER, resolved, "")
+    _on(desk, 15).record_mediation_outcome(SYSTEM_CALLER, resolved, "RESOLVED", "双方达成调解协议，商家退款")
+    _on(desk, 12).record_feedback(SYSTEM_CALLER, resolved,
+                                  ("SATISFIED", "BASICALLY_SATISFIED", "DISSATISFIED")[n % 3], "")
+    # Refused, or mediated without agreement and the parties told.
+    other = create(COMPLAINT, complaints[(n + 4) % 5], 30)
+    if n % 3 == 0:
+        _on(desk, 26).refuse(SYSTEM_CALLER, other, "HANDLED_ELSEWHERE", "已由消保委调解")
+    else:
+        _on(desk, 25).accept(SYSTEM_CALLER, other, "")
+        _on(desk, 8).record_mediation_outcome(SYSTEM_CALLER, other, "FAILED", "被投诉人拒绝调解")
+        if n % 2:
+            _on(desk, 5).record_notification(SYSTEM_CALLER, other, "已电话告知双方终止调解")
+    # A named report: verified, and at some offices filed as a case (CaseLeadRaised).
+    report = create(REPORT, reports[n % 3], 14)
+    _on(desk, 10).verify_report(SYSTEM_CALLER, report, "现场核查属实")
+    if n % 2:
+        _on(desk, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案")
+        _on(desk, 4).record_notification(SYSTEM_CALLER, report, "已告知举报人立案决定")
+    # An anonymous report nobody decided on: overdue at some offices.
+    create(REPORT, reports[(n + 1) % 3], 25 if n % 3 == 1 else 5, anonymous=True)
+    # An inquiry, answered.
+    inquiry = create(INQUIRY, inquiries[n % 2], 3)
+    _on(desk, 2).answer_inquiry(SYSTEM_CALLER, inquiry, "已电话答复并告知办理渠道")

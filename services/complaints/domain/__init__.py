@@ -1,0 +1,2 @@
+"""complaints' rules: intake and routing, statutory clocks from versioned rule sets, the handling
+workflow of complaints, reports and inquiries, and the protection of complainants' personal data."""

@@ -1,0 +1,27 @@
+"""Events complaints consumes (its copy of the offices), and the timer that sweeps deadlines."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from services.common.consumer import Subscription, Timer
+from services.common.events import Envelope
+from services.complaints.domain.desk import ComplaintDesk
+from services.complaints.domain.routing import read_announcement
+
+
+class Handlers:
+    def __init__(self, desk: ComplaintDesk):
+        self.desk = desk
+
+    def learn_office(self, session: Session, event: Envelope) -> None:
+        """OfficeRegistered and OfficeUpdated carry the whole office, so both apply the same way;
+        the consumer's version check drops an announcement older than the one applied."""
+        self.desk.apply_office(session, read_announcement(event.data, event.aggregate_version))
+
+    def subscriptions(self) -> list[Subscription]:
+        return [Subscription("command_center", "OfficeRegistered", self.learn_office),
+                Subscription("command_center", "OfficeUpdated", self.learn_office)]
+
+    def timers(self) -> list[Timer]:
+        return [Timer("sweep_complaint_deadlines", self.desk.sweep_deadlines)]

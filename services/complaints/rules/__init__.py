@@ -1,0 +1,1 @@
+"""The rule sets (YAML), a package so that they ship with the service."""

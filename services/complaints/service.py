@@ -1,0 +1,56 @@
+"""complaints wired together: the runtime every host (monolith, API, worker, tests) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.common.clock import shanghai_today
+from services.common.config import Settings
+from services.common.db import Store, utcnow
+from services.common.indicators import IndicatorRefresher
+from services.common.runtime import Registration, ServiceRuntime
+from services.common.working_days import WorkingDayCalendar
+from services.complaints import indicators
+from services.complaints.domain.deadlines import Clocks
+from services.complaints.domain.desk import ComplaintDesk
+from services.complaints.domain.rules import RuleBook
+from services.complaints.handlers import Handlers
+from services.complaints.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+
+NAME = "complaints"
+MONOLITH_PORT = 50053
+GRPC_SERVICES = [
+    "supervision.complaints.v1.ComplaintService",
+    "supervision.common.v1.IndicatorSource",
+]
+
+
+def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
+    clocks = Clocks(RuleBook.load(), WorkingDayCalendar.load(settings.working_calendar_file or None))
+    desk = ComplaintDesk(store, today, clocks, now)
+    handlers = Handlers(desk)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, desk.events, indicators.compute)
+
+    def registrations() -> list[Registration]:
+        from services.common.indicator_source import IndicatorSourceServicer
+        from services.complaints import api
+        from supervision.common.v1 import indicators_pb2_grpc
+        from supervision.complaints.v1 import complaints_pb2_grpc as pb_grpc
+
+        return [
+            (pb_grpc.add_ComplaintServiceServicer_to_server, api.ComplaintApi(desk)),
+            (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
+             IndicatorSourceServicer(store, IndicatorSnapshot)),
+        ]
+
+    def seed_demo() -> bool:
+        from services.complaints.demo import load_demo
+
+        return load_demo(desk)
+
+    return ServiceRuntime(
+        name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        seed_demo=seed_demo, indicators=refresher,
+    )
