@@ -8,15 +8,11 @@ complaints created afterwards are routed by the copy the worker built.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from kombu import Connection
 from sqlalchemy import select
 
 from services.command_center.domain.center import CommandCenter
@@ -34,6 +30,7 @@ from services.complaints.domain.desk import ComplaintDesk
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.rules import RuleBook
 from services.complaints.models import Office, OfficeStreet
+from tests.processes import start_service, stop, wait_for, wait_for_queues
 from tests.support import Clock
 
 pytestmark = pytest.mark.nameko
@@ -53,30 +50,10 @@ def complaints_store(postgres_database):
 
 @pytest.fixture
 def worker(complaints_store, amqp_uri):
-    env = {**os.environ, "DATABASE_URL": complaints_store.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0",
-           "SWEEP_INTERVAL_SECONDS": "3600", "LOG_FORMAT": "text"}
-    process = subprocess.Popen([sys.executable, "-m", "services.complaints", "worker"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    with Connection(amqp_uri) as connection:
-        for queue in QUEUES:
-            while True:
-                try:
-                    connection.default_channel.queue_declare(queue, passive=True)
-                    break
-                except Exception:  # noqa: BLE001 - not declared yet
-                    connection.close()
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"worker did not start: {process.communicate()[0][-3000:]}")
-                    time.sleep(0.2)
+    process = start_service("complaints", "worker", DATABASE_URL=complaints_store.url, AMQP_URI=amqp_uri)
+    wait_for_queues(amqp_uri, QUEUES, process)
     yield process
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("worker did not stop within 20 s of SIGTERM")
-    assert process.returncode == 0, process.stdout.read()[-3000:]
+    stop(process)
 
 
 @pytest.fixture
@@ -87,14 +64,6 @@ def command_center(tmp_path, amqp_uri):
     yield CommandCenter(store, Clock(), WorkingDayCalendar.load()), OutboxRelay(
         "command_center", store, CenterOutbox, NamekoTransport(amqp_uri))
     store.dispose()
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
 
 
 def street_owner(store: Store, street: str) -> str | None:

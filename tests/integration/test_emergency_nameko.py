@@ -10,9 +10,6 @@ This module runs in its own pytest process (`make test` runs it with -m nameko).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +30,7 @@ from services.emergency.domain.emergency import Emergency
 from services.emergency.domain.incidents import IncidentInput
 from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
 from services.emergency.models import IncidentAction, IndicatorSnapshot, Office
+from tests.processes import start_service, stop, wait_for_queues
 
 pytestmark = pytest.mark.nameko
 
@@ -83,38 +81,13 @@ def overdue_queue(amqp_uri):
         yield bound
 
 
-def start(command: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "services.emergency", command], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail(f"{process.args} did not stop within 20 s of SIGTERM")
-    assert process.returncode == 0, process.stdout.read()[-3000:]
-
-
 @pytest.fixture
 def processes(emergency_db, overdue_queue, amqp_uri):
     store, _ = emergency_db
-    env = {**os.environ, "DATABASE_URL": store.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0", "GRPC_PORT": "0",
-           "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS), "RELAY_POLL_SECONDS": "0.2", "LOG_FORMAT": "text"}
-    worker, api = start("worker", env), start("serve", env)
-    deadline = time.monotonic() + 30
-    with Connection(amqp_uri) as connection:
-        while True:
-            try:
-                connection.default_channel.queue_declare(WORKER_QUEUE, passive=True)
-                break
-            except Exception:  # noqa: BLE001 - not declared yet
-                connection.close()
-                if worker.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"worker did not start: {worker.communicate()[0][-3000:]}")
-                time.sleep(0.2)
+    env = {"DATABASE_URL": store.url, "AMQP_URI": amqp_uri, "GRPC_PORT": "0",
+           "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS), "RELAY_POLL_SECONDS": "0.2"}
+    worker, api = start_service("emergency", "worker", **env), start_service("emergency", "serve", **env)
+    wait_for_queues(amqp_uri, [WORKER_QUEUE], worker)
     yield
     stop(worker)
     stop(api)

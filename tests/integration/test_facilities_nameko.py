@@ -8,10 +8,6 @@ plugin monkey-patches the standard library, which gRPC code must never see.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -32,6 +28,7 @@ from services.facilities.domain.rapid_tests import RapidTesting, RapidTestInput,
 from services.facilities.domain.standards import Standards
 from services.facilities.domain.workspace import Workspace
 from services.facilities.models import Case, Outbox, Room
+from tests.processes import start_service, stop, wait_for, wait_for_queues
 
 pytestmark = pytest.mark.nameko
 
@@ -53,14 +50,6 @@ class SourceOutbox(OutboxMixin, SourceBase):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
 
 
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def facilities_db(postgres_database):
     store = Store(postgres_database)
@@ -71,29 +60,10 @@ def facilities_db(postgres_database):
 
 @pytest.fixture
 def worker(facilities_db, amqp_uri):
-    env = {**os.environ, "DATABASE_URL": facilities_db.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0",
-           "SWEEP_INTERVAL_SECONDS": "3600", "LOG_FORMAT": "text"}
-    process = subprocess.Popen([sys.executable, "-m", "services.facilities", "worker"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    with Connection(amqp_uri) as connection:
-        while True:
-            try:
-                connection.default_channel.queue_declare(LAST_QUEUE, passive=True)
-                break
-            except Exception:  # noqa: BLE001 - not declared yet
-                connection.close()
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"worker did not start: {process.communicate()[0][-3000:]}")
-                time.sleep(0.2)
+    process = start_service("facilities", "worker", DATABASE_URL=facilities_db.url, AMQP_URI=amqp_uri)
+    wait_for_queues(amqp_uri, [LAST_QUEUE], process)
     yield process
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("worker did not stop within 20 s of SIGTERM")
-    assert process.returncode == 0, process.stdout.read()[-3000:]
+    stop(process)
 
 
 @pytest.fixture

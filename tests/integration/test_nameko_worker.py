@@ -6,15 +6,11 @@ plugin monkey-patches the standard library, which gRPC code must never see.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from kombu import Connection
 from sqlalchemy import BigInteger, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,6 +24,7 @@ from services.common.db import Store, utcnow
 from services.common.events import EventWriter, OutboxMixin
 from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
+from tests.processes import start_service, stop, wait_for, wait_for_queues
 from tests.support import Clock, TcpProxy
 
 pytestmark = pytest.mark.nameko
@@ -61,29 +58,10 @@ def command_center_db(postgres_database):
 
 @pytest.fixture
 def worker(command_center_db, amqp_uri):
-    env = {**os.environ, "DATABASE_URL": command_center_db.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0",
-           "SWEEP_INTERVAL_SECONDS": "3600", "LOG_FORMAT": "text"}
-    process = subprocess.Popen([sys.executable, "-m", "services.command_center", "worker"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    with Connection(amqp_uri) as connection:
-        while True:
-            try:
-                connection.default_channel.queue_declare(QUEUE, passive=True)
-                break
-            except Exception:  # noqa: BLE001 - not declared yet
-                connection.close()
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"worker did not start: {process.communicate()[0][-3000:]}")
-                time.sleep(0.2)
+    process = start_service("command_center", "worker", DATABASE_URL=command_center_db.url, AMQP_URI=amqp_uri)
+    wait_for_queues(amqp_uri, [QUEUE], process)
     yield process
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("worker did not stop within 20 s of SIGTERM")
-    assert process.returncode == 0, process.stdout.read()[-3000:]
+    stop(process)
 
 
 @pytest.fixture
@@ -99,14 +77,6 @@ def overdue(store: Store, writer: EventWriter, complaint_id: str) -> None:
         writer.record(session, "ComplaintOverdue", aggregate_type="complaint", aggregate_id=complaint_id, version=3,
                       office_id="MH01", data={"complaint_id": complaint_id, "office_id": "MH01",
                                               "deadline": "acceptance"})
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
 
 
 def tasks_for(store: Store, complaint_ids: list[str]) -> int:

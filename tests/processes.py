@@ -1,0 +1,61 @@
+"""Real service processes for integration tests: start, wait until a worker consumes, stop."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from kombu import Connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_queue(source: str, event_type: str, service: str) -> str:
+    """The durable queue nameko declares for `service`'s handler of `source`'s `event_type`."""
+    return f"evt-{source}-{event_type}--{service}.on_{source}_{event_type}"
+
+
+def start_service(service: str, command: str, **env: str) -> subprocess.Popen:
+    """`python -m services.<service> <command>` with the environment plus `env`."""
+    variables = {**os.environ, "METRICS_PORT": "0", "LOG_FORMAT": "text", "SWEEP_INTERVAL_SECONDS": "3600", **env}
+    return subprocess.Popen([sys.executable, "-m", f"services.{service}", command], cwd=ROOT, env=variables,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for_queues(amqp_uri: str, queues: list[str], process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Returns once the worker has declared its queues: events published after that reach it."""
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_uri) as connection:
+        for queue in queues:
+            while True:
+                try:
+                    connection.default_channel.queue_declare(queue, passive=True)
+                    break
+                except Exception:  # noqa: BLE001 - not declared yet
+                    connection.close()
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"{process.args} did not start: {process.communicate()[0][-3000:]}")
+                    time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGTERM, then the process must exit 0 within `timeout`."""
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"{process.args} did not stop within {timeout:.0f} s of SIGTERM")
+    assert process.returncode == 0, process.stdout.read()[-3000:]
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
