@@ -6,8 +6,8 @@ Context variables, so logs and outgoing events pick them up without every functi
 from __future__ import annotations
 
 import contextvars
-import re
 import random
+import re
 from dataclasses import dataclass, field
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
