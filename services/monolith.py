@@ -20,7 +20,7 @@ from services.common.hosting import HostedService
 log = logging.getLogger(__name__)
 
 # In start order: a service's demo data may depend on events of the ones before it.
-SERVICES = ["command_center", "complaints", "emergency", "facilities"]
+SERVICES = ["command_center", "complaints", "emergency", "facilities", "assessment"]
 
 
 def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | None = None,

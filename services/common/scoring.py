@@ -14,6 +14,7 @@ marks; at least `floor` of the way to target, points pro rata; worse than that, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
@@ -90,8 +91,13 @@ class Scheme:
 
 
 def validate(scheme: Scheme, known_keys: Iterable[str] | None = None,
-             ranges: Mapping[str, tuple[float, float]] | None = None) -> list[tuple[str, str]]:
-    """Every problem of a scheme as (field, description); empty when it can be used."""
+             ranges: Mapping[str, tuple[float, float]] | None = None,
+             workload_inputs: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """Every problem of a scheme as (field, description); empty when it can be used.
+
+    Every number must be finite: a NaN compares false with everything, so it would slip
+    through each range check below and poison every score computed with the scheme.
+    """
     problems: list[tuple[str, str]] = []
     dimension_keys = [d.key for d in scheme.dimensions]
     if not scheme.dimensions:
@@ -99,10 +105,10 @@ def validate(scheme: Scheme, known_keys: Iterable[str] | None = None,
     if len(set(dimension_keys)) != len(dimension_keys):
         problems.append(("scheme.dimensions", "dimension keys repeat"))
     for index, dimension in enumerate(scheme.dimensions):
-        if dimension.weight <= 0:
-            problems.append((f"scheme.dimensions[{index}].weight", "must be > 0"))
+        if not _positive(dimension.weight):
+            problems.append((f"scheme.dimensions[{index}].weight", "must be a finite number > 0"))
     total = sum(d.weight for d in scheme.dimensions)
-    if scheme.dimensions and abs(total - 100) > WEIGHT_TOLERANCE:
+    if scheme.dimensions and math.isfinite(total) and abs(total - 100) > WEIGHT_TOLERANCE:
         problems.append(("scheme.dimensions", f"weights sum to {total:g}, not 100"))
     known = set(known_keys) if known_keys is not None else None
     seen: set[str] = set()
@@ -115,16 +121,17 @@ def validate(scheme: Scheme, known_keys: Iterable[str] | None = None,
             problems.append((f"{where}.key", f"unknown indicator {rule.key}"))
         if rule.dimension not in dimension_keys:
             problems.append((f"{where}.dimension", f"unknown dimension {rule.dimension}"))
-        if rule.weight <= 0:
-            problems.append((f"{where}.weight", "must be > 0"))
+        if not _positive(rule.weight):
+            problems.append((f"{where}.weight", "must be a finite number > 0"))
         if rule.direction not in (HIGHER, LOWER):
             problems.append((f"{where}.direction", "must be higher or lower"))
         if rule.rule not in RULES:
             problems.append((f"{where}.rule", f"must be one of {', '.join(RULES)}"))
-        if not 0 < rule.floor <= 1:
+        if not 0 < rule.floor <= 1:  # false for NaN too
             problems.append((f"{where}.floor", "must be in (0, 1]"))
         low, high = (ranges or {}).get(rule.key, (0.0, float("inf")))
-        if not low <= rule.target <= high or (rule.direction == HIGHER and rule.target <= 0):
+        if not math.isfinite(rule.target) or not low <= rule.target <= high \
+                or (rule.direction == HIGHER and rule.target <= 0):
             problems.append((f"{where}.target", f"{rule.target:g} is outside the indicator's range "
                                                 f"[{low:g}, {high:g}]" + (" and must be > 0" if rule.direction == HIGHER
                                                                           else "")))
@@ -132,15 +139,26 @@ def validate(scheme: Scheme, known_keys: Iterable[str] | None = None,
         weights = [r.weight for r in scheme.indicators if r.dimension == dimension.key]
         if not weights:
             problems.append(("scheme.indicators", f"dimension {dimension.key} has no indicators"))
-        elif abs(sum(weights) - 100) > WEIGHT_TOLERANCE:
+        elif math.isfinite(sum(weights)) and abs(sum(weights) - 100) > WEIGHT_TOLERANCE:
             problems.append(("scheme.indicators", f"weights in dimension {dimension.key} sum to {sum(weights):g}, "
                                                   "not 100"))
     workload = scheme.workload
-    if not 0 < workload.minimum <= 1 <= workload.maximum:
-        problems.append(("scheme.workload", "coefficients must bound 1: minimum <= 1 <= maximum, minimum > 0"))
-    if workload.sensitivity < 0:
-        problems.append(("scheme.workload.sensitivity", "must be >= 0"))
+    if not (0 < workload.minimum <= 1 <= workload.maximum and math.isfinite(workload.maximum)):
+        problems.append(("scheme.workload", "coefficients must bound 1: 0 < minimum <= 1 <= maximum, finite"))
+    if not (math.isfinite(workload.sensitivity) and workload.sensitivity >= 0):
+        problems.append(("scheme.workload.sensitivity", "must be a finite number >= 0"))
+    inputs = set(workload_inputs) if workload_inputs is not None else None
+    for name, weight in workload.weights.items():
+        if inputs is not None and name not in inputs:
+            problems.append((f"scheme.workload.weights[{name}]",
+                             f"unknown workload input; known: {', '.join(sorted(inputs))}"))
+        if not (math.isfinite(weight) and weight >= 0):
+            problems.append((f"scheme.workload.weights[{name}]", "must be a finite number >= 0"))
     return problems
+
+
+def _positive(number: float) -> bool:
+    return math.isfinite(number) and number > 0
 
 
 @dataclass(frozen=True)
@@ -196,11 +214,13 @@ def score_indicator(rule: IndicatorRule, numerator: float, denominator: float) -
     if achieved >= rule.floor:
         points = rule.weight * achieved
         return IndicatorScore(rule.key, rule.dimension, numerator, denominator, value, rule.target, rule.weight, points,
-                              PRO_RATA, f"{_fmt(value)} against target {_fmt(rule.target)}: {achieved:.0%} of the way, "
+                              PRO_RATA, f"{_fmt(value)} against target {_fmt(rule.target)}: {achieved:.1%} of the way, "
                                         f"{rule.weight - points:.2f} of {rule.weight:g} points lost")
+    short = (f"below {rule.floor:.0%} of the target {_fmt(rule.target)}" if rule.direction == HIGHER
+             else f"more than the target {_fmt(rule.target)} allows (at most {_fmt(rule.target / rule.floor)} "
+                  "earns points)")
     return IndicatorScore(rule.key, rule.dimension, numerator, denominator, value, rule.target, rule.weight, 0.0, ZERO,
-                          f"{_fmt(value)} is below {rule.floor:.0%} of the target {_fmt(rule.target)}: "
-                          f"all {rule.weight:g} points lost")
+                          f"{_fmt(value)} is {short}: all {rule.weight:g} points lost")
 
 
 def score_office(scheme: Scheme, office_id: str, values: Values) -> OfficeScore:
@@ -263,14 +283,20 @@ def rank(scores: Iterable[OfficeScore], coefficients: Mapping[str, float] | None
         coefficient = (coefficients or {}).get(score.office_id, 1.0)
         adjusted = None if score.index is None else score.index * coefficient
         rows.append((score, coefficient, adjusted))
-    rows.sort(key=lambda row: (row[2] is None, -(row[2] or 0.0), row[0].office_id))
+    rows.sort(key=lambda row: (row[2] is None, -_tie_key(row[2]), row[0].office_id))
     result: list[Ranking] = []
     for position, (score, coefficient, adjusted) in enumerate(rows, start=1):
         tied = result and adjusted is not None and result[-1].adjusted is not None \
-            and abs(result[-1].adjusted - adjusted) < 1e-9
+            and _tie_key(result[-1].adjusted) == _tie_key(adjusted)
         result.append(Ranking(score.office_id, result[-1].rank if tied else position, score.index, coefficient,
                               adjusted))
     return result
+
+
+def _tie_key(adjusted: float | None) -> float:
+    """Equal indexes reached by different float arithmetic (80 x 1.1 and 88) are one value: they
+    tie, and are ordered by office id, never by a rounding error in the last bit."""
+    return round(adjusted or 0.0, 9)
 
 
 def _fmt(value: float) -> str:

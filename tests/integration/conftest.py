@@ -3,6 +3,8 @@ service's demo loads after the events of the services before it, as `make run` d
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +23,27 @@ class District:
     channels: dict[str, grpc.Channel]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_district(data_dir: Path) -> District:
-    hosted = monolith.start(make_settings(DATA_DIR=str(data_dir), DEMO_DATA="true"), host="127.0.0.1",
-                            ports=dict.fromkeys(monolith.SERVICES, 0))
+    """Every service on a free port; services that call others (assessment's live scores) are
+    told where, as INDICATOR_SOURCES tells them in a deployment."""
+    ports = {name: free_port() for name in monolith.SERVICES}
+    previous = os.environ.get("INDICATOR_SOURCES")
+    os.environ["INDICATOR_SOURCES"] = ",".join(f"{name}=127.0.0.1:{port}" for name, port in ports.items()
+                                               if name != "gateway")
+    try:
+        hosted = monolith.start(make_settings(DATA_DIR=str(data_dir), DEMO_DATA="true"), host="127.0.0.1",
+                                ports=ports)
+    finally:
+        if previous is None:
+            del os.environ["INDICATOR_SOURCES"]
+        else:
+            os.environ["INDICATOR_SOURCES"] = previous
     services = {service.runtime.name: service for service in hosted}
     channels = {name: grpc.insecure_channel(f"127.0.0.1:{service.server.port}") for name, service in services.items()}
     return District(data_dir, services, channels)

@@ -1,0 +1,149 @@
+"""The demo district's assessment, loaded by `make run` into an empty store (never over existing
+data), after command_center's offices and officers have arrived through the bus: the last
+quarter's evidence of the officers' work, the indicator values as they stood at its end, the
+quarter closed with rankings and improvement plans, and the officers' grades for it.
+
+The services started today, so they hold no history for a past quarter: the demo writes that
+history itself (as version 0 of each office's indicators, older than anything a service
+publishes) through the same function that records IndicatorsChanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sqlalchemy import select, update
+
+from services.assessment.domain import evidence, grading, history, periods
+from services.assessment.domain.assessment import Assessment
+from services.assessment.domain.improvement import PlanChange
+from services.assessment.models import ImprovementPlan, Office, Officer, Period
+from services.common.context import SYSTEM_CALLER
+
+DEMO_VERSION = 0
+PER_TARGET_DENOMINATORS = {"facilities.rapid_tests_per_week": 20, "emergency.drills_per_year": 2}
+# Offices without incidents in the quarter: their emergency figures are missing, not zero.
+SOMETIMES_WITHOUT_DATA = ("emergency.report_within_limit", "emergency.onsite_within_target",
+                          "mobile_enforcement.case_filing_on_time")
+TITLES = {
+    evidence.TASK: ["督办：农贸市场整治回头看", "督办：校园周边食品安全专项检查", "督办：电梯维保专项检查"],
+    evidence.INSPECTION: ["超市日常监督检查", "餐饮服务单位检查", "药店专项检查", "农贸市场巡查"],
+    evidence.COMPLAINT: ["预付卡退费投诉", "食品质量投诉", "价格欺诈举报"],
+    evidence.CASE: ["销售过期食品案", "虚假宣传案", "无照经营案"],
+}
+# The work each group does most: (kind, items per officer in the quarter).
+WORK_OF_GROUP = {
+    "GENERAL": [(evidence.TASK, 6)],
+    "SUPERVISION": [(evidence.INSPECTION, 22), (evidence.TASK, 2)],
+    "CASE_HANDLING": [(evidence.CASE, 6), (evidence.INSPECTION, 4)],
+    "COMPLAINT_HANDLING": [(evidence.COMPLAINT, 12), (evidence.TASK, 1)],
+}
+SOURCE_OF_KIND = {evidence.TASK: "command_center", evidence.INSPECTION: "mobile_enforcement",
+                  evidence.COMPLAINT: "complaints", evidence.CASE: "mobile_enforcement"}
+ACTIONS = "对照指标逐项排查原因，建立台账，明确责任人和完成时限，每周调度进展"
+
+
+def load_demo(assessment: Assessment) -> bool:
+    store = assessment.store
+    with store.read() as session:
+        # Evidence may already be there, from the other services' demo events: a closed period
+        # is what says the demo was loaded.
+        if session.scalar(select(Period.key).limit(1)) is not None:
+            return False
+        offices = list(session.scalars(select(Office.id).order_by(Office.id)))
+        officers = list(session.scalars(select(Officer).order_by(Officer.id)))
+    if not offices:
+        return False  # command_center's offices have not arrived: nothing to assess yet
+    quarter = periods.last_ended_quarter(assessment.today())
+    with store.transaction() as session:
+        for office_id in offices:
+            rng = random.Random(f"demo-{office_id}")
+            strength = 0.7 + 0.3 * rng.random()
+            _quarter_end_values(assessment, session, office_id, quarter, rng, strength)
+            for officer in (o for o in officers if o.office_id == office_id):
+                _work(session, officer, quarter, rng, strength)
+    assessment.scores.close_period(SYSTEM_CALLER, f"demo-close-{quarter.key}", quarter.key)
+    _improve(assessment, offices, officers)
+    _grade(assessment, offices, quarter)
+    return True
+
+
+def _quarter_end_values(assessment: Assessment, session, office_id: str, quarter: periods.Period,
+                        rng: random.Random, strength: float) -> None:
+    scheme = assessment.schemes.in_force(session, quarter.end).scheme
+    as_of = quarter.cutoff - dt.timedelta(hours=2)
+    by_source: dict[str, list[dict]] = {}
+    for rule in scheme.indicators:
+        info = assessment.context.catalogue.indicators[rule.key]
+        if rule.key in SOMETIMES_WITHOUT_DATA and rng.random() < 0.35:
+            numerator, denominator = 0, 0
+        else:
+            # A strong office meets most targets; a weak one falls short on more of them.
+            shortfall = 0.0 if rng.random() < 1.6 * strength - 0.72 else rng.uniform(0.08, 0.55)
+            if info.kind == "per_target":
+                denominator = PER_TARGET_DENOMINATORS.get(rule.key, 4)
+                numerator = round(denominator * (1 - shortfall) * (1 + rng.choice((0, 0, 0.1))))
+            else:
+                denominator = rng.randint(8, 60)
+                numerator = round(denominator * (1 - shortfall))
+        by_source.setdefault(info.source, []).append(
+            {"key": rule.key, "numerator": numerator, "denominator": denominator})
+    for source, readings in by_source.items():
+        history.record(session, source, office_id, DEMO_VERSION, {"as_of": as_of.isoformat(), "indicators": readings},
+                       as_of)
+
+
+def _work(session, officer: Officer, quarter: periods.Period, rng: random.Random, strength: float) -> None:
+    days = (quarter.end - quarter.start).days
+    diligence = strength * rng.uniform(0.6, 1.3)
+    for kind, typical in WORK_OF_GROUP.get(officer.group, [(evidence.TASK, 3)]):
+        for number in range(round(typical * diligence)):
+            on_time = rng.random() < 0.8 + 0.18 * strength
+            item = evidence.EvidenceInput(
+                kind=kind, source=SOURCE_OF_KIND[kind], reference=f"DEMO-{officer.id}-{kind[:2]}{number:02d}",
+                office_id=officer.office_id, occurred_on=quarter.start + dt.timedelta(days=rng.randint(0, days)),
+                officer_ids=(officer.id,), on_time=None if kind == evidence.INSPECTION else on_time,
+                entity_id=f"DEMO-E-{officer.office_id}-{rng.randint(1, 40):03d}" if kind == evidence.INSPECTION else "",
+                title=rng.choice(TITLES[kind]))
+            evidence.record(session, item)
+
+
+def _improve(assessment: Assessment, offices: list[str], officers: list[Officer]) -> None:
+    """Offices at work on their plans: most planned, some completed, two past their due date."""
+    today = assessment.today()
+    with assessment.store.read() as session:
+        plans = list(session.scalars(select(ImprovementPlan).order_by(ImprovementPlan.office_id, ImprovementPlan.id)))
+    owners = {office_id: next((o.id for o in officers if o.office_id == office_id), "") for office_id in offices}
+    overdue = []
+    for number, plan in enumerate(plans):
+        if number % 4 == 3 or not owners[plan.office_id]:
+            continue  # not planned yet
+        planned = assessment.plans.update_plan(SYSTEM_CALLER, PlanChange(
+            plan.id, ACTIONS, owners[plan.office_id], today + dt.timedelta(days=14 + number % 30)), [], 0)
+        if number % 4 == 0:
+            assessment.plans.complete_plan(SYSTEM_CALLER, planned.id, "已完成整改，相关台账已归档", 0)
+        elif len(overdue) < 2:
+            overdue.append(planned.id)
+    with assessment.store.transaction() as session:
+        session.execute(update(ImprovementPlan).where(ImprovementPlan.id.in_(overdue))
+                        .values(due_date=today - dt.timedelta(days=3)))
+    assessment.plans.sweep_overdue()
+
+
+def _grade(assessment: Assessment, offices: list[str], quarter: periods.Period) -> None:
+    """Every office proposes; the heads confirm, except one who grades an officer differently and
+    one who gives a GOOD beyond the quota, each with a reason."""
+    for number, office_id in enumerate(offices):
+        proposals = assessment.staff.propose_grades(SYSTEM_CALLER, f"demo-grades-{office_id}-{quarter.key}",
+                                                    office_id, quarter.key)
+        changed = False
+        for view in proposals.assessments:
+            row = view.assessment
+            grade, reason = row.proposed_grade, ""
+            if not changed and number == 1 and grade in (grading.GOOD, grading.FAIRLY_GOOD):
+                grade, reason = grading.AVERAGE, "本季度两次督办事项回复不及时，经所务会研究调整"
+            elif not changed and number == 2 and grade == grading.FAIRLY_GOOD:
+                grade, reason = grading.GOOD, "牵头完成专项整治，群众来信表扬，经所务会研究确定"
+            changed = changed or bool(reason)
+            assessment.staff.finalize_grade(SYSTEM_CALLER, row.officer_id, quarter.key, grade, reason, 0)

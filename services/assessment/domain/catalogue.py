@@ -1,0 +1,113 @@
+"""The indicators a scheme may score (schemes/catalogue.yaml) and the built-in scheme versions
+(schemes/scheme_v*.yaml), both checked when the service starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from services.assessment.domain.evidence import WORKLOAD_INPUTS
+from services.assessment.domain.rulebook import RuleError, read_yaml
+from services.common import scoring
+
+SCHEMES_DIR = Path(__file__).resolve().parent.parent / "schemes"
+
+# The services that publish indicators, assessment itself included.
+SOURCES = ("command_center", "mobile_enforcement", "complaints", "emergency", "facilities", "assessment")
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    key: str
+    name: str
+    source: str
+    kind: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    indicators: dict[str, IndicatorInfo]
+    workload_inputs: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path = SCHEMES_DIR / "catalogue.yaml") -> Catalogue:
+        document = read_yaml(path)
+        entries, inputs, kinds = document.get("indicators"), document.get("workload_inputs"), document.get("kinds")
+        if not all(isinstance(part, dict) and part for part in (entries, inputs, kinds)):
+            raise RuleError(f"{path.name}: expected kinds, indicators and workload_inputs mappings")
+        if not all(_is_range(span) for span in kinds.values()):
+            raise RuleError(f"{path.name}: each kind needs a range [low, high]")
+        if set(inputs) != set(WORKLOAD_INPUTS):
+            raise RuleError(f"{path.name}: workload_inputs must be {', '.join(WORKLOAD_INPUTS)} (what the "
+                            "evidence counts)")
+        indicators = {}
+        for key, entry in entries.items():
+            where = f"{path.name}: indicators.{key}"
+            source = str(key).split(".", 1)[0]
+            if source not in SOURCES or "." not in str(key):
+                raise RuleError(f"{where}: the key must be <service>.<name> of one of {', '.join(SOURCES)}")
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise RuleError(f"{where}: a name is required")
+            kind = entry.get("kind")
+            if kind in kinds:
+                low, high = (float(v) for v in kinds[kind])
+            elif kind == "count" and _is_range(entry.get("range")):
+                low, high = (float(v) for v in entry["range"])
+            else:
+                raise RuleError(f"{where}: kind must be one of {', '.join(kinds)}, or count with a range [low, high]")
+            indicators[key] = IndicatorInfo(key, entry["name"], source, kind, low, high)
+        return cls(indicators, {str(k): str(v) for k, v in inputs.items()})
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        return {key: (info.low, info.high) for key, info in self.indicators.items()}
+
+    def name_of(self, key: str) -> str:
+        info = self.indicators.get(key)
+        return info.name if info else key
+
+    def problems(self, scheme: scoring.Scheme) -> list[tuple[str, str]]:
+        return scoring.validate(scheme, self.indicators, self.ranges, self.workload_inputs)
+
+    def complete(self, scheme: scoring.Scheme) -> scoring.Scheme:
+        """The scheme with each indicator's source taken from the catalogue (never from a caller)."""
+        rules = tuple(replace(rule, source=self.indicators[rule.key].source) if rule.key in self.indicators else rule
+                      for rule in scheme.indicators)
+        return replace(scheme, indicators=rules)
+
+
+def _is_range(value: object) -> bool:
+    return (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
+            and value[0] <= value[1])
+
+
+@dataclass(frozen=True)
+class BuiltInScheme:
+    scheme: scoring.Scheme
+    effective_from: dt.date
+    note: str
+
+
+def built_in_schemes(catalogue: Catalogue, directory: Path = SCHEMES_DIR) -> list[BuiltInScheme]:
+    """The scheme versions shipped with the service, each valid against the catalogue."""
+    schemes: list[BuiltInScheme] = []
+    for path in sorted(directory.glob("scheme_v*.yaml")):
+        document = read_yaml(path)
+        effective_from = document.get("effective_from")
+        if not isinstance(effective_from, dt.date):
+            raise RuleError(f"{path.name}: effective_from must be a date (YYYY-MM-DD)")
+        try:
+            scheme = scoring.Scheme.from_dict({**document, "effective_from": effective_from.isoformat()})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RuleError(f"{path.name}: cannot read the scheme: {exc!r}") from None
+        problems = catalogue.problems(scheme)
+        if problems:
+            raise RuleError(f"{path.name}: " + "; ".join(f"{field}: {text}" for field, text in problems))
+        schemes.append(BuiltInScheme(catalogue.complete(scheme), effective_from, str(document.get("note", ""))))
+    versions = [s.scheme.version for s in schemes]
+    if not schemes or versions != list(range(1, len(schemes) + 1)):
+        raise RuleError(f"{directory.name}: built-in schemes must be versions 1, 2, ... (found {versions})")
+    return schemes

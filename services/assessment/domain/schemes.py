@@ -1,0 +1,158 @@
+"""The scheme (评价方案) as versions with effective dates: read, updated by the bureau, listed.
+
+Until the bureau first updates the scheme, the built-in versions (schemes/) are the scheme; the
+first update copies them into the store, which from then on holds every version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.assessment.domain.context import Context, ListResult
+from services.assessment.models import RequestKey, SchemeVersion
+from services.common import scoring
+from services.common.access import require_write
+from services.common.context import BUREAU_LEADER, Caller
+from services.common.db import utcnow
+from services.common.errors import Aborted, InvalidArgument, NotFound, Violations
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
+
+MAX_NOTE = 1000
+
+
+@dataclass(frozen=True)
+class SchemeRecord:
+    scheme: scoring.Scheme
+    effective_from: dt.date
+    note: str
+    created_by: str
+    created_at: dt.datetime | None  # None for a built-in version not copied yet
+
+
+@dataclass(frozen=True)
+class SchemeDraft:
+    """A scheme as a caller proposes it; the version is assigned on update."""
+
+    scheme: scoring.Scheme
+    effective_from: dt.date | None
+    note: str
+
+
+class SchemeDesk:
+    def __init__(self, context: Context):
+        self.context = context
+
+    # ------------------------------------------------------------------ reading
+
+    def records(self, session: Session) -> list[SchemeRecord]:
+        """Every version, oldest first."""
+        rows = list(session.scalars(select(SchemeVersion).order_by(SchemeVersion.version)))
+        if rows:
+            return [_record(row) for row in rows]
+        return [SchemeRecord(b.scheme, b.effective_from, b.note, "system", None) for b in self.context.built_in_schemes]
+
+    def in_force(self, session: Session, day: dt.date) -> SchemeRecord:
+        """The newest version effective on `day`; before the first one, the first one."""
+        records = self.records(session)
+        current = records[0]
+        for record in records:
+            if record.effective_from <= day:
+                current = record
+        return current
+
+    def get_scheme(self, version: int, as_of: dt.date | None) -> SchemeRecord:
+        if version < 0:
+            raise InvalidArgument.of("version", "must not be negative")
+        with self.context.store.read() as session:
+            if version:
+                found = [r for r in self.records(session) if r.scheme.version == version]
+                if not found:
+                    raise NotFound(f"scheme version {version} not found")
+                return found[0]
+            return self.in_force(session, as_of or self.context.today())
+
+    def list_versions(self, page: Page, created_by: str | None) -> ListResult:
+        before = _version_after(page.after)
+        with self.context.store.read() as session:
+            records = [r for r in reversed(self.records(session))
+                       if (before is None or r.scheme.version < before)
+                       and (created_by is None or r.created_by == created_by)][:page.size]
+        last = str(records[-1].scheme.version) if records else None
+        return ListResult(records, next_token(last, len(records), page))
+
+    # ------------------------------------------------------------------ updating
+
+    def update_scheme(self, caller: Caller, request_id: str, draft: SchemeDraft, expected_version: int) -> SchemeRecord:
+        require_write(caller, None, district_roles=(BUREAU_LEADER,))
+
+        def create(session: Session) -> str:
+            records = self.records(session)
+            latest = records[-1]
+            self._validate(draft, latest)
+            if expected_version and expected_version != latest.scheme.version:
+                raise Aborted(f"the scheme is at version {latest.scheme.version}, not {expected_version}; "
+                              "re-read and retry")
+            if session.scalar(select(func.count()).select_from(SchemeVersion)) == 0:
+                for record in records:
+                    session.add(_row(record, record.created_by, utcnow()))
+            version = latest.scheme.version + 1
+            scheme = self.context.catalogue.complete(
+                replace(draft.scheme, version=version, effective_from=draft.effective_from.isoformat()))
+            record = SchemeRecord(scheme, draft.effective_from, draft.note.strip(), caller.subject, utcnow())
+            session.add(_row(record, caller.subject, record.created_at))
+            # The scheme in scoring.Scheme.from_dict form (what the gateway scores with), plus the
+            # names people read, for the indicators scored and the known ones not scored.
+            catalogue = self.context.catalogue
+            scored = {rule.key for rule in scheme.indicators}
+            self.context.events.record(
+                session, "SchemeUpdated", aggregate_type="scheme", aggregate_id="district", version=version,
+                data={**scheme.to_dict(), "note": record.note,
+                      "names": {key: catalogue.name_of(key) for key in sorted(scored)},
+                      "unscored_names": {key: info.name for key, info in catalogue.indicators.items()
+                                         if key not in scored}})
+            return str(version)
+
+        def load(session: Session, version: str) -> SchemeRecord:
+            return next(r for r in self.records(session) if r.scheme.version == int(version))
+
+        return run_once(self.context.store, RequestKey, request_id, "UpdateScheme", create, load)
+
+    def _validate(self, draft: SchemeDraft, latest: SchemeRecord) -> None:
+        violations = Violations()
+        for field, description in self.context.catalogue.problems(draft.scheme):
+            violations.add(field, description)
+        today = self.context.today()
+        if draft.effective_from is None:
+            violations.add("scheme.effective_from", "required")
+        elif draft.effective_from < today:
+            violations.add("scheme.effective_from", f"{draft.effective_from} is in the past (today is {today}): "
+                                                    "a new scheme never re-judges days already scored")
+        elif draft.effective_from < latest.effective_from:
+            violations.add("scheme.effective_from", f"before version {latest.scheme.version}'s "
+                                                    f"{latest.effective_from}")
+        if len(draft.note) > MAX_NOTE:
+            violations.add("scheme.note", f"at most {MAX_NOTE} characters")
+        violations.raise_if_any("invalid scheme")
+
+
+def _record(row: SchemeVersion) -> SchemeRecord:
+    return SchemeRecord(scoring.Scheme.from_dict(row.body), row.effective_from, row.note, row.created_by,
+                        row.created_at)
+
+
+def _row(record: SchemeRecord, created_by: str, created_at: dt.datetime) -> SchemeVersion:
+    return SchemeVersion(version=record.scheme.version, effective_from=record.effective_from,
+                         body=record.scheme.to_dict(), note=record.note, created_by=created_by, created_at=created_at)
+
+
+def _version_after(after: str) -> int | None:
+    if not after:
+        return None
+    if not after.isdigit():
+        raise InvalidArgument.of("page_token", "is not a token this service issued")
+    return int(after)

@@ -1,0 +1,173 @@
+"""assessment's protobuf messages <-> domain values, for api.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.assessment.domain import improvement, periods
+from services.assessment.domain.catalogue import Catalogue
+from services.assessment.domain.evidence import EvidenceView
+from services.assessment.domain.schemes import SchemeDraft, SchemeRecord
+from services.assessment.domain.scorecards import ScoreView
+from services.assessment.domain.staff import AssessmentView
+from services.assessment.models import ImprovementPlan, Period
+from services.common import scoring
+from services.common.convert import date_from_proto, date_to_proto
+from supervision.assessment.v1 import assessment_pb2 as pb
+
+DIRECTION = {scoring.HIGHER: pb.DIRECTION_HIGHER, scoring.LOWER: pb.DIRECTION_LOWER}
+STATUS = {scoring.FULL: pb.SCORE_STATUS_FULL, scoring.PRO_RATA: pb.SCORE_STATUS_PRO_RATA,
+          scoring.ZERO: pb.SCORE_STATUS_ZERO, scoring.MISSING: pb.SCORE_STATUS_MISSING}
+RULE = {"threshold_pro_rata": pb.SCORING_RULE_THRESHOLD_PRO_RATA}
+PERIOD_KIND = {periods.MONTH: pb.PERIOD_KIND_MONTH, periods.QUARTER: pb.PERIOD_KIND_QUARTER,
+               periods.YEAR: pb.PERIOD_KIND_YEAR}
+GRADE = "GRADE_"
+EVIDENCE_KIND = "EVIDENCE_KIND_"
+IMPROVEMENT_STATE = "IMPROVEMENT_STATE_"
+
+
+def _timestamp(message, field: str, value: dt.datetime | None) -> None:
+    if value is not None:
+        getattr(message, field).FromDatetime(value)
+
+
+# ---------------------------------------------------------------- scheme
+
+
+def scheme_to_proto(record: SchemeRecord, catalogue: Catalogue) -> pb.Scheme:
+    scheme = record.scheme
+    message = pb.Scheme(
+        version=scheme.version, effective_from=date_to_proto(record.effective_from), note=record.note,
+        created_by=record.created_by,
+        dimensions=[pb.Dimension(key=d.key, name=d.name, weight=d.weight) for d in scheme.dimensions],
+        indicators=[pb.IndicatorRule(key=r.key, dimension=r.dimension, weight=r.weight, target=r.target, floor=r.floor,
+                                     direction=DIRECTION.get(r.direction, 0), rule=RULE.get(r.rule, 0),
+                                     source=r.source, name=catalogue.name_of(r.key)) for r in scheme.indicators],
+        workload=pb.WorkloadFormula(weights=dict(scheme.workload.weights), sensitivity=scheme.workload.sensitivity,
+                                    minimum=scheme.workload.minimum, maximum=scheme.workload.maximum))
+    _timestamp(message, "create_time", record.created_at)
+    return message
+
+
+def scheme_draft(message: pb.Scheme) -> SchemeDraft:
+    """The caller's scheme as the domain checks it; an unspecified direction stays empty and is
+    refused by the validation with the indicator's field path."""
+    directions = {value: name for name, value in DIRECTION.items()}
+    rules = {value: name for name, value in RULE.items()}
+    scheme = scoring.Scheme(
+        version=0, effective_from="",
+        dimensions=tuple(scoring.Dimension(d.key.strip(), d.name.strip() or d.key.strip(), d.weight)
+                         for d in message.dimensions),
+        indicators=tuple(scoring.IndicatorRule(
+            key=r.key.strip(), dimension=r.dimension.strip(), weight=r.weight, target=r.target, floor=r.floor,
+            direction=directions.get(r.direction, ""), rule=rules.get(r.rule or pb.SCORING_RULE_THRESHOLD_PRO_RATA, ""))
+            for r in message.indicators),
+        workload=scoring.WorkloadFormula(weights=dict(message.workload.weights),
+                                         sensitivity=message.workload.sensitivity,
+                                         minimum=message.workload.minimum, maximum=message.workload.maximum))
+    return SchemeDraft(scheme, date_from_proto(message.effective_from, "scheme.effective_from"), message.note)
+
+
+# ---------------------------------------------------------------- scores
+
+
+def score_to_proto(view: ScoreView, catalogue: Catalogue) -> pb.OfficeScore:
+    rules = {r.key: r for r in view.scheme.indicators}
+    message = pb.OfficeScore(office_id=view.office_id, period=view.period, scheme_version=view.scheme.version,
+                             coefficient=view.coefficient, rank=view.rank, index_rank=view.index_rank,
+                             workload=view.workload)
+    if view.score.index is not None:
+        message.index = view.score.index
+    if view.adjusted is not None:
+        message.adjusted_index = view.adjusted
+    for d in view.score.dimensions:
+        dimension = message.dimensions.add(key=d.key, name=d.name, weight=d.weight, points=d.points,
+                                           possible=d.possible)
+        if d.score is not None:
+            dimension.score = d.score
+    for i in view.score.indicators:
+        rule = rules.get(i.key)
+        indicator = message.indicators.add(
+            key=i.key, name=catalogue.name_of(i.key), dimension=i.dimension, numerator=i.numerator,
+            denominator=i.denominator, target=i.target, floor=rule.floor if rule else 0.0,
+            direction=DIRECTION.get(rule.direction, 0) if rule else 0, weight=i.weight, points=i.points,
+            points_lost=i.lost, status=STATUS[i.status], explanation=i.explanation)
+        if i.value is not None:
+            indicator.value = i.value
+        _timestamp(indicator, "as_of", view.as_of.get(i.key))
+    for status in view.sources:
+        message.sources.add(source=status.source, available=status.available, error=status.error)
+    _timestamp(message, "compute_time", view.computed_at)
+    return message
+
+
+def period_to_proto(period: Period) -> pb.Period:
+    message = pb.Period(key=period.key, kind=PERIOD_KIND[period.kind], start_date=date_to_proto(period.start_date),
+                        end_date=date_to_proto(period.end_date), scheme_version=period.scheme_version,
+                        closed_by=period.closed_by, office_count=period.office_count,
+                        improvement_plans_opened=period.plans_opened,
+                        improvement_plans_verified=period.plans_verified,
+                        improvement_plans_not_effective=period.plans_not_effective)
+    if period.district_index is not None:
+        message.district_index = period.district_index
+    _timestamp(message, "close_time", period.closed_at)
+    return message
+
+
+def ranking_to_proto(row, office_name: str | None, by_index: bool) -> pb.Ranking:
+    message = pb.Ranking(rank=row.index_rank if by_index else row.rank, office_id=row.office_id,
+                         office_name=office_name or "", coefficient=row.coefficient)
+    if row.index is not None:
+        message.index = row.index
+    if row.adjusted is not None:
+        message.adjusted_index = row.adjusted
+    return message
+
+
+# ---------------------------------------------------------------- improvement
+
+
+def plan_to_proto(plan: ImprovementPlan, catalogue: Catalogue) -> pb.ImprovementPlan:
+    message = pb.ImprovementPlan(
+        id=plan.id, office_id=plan.office_id, period=plan.period_key, indicator_key=plan.indicator_key,
+        indicator_name=catalogue.name_of(plan.indicator_key), value=plan.value, target=plan.target,
+        actions=plan.actions, owner=plan.owner, due_date=date_to_proto(plan.due_date),
+        state=pb.ImprovementState.Value(IMPROVEMENT_STATE + plan.state), overdue=plan.overdue,
+        completion_note=plan.completion_note, verified_in_period=plan.verified_in, version=plan.version)
+    if plan.verified_value is not None:
+        message.verified_value = plan.verified_value
+    _timestamp(message, "complete_time", plan.completed_at)
+    _timestamp(message, "create_time", plan.created_at)
+    _timestamp(message, "update_time", plan.updated_at)
+    return message
+
+
+def plan_change(message: pb.ImprovementPlan, mask: list[str]) -> improvement.PlanChange:
+    due = date_from_proto(message.due_date, "plan.due_date") if not mask or "due_date" in mask else None
+    return improvement.PlanChange(id=message.id, actions=message.actions, owner=message.owner, due_date=due)
+
+
+# ---------------------------------------------------------------- staff
+
+
+def assessment_to_proto(view: AssessmentView) -> pb.OfficerAssessment:
+    row = view.assessment
+    message = pb.OfficerAssessment(
+        officer_id=row.officer_id, officer_name=view.officer_name, office_id=row.office_id, quarter=row.quarter,
+        points=row.points, evidence_count=row.evidence_count, late_count=row.late_count,
+        proposed_grade=pb.Grade.Value(GRADE + row.proposed_grade),
+        proposal_explanation=row.proposal_explanation,
+        final_grade=pb.Grade.Value(GRADE + row.final_grade) if row.final_grade else pb.GRADE_UNSPECIFIED,
+        final_reason=row.final_reason, graded_by=row.graded_by, rule_set=row.rule_set, version=row.version)
+    _timestamp(message, "grade_time", row.graded_at)
+    return message
+
+
+def evidence_to_proto(view: EvidenceView) -> pb.Evidence:
+    row = view.evidence
+    message = pb.Evidence(id=row.id, kind=pb.EvidenceKind.Value(EVIDENCE_KIND + row.kind), office_id=row.office_id,
+                          officer_ids=view.officer_ids, occurred_on=date_to_proto(row.occurred_on),
+                          reference=row.reference, title=row.title, source=row.source)
+    if row.on_time is not None:
+        message.on_time = row.on_time
+    return message

@@ -1,0 +1,62 @@
+"""assessment wired together: the runtime every host (monolith, API, worker, tests) runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from services.assessment.domain.assessment import Assessment
+from services.assessment.handlers import Handlers
+from services.assessment.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.assessment.sources import IndicatorSources, parse_sources, parse_timeout
+from services.common.clock import shanghai_today
+from services.common.config import Settings
+from services.common.db import Store
+from services.common.indicators import IndicatorRefresher
+from services.common.runtime import Registration, ServiceRuntime
+
+NAME = "assessment"
+MONOLITH_PORT = 50056
+GRPC_SERVICES = [
+    "supervision.assessment.v1.SchemeService",
+    "supervision.assessment.v1.ScoreService",
+    "supervision.assessment.v1.ImprovementService",
+    "supervision.assessment.v1.StaffAssessmentService",
+    "supervision.common.v1.IndicatorSource",
+]
+
+
+def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceRuntime:
+    # Read here rather than in Settings: only assessment calls other services' IndicatorSource.
+    sources = IndicatorSources(parse_sources(os.environ.get("INDICATOR_SOURCES")),
+                               parse_timeout(os.environ.get("INDICATOR_SOURCE_TIMEOUT_SECONDS")))
+    assessment = Assessment(store, today, sources.fetch)
+    handlers = Handlers(assessment)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, assessment.events, assessment.compute_indicators)
+
+    def registrations() -> list[Registration]:
+        from services.assessment import api
+        from services.common.indicator_source import IndicatorSourceServicer
+        from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
+        from supervision.common.v1 import indicators_pb2_grpc
+
+        return [
+            (pb_grpc.add_SchemeServiceServicer_to_server, api.SchemeApi(assessment)),
+            (pb_grpc.add_ScoreServiceServicer_to_server, api.ScoreApi(assessment)),
+            (pb_grpc.add_ImprovementServiceServicer_to_server, api.ImprovementApi(assessment)),
+            (pb_grpc.add_StaffAssessmentServiceServicer_to_server, api.StaffAssessmentApi(assessment)),
+            (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
+             IndicatorSourceServicer(store, IndicatorSnapshot)),
+        ]
+
+    def seed_demo() -> bool:
+        from services.assessment.demo import load_demo
+
+        return load_demo(assessment)
+
+    return ServiceRuntime(
+        name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        seed_demo=seed_demo, indicators=refresher,
+    )

@@ -1,0 +1,131 @@
+"""assessment's nameko worker: indicator history and evidence from events relayed through the real
+broker, applied once however often they are delivered.
+
+Runs in its own pytest process (`-m nameko`): nameko's pytest plugin monkey-patches the standard
+library, which gRPC code must never see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from kombu import Connection
+from sqlalchemy import BigInteger, Integer, String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.assessment.models import Evidence, IndicatorHistory
+from services.common import migrate
+from services.common.amqp import NamekoTransport
+from services.common.db import Store
+from services.common.events import EventWriter, OutboxMixin
+from services.common.relay import OutboxRelay
+
+pytestmark = pytest.mark.nameko
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUES = ["evt-complaints-IndicatorsChanged--assessment.on_complaints_IndicatorsChanged",
+          "evt-complaints-ComplaintResolved--assessment.on_complaints_ComplaintResolved"]
+
+
+class SourceBase(DeclarativeBase):
+    pass
+
+
+class SourceOutbox(OutboxMixin, SourceBase):
+    """The outbox of the complaints service, as a publisher of IndicatorsChanged and ComplaintResolved."""
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+
+
+@pytest.fixture
+def assessment_db(postgres_database):
+    store = Store(postgres_database)
+    migrate.upgrade("assessment", ROOT / "services/assessment/migrations", store.url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def worker(assessment_db, amqp_uri):
+    # No INDICATOR_SOURCES: the worker must not need (or start) any gRPC channel.
+    env = {**os.environ, "DATABASE_URL": assessment_db.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0",
+           "SWEEP_INTERVAL_SECONDS": "3600", "LOG_FORMAT": "text"}
+    process = subprocess.Popen([sys.executable, "-m", "services.assessment", "worker"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    with Connection(amqp_uri) as connection:
+        for queue in QUEUES:
+            while True:
+                try:
+                    connection.default_channel.queue_declare(queue, passive=True)
+                    break
+                except Exception:  # noqa: BLE001 - not declared yet
+                    connection.close()
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"worker did not start: {process.communicate()[0][-3000:]}")
+                    time.sleep(0.2)
+    yield process
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("worker did not stop within 20 s of SIGTERM")
+    assert process.returncode == 0, process.stdout.read()[-3000:]
+
+
+@pytest.fixture
+def complaints(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'complaints.db'}")
+    SourceBase.metadata.create_all(store.engine)
+    yield store, EventWriter("complaints", SourceOutbox)
+    store.dispose()
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def count(store: Store, model, *where) -> int:
+    with store.read() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_history_and_evidence_arrive_through_the_broker_once(worker, assessment_db, complaints, amqp_uri):
+    store, writer = complaints
+    office = f"T{uuid.uuid4().hex[:6]}"
+    as_of = dt.datetime(2026, 10, 20, 4, tzinfo=dt.UTC)
+    with store.transaction() as session:
+        writer.record(session, "IndicatorsChanged", aggregate_type="indicators", aggregate_id=office, version=4,
+                      office_id=office, data={"office_id": office, "as_of": as_of.isoformat(), "indicators": [
+                          {"key": "complaints.satisfaction", "numerator": 9, "denominator": 10, "value": 0.9,
+                           "has_data": True}]})
+        writer.record(session, "ComplaintResolved", aggregate_type="complaint", aggregate_id="C-1", version=5,
+                      office_id=office, data={"complaint_id": "C-1", "office_id": office, "state": "RESOLVED",
+                                              "handled_by": f"{office}-01"})
+    relay = OutboxRelay("complaints", store, SourceOutbox, NamekoTransport(amqp_uri))
+    assert relay.relay_once() == 2
+    wait_for(lambda: count(assessment_db, Evidence, Evidence.office_id == office) == 1)
+    wait_for(lambda: count(assessment_db, IndicatorHistory, IndicatorHistory.office_id == office) == 1)
+    with store.transaction() as session:  # the relay crashed before marking them sent: out again
+        for row in session.scalars(select(SourceOutbox)):
+            row.sent_at = None
+    assert relay.relay_once() == 2
+    time.sleep(1.0)
+    assert count(assessment_db, Evidence, Evidence.office_id == office) == 1
+    with assessment_db.read() as session:
+        stored = session.scalar(select(IndicatorHistory).where(IndicatorHistory.office_id == office))
+    assert (stored.version, stored.numerator, stored.as_of) == (4, 9, as_of)
