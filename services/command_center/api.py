@@ -46,7 +46,8 @@ def task_to_proto(view: TaskView) -> pb.Task:
     task = view.task
     message = pb.Task(id=task.id, office_id=task.office_id, title=task.title, description=task.description,
                       source=task.source, source_ref=task.source_ref, due_date=date_to_proto(task.due_date),
-                      state=pb.TaskState.Value(STATE + task.state), overdue=task.overdue, version=task.version)
+                      state=pb.TaskState.Value(STATE + task.state), overdue=task.overdue, version=task.version,
+                      completed_by=task.completed_by)
     message.create_time.FromDatetime(task.created_at)
     if task.completed_at:
         message.complete_time.FromDatetime(task.completed_at)

@@ -109,6 +109,8 @@ class Task(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Who completed it (the caller's subject: an officer id for officers' tokens).
+    completed_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     version: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (

@@ -286,7 +286,9 @@ def test_task_lifecycle(command_center):
     assert progressed.state == pb.TASK_STATE_IN_PROGRESS and [p.note for p in progressed.progress] == ["排查过半"]
     done = command_center.tasks.CompleteTask(pb.CompleteTaskRequest(id=task.id, note="完成"))
     assert done.state == pb.TASK_STATE_COMPLETED and done.HasField("complete_time")
-    assert [e["type"] for e in events(command_center, "TaskCompleted")] == ["TaskCompleted"]
+    assert done.completed_by == "system"  # AUTH_MODE=off: the system caller
+    completed = events(command_center, "TaskCompleted")
+    assert [(e["type"], e["data"]["completed_by"]) for e in completed] == [("TaskCompleted", "system")]
     expect_error(lambda: command_center.tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id)),
                  grpc.StatusCode.FAILED_PRECONDITION)
     listed = command_center.tasks.ListTasks(pb.ListTasksRequest(filter="state = COMPLETED"))

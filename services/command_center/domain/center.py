@@ -293,7 +293,7 @@ class CommandCenter:
                            data={"id": task.id, "office_id": task.office_id, "title": task.title,
                                  "source": task.source, "source_ref": task.source_ref,
                                  "due_date": task.due_date.isoformat(), "state": task.state,
-                                 "overdue": task.overdue})
+                                 "overdue": task.overdue, "completed_by": task.completed_by})
 
     # ------------------------------------------------------------------ indicators
 

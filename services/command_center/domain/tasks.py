@@ -114,6 +114,7 @@ def complete(session: Session, task: Task, note: str, completed_by: str, today: 
         raise FailedPrecondition(f"task {task.id} is {task.state}; only an accepted task can be completed")
     task.state = COMPLETED
     task.completed_at = utcnow()
+    task.completed_by = completed_by
     # A completion after the due date counts as late even if the sweep has not marked it yet.
     task.overdue = task.overdue or today > task.due_date
     task.version += 1
