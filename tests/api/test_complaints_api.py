@@ -184,7 +184,8 @@ def test_complaint_mediation_without_agreement_then_notice_and_feedback(client):
                                                                comment="希望更快"))
     assert done.feedback.rating == pb.FEEDBACK_RATING_DISSATISFIED and done.version == 5
     assert [h.action for h in done.history] == ["received", "accepted", "mediation failed", "notified", "feedback"]
-    assert [e["data"]["outcome"] for e in client.events("ComplaintResolved")] == ["MEDIATION_FAILED"]
+    assert [(e["data"]["outcome"], e["data"]["handled_by"], e["data"]["on_time"])
+            for e in client.events("ComplaintResolved")] == [("MEDIATION_FAILED", "system", True)]
     assert client.readings("MH02") == {"complaints.acceptance_on_time": (1, 1), "complaints.mediation_on_time": (1, 1),
                                        "complaints.satisfaction": (0, 1), "complaints.backlog": (0, 1)}
 

@@ -90,7 +90,7 @@ class ComplaintDesk:
                                                         "complaint.received_at"))
             self._history(session, complaint, Step("received", f"channel {complaint.channel}"), caller.subject,
                           "", "")
-            self._publish(session, item, ["ComplaintReceived"], "")
+            self._publish(session, item, ["ComplaintReceived"], "", caller.subject)
             mark_dirty(session, [office_id])
             # Ids, never the complainant's details: logs leave the service.
             log.info("complaint received", extra={"complaint_id": complaint.id, "kind": complaint.kind,
@@ -192,7 +192,7 @@ class ComplaintDesk:
         complaint.version += 1
         complaint.updated_at = self.now()
         self._history(session, complaint, step, actor, before_state, before_office)
-        self._publish(session, item, step.events, before_office)
+        self._publish(session, item, step.events, before_office, actor)
         log.info("complaint handled", extra={"complaint_id": complaint.id, "action": step.action,
                                              "state": complaint.state, "office_id": complaint.office_id})
 
@@ -265,8 +265,8 @@ class ComplaintDesk:
                                      to_office_id=complaint.office_id, note=step.note, actor=actor,
                                      at=self.now()))
 
-    def _publish(self, session: Session, item: Item, event_types: list[str], from_office: str) -> None:
+    def _publish(self, session: Session, item: Item, event_types: list[str], from_office: str, actor: str) -> None:
         for event_type in event_types:
             self.events.record(session, event_type, aggregate_type="complaint", aggregate_id=item.complaint.id,
                                version=item.complaint.version, office_id=item.complaint.office_id,
-                               data=event_data.BUILDERS[event_type](item, from_office))
+                               data=event_data.BUILDERS[event_type](item, from_office, actor))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.complaints.domain.deadlines import latest
+from services.complaints.domain.deadlines import LATE, OVERDUE, latest
 from services.complaints.domain.personal_data import PersonalData, redact
 from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION, MEDIATION
 from services.complaints.domain.workflow import Item
@@ -30,7 +30,7 @@ def _respondent(complaint: Complaint) -> dict[str, str]:
             "address": complaint.respondent_address, "street": complaint.respondent_street}
 
 
-def received(item: Item, _from_office: str) -> dict[str, Any]:
+def received(item: Item, _from_office: str, _actor: str) -> dict[str, Any]:
     complaint = item.complaint
     return {**_base(complaint), "channel": complaint.channel, "category": complaint.category,
             "received_at": complaint.received_at.isoformat(), "anonymous": complaint.anonymous,
@@ -38,25 +38,27 @@ def received(item: Item, _from_office: str) -> dict[str, Any]:
             **_due(item, ACCEPTANCE), **_due(item, FILING_DECISION)}
 
 
-def accepted(item: Item, _from_office: str) -> dict[str, Any]:
+def accepted(item: Item, _from_office: str, _actor: str) -> dict[str, Any]:
     return {**_base(item.complaint), **_due(item, MEDIATION)}
 
 
-def refused(item: Item, _from_office: str) -> dict[str, Any]:
+def refused(item: Item, _from_office: str, _actor: str) -> dict[str, Any]:
     return {**_base(item.complaint), "ground": item.complaint.refusal_ground}
 
 
-def resolved(item: Item, _from_office: str) -> dict[str, Any]:
+def resolved(item: Item, _from_office: str, actor: str) -> dict[str, Any]:
     """Handling ended: the outcome is the final state (RESOLVED, MEDIATION_FAILED, TERMINATED,
-    CASE_FILED, NOT_FILED, ANSWERED)."""
-    return {**_base(item.complaint), "outcome": item.complaint.state}
+    CASE_FILED, NOT_FILED, ANSWERED); who ended it and whether every statutory clock was met in
+    time (evidence for the officers' routine assessment)."""
+    return {**_base(item.complaint), "outcome": item.complaint.state, "handled_by": actor,
+            "on_time": not any(d.status in (OVERDUE, LATE) for d in item.deadlines)}
 
 
-def rerouted(item: Item, from_office: str) -> dict[str, Any]:
+def rerouted(item: Item, from_office: str, _actor: str) -> dict[str, Any]:
     return {**_base(item.complaint), "from_office_id": from_office}
 
 
-def case_lead(item: Item, _from_office: str) -> dict[str, Any]:
+def case_lead(item: Item, _from_office: str, _actor: str) -> dict[str, Any]:
     """CaseLeadRaised, for mobile_enforcement: the report as a lead for a penalty case."""
     complaint = item.complaint
     personal = PersonalData(complaint.complainant_name, complaint.complainant_phone, complaint.complainant_id_number)
