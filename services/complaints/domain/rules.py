@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 from services.common.errors import InvalidArgument
+from services.common.rulebook import RuleBook as CommonRuleBook
+from services.common.rulebook import RuleDataError
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -28,10 +30,6 @@ LIMIT_KEYS = (*CLOCKS, FILING_DECISION_EXTENSION)
 REFUSAL_GROUNDS = ("OUTSIDE_DUTIES", "HANDLED_ELSEWHERE", "NO_CONSUMER_DISPUTE", "TIME_BARRED",
                    "MISSING_INFORMATION", "OTHER_LEGAL_GROUND")
 _FILE_KEYS = {"id", "title", "effective_from", "confirmed", "working_days", "refusal_grounds"}
-
-
-class RuleDataError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -53,15 +51,8 @@ class RuleSet:
 
 class RuleBook:
     def __init__(self, rule_sets: list[RuleSet]):
-        if not rule_sets:
-            raise RuleDataError("no rule sets")
-        self._by_date = sorted(rule_sets, key=lambda r: r.effective_from)
-        self._by_id = {r.id: r for r in rule_sets}
-        if len(self._by_id) != len(rule_sets):
-            raise RuleDataError("two rule sets share an id")
-        dates = [r.effective_from for r in self._by_date]
-        if len(set(dates)) != len(dates):
-            raise RuleDataError("two rule sets take effect on the same day")
+        self._book = CommonRuleBook("complaints rules", rule_sets, effective_from=lambda r: r.effective_from,
+                                    rule_id=lambda r: r.id)
 
     @classmethod
     def load(cls, directory: Path = RULES_DIR) -> RuleBook:
@@ -69,18 +60,17 @@ class RuleBook:
 
     def in_force(self, day: dt.date, field: str) -> RuleSet:
         """The rule set for a clock starting on `day`; `field` names the input that set the day."""
-        current = None
-        for rule_set in self._by_date:
-            if rule_set.effective_from > day:
-                break
-            current = rule_set
-        if current is None:
+        rule_set = self._book.in_force(day)
+        if rule_set is None:
             raise InvalidArgument.of(field, f"{day} is before the first rule set in force "
-                                            f"({self._by_date[0].effective_from})")
-        return current
+                                            f"({self._book.first_effective})")
+        return rule_set
 
     def get(self, rule_set_id: str) -> RuleSet:
-        return self._by_id[rule_set_id]
+        rule_set = self._book.get(rule_set_id)
+        if rule_set is None:
+            raise KeyError(rule_set_id)
+        return rule_set
 
 
 def _read(path: Path) -> RuleSet:

@@ -16,6 +16,9 @@ from typing import Any, NoReturn
 
 import yaml
 
+from services.common.rulebook import RuleBook as CommonRuleBook
+from services.common.rulebook import RuleDataError
+
 # Most severe first: the order in which grading looks for a level whose criteria are met.
 LEVELS = ("I", "II", "III", "IV")
 INCIDENT_TYPES = ("FOOD_SAFETY", "SPECIAL_EQUIPMENT", "DRUG_DEVICE_ADVERSE_EVENT", "PRODUCT_QUALITY",
@@ -103,19 +106,10 @@ class NoRuleSet(LookupError):
     pass
 
 
-class RuleDataError(ValueError):
-    """A rule file is malformed; the message names the file and the place."""
-
-
 class RuleBook:
     def __init__(self, rule_sets: list[RuleSet]):
-        if not rule_sets:
-            raise RuleDataError("no rule sets")
-        self._sets = sorted(rule_sets, key=lambda r: r.effective_from)
-        dates = [r.effective_from for r in self._sets]
-        if len(set(dates)) != len(dates):
-            raise RuleDataError("two rule sets take effect on the same day")
-        self._by_id = {r.id: r for r in self._sets}
+        self._book = CommonRuleBook("emergency rules", rule_sets, effective_from=lambda r: r.effective_from,
+                                    rule_id=lambda r: r.id)
 
     @classmethod
     def load(cls, directory: Path = RULES_DIR) -> RuleBook:
@@ -123,19 +117,16 @@ class RuleBook:
 
     def in_force(self, day: dt.date) -> RuleSet:
         """The rule set whose effective date is the latest on or before `day`."""
-        found = None
-        for rule_set in self._sets:
-            if rule_set.effective_from <= day:
-                found = rule_set
+        found = self._book.in_force(day)
         if found is None:
-            raise NoRuleSet(f"no rule set in force on {day} (the first takes effect {self._sets[0].effective_from})")
+            raise NoRuleSet(f"no rule set in force on {day} (the first takes effect {self._book.first_effective})")
         return found
 
     def get(self, rule_set_id: str) -> RuleSet:
-        try:
-            return self._by_id[rule_set_id]
-        except KeyError:
-            raise NoRuleSet(f"rule set {rule_set_id} is no longer in the rule book") from None
+        found = self._book.get(rule_set_id)
+        if found is None:
+            raise NoRuleSet(f"rule set {rule_set_id} is no longer in the rule book")
+        return found
 
 
 # ---------------------------------------------------------------------------- parsing

@@ -155,8 +155,7 @@ class Rooms:
         return run_once(self.workspace.store, RequestKey, request_id, "RecordRoomCheck", create, _get_check)
 
     def _standard_from(self, day: dt.date) -> dt.date:
-        book = self.workspace.standards.rooms
-        return max((since for since, _ in book.versions if since <= day), default=book.versions[0][0])
+        return self.workspace.standards.rooms.effective_from(day)
 
     def _apply_to_room(self, session: Session, check: RoomCheck, standard: RoomStandard) -> None:
         """The room shows its most recent check; a late entry of an older check is history only."""

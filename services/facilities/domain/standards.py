@@ -18,12 +18,15 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
+from services.common.rulebook import RuleBook as CommonRuleBook
+from services.common.rulebook import RuleDataError
+
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 T = TypeVar("T")
 
 
-class StandardsError(ValueError):
+class StandardsError(RuleDataError):
     pass
 
 
@@ -31,10 +34,8 @@ class RuleBook(Generic[T]):
     """Versions of one standard by effective date; `in_force(day)` is the one that applies."""
 
     def __init__(self, name: str, versions: list[tuple[dt.date, T]]):
-        if not versions:
-            raise StandardsError(f"{name}: no versions")
         self.name = name
-        self.versions = sorted(versions, key=lambda pair: pair[0])
+        self._book = CommonRuleBook(name, versions, effective_from=lambda pair: pair[0])
 
     @classmethod
     def load(cls, path: Path, parse: Callable[[dict[str, Any], str], T]) -> RuleBook[T]:
@@ -57,14 +58,16 @@ class RuleBook(Generic[T]):
         return cls(path.name, versions)
 
     def in_force(self, day: dt.date) -> T:
-        current = None
-        for effective_from, version in self.versions:
-            if effective_from > day:
-                break
-            current = version
+        return self._version(day)[1]
+
+    def effective_from(self, day: dt.date) -> dt.date:
+        """When the version that applies on `day` took effect."""
+        return self._version(day)[0]
+
+    def _version(self, day: dt.date) -> tuple[dt.date, T]:
         # Before the first version the earliest one applies: records older than the data are
         # judged by the oldest standard the bureau wrote down.
-        return current if current is not None else self.versions[0][1]
+        return self._book.in_force(day) or self._book.earliest
 
 
 def _require(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str):
