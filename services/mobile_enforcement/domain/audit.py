@@ -1,0 +1,30 @@
+"""Proof that no past record of an inspection or a case was altered: each keeps a hash-chained
+trail (services.common.hash_chain) and remembers its head, so a changed, removed or reordered
+record, or a trail cut short, is found and named."""
+
+from __future__ import annotations
+
+from services.common import hash_chain
+from services.common.access import require_read
+from services.common.context import Caller
+from services.common.errors import InvalidArgument
+from services.mobile_enforcement.domain.cases import get_case
+from services.mobile_enforcement.domain.inspections import get_inspection
+from services.mobile_enforcement.domain.workspace import Workspace
+from services.mobile_enforcement.models import AuditRecord
+
+_OWNERS = {"inspection": get_inspection, "case": get_case}
+
+
+class AuditTrails:
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def verify(self, caller: Caller, subject: str) -> hash_chain.Verification:
+        kind, _, record_id = subject.strip().partition("/")
+        if kind not in _OWNERS or not record_id:
+            raise InvalidArgument.of("subject", "inspection/<id> or case/<id>")
+        with self.workspace.store.read() as session:
+            owner = _OWNERS[kind](session, record_id)
+            require_read(caller, owner.office_id)
+            return hash_chain.verify(session, AuditRecord, f"{kind}/{owner.id}", expected_head=owner.trail_head)

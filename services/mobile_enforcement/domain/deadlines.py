@@ -1,0 +1,51 @@
+"""The statutory clocks of a penalty case, computed from the rule set in force when each started.
+
+- Filing decision: working days from the day the lead was received (the day itself not counted),
+  once extended with the head's approval; testing time stops it.
+- Decision: natural days from filing; the first extension with the head's approval, any further
+  one only by a collective decision with a new date; suspension, hearing, notice and testing time
+  stop it.
+- Publication of a penalty decision and of an inspection's result: working days from the decision
+  or the completion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.common.working_days import DueDate, WorkingDayCalendar
+from services.mobile_enforcement.domain.rules import RuleSet
+
+
+def filing_decision_due(calendar: WorkingDayCalendar, rules: RuleSet, received_on: dt.date) -> DueDate:
+    return calendar.add_working_days(received_on, rules.filing_decision_working_days)
+
+
+def extended_filing_due(calendar: WorkingDayCalendar, rules: RuleSet, due: dt.date) -> DueDate:
+    return calendar.add_working_days(due, rules.filing_extension_working_days)
+
+
+def closing_due(calendar: WorkingDayCalendar, rules: RuleSet, filed_on: dt.date) -> dt.date:
+    return calendar.add_calendar_days(filed_on, rules.decision_days).date
+
+
+def extended_closing_due(calendar: WorkingDayCalendar, rules: RuleSet, due: dt.date) -> dt.date:
+    return calendar.add_calendar_days(due, rules.decision_extension_days).date
+
+
+def resumed_filing_due(calendar: WorkingDayCalendar, due: dt.date, paused_since: dt.date,
+                       resumed_on: dt.date) -> DueDate:
+    """The working days the clock stood still are added back."""
+    return calendar.add_working_days(due, calendar.working_days_between(paused_since, resumed_on))
+
+
+def resumed_closing_due(due: dt.date, paused_since: dt.date, resumed_on: dt.date) -> dt.date:
+    return due + (resumed_on - paused_since)
+
+
+def penalty_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, decided_on: dt.date) -> dt.date:
+    return calendar.add_working_days(decided_on, rules.penalty_publication_working_days).date
+
+
+def inspection_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, completed_on: dt.date) -> dt.date:
+    return calendar.add_working_days(completed_on, rules.inspection_publication_working_days).date

@@ -1,0 +1,165 @@
+"""Supervised entities (检查对象名录库): registered with a checked credit code, one of the 12 key
+object types, a street that decides the office, and a risk tier."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.access import office_scope, require_read, require_write
+from services.common.context import Caller
+from services.common.credit_code import normalise_uscc, validate_uscc
+from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
+from services.mobile_enforcement.domain.directory import office_for_street
+from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LEVELS
+from services.mobile_enforcement.domain.workspace import ListResult, Workspace
+from services.mobile_enforcement.models import Entity, RequestKey
+
+MAX_NAME = 200
+MAX_ADDRESS = 300
+MAX_STREET = 50
+UPDATABLE_FIELDS = ("name", "category", "address", "street", "risk_level", "key_supervision")
+
+
+@dataclass
+class EntityInput:
+    uscc: str
+    name: str
+    category: str
+    address: str
+    street: str
+    risk_level: str
+    key_supervision: bool = False
+
+
+def validate(data: EntityInput, violations: Violations, prefix: str = "entity.") -> EntityInput:
+    """The input with its code normalised; every problem added to `violations`."""
+    uscc = normalise_uscc(data.uscc)
+    problem = validate_uscc(uscc)
+    if problem:
+        violations.add(prefix + "uscc", problem)
+    for name, limit in (("name", MAX_NAME), ("address", MAX_ADDRESS), ("street", MAX_STREET)):
+        value = getattr(data, name).strip()
+        if not value:
+            violations.add(prefix + name, "must not be empty")
+        elif len(value) > limit:
+            violations.add(prefix + name, f"at most {limit} characters")
+    if data.category not in CATEGORIES:
+        violations.add(prefix + "category", f"must be one of the 12 key object types: {', '.join(CATEGORIES)}")
+    if data.risk_level not in RISK_LEVELS:
+        violations.add(prefix + "risk_level", f"must be one of {', '.join(RISK_LEVELS)}")
+    return EntityInput(uscc, data.name.strip(), data.category, data.address.strip(), data.street.strip(),
+                       data.risk_level, data.key_supervision)
+
+
+def route(session: Session, street: str, field: str = "entity.street") -> str:
+    office_id = office_for_street(session, street)
+    if office_id is None:
+        violations = Violations()
+        violations.add(field, f"no office covers {street!r}; offices cover the towns and subdistricts "
+                              "registered with command_center")
+        raise FailedPrecondition(f"no office covers {street!r}", violations.items)
+    return office_id
+
+
+def new_entity(session: Session, data: EntityInput, office_id: str, now: dt.datetime) -> Entity:
+    entity = Entity(uscc=data.uscc, name=data.name, category=data.category, address=data.address,
+                    street=data.street, office_id=office_id, risk_level=data.risk_level,
+                    key_supervision=data.key_supervision, created_at=now, updated_at=now, version=1)
+    session.add(entity)
+    return entity
+
+
+def get_entity(session: Session, uscc: str) -> Entity:
+    entity = session.get(Entity, normalise_uscc(uscc)) if uscc.strip() else None
+    if entity is None:
+        raise NotFound(f"entity {uscc!r} not found")
+    return entity
+
+
+def entity_data(entity: Entity) -> dict:
+    return {"uscc": entity.uscc, "name": entity.name, "category": entity.category, "street": entity.street,
+            "office_id": entity.office_id, "risk_level": entity.risk_level,
+            "key_supervision": entity.key_supervision}
+
+
+class Entities:
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def register(self, caller: Caller, request_id: str, data: EntityInput) -> Entity:
+        violations = Violations()
+        data = validate(data, violations)
+        violations.raise_if_any("invalid entity")
+
+        def create(session: Session) -> str:
+            office_id = route(session, data.street)
+            require_write(caller, office_id)
+            if session.get(Entity, data.uscc) is not None:
+                raise AlreadyExists(f"entity {data.uscc} is already registered")
+            entity = new_entity(session, data, office_id, self.workspace.now())
+            session.flush()
+            self.published(session, "EntityRegistered", entity)
+            return entity.uscc
+
+        return run_once(self.workspace.store, RequestKey, request_id, "RegisterEntity", create, get_entity)
+
+    def update(self, caller: Caller, data: EntityInput, mask: list[str], expected_version: int) -> Entity:
+        fields = mask or list(UPDATABLE_FIELDS)
+        with self.workspace.store.transaction() as session:
+            entity = get_entity(session, data.uscc)
+            require_write(caller, entity.office_id)
+            violations = Violations()
+            for name in fields:
+                if name not in UPDATABLE_FIELDS:
+                    violations.add("update_mask", f"{name} cannot be updated; allowed: {', '.join(UPDATABLE_FIELDS)}")
+            merged = validate(EntityInput(entity.uscc, **{name: getattr(data if name in fields else entity, name)
+                                                          for name in UPDATABLE_FIELDS}), violations)
+            violations.raise_if_any("invalid entity update")
+            if expected_version and expected_version != entity.version:
+                raise Aborted(f"entity {entity.uscc} is at version {entity.version}, not {expected_version}; "
+                              "re-read and retry")
+            previous_office = entity.office_id
+            office_id = route(session, merged.street) if merged.street != entity.street else entity.office_id
+            require_write(caller, office_id)
+            for name in UPDATABLE_FIELDS:
+                setattr(entity, name, getattr(merged, name))
+            entity.office_id = office_id
+            entity.updated_at = self.workspace.now()
+            entity.version += 1
+            self.published(session, "EntityUpdated", entity, previous_office_id=previous_office)
+            return entity
+
+    def get(self, caller: Caller, uscc: str) -> Entity:
+        with self.workspace.store.read() as session:
+            entity = get_entity(session, uscc)
+        require_read(caller, entity.office_id)
+        return entity
+
+    def list(self, caller: Caller, page: Page, office_id: str | None, category: str | None,
+             risk_level: str | None, street: str | None, key_supervision: bool | None) -> ListResult:
+        scope = office_scope(caller, office_id)
+        query = select(Entity).where(Entity.uscc > page.after).order_by(Entity.uscc).limit(page.size)
+        if scope:
+            query = query.where(Entity.office_id == scope)
+        if category:
+            query = query.where(Entity.category == category)
+        if risk_level:
+            query = query.where(Entity.risk_level == risk_level)
+        if street:
+            query = query.where(Entity.street == street)
+        if key_supervision is not None:
+            query = query.where(Entity.key_supervision.is_(key_supervision))
+        with self.workspace.store.read() as session:
+            rows = list(session.scalars(query))
+        return ListResult(rows, next_token(rows[-1].uscc if rows else None, len(rows), page))
+
+    def published(self, session: Session, event_type: str, entity: Entity, **extra: str) -> None:
+        self.workspace.events.record(session, event_type, aggregate_type="entity", aggregate_id=entity.uscc,
+                                     version=entity.version, office_id=entity.office_id,
+                                     data={**entity_data(entity), **extra})

@@ -1,0 +1,348 @@
+"""Inspections: scheduled (by a plan, by hand, by a rapid-test positive), started by a lawful team
+at a location, every checklist item answered with notes and evidence, completed with an outcome
+at least as severe as the failures call for (a case lead opened when they call for one), results
+published within the limit, rectification confirmed. Every step is a record in the inspection's
+hash-chained trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.access import office_scope, require_read, require_write
+from services.common.context import Caller
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
+from services.common.hash_chain import GENESIS
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
+from services.mobile_enforcement.domain import deadlines, findings
+from services.mobile_enforcement.domain.case_rules import LeadInput
+from services.mobile_enforcement.domain.cases import Cases
+from services.mobile_enforcement.domain.checklists import Checklist
+from services.mobile_enforcement.domain.directory import certified_on, check_team, conflicted_officers
+from services.mobile_enforcement.domain.entities import get_entity
+from services.mobile_enforcement.domain.findings import Answered, FindingInput
+from services.mobile_enforcement.domain.vocabulary import (
+    COMPLETED,
+    FAIL,
+    IN_PROGRESS,
+    INSPECTION_KINDS,
+    LEAD_OPENED,
+    PLANNED,
+    RECTIFICATION_ORDERED,
+    SOURCE_INSPECTION,
+    SPOT_CHECK,
+)
+from services.mobile_enforcement.domain.workspace import ListResult, Workspace, join_ids, split_ids, utc_text
+from services.mobile_enforcement.models import Entity, Finding, Inspection, Officer, RequestKey
+
+SUBJECT = "inspection/{}"
+MAX_SOURCE_REF = 64
+MAX_ADDRESS = 300
+MAX_NOTE = 2000
+
+
+@dataclass
+class ScheduleInput:
+    entity_id: str
+    kind: str
+    source_ref: str
+    due_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class LocationInput:
+    latitude: float
+    longitude: float
+    address: str
+
+
+@dataclass(frozen=True)
+class InspectionView:
+    inspection: Inspection
+    findings: list[Finding]
+    # The checklist it is recorded against; None until it starts.
+    checklist: Checklist | None
+
+    @property
+    def unanswered(self) -> list[str]:
+        return findings.unanswered(self.checklist, _answered(self.findings)) if self.checklist else []
+
+
+def get_inspection(session: Session, inspection_id: str) -> Inspection:
+    inspection = session.get(Inspection, inspection_id) if inspection_id else None
+    if inspection is None:
+        raise NotFound(f"inspection {inspection_id!r} not found")
+    return inspection
+
+
+def _answered(rows: list[Finding]) -> list[Answered]:
+    return [Answered(r.item_code, r.result, r.note, list(r.evidence_refs)) for r in rows]
+
+
+def _require(inspection: Inspection, state: str, doing: str) -> None:
+    if inspection.state != state:
+        raise FailedPrecondition(f"inspection {inspection.id} is {inspection.state}; only a {state} inspection "
+                                 f"can be {doing}")
+
+
+def check_location(location: LocationInput | None) -> LocationInput:
+    violations = Violations()
+    if location is None or (location.latitude == 0 and location.longitude == 0):
+        violations.add("location.point", "where the inspection takes place is required")
+    else:
+        if not -90 <= location.latitude <= 90:
+            violations.add("location.point.latitude", "between -90 and 90")
+        if not -180 <= location.longitude <= 180:
+            violations.add("location.point.longitude", "between -180 and 180")
+        if len(location.address) > MAX_ADDRESS:
+            violations.add("location.address", f"at most {MAX_ADDRESS} characters")
+    violations.raise_if_any("invalid location")
+    return location
+
+
+class Inspections:
+    def __init__(self, workspace: Workspace, cases: Cases):
+        self.workspace = workspace
+        self.cases = cases
+
+    # ------------------------------------------------------------------ scheduling
+
+    def schedule(self, caller: Caller, request_id: str, data: ScheduleInput) -> InspectionView:
+        violations = Violations()
+        if data.kind not in INSPECTION_KINDS:
+            violations.add("inspection.kind", f"must be one of {', '.join(INSPECTION_KINDS)}")
+        elif data.kind == SPOT_CHECK:
+            violations.add("inspection.kind", "spot checks are scheduled by drawing a plan (SpotCheckService)")
+        if not data.entity_id.strip():
+            violations.add("inspection.entity_id", "must not be empty")
+        if len(data.source_ref) > MAX_SOURCE_REF:
+            violations.add("inspection.source_ref", f"at most {MAX_SOURCE_REF} characters")
+        if data.due_date is not None and data.due_date < self.workspace.today():
+            violations.add("inspection.due_date", f"{data.due_date} is in the past")
+        violations.raise_if_any("invalid inspection")
+
+        def create(session: Session) -> str:
+            entity = get_entity(session, data.entity_id)
+            require_write(caller, entity.office_id)
+            if data.source_ref and self._by_source(session, data.kind, data.source_ref) is not None:
+                raise AlreadyExists(f"a {data.kind} inspection for {data.source_ref} is already scheduled")
+            return self.schedule_in(session, entity, data.kind, data.source_ref.strip(), data.due_date).id
+
+        return run_once(self.workspace.store, RequestKey, request_id, "ScheduleInspection", create, self._view)
+
+    def schedule_in(self, session: Session, entity: Entity, kind: str, source_ref: str,
+                    due_date: dt.date | None) -> Inspection:
+        """In the caller's transaction; a source record already inspected returns that inspection."""
+        existing = self._by_source(session, kind, source_ref) if source_ref else None
+        if existing is not None:
+            return existing
+        inspection = Inspection(id=str(uuid.uuid4()), office_id=entity.office_id, entity_id=entity.uscc, kind=kind,
+                                source_ref=source_ref, assigned_officer_ids="", inspector_ids="", state=PLANNED,
+                                due_date=due_date, location_address="", checklist_category="", summary="",
+                                rectification_overdue=False, publication_overdue=False,
+                                created_at=self.workspace.now(), trail_head=GENESIS, version=1)
+        session.add(inspection)
+        session.flush()
+        return inspection
+
+    @staticmethod
+    def _by_source(session: Session, kind: str, source_ref: str) -> Inspection | None:
+        return session.scalar(select(Inspection).where(Inspection.kind == kind, Inspection.source_ref == source_ref))
+
+    # ------------------------------------------------------------------ on site
+
+    def start(self, caller: Caller, inspection_id: str, officer_ids: list[str],
+              location: LocationInput | None) -> InspectionView:
+        location = check_location(location)
+
+        def change(session: Session, inspection: Inspection, today: dt.date) -> None:
+            _require(inspection, PLANNED, "started")
+            entity = get_entity(session, inspection.entity_id)
+            rules = self.workspace.rules.in_force(today)
+            team = check_team(session, inspection.office_id, officer_ids, entity.uscc, today, rules.minimum_officers)
+            self._check_assigned(session, inspection, team, today)
+            checklist = self.workspace.catalog.in_force(entity.category, today)
+            inspection.state, inspection.inspector_ids = IN_PROGRESS, join_ids(team)
+            inspection.latitude, inspection.longitude = location.latitude, location.longitude
+            inspection.location_address = location.address.strip()
+            inspection.checklist_category, inspection.checklist_version = checklist.category, checklist.version
+            inspection.started_at = self.workspace.now()
+            self._trail(session, inspection, "started", caller, inspectors=team,
+                        location=[location.latitude, location.longitude, inspection.location_address],
+                        checklist=f"{checklist.category}/{checklist.version}")
+
+        return self._transition(caller, inspection_id, change)
+
+    def _check_assigned(self, session: Session, inspection: Inspection, team: list[str], today: dt.date) -> None:
+        """A spot check is done by the inspectors the draw assigned; only one who can no longer act
+        (certificate lapsed, conflict declared since) is replaced."""
+        assigned = split_ids(inspection.assigned_officer_ids)
+        if not assigned:
+            return
+        conflicted = conflicted_officers(session, inspection.entity_id, assigned)
+        able = [officer_id for officer_id in assigned
+                if officer_id not in conflicted and (officer := session.get(Officer, officer_id)) is not None
+                and officer.office_id == inspection.office_id and certified_on(officer, today)]
+        missing = [officer_id for officer_id in able if officer_id not in team]
+        if missing:
+            violations = Violations()
+            for officer_id in missing:
+                violations.add("officer_ids", f"the draw assigned officer {officer_id}, who may act today")
+            raise FailedPrecondition(f"inspection {inspection.id} is done by the inspectors the plan drew",
+                                     violations.items)
+
+    def record_findings(self, caller: Caller, inspection_id: str, given: list[FindingInput]) -> InspectionView:
+        def change(session: Session, inspection: Inspection, today: dt.date) -> None:
+            _require(inspection, IN_PROGRESS, "recorded")
+            checklist = self._checklist(inspection)
+            accepted = findings.check_findings(given, checklist)
+            now = self.workspace.now()
+            for finding in accepted:
+                row = session.get(Finding, (inspection.id, finding.item_code))
+                if row is None:
+                    row = Finding(inspection_id=inspection.id, item_code=finding.item_code)
+                    session.add(row)
+                row.result, row.note, row.evidence_refs = finding.result, finding.note, finding.evidence_refs
+                row.recorded_by, row.recorded_at = caller.subject, now
+            self._trail(session, inspection, "findings recorded", caller,
+                        findings=[{"item": f.item_code, "result": f.result, "note": f.note,
+                                   "evidence": f.evidence_refs} for f in accepted])
+
+        return self._transition(caller, inspection_id, change)
+
+    def complete(self, caller: Caller, inspection_id: str, outcome: str | None, summary: str,
+                 rectification_due: dt.date | None) -> InspectionView:
+        def change(session: Session, inspection: Inspection, today: dt.date) -> None:
+            _require(inspection, IN_PROGRESS, "completed")
+            checklist = self._checklist(inspection)
+            answered = _answered(self._findings(session, inspection.id))
+            final = findings.check_completion(checklist, answered, outcome, rectification_due, summary, today)
+            rules = self.workspace.rules.in_force(today)
+            inspection.state, inspection.outcome, inspection.summary = COMPLETED, final, summary.strip()
+            inspection.completed_at = self.workspace.now()
+            inspection.evidence_complete = findings.evidence_complete(answered)
+            inspection.rectification_due = rectification_due if final == RECTIFICATION_ORDERED else None
+            inspection.publication_due = deadlines.inspection_publication_due(self.workspace.calendar, rules, today)
+            if final == LEAD_OPENED:
+                inspection.lead_case_id = self._open_lead(session, inspection, checklist, answered, caller).id
+            self._trail(session, inspection, "completed", caller, outcome=final, summary=inspection.summary,
+                        rectification_due=_iso(inspection.rectification_due), lead_case_id=inspection.lead_case_id,
+                        publication_due=inspection.publication_due.isoformat(), rule_set=rules.id)
+            self._event(session, "InspectionCompleted", inspection, completed_at=utc_text(inspection.completed_at),
+                        publication_due=inspection.publication_due.isoformat())
+            self.workspace.touched(session, [inspection.office_id])
+
+        return self._transition(caller, inspection_id, change)
+
+    def _open_lead(self, session: Session, inspection: Inspection, checklist: Checklist, answered: list[Answered],
+                   caller: Caller):
+        failed = [checklist.item(a.item_code) for a in answered if a.result == FAIL]
+        description = "；".join(f"{item.code} {item.text}（{item.legal_basis}）" for item in failed)
+        return self.cases.open_lead_in(session, LeadInput(
+            office_id=inspection.office_id, entity_id=inspection.entity_id, party_name="", party_uscc="",
+            party_address="", source=SOURCE_INSPECTION, source_ref=inspection.id,
+            description=f"检查发现：{description}"[:4000], received_at=self.workspace.now()), caller)
+
+    def confirm_rectification(self, caller: Caller, inspection_id: str, note: str) -> InspectionView:
+        if len(note) > MAX_NOTE:
+            raise InvalidArgument.of("note", f"at most {MAX_NOTE} characters")
+
+        def change(session: Session, inspection: Inspection, today: dt.date) -> None:
+            _require(inspection, COMPLETED, "confirmed as rectified")
+            if inspection.outcome != RECTIFICATION_ORDERED:
+                raise FailedPrecondition(f"inspection {inspection.id} ordered no rectification")
+            if inspection.rectification_confirmed_at is not None:
+                raise FailedPrecondition(f"the rectification of {inspection.id} was already confirmed")
+            inspection.rectification_confirmed_at = self.workspace.now()
+            self._trail(session, inspection, "rectification confirmed", caller, note=note.strip(),
+                        late=today > inspection.rectification_due)
+
+        return self._transition(caller, inspection_id, change)
+
+    def publish(self, caller: Caller, inspection_id: str) -> InspectionView:
+        def change(session: Session, inspection: Inspection, today: dt.date) -> None:
+            _require(inspection, COMPLETED, "published")
+            if inspection.published_at is not None:
+                raise FailedPrecondition(f"the result of {inspection.id} was published on {inspection.published_at}")
+            inspection.published_at = self.workspace.now()
+            inspection.publication_overdue = inspection.publication_overdue or today > inspection.publication_due
+            self._trail(session, inspection, "result published", caller)
+            self._event(session, "InspectionResultPublished", inspection,
+                        published_at=utc_text(inspection.published_at))
+            self.workspace.touched(session, [inspection.office_id])
+
+        return self._transition(caller, inspection_id, change)
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, caller: Caller, inspection_id: str) -> InspectionView:
+        with self.workspace.store.read() as session:
+            view = self._view(session, inspection_id)
+        require_read(caller, view.inspection.office_id)
+        return view
+
+    def list(self, caller: Caller, page: Page, office_id: str | None, entity_id: str | None, plan_id: str | None,
+             kind: str | None, state: str | None) -> ListResult:
+        scope = office_scope(caller, office_id)
+        query = select(Inspection).where(Inspection.id > page.after).order_by(Inspection.id).limit(page.size)
+        for column, value in ((Inspection.office_id, scope), (Inspection.entity_id, entity_id),
+                              (Inspection.plan_id, plan_id), (Inspection.kind, kind), (Inspection.state, state)):
+            if value:
+                query = query.where(column == value)
+        with self.workspace.store.read() as session:
+            rows = list(session.scalars(query))
+            found: dict[str, list[Finding]] = {row.id: [] for row in rows}
+            for finding in session.scalars(select(Finding).where(Finding.inspection_id.in_(list(found)))
+                                           .order_by(Finding.inspection_id, Finding.item_code)):
+                found[finding.inspection_id].append(finding)
+        views = [InspectionView(row, found[row.id], self._checklist(row) if row.checklist_version else None)
+                 for row in rows]
+        return ListResult(views, next_token(rows[-1].id if rows else None, len(rows), page))
+
+    # ------------------------------------------------------------------ shared
+
+    def _view(self, session: Session, inspection_id: str) -> InspectionView:
+        inspection = get_inspection(session, inspection_id)
+        checklist = self._checklist(inspection) if inspection.checklist_version else None
+        return InspectionView(inspection, self._findings(session, inspection.id), checklist)
+
+    def _checklist(self, inspection: Inspection) -> Checklist:
+        return self.workspace.catalog.version(inspection.checklist_category, inspection.checklist_version)
+
+    @staticmethod
+    def _findings(session: Session, inspection_id: str) -> list[Finding]:
+        return list(session.scalars(select(Finding).where(Finding.inspection_id == inspection_id)
+                                    .order_by(Finding.item_code)))
+
+    def _transition(self, caller: Caller, inspection_id: str,
+                    change: Callable[[Session, Inspection, dt.date], None]) -> InspectionView:
+        with self.workspace.store.transaction() as session:
+            inspection = get_inspection(session, inspection_id)
+            require_write(caller, inspection.office_id)
+            inspection.version += 1
+            change(session, inspection, self.workspace.today())
+            return self._view(session, inspection.id)
+
+    def _trail(self, session: Session, inspection: Inspection, action: str, caller: Caller, **details) -> None:
+        inspection.trail_head = self.workspace.record(session, SUBJECT.format(inspection.id), action, caller.subject,
+                                                      state=inspection.state, **details)
+
+    def _event(self, session: Session, event_type: str, inspection: Inspection, **data) -> None:
+        self.workspace.events.record(
+            session, event_type, aggregate_type="inspection", aggregate_id=inspection.id, version=inspection.version,
+            office_id=inspection.office_id,
+            data={"inspection_id": inspection.id, "office_id": inspection.office_id, "entity_id": inspection.entity_id,
+                  "kind": inspection.kind, "plan_id": inspection.plan_id or "", "outcome": inspection.outcome or "",
+                  "rectification_due": _iso(inspection.rectification_due),
+                  "lead_case_id": inspection.lead_case_id or "", **data})
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+

@@ -1,0 +1,77 @@
+"""The deadline sweep (a worker timer): time alone makes a lead, a case, a rectification or an
+unpublished result overdue. Each becomes overdue once: it is marked, its event is published, and
+every office's indicators are refreshed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.mobile_enforcement.domain.vocabulary import COMPLETED, FILED, LEAD, RECTIFICATION_ORDERED
+from services.mobile_enforcement.domain.workspace import Workspace
+from services.mobile_enforcement.models import Case, Inspection
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    leads: int
+    cases: int
+    rectifications: int
+    publications: int
+
+
+class DeadlineSweep:
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def run(self) -> SweepResult:
+        today = self.workspace.today()
+        with self.workspace.store.transaction() as session:
+            leads = self._cases(session, select(Case).where(
+                Case.state == LEAD, Case.filing_overdue.is_(False), Case.paused_for.is_(None),
+                Case.filing_decision_due < today), "filing_overdue", "filing_decision", "filing_decision_due")
+            cases = self._cases(session, select(Case).where(
+                Case.state == FILED, Case.closing_overdue.is_(False), Case.paused_for.is_(None),
+                Case.closing_due < today), "closing_overdue", "decision", "closing_due")
+            rectifications = self._inspections(session, select(Inspection).where(
+                Inspection.state == COMPLETED, Inspection.outcome == RECTIFICATION_ORDERED,
+                Inspection.rectification_confirmed_at.is_(None), Inspection.rectification_overdue.is_(False),
+                Inspection.rectification_due < today), "rectification_overdue", "RectificationOverdue",
+                "rectification_due")
+            publications = self._inspections(session, select(Inspection).where(
+                Inspection.state == COMPLETED, Inspection.published_at.is_(None),
+                Inspection.publication_overdue.is_(False), Inspection.publication_due < today),
+                "publication_overdue", "PublicationOverdue", "publication_due")
+            publications += self._cases(session, select(Case).where(
+                Case.publication_due.is_not(None), Case.published_at.is_(None), Case.publication_overdue.is_(False),
+                Case.publication_due < today), "publication_overdue", "publication", "publication_due",
+                event_type="PublicationOverdue")
+            self.workspace.touched(session, None)  # time moved every office's limits
+        return SweepResult(leads, cases, rectifications, publications)
+
+    def _cases(self, session: Session, query, flag: str, deadline: str, due_field: str,
+               event_type: str = "CaseOverdue") -> int:
+        rows = list(session.scalars(query.order_by(Case.id)))
+        for case in rows:
+            setattr(case, flag, True)
+            case.version += 1
+            self.workspace.events.record(
+                session, event_type, aggregate_type="case", aggregate_id=case.id, version=case.version,
+                office_id=case.office_id,
+                data={"case_id": case.id, "office_id": case.office_id, "record": "case", "deadline": deadline,
+                      "due_date": getattr(case, due_field).isoformat(), "state": case.state})
+        return len(rows)
+
+    def _inspections(self, session: Session, query, flag: str, event_type: str, due_field: str) -> int:
+        rows = list(session.scalars(query.order_by(Inspection.id)))
+        for inspection in rows:
+            setattr(inspection, flag, True)
+            inspection.version += 1
+            self.workspace.events.record(
+                session, event_type, aggregate_type="inspection", aggregate_id=inspection.id,
+                version=inspection.version, office_id=inspection.office_id,
+                data={"inspection_id": inspection.id, "office_id": inspection.office_id, "record": "inspection",
+                      "entity_id": inspection.entity_id, "due_date": getattr(inspection, due_field).isoformat()})
+        return len(rows)

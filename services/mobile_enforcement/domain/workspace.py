@@ -1,0 +1,70 @@
+"""What every mobile_enforcement use case shares: the store, the clock, the rule book, the checklist
+catalogue, the working-day calendar, the event writer, the evidence trail, and the note that an
+office's indicators may have moved."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.common import hash_chain
+from services.common.db import Store
+from services.common.events import EventWriter
+from services.common.indicators import Reading, mark_dirty
+from services.common.working_days import WorkingDayCalendar
+from services.mobile_enforcement import indicators
+from services.mobile_enforcement.domain.checklists import Catalog
+from services.mobile_enforcement.domain.rules import RuleBook
+from services.mobile_enforcement.models import AuditRecord, Outbox
+
+SOURCE = "mobile_enforcement"
+
+
+@dataclass(frozen=True)
+class ListResult:
+    items: list
+    next_page_token: str
+
+
+class Workspace:
+    def __init__(self, store: Store, rules: RuleBook, catalog: Catalog, calendar: WorkingDayCalendar,
+                 today: Callable[[], dt.date], now: Callable[[], dt.datetime]):
+        self.store = store
+        self.rules = rules
+        self.catalog = catalog
+        self.calendar = calendar
+        self.today = today
+        self.now = now
+        self.events = EventWriter(SOURCE, Outbox)
+
+    @staticmethod
+    def touched(session: Session, office_ids: list[str] | None) -> None:
+        """These offices' indicators (None: every office's) may have moved in this transaction;
+        the service's indicator refresher recomputes them after the commit."""
+        mark_dirty(session, office_ids)
+
+    def compute_indicators(self, session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
+        return indicators.compute(session, office_ids)
+
+    def record(self, session: Session, subject: str, action: str, by: str, **details: Any) -> str:
+        """Appends an evidence record to the subject's hash-chained trail; returns the new head,
+        which the owner stores so that removing the newest records is detected too."""
+        record = {"action": action, "at": utc_text(self.now()), "by": by, **details}
+        return hash_chain.append(session, AuditRecord, subject, record).hash
+
+
+def utc_text(instant: dt.datetime) -> str:
+    """An instant as event data and trail records carry it: ISO 8601 in UTC with a Z."""
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def join_ids(ids: list[str] | tuple[str, ...]) -> str:
+    return ",".join(ids)
+
+
+def split_ids(joined: str) -> list[str]:
+    return joined.split(",") if joined else []

@@ -1,0 +1,231 @@
+"""Conversions between mobile_enforcement's proto messages and its domain objects.
+
+Enum values the contract does not know become "" here and are refused by the domain with the
+request's other problems, so a caller sees every violation at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from google.protobuf import timestamp_pb2
+from google.type import date_pb2, money_pb2
+
+from services.common.convert import date_to_proto
+from services.common.errors import InvalidArgument
+from services.common.hash_chain import Verification
+from services.mobile_enforcement.domain.case_rules import LeadInput
+from services.mobile_enforcement.domain.checklists import Checklist
+from services.mobile_enforcement.domain.findings import FindingInput
+from services.mobile_enforcement.domain.inspections import InspectionView, LocationInput
+from services.mobile_enforcement.domain.spot_checks import PlanView
+from services.mobile_enforcement.domain.workspace import split_ids
+from services.mobile_enforcement.models import Case, Conflict, Entity, Inspection
+from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
+
+CATEGORY = "ENTITY_CATEGORY_"
+RISK = "RISK_LEVEL_"
+OUTCOME = "FAILURE_OUTCOME_"
+KIND = "INSPECTION_KIND_"
+STATE = "INSPECTION_STATE_"
+RESULT = "ITEM_RESULT_"
+INSPECTION_OUTCOME = "INSPECTION_OUTCOME_"
+CASE_STATE = "CASE_STATE_"
+SOURCE = "LEAD_SOURCE_"
+PAUSE = "PAUSE_REASON_"
+PARTY = "PARTY_KIND_"
+PENALTY = "PENALTY_KIND_"
+SNAPSHOT = "SNAPSHOT_KIND_"
+CURRENCY = "CNY"
+NANOS_PER_FEN = 10_000_000
+
+
+def name_of(enum_type, value: int, prefix: str) -> str:
+    """An enum number as the domain's word; "" when unspecified or unknown to this contract."""
+    try:
+        name = enum_type.Name(value)
+    except ValueError:
+        return ""
+    return "" if name.endswith("_UNSPECIFIED") else name.removeprefix(prefix)
+
+
+def value_of(enum_type, name: str | None, prefix: str) -> int:
+    return enum_type.Value(prefix + name) if name else 0
+
+
+def day(value: dt.date | None) -> date_pb2.Date | None:
+    """A date, or None so that an unset date stays unset in the message."""
+    return date_to_proto(value) if value is not None else None
+
+
+def timestamp(instant: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if instant is None:
+        return None
+    message = timestamp_pb2.Timestamp()
+    message.FromDatetime(instant)
+    return message
+
+
+def instant_from_proto(message: timestamp_pb2.Timestamp, field: str) -> dt.datetime | None:
+    if message.seconds == 0 and message.nanos == 0:
+        return None
+    try:
+        return message.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument.of(field, "is not a representable instant") from None
+
+
+def yuan_from_money(money: money_pb2.Money, field: str) -> Decimal | None:
+    if not money.currency_code and money.units == 0 and money.nanos == 0:
+        return None
+    if money.currency_code not in ("", CURRENCY):
+        raise InvalidArgument.of(field, f"fines are in {CURRENCY}, not {money.currency_code}")
+    if money.nanos % NANOS_PER_FEN or (money.units > 0 > money.nanos) or (money.units < 0 < money.nanos):
+        raise InvalidArgument.of(field, "an amount in yuan and fen (nanos a multiple of 10,000,000, same sign)")
+    return Decimal(money.units) + Decimal(money.nanos // NANOS_PER_FEN) / 100
+
+
+def money_from_yuan(amount: Decimal | None) -> money_pb2.Money | None:
+    if amount is None:
+        return None
+    units = int(amount)
+    return money_pb2.Money(currency_code=CURRENCY, units=units,
+                           nanos=int((amount - units) * 100) * NANOS_PER_FEN)
+
+
+# ---------------------------------------------------------------- entities
+
+
+def entity_to_proto(entity: Entity) -> pb.Entity:
+    return pb.Entity(uscc=entity.uscc, name=entity.name,
+                     category=value_of(pb.EntityCategory, entity.category, CATEGORY), address=entity.address,
+                     street=entity.street, office_id=entity.office_id,
+                     risk_level=value_of(pb.RiskLevel, entity.risk_level, RISK),
+                     key_supervision=entity.key_supervision, create_time=timestamp(entity.created_at),
+                     update_time=timestamp(entity.updated_at), version=entity.version)
+
+
+def checklist_to_proto(checklist: Checklist) -> pb.Checklist:
+    return pb.Checklist(
+        category=value_of(pb.EntityCategory, checklist.category, CATEGORY), title=checklist.title,
+        version=checklist.version, effective_from=day(checklist.effective_from),
+        items=[pb.ChecklistItem(code=i.code, section=i.section, text=i.text, legal_basis=i.legal_basis, key=i.key,
+                                failure_outcome=value_of(pb.FailureOutcome, i.failure_outcome, OUTCOME))
+               for i in checklist.items])
+
+
+# ---------------------------------------------------------------- spot checks
+
+
+def plan_to_proto(view: PlanView) -> pb.SpotCheckPlan:
+    plan = view.plan
+    return pb.SpotCheckPlan(
+        id=plan.id, office_id=plan.office_id, name=plan.name,
+        categories=[value_of(pb.EntityCategory, c, CATEGORY) for c in plan.categories],
+        ratio_basis_points=plan.ratio_basis_points,
+        tier_ratios=[pb.TierRatio(risk_level=value_of(pb.RiskLevel, tier, RISK), ratio_basis_points=ratio)
+                     for tier, ratio in plan.tier_ratios.items()],
+        inspectors_per_target=plan.inspectors_per_target, seed=plan.seed, drawn_on=day(plan.drawn_on),
+        due_date=day(plan.due_date), entity_snapshot_digest=plan.entity_digest,
+        officer_snapshot_digest=plan.officer_digest, population_count=plan.population_count,
+        key_object_count=plan.key_object_count, eligible_inspector_count=plan.eligible_inspector_count,
+        target_count=plan.target_count, completed_count=view.completed_count, create_time=timestamp(plan.created_at))
+
+
+def target_to_proto(inspection: Inspection) -> pb.PlanTarget:
+    return pb.PlanTarget(position=inspection.plan_position, entity_id=inspection.entity_id,
+                         inspector_ids=split_ids(inspection.assigned_officer_ids), inspection_id=inspection.id,
+                         state=value_of(pb.InspectionState, inspection.state, STATE))
+
+
+def conflict_to_proto(conflict: Conflict) -> pb.Conflict:
+    return pb.Conflict(officer_id=conflict.officer_id, entity_id=conflict.entity_id, reason=conflict.reason,
+                       declared_by=conflict.declared_by, create_time=timestamp(conflict.created_at))
+
+
+# ---------------------------------------------------------------- inspections
+
+
+def location_from_proto(request) -> LocationInput | None:
+    if not request.HasField("location"):
+        return None
+    location = request.location
+    return LocationInput(location.point.latitude, location.point.longitude, location.address)
+
+
+def findings_from_proto(findings) -> list[FindingInput]:
+    return [FindingInput(item_code=f.item_code, result=name_of(pb.ItemResult, f.result, RESULT), note=f.note,
+                         evidence_refs=list(f.evidence_refs)) for f in findings]
+
+
+def inspection_to_proto(view: InspectionView) -> pb.Inspection:
+    inspection = view.inspection
+    message = pb.Inspection(
+        id=inspection.id, office_id=inspection.office_id, entity_id=inspection.entity_id,
+        kind=value_of(pb.InspectionKind, inspection.kind, KIND), source_ref=inspection.source_ref,
+        plan_id=inspection.plan_id or "", state=value_of(pb.InspectionState, inspection.state, STATE),
+        due_date=day(inspection.due_date),
+        assigned_officer_ids=split_ids(inspection.assigned_officer_ids),
+        inspector_ids=split_ids(inspection.inspector_ids),
+        checklist_category=value_of(pb.EntityCategory, inspection.checklist_category, CATEGORY),
+        checklist_version=inspection.checklist_version or 0,
+        findings=[pb.Finding(item_code=f.item_code, result=value_of(pb.ItemResult, f.result, RESULT), note=f.note,
+                             evidence_refs=f.evidence_refs, recorded_by=f.recorded_by,
+                             record_time=timestamp(f.recorded_at)) for f in view.findings],
+        unanswered_items=view.unanswered,
+        outcome=value_of(pb.InspectionOutcome, inspection.outcome, INSPECTION_OUTCOME), summary=inspection.summary,
+        rectification_due=day(inspection.rectification_due),
+        rectification_confirmed=inspection.rectification_confirmed_at is not None,
+        rectification_overdue=inspection.rectification_overdue, lead_case_id=inspection.lead_case_id or "",
+        publication_due=day(inspection.publication_due), publish_time=timestamp(inspection.published_at),
+        publication_overdue=inspection.publication_overdue, start_time=timestamp(inspection.started_at),
+        complete_time=timestamp(inspection.completed_at), create_time=timestamp(inspection.created_at),
+        version=inspection.version)
+    if inspection.latitude is not None:
+        message.location.point.latitude, message.location.point.longitude = inspection.latitude, inspection.longitude
+        message.location.address = inspection.location_address
+    return message
+
+
+# ---------------------------------------------------------------- cases
+
+
+def lead_from_proto(lead: pb.Case) -> LeadInput:
+    return LeadInput(office_id=lead.office_id, entity_id=lead.entity_id, party_name=lead.party.name,
+                     party_uscc=lead.party.uscc, party_address=lead.party.address,
+                     source=name_of(pb.LeadSource, lead.source, SOURCE), source_ref=lead.source_ref,
+                     description=lead.description,
+                     received_at=instant_from_proto(lead.received_time, "lead.received_time"))
+
+
+def case_to_proto(case: Case) -> pb.Case:
+    message = pb.Case(
+        id=case.id, office_id=case.office_id, entity_id=case.entity_id or "",
+        party=pb.Party(name=case.party_name, uscc=case.party_uscc, address=case.party_address),
+        source=value_of(pb.LeadSource, case.source, SOURCE), source_ref=case.source_ref,
+        description=case.description, received_time=timestamp(case.received_at),
+        state=value_of(pb.CaseState, case.state, CASE_STATE), rule_set=case.rule_set,
+        filing_decision_due=day(case.filing_decision_due),
+        filing_decision_due_provisional=case.filing_due_provisional, filing_extended=case.filing_extended,
+        filing_overdue=case.filing_overdue, not_filed_reason=case.not_filed_reason,
+        filed_on=day(case.filed_on), officer_ids=split_ids(case.officer_ids),
+        closing_due=day(case.closing_due), closing_extensions=case.closing_extensions,
+        collective_decision_ref=case.collective_decision_ref, closing_overdue=case.closing_overdue,
+        paused_for=value_of(pb.PauseReason, case.paused_for, PAUSE), paused_since=day(case.paused_since),
+        decided_on=day(case.decided_on), publication_due=day(case.publication_due),
+        publish_time=timestamp(case.published_at), publication_overdue=case.publication_overdue,
+        close_time=timestamp(case.closed_at), create_time=timestamp(case.created_at), version=case.version)
+    if case.penalty_kind:
+        message.penalty.CopyFrom(pb.Penalty(kind=value_of(pb.PenaltyKind, case.penalty_kind, PENALTY),
+                                            party_kind=value_of(pb.PartyKind, case.party_kind, PARTY),
+                                            fine=money_from_yuan(case.fine_yuan), simplified=case.simplified))
+    return message
+
+
+def verification_to_proto(verification: Verification) -> pb.AuditTrailVerification:
+    broken = verification.first_break
+    return pb.AuditTrailVerification(subject=verification.chain_key, intact=verification.intact,
+                                     records_checked=verification.records_checked,
+                                     broken_record=broken.sequence if broken else 0,
+                                     problem=broken.problem if broken else "", detail=broken.detail if broken else "")

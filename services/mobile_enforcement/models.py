@@ -1,0 +1,296 @@
+"""mobile_enforcement's own store: supervised entities, spot-check plans, inspections, penalty cases,
+their hash-chained audit trail, and local copies of command_center's offices and officers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import UTCDateTime
+from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin, RequestKeyMixin
+from services.common.hash_chain import HashChainMixin
+from services.common.indicators import IndicatorSnapshotMixin
+
+_HAS_SOURCE_REF = text("source_ref != ''")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outbox(OutboxMixin, Base):
+    pass
+
+
+class Inbox(InboxMixin, Base):
+    pass
+
+
+class AppliedVersion(AppliedVersionMixin, Base):
+    pass
+
+
+class RequestKey(RequestKeyMixin, Base):
+    pass
+
+
+class IndicatorSnapshot(IndicatorSnapshotMixin, Base):
+    pass
+
+
+class AuditRecord(HashChainMixin, Base):
+    """The evidence trail of every inspection and case; chain_key is the record's subject
+    ("inspection/<id>", "case/<id>")."""
+
+    __tablename__ = "audit_records"
+
+
+# ---------------------------------------------------------------- local copies (command_center)
+
+
+class Office(Base):
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district: Mapped[str] = mapped_column(String(50))
+
+
+class OfficeStreet(Base):
+    """The town or subdistrict an office's jurisdiction covers: entities are routed by it."""
+
+    __tablename__ = "office_streets"
+
+    street: Mapped[str] = mapped_column(String(50), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+
+
+class Officer(Base):
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    office_id: Mapped[str] = mapped_column(String(32), index=True)
+    group: Mapped[str] = mapped_column(String(32))
+    certificate_no: Mapped[str] = mapped_column(String(32))
+    certificate_expires: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+# ---------------------------------------------------------------- entities
+
+
+class Entity(Base):
+    __tablename__ = "entities"
+
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(300))
+    street: Mapped[str] = mapped_column(String(50))
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    risk_level: Mapped[str] = mapped_column(String(16))
+    key_supervision: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        # The draw reads one tier of one office in code order straight off this index, category
+        # included so a plan for some types never touches the table.
+        Index("ix_entities_draw", "office_id", "key_supervision", "risk_level", "uscc", "category"),
+        Index("ix_entities_office_category", "office_id", "category"),
+    )
+
+
+class ImportReport(Base):
+    """The answer to an entity import, kept so that a retry with its request_id gets it again."""
+
+    __tablename__ = "import_reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    imported_count: Mapped[int] = mapped_column(Integer)
+    # [{"line": 3, "field": "uscc", "description": "..."}, ...]
+    rejected_rows: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Conflict(Base):
+    """A declared conflict of interest between an officer and an entity (回避)."""
+
+    __tablename__ = "conflicts"
+
+    officer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.uscc"), primary_key=True, index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    declared_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- spot checks
+
+
+class Plan(Base):
+    __tablename__ = "spot_check_plans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    categories: Mapped[list] = mapped_column(JSON)
+    # As asked: one ratio for every tier, or ratios per tier (then ratio_basis_points is 0).
+    ratio_basis_points: Mapped[int] = mapped_column(Integer)
+    tier_ratios: Mapped[dict] = mapped_column(JSON)
+    inspectors_per_target: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(128))
+    drawn_on: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    entity_digest: Mapped[str] = mapped_column(String(64))
+    officer_digest: Mapped[str] = mapped_column(String(64))
+    population_count: Mapped[int] = mapped_column(Integer)
+    key_object_count: Mapped[int] = mapped_column(Integer)
+    eligible_inspector_count: Mapped[int] = mapped_column(Integer)
+    target_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PlanSnapshot(Base):
+    """The canonical text of a directory snapshot a draw used, compressed; published for verification."""
+
+    __tablename__ = "plan_snapshots"
+
+    plan_id: Mapped[str] = mapped_column(ForeignKey("spot_check_plans.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# ---------------------------------------------------------------- inspections
+
+
+class Inspection(Base):
+    __tablename__ = "inspections"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.uscc"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    source_ref: Mapped[str] = mapped_column(String(64))
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("spot_check_plans.id"), nullable=True)
+    plan_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Officer ids joined by ",": a plan's assigned pair, and who actually inspected.
+    assigned_officer_ids: Mapped[str] = mapped_column(String(400))
+    inspector_ids: Mapped[str] = mapped_column(String(400))
+    state: Mapped[str] = mapped_column(String(16))
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    location_address: Mapped[str] = mapped_column(String(300))
+    checklist_category: Mapped[str] = mapped_column(String(32))
+    checklist_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    summary: Mapped[str] = mapped_column(Text)
+    # Every failed item carries a note and evidence (inspection_checklist_complete counts these).
+    evidence_complete: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    rectification_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    rectification_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rectification_overdue: Mapped[bool] = mapped_column(Boolean)
+    lead_case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    publication_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    publication_overdue: Mapped[bool] = mapped_column(Boolean)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    trail_head: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_inspections_office_state", "office_id", "state"),
+        Index("ix_inspections_plan", "plan_id", "plan_position"),
+        # A rapid test or a complaint prompts at most one inspection, whatever the redeliveries.
+        Index("ux_inspections_source", "kind", "source_ref", unique=True,
+              sqlite_where=_HAS_SOURCE_REF, postgresql_where=_HAS_SOURCE_REF),
+    )
+
+
+class Finding(Base):
+    __tablename__ = "inspection_findings"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    result: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    evidence_refs: Mapped[list] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- cases
+
+
+class Case(Base):
+    """A lead and, once filed, the penalty case it became: one aggregate, one id."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    entity_id: Mapped[str | None] = mapped_column(ForeignKey("entities.uscc"), nullable=True, index=True)
+    party_name: Mapped[str] = mapped_column(String(200))
+    party_uscc: Mapped[str] = mapped_column(String(18))
+    party_address: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    rule_set: Mapped[str] = mapped_column(String(64))
+    filing_decision_due: Mapped[dt.date] = mapped_column(Date)
+    filing_due_provisional: Mapped[bool] = mapped_column(Boolean)
+    filing_extended: Mapped[bool] = mapped_column(Boolean)
+    filing_overdue: Mapped[bool] = mapped_column(Boolean)
+    filing_decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    not_filed_reason: Mapped[str] = mapped_column(Text)
+    filed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    officer_ids: Mapped[str] = mapped_column(String(400))
+    closing_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    closing_extensions: Mapped[int] = mapped_column(Integer)
+    collective_decision_ref: Mapped[str] = mapped_column(String(200))
+    closing_overdue: Mapped[bool] = mapped_column(Boolean)
+    paused_for: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    paused_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    penalty_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    party_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fine_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    simplified: Mapped[bool] = mapped_column(Boolean)
+    publication_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    publication_overdue: Mapped[bool] = mapped_column(Boolean)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    trail_head: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_cases_office_state", "office_id", "state"),
+        # One lead per source record: a redelivered report or rapid test opens nothing new.
+        Index("ux_cases_source", "source", "source_ref", unique=True,
+              sqlite_where=_HAS_SOURCE_REF, postgresql_where=_HAS_SOURCE_REF),
+    )

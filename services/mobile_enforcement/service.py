@@ -1,0 +1,76 @@
+"""mobile_enforcement wired together: the runtime every host (monolith, API, worker, tests) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.common.clock import shanghai_today
+from services.common.config import Settings
+from services.common.db import Store, utcnow
+from services.common.indicators import IndicatorRefresher
+from services.common.runtime import Registration, ServiceRuntime
+from services.common.working_days import WorkingDayCalendar
+from services.mobile_enforcement.domain.audit import AuditTrails
+from services.mobile_enforcement.domain.cases import Cases
+from services.mobile_enforcement.domain.checklists import Catalog
+from services.mobile_enforcement.domain.directory import Directory
+from services.mobile_enforcement.domain.entities import Entities
+from services.mobile_enforcement.domain.entity_import import EntityImport
+from services.mobile_enforcement.domain.inspections import Inspections
+from services.mobile_enforcement.domain.rules import RuleBook
+from services.mobile_enforcement.domain.spot_checks import SpotChecks
+from services.mobile_enforcement.domain.sweep import DeadlineSweep
+from services.mobile_enforcement.domain.workspace import Workspace
+from services.mobile_enforcement.handlers import Handlers
+from services.mobile_enforcement.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+
+NAME = "mobile_enforcement"
+MONOLITH_PORT = 50052
+GRPC_SERVICES = [
+    "supervision.mobile_enforcement.v1.EntityService",
+    "supervision.mobile_enforcement.v1.ChecklistService",
+    "supervision.mobile_enforcement.v1.SpotCheckService",
+    "supervision.mobile_enforcement.v1.InspectionService",
+    "supervision.mobile_enforcement.v1.CaseService",
+    "supervision.mobile_enforcement.v1.AuditTrailService",
+    "supervision.common.v1.IndicatorSource",
+]
+
+
+def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
+    calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
+    workspace = Workspace(store, RuleBook.load(), Catalog.load(), calendar, today, now)
+    entities, cases = Entities(workspace), Cases(workspace)
+    inspections, spot_checks = Inspections(workspace, cases), SpotChecks(workspace)
+    sweep = DeadlineSweep(workspace)
+    handlers = Handlers(Directory(workspace), inspections, cases, sweep)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators)
+
+    def registrations() -> list[Registration]:
+        from services.common.indicator_source import IndicatorSourceServicer
+        from services.mobile_enforcement import api
+        from supervision.common.v1 import indicators_pb2_grpc
+        from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
+
+        return [
+            (pb_grpc.add_EntityServiceServicer_to_server, api.EntityApi(entities, EntityImport(entities))),
+            (pb_grpc.add_ChecklistServiceServicer_to_server, api.ChecklistApi(workspace)),
+            (pb_grpc.add_SpotCheckServiceServicer_to_server, api.SpotCheckApi(spot_checks)),
+            (pb_grpc.add_InspectionServiceServicer_to_server, api.InspectionApi(inspections)),
+            (pb_grpc.add_CaseServiceServicer_to_server, api.CaseApi(cases)),
+            (pb_grpc.add_AuditTrailServiceServicer_to_server, api.AuditTrailApi(AuditTrails(workspace))),
+            (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
+             IndicatorSourceServicer(store, IndicatorSnapshot)),
+        ]
+
+    def seed_demo() -> bool:
+        from services.mobile_enforcement.demo import load_demo
+
+        return load_demo(workspace, entities, spot_checks, inspections, cases, sweep)
+
+    return ServiceRuntime(
+        name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        seed_demo=seed_demo, indicators=refresher,
+    )
