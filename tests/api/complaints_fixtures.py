@@ -12,10 +12,10 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from services.common import credit_code
 from services.common.auth import issue_token
 from services.common.clock import SHANGHAI
 from services.common.events import Envelope
-from services.complaints.domain import credit_code
 from services.complaints.models import Complaint, ComplaintDeadline, ComplaintHistory, Outbox
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.complaints.v1 import complaints_pb2 as pb

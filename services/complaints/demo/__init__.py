@@ -13,9 +13,10 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from services.common import credit_code
 from services.common.clock import SHANGHAI
 from services.common.context import SYSTEM_CALLER
-from services.complaints.domain import credit_code, personal_data
+from services.complaints.domain import personal_data
 from services.complaints.domain.desk import ComplaintDesk
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.states import COMPLAINT, INQUIRY, REPORT

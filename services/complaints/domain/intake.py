@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common import credit_code
 from services.common.clock import shanghai_date
 from services.common.errors import Violations
-from services.complaints.domain import credit_code, personal_data
+from services.complaints.domain import personal_data
 from services.complaints.domain.states import CHANNELS, COMPLAINT, INQUIRY, KINDS, RECEIVED, REPORT
 from services.complaints.models import Complaint
 
@@ -118,7 +119,7 @@ def _check_respondent(data: ComplaintInput, violations: Violations) -> None:
         if not data.respondent_address:
             violations.add(field + "address", "required: where the business operates")
     if data.respondent_uscc:
-        problem = credit_code.problem_with(data.respondent_uscc)
+        problem = credit_code.validate_uscc(data.respondent_uscc)
         if problem:
             violations.add(field + "uscc", problem)
 

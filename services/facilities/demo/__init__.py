@@ -15,9 +15,9 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from services.common import credit_code
 from services.common.clock import SHANGHAI
 from services.common.context import SYSTEM_CALLER
-from services.facilities.domain import uscc
 from services.facilities.domain.custody import CheckInInput, Custody
 from services.facilities.domain.equipment import EquipmentInput, Inventory
 from services.facilities.domain.rapid_tests import RapidTesting, RapidTestInput, SampleInput
@@ -167,7 +167,7 @@ def _negative_reading(method: Method, rng: random.Random) -> float:
 def _uscc(number: int, vendor: int) -> str:
     """A valid code of an individual business (92) registered in Minhang (310112)."""
     body = f"92310112MA{number:02d}{vendor:05d}"
-    return body + uscc.check_character(body)
+    return body + credit_code.check_character(body)
 
 
 def _custody(workspace: Workspace, custody: Custody, office_id: str, number: int, goods: list[dict]) -> None:

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common import credit_code
 from services.common.access import office_scope, require_read, require_write
 from services.common.clock import shanghai_date
 from services.common.context import Caller
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
-from services.facilities.domain import fields, uscc
+from services.facilities.domain import fields
 from services.facilities.domain.equipment import usable_for_test
 from services.facilities.domain.standards import Method, RapidTestRules
 from services.facilities.domain.vocabulary import (
@@ -81,7 +82,7 @@ def _validate_sample(violations: Violations, sample: SampleInput) -> None:
     fields.check_text(violations, "sample.market", sample.market, MAX_SAMPLE_TEXT, required=False)
     fields.check_text(violations, "sample.stall", sample.stall, MAX_STALL, required=False)
     if sample.vendor_uscc:
-        problem = uscc.problem(sample.vendor_uscc)
+        problem = credit_code.validate_uscc(sample.vendor_uscc)
         if problem:
             violations.add("sample.vendor_uscc", problem)
 
