@@ -1,0 +1,421 @@
+"""`make run-micro`: the microservices topology on one machine, without Kubernetes.
+
+For every service that has landed (services.monolith.SERVICES; the gateway last, with its HTTP port):
+one PostgreSQL database (supervision_<service>, created when missing), its migrations, one API
+process (`serve`) and one nameko worker (`worker`), all on distinct ports, events through RabbitMQ.
+Then the demo district is loaded service by service, in the monolith's order, each service's
+events delivered through RabbitMQ before the next one seeds (its demo builds on them).
+
+    .venv/bin/python tools/run_micro.py [--no-demo] [--only command_center,complaints]
+
+Environment: POSTGRES_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres; the server
+that gets the databases), AMQP_URI (default amqp://guest:guest@127.0.0.1:5672/; give a vhost of
+its own, e.g. .../supervision_micro, when a test suite uses the same broker: workers of the same
+service share queues), and every variable of README's table, passed on to the processes.
+Ctrl-C (SIGINT) or SIGTERM stops the children: gateway first, then the API processes (they drain and
+publish what they committed), then the workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+FIRST_GRPC_PORT = 50051   # as in monolithic mode when a service does not say (MONOLITH_PORT)
+FIRST_METRICS_PORT = 9101  # API 9101, worker 9102, next service 9103/9104, ...
+START_TIMEOUT_SECONDS = 90
+SETTLE_QUIET_SECONDS = 2.0
+
+# ---------------------------------------------------------------------------------------------
+# The gateway. It aggregates the others, so it starts last (whether or not monolith.SERVICES lists
+# it), with its HTTP port and the gRPC address of every service's IndicatorSource in
+# INDICATOR_SOURCES (services/common/sources.py); only the services started here are listed.
+# deploy/k8s/base/services/gateway/kustomization.yaml sets the same variable for Kubernetes.
+GATEWAY = "gateway"
+GATEWAY_HTTP_PORT = 8080
+
+
+def gateway_env(grpc_targets: dict[str, str]) -> dict[str, str]:
+    return {"HTTP_PORT": str(GATEWAY_HTTP_PORT),
+            "INDICATOR_SOURCES": ",".join(f"{name}={target}" for name, target in grpc_targets.items())}
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    name: str
+    grpc_port: int
+    api_metrics_port: int
+    worker_metrics_port: int
+    has_worker: bool
+    database_url: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def http_port(self) -> int | None:
+        return GATEWAY_HTTP_PORT if self.name == GATEWAY else None
+
+
+@dataclass
+class Child:
+    service: str
+    role: str
+    process: subprocess.Popen
+    started: threading.Event = field(default_factory=threading.Event)
+
+
+def discover(only: list[str] | None) -> list[str]:
+    from services.monolith import SERVICES
+
+    names = [n for n in SERVICES if _exists(n)]
+    if _exists(GATEWAY) and GATEWAY not in names:
+        names.append(GATEWAY)
+    if GATEWAY in names:  # it aggregates the others: start it last
+        names = [n for n in names if n != GATEWAY] + [GATEWAY]
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise SystemExit(f"run-micro: unknown or not yet landed: {', '.join(unknown)} (have: {', '.join(names)})")
+        names = [n for n in names if n in only]
+    return names
+
+
+def _exists(name: str) -> bool:
+    return (ROOT / "services" / name / "__main__.py").is_file()
+
+
+def plan(names: list[str], admin_url: str) -> list[Service]:
+    services = []
+    for index, name in enumerate(names):
+        grpc_port = FIRST_GRPC_PORT + index
+        with contextlib.suppress(ImportError):
+            grpc_port = getattr(importlib.import_module(f"services.{name}.service"), "MONOLITH_PORT", grpc_port)
+        metrics = FIRST_METRICS_PORT + 2 * index
+        services.append(Service(name, grpc_port, metrics, metrics + 1,
+                                has_worker=(ROOT / "services" / name / "worker.py").is_file(),
+                                database_url=database_url(admin_url, name)))
+    gateway = next((s for s in services if s.name == GATEWAY), None)
+    if gateway is not None:
+        gateway.extra_env = gateway_env({s.name: f"127.0.0.1:{s.grpc_port}" for s in services if s is not gateway})
+    return services
+
+
+def database_url(admin_url: str, service: str) -> str:
+    return urlparse(admin_url)._replace(path=f"/supervision_{service}").geturl()
+
+
+def create_databases(admin_url: str, services: list[Service]) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+        for service in services:
+            name = f"supervision_{service.name}"
+            if name not in existing:
+                conn.execute(f'CREATE DATABASE "{name}"')
+                print(f"run-micro: created database {name}", file=sys.stderr)
+
+
+def check_ports_free(services: list[Service]) -> None:
+    ports = []
+    for s in services:
+        ports += [s.grpc_port, s.api_metrics_port] + ([s.worker_metrics_port] if s.has_worker else [])
+        ports += [s.http_port] if s.http_port else []
+    busy = []
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                busy.append(port)
+    if busy:
+        raise SystemExit(f"run-micro: ports already in use: {busy} (is another run-micro or make run up?)")
+
+
+def child_env(service: Service, amqp_uri: str, **ports: int) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": service.database_url, "AMQP_URI": amqp_uri,
+           "PYTHONUNBUFFERED": "1", **service.extra_env}
+    env.setdefault("LOG_FORMAT", "text")
+    env.update({k: str(v) for k, v in ports.items()})
+    return env
+
+
+def migrate(service: Service, amqp_uri: str) -> None:
+    result = subprocess.run([sys.executable, "-m", f"services.{service.name}", "migrate"], cwd=ROOT,
+                            env=child_env(service, amqp_uri), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"run-micro: migrating {service.name} failed (exit {result.returncode})")
+
+
+def spawn(service: Service, role: str, env: dict[str, str]) -> Child:
+    process = subprocess.Popen([sys.executable, "-m", f"services.{service.name}", role], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                               start_new_session=True)  # the launcher decides the order of shutdown
+    child = Child(service.name, role, process)
+    threading.Thread(target=_pump, args=(child,), daemon=True).start()
+    return child
+
+
+def _pump(child: Child) -> None:
+    """Copies a child's output, prefixed; notices the worker's "worker started" line."""
+    prefix = f"[{child.service}/{child.role}] "
+    for line in child.process.stdout:
+        if "worker started" in line:
+            child.started.set()
+        sys.stderr.write(prefix + line)
+
+
+def wait_ready(services: list[Service], children: list[Child], deadline: float) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2
+
+    by_key = {(c.service, c.role): c for c in children}
+    for service in services:
+        api = by_key[(service.name, "serve")]
+        with grpc.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
+            stub = _health_stub(channel)
+            while True:
+                _check_alive(children)
+                try:
+                    if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                        api.started.set()
+                        break
+                except grpc.RpcError:
+                    pass
+                _check_deadline(deadline, f"{service.name} serve is not SERVING")
+                time.sleep(0.2)
+        worker = by_key.get((service.name, "worker"))
+        while worker is not None and not worker.started.wait(0.2):
+            _check_alive(children)
+            _check_deadline(deadline, f"{service.name} worker did not start")
+
+
+def _health_stub(channel):
+    from grpc_health.v1 import health_pb2_grpc
+
+    return health_pb2_grpc.HealthStub(channel)
+
+
+def _check_alive(children: list[Child]) -> None:
+    for child in children:
+        if child.process.poll() is not None:
+            raise ChildExited(f"{child.service} {child.role} exited with status {child.process.returncode}")
+
+
+def _check_deadline(deadline: float, what: str) -> None:
+    if time.monotonic() > deadline:
+        raise ChildExited(f"timed out: {what}")
+
+
+class ChildExited(Exception):
+    pass
+
+
+def consumed_total(port: int) -> float:
+    """supervision_events_consumed_total of a worker, summed over every label."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+        text = response.read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               if family.name == "supervision_events_consumed"
+               for sample in family.samples if sample.name.endswith("_total"))
+
+
+def unsent(service: Service) -> tuple[int, str]:
+    """(unsent outbox rows, the last publish error among them)."""
+    import psycopg
+
+    with psycopg.connect(service.database_url, connect_timeout=5) as conn:
+        try:
+            count, error = conn.execute("SELECT count(*), max(last_error) FROM outbox WHERE sent_at IS NULL").fetchone()
+        except psycopg.errors.UndefinedTable:  # a service without an outbox (the gateway)
+            return 0, ""
+    return count, error or ""
+
+
+def settle(services: list[Service], children: list[Child], deadline: float) -> None:
+    """Returns when every outbox is empty and no worker consumed anything for a while."""
+    quiet_since, last = time.monotonic(), None
+    while True:
+        _check_alive(children)
+        backlog = {s.name: unsent(s) for s in services}
+        consumed = sum(consumed_total(s.worker_metrics_port) for s in services if s.has_worker)
+        if any(count for count, _ in backlog.values()) or consumed != last:
+            quiet_since, last = time.monotonic(), consumed
+        elif time.monotonic() - quiet_since >= SETTLE_QUIET_SECONDS:
+            return
+        stuck = "; ".join(f"{name}: {count} unsent{' (' + error[:200] + ')' if error else ''}"
+                          for name, (count, error) in backlog.items() if count)
+        _check_deadline(deadline, f"events still flowing ({stuck or 'consumers still busy'})")
+        time.sleep(0.3)
+
+
+def declare_exchanges(amqp_uri: str, services: list[Service]) -> None:
+    """Declares each service's event exchange ("<service>.events", as nameko declares it).
+
+    nameko declares an exchange only when a consumer binds to it, and the relay publishes with
+    confirms: until a consumer of a service's events exists (the gateway consumes every service's),
+    the relay's publishes are refused with NOT_FOUND and retried.
+    """
+    from kombu import Connection
+    from nameko.standalone.events import get_event_exchange
+
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        channel = connection.channel()
+        for service in services:
+            get_event_exchange(service.name, {}).declare(channel=channel)
+
+
+def seed(services: list[Service], children: list[Child], amqp_uri: str) -> None:
+    for service in services:
+        result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--seed", service.name], cwd=ROOT,
+                                env=child_env(service, amqp_uri), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise ChildExited(f"loading the demo data of {service.name} failed (exit {result.returncode})")
+        print(f"run-micro: {service.name}: {result.stdout.strip()}", file=sys.stderr)
+        # Wait for the relay (it polls every RELAY_POLL_SECONDS) and the consumers before the next
+        # service seeds: its demo data builds on these events.
+        settle(services, children, time.monotonic() + START_TIMEOUT_SECONDS)
+
+
+def seed_one(name: str) -> None:
+    """`--seed <service>` (a child process): the demo district into the service's empty store. The
+    rows and their outbox events are committed here; the running API process's relay publishes them."""
+    from services.common.config import Settings
+    from services.common.db import Store
+
+    settings = Settings.from_env()
+    runtime = importlib.import_module(f"services.{name}.service").build(settings, Store(settings.database_url))
+    if runtime.seed_demo is None:
+        print("no demo data")
+        return
+    loaded = runtime.seed_demo()
+    if runtime.indicators is not None:
+        runtime.indicators.flush()
+    print("demo data loaded" if loaded else "store not empty, demo data left out")
+    runtime.store.dispose()
+
+
+def print_table(services: list[Service], amqp_uri: str) -> None:
+    parsed = urlparse(amqp_uri)
+    rows = [("service", "gRPC", "API /metrics", "worker /metrics", "database")]
+    for s in services:
+        rows.append((s.name, f"127.0.0.1:{s.grpc_port}", f"http://127.0.0.1:{s.api_metrics_port}/metrics",
+                     f"http://127.0.0.1:{s.worker_metrics_port}/metrics" if s.has_worker else "-",
+                     f"supervision_{s.name}"))
+        if s.http_port:
+            rows.append(("", f"HTTP http://127.0.0.1:{s.http_port}/ (dashboard, /api/v1, /healthz)", "", "", ""))
+    widths = [max(len(row[i]) for row in rows if row[2]) for i in range(5)]
+    lines = ["", "智慧监管云中心 — microservices mode (make run-micro)", ""]
+    lines += ["  " + ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) if row[2] else
+                      " " * (widths[0] + 2) + row[1]).rstrip() for row in rows]
+    lines += ["", f"  RabbitMQ: {parsed.hostname}:{parsed.port or 5672}, vhost {parsed.path.lstrip('/') or '/'}",
+              f"  try: grpcurl -plaintext 127.0.0.1:{services[0].grpc_port} list", "  Ctrl-C stops everything.", ""]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def stop(children: list[Child], grace: float) -> None:
+    """Gateway first, then the API processes (drain + last relay pass), then the workers."""
+    def rank(child: Child) -> int:
+        return 0 if child.service == GATEWAY else (1 if child.role == "serve" else 2)
+
+    for group in sorted({rank(c) for c in children}):
+        members = [c for c in children if rank(c) == group and c.process.poll() is None]
+        for child in members:
+            with contextlib.suppress(ProcessLookupError):
+                child.process.send_signal(signal.SIGTERM)
+        end = time.monotonic() + grace
+        for child in members:
+            try:
+                child.process.wait(max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"run-micro: {child.service} {child.role} did not stop in {grace:.0f}s; killing",
+                      file=sys.stderr)
+                child.process.kill()
+                child.process.wait()
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="tools/run_micro.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo district")
+    parser.add_argument("--only", help="comma-separated services (default: every service that has landed)")
+    parser.add_argument("--seed", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed:
+        seed_one(args.seed)
+        return 0
+
+    from services.common.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()  # the children would refuse a bad value anyway: say it once
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    admin_url = os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_ADMIN_URL)
+    amqp_uri = os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
+    services = plan(discover(args.only.split(",") if args.only else None), admin_url)
+    check_ports_free(services)
+    create_databases(admin_url, services)
+    for service in services:
+        migrate(service, amqp_uri)
+    print(f"run-micro: migrated {', '.join(s.name for s in services)}", file=sys.stderr)
+    declare_exchanges(amqp_uri, services)
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    children: list[Child] = []
+    status = 0
+    try:
+        for service in services:
+            if service.has_worker:  # workers first: their queues must exist before anything is published
+                children.append(spawn(service, "worker", child_env(service, amqp_uri,
+                                                                   METRICS_PORT=service.worker_metrics_port)))
+            ports = {"GRPC_PORT": service.grpc_port, "METRICS_PORT": service.api_metrics_port}
+            if service.http_port:
+                ports["HTTP_PORT"] = service.http_port
+            children.append(spawn(service, "serve", child_env(service, amqp_uri, **ports)))
+        wait_ready(services, children, time.monotonic() + START_TIMEOUT_SECONDS)
+        demo = settings.demo_data and not args.no_demo
+        if demo:
+            seed([s for s in services if s.name != GATEWAY], children, amqp_uri)
+        print_table(services, amqp_uri)
+        while True:
+            time.sleep(0.5)
+            _check_alive(children)
+    except ChildExited as error:
+        print(f"run-micro: {error}; stopping everything", file=sys.stderr)
+        status = 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the shutdown below is bounded; let it finish
+            signal.signal(sig, signal.SIG_IGN)
+        print("run-micro: stopping", file=sys.stderr)
+        stop(children, settings.drain_grace_seconds + 10)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
