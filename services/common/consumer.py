@@ -7,12 +7,15 @@ records the event id in the inbox and the aggregate version in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,13 +116,38 @@ class Consumer:
         return APPLIED
 
 
-def run_timer(service: str, timer: Timer) -> None:
-    """One run of a timer, with its outcome counted; errors are logged, never raised to the host."""
+def run_timer(service: str, timer: Timer, store: Store | None = None) -> None:
+    """One run of a timer, with its outcome counted; errors are logged, never raised to the host.
+
+    On PostgreSQL the run holds an advisory lock named after the service and timer, so with several
+    worker replicas one sweeps at a time and the others skip that round (no duplicate events)."""
     try:
-        timer.run()
-    except Exception:
+        with exclusive_run(store, f"{service}.{timer.name}") as mine:
+            if not mine:
+                TIMER_RUNS.labels(service, timer.name, "skipped").inc()
+                return
+            timer.run()
+    except Exception:  # a failed sweep is retried at the next interval (log.exception keeps it visible)
         TIMER_RUNS.labels(service, timer.name, "error").inc()
         log.exception("timer failed", extra={"service": service, "timer": timer.name})
         return
     TIMER_RUNS.labels(service, timer.name, "ok").inc()
     TIMER_LAST_SUCCESS.labels(service, timer.name).set_to_current_time()
+
+
+@contextmanager
+def exclusive_run(store: Store | None, name: str) -> Iterator[bool]:
+    """Yields whether this process may run `name` now (always, on SQLite: one process per file)."""
+    if store is None or store.is_sqlite:
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with store.engine.connect() as connection:
+        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
+        connection.commit()
+        try:
+            yield bool(acquired)
+        finally:
+            if acquired:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()

@@ -13,6 +13,7 @@ from services.common.business_metrics import BusinessCollector
 from services.common.business_metrics import register as register_business_metrics
 from services.common.config import Settings
 from services.common.consumer import Timer, run_timer
+from services.common.db import Store
 from services.common.grpc_server import RunningServer, start_server
 from services.common.relay import OutboxRelay, Transport
 from services.common.runtime import ServiceRuntime
@@ -23,8 +24,9 @@ log = logging.getLogger(__name__)
 class TimerThread:
     """Runs a timer every interval in a plain thread (monolithic mode; the worker uses nameko's)."""
 
-    def __init__(self, service: str, timer: Timer, interval_seconds: float):
+    def __init__(self, service: str, timer: Timer, interval_seconds: float, store: Store | None = None):
         self.service = service
+        self.store = store
         self.timer = timer
         self.interval = interval_seconds
         self._stop = threading.Event()
@@ -35,7 +37,7 @@ class TimerThread:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            run_timer(self.service, self.timer)
+            run_timer(self.service, self.timer, self.store)
 
     def stop(self) -> None:
         self._stop.set()
@@ -51,7 +53,7 @@ class HostedService:
         self.host = host
         self.relay = OutboxRelay(runtime.name, runtime.store, runtime.outbox_model, transport,
                                  poll_seconds=settings.relay_poll_seconds)
-        self.timers = [TimerThread(runtime.name, t, settings.sweep_interval_seconds)
+        self.timers = [TimerThread(runtime.name, t, settings.sweep_interval_seconds, runtime.store)
                        for t in runtime.timers] if run_timers else []
         self.server: RunningServer | None = None
         self._unregister_metrics = None

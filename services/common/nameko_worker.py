@@ -41,9 +41,9 @@ def _event_method(consumer: Consumer, subscription: Subscription):
     return handle
 
 
-def _timer_method(service: str, spec: Timer):
+def _timer_method(service: str, spec: Timer, store):
     def tick(self):
-        tpool.execute(run_timer, service, spec)
+        tpool.execute(run_timer, service, spec, store)
 
     tick.__name__ = f"timer_{spec.name}"
     return tick
@@ -59,7 +59,8 @@ def worker_class(runtime: ServiceRuntime, sweep_interval_seconds: float) -> type
             reliable_delivery=not runtime.broadcast, requeue_on_error=True,
         )(_event_method(consumer, subscription))
     for spec in runtime.timers:
-        attributes[f"timer_{spec.name}"] = timer(interval=sweep_interval_seconds)(_timer_method(runtime.name, spec))
+        attributes[f"timer_{spec.name}"] = timer(interval=sweep_interval_seconds)(
+            _timer_method(runtime.name, spec, runtime.store))
     class_name = "".join(part.title() for part in runtime.name.split("_")) + "Worker"
     return type(class_name, (), attributes)
 

@@ -190,3 +190,4 @@ def test_concurrent_redeliveries_apply_once(consumer, store, models, make_wire):
 
     assert sorted(outcomes) == [APPLIED, DUPLICATE, DUPLICATE, DUPLICATE]
     assert _effects(store, models) == [wire["id"]]
+
