@@ -8,8 +8,11 @@ INSTALLED := $(VENV)/.installed
 STUBS := supervision/.generated
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST := $(PY) -m pytest
+# The dashboard's chart library, from npm at build time (services/gateway/web/build.sh).
+WEB := services/gateway/web
+WEB_ASSETS := services/gateway/static/vendor/.built
 
-.PHONY: run test test-unit test-integration test-nameko protos lint bench clean
+.PHONY: run test test-unit test-integration test-nameko protos web lint bench clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,12 +26,18 @@ $(STUBS): $(PROTOS) $(INSTALLED) tools/gen_protos.py
 
 protos: $(STUBS)
 
-run: $(STUBS)
+$(WEB_ASSETS): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.sh
+	$(WEB)/build.sh
+	touch $@
+
+web: $(WEB_ASSETS)
+
+run: $(STUBS) $(WEB_ASSETS)
 	$(PY) -m services.monolith
 
 # The nameko tests run eventlet-patched workers: they get a pytest process of their own so that
 # no gRPC code ever runs monkey-patched.
-test: $(STUBS)
+test: $(STUBS) $(WEB_ASSETS)
 	$(PYTEST) -m "not nameko" -p no:nameko
 	$(PYTEST) -m nameko tests/integration
 
@@ -38,7 +47,36 @@ lint: $(STUBS)
 	$(PY) tools/buf.py breaking
 
 bench: $(STUBS)
-	$(PY) -m bench.foundation
+	$(PY) -m bench.run
 
 clean:
-	rm -rf supervision build var .pytest_cache .ruff_cache
+	rm -rf supervision build var .pytest_cache .ruff_cache services/gateway/static/vendor $(WEB)/node_modules
+
+# Deploy and operate: the microservices topology on this machine, and the offline checks of the
+# image, the Kubernetes manifests, the alerts and the dashboards (docs/operations.md).
+.PHONY: run-micro k8s-check
+
+# Per service a PostgreSQL database on 127.0.0.1 (supervision_<service>), its migrations, an API
+# and a worker process, events through RabbitMQ, the demo district; Ctrl-C stops everything.
+run-micro: $(STUBS) $(WEB_ASSETS)
+	$(PY) tools/run_micro.py
+
+# Installs its pinned tools on first use (pip; promtool from Debian's prometheus package).
+k8s-check: $(INSTALLED)
+	$(PY) tools/k8s_check.py
+
+# Issue 11. demo: the center as `make run` starts it, and the simulator playing days of the
+# district at 120x through its APIs, nights skipped so the dashboard never goes quiet; Ctrl-C
+# stops both. smoke: the center on free ports in a temporary directory and a minute of load with
+# every action in the mix, at a rate this machine holds; any failed request fails it.
+# bench-soak: ten minutes of the simulator's mix, errors and the center's memory recorded.
+.PHONY: demo smoke bench-soak
+
+demo: $(STUBS) $(WEB_ASSETS)
+	$(PY) -m simulator --center run --speed 120 --skip-nights
+
+smoke: $(STUBS)
+	$(PY) -m simulator --center temp --rate 20 --duration 60 --mix all --progress 15
+
+bench-soak: $(STUBS)
+	$(PY) -m bench.soak

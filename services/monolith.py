@@ -1,5 +1,6 @@
 """Monolithic mode (`make run`): every service in one process, each on its own gRPC port, each with
-its own SQLite file under DATA_DIR, events through the in-process bus."""
+its own SQLite file under DATA_DIR, events through the in-process bus. The gateway, last, serves
+the dashboard, the HTTP/JSON API and /metrics of the whole process on HTTP_PORT."""
 
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ from services.common.hosting import HostedService
 log = logging.getLogger(__name__)
 
 # In start order: a service's demo data may depend on events of the ones before it.
-SERVICES = ["command_center", "complaints", "emergency", "facilities", "assessment"]
+SERVICES = ["command_center", "mobile_enforcement", "complaints", "emergency", "facilities", "assessment", "gateway"]
+GATEWAY = "gateway"
 
 
 def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | None = None,
           seed_demo: bool | None = None) -> list[HostedService]:
+    """`ports`: gRPC port per service (0: any free port); when given, the gateway's HTTP port is
+    ports["gateway_http"], or any free port."""
     bus = InProcessBus()
     hosted: list[HostedService] = []
     for name in SERVICES:
@@ -35,7 +39,13 @@ def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | Non
         migrate.upgrade(name, runtime.migrations_dir, store.url)
         bus.subscribe(runtime.consumer(), runtime.subscriptions)
         port = (ports or {}).get(name, module.MONOLITH_PORT)
-        hosted.append(HostedService(runtime, settings, bus, port=port, host=host))
+        if name == GATEWAY:
+            # It aggregates the services hosted before it, asked at the ports they actually got.
+            http_port = settings.http_port if ports is None else ports.get(f"{GATEWAY}_http", 0)
+            hosted.append(module.hosted(runtime, settings, bus, port=port, host=host, peers=list(hosted),
+                                        http_port=http_port))
+        else:
+            hosted.append(HostedService(runtime, settings, bus, port=port, host=host))
     for service in hosted:
         service.start()
     if settings.demo_data if seed_demo is None else seed_demo:
@@ -52,11 +62,16 @@ def main() -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
     hosted = start(settings)
-    start_http_server(settings.http_port)
+    gateway = next((s for s in hosted if s.runtime.name == GATEWAY), None)
+    if gateway is None:
+        start_http_server(settings.http_port)
     lines = ["", "智慧监管云中心 — monolithic mode", ""]
     lines += [f"  {s.runtime.name:<20} gRPC  localhost:{s.server.port}" for s in hosted]
-    lines += [f"  {'metrics':<20} HTTP  http://localhost:{settings.http_port}/metrics",
-              f"  data: {os.path.abspath(settings.data_dir)}",
+    lines += [f"  {'metrics':<20} HTTP  http://localhost:{settings.http_port}/metrics"]
+    if gateway is not None:
+        lines += [f"  {'API':<20} HTTP  http://localhost:{settings.http_port}/api/v1/openapi.json",
+                  "", f"  大屏 dashboard: {gateway.dashboard_url('localhost')}"]
+    lines += ["", f"  data: {os.path.abspath(settings.data_dir)}",
               "", "  try: grpcurl -plaintext localhost:50051 list", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)
     wait_for_termination_signal()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -17,6 +19,35 @@ ROOT = Path(__file__).resolve().parent.parent
 def worker_queue(source: str, event_type: str, service: str) -> str:
     """The durable queue nameko declares for `service`'s handler of `source`'s `event_type`."""
     return f"evt-{source}-{event_type}--{service}.on_{source}_{event_type}"
+
+
+def worker_queues(service: str) -> list[str]:
+    """Every queue `service`'s worker consumes, from the subscriptions its handlers declare."""
+    from services.common.config import Settings
+    from services.common.db import Store
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = Store(f"sqlite:///{scratch}/wiring.db")  # built, never used: only the wiring is read
+        try:
+            runtime = importlib.import_module(f"services.{service}.service").build(Settings.from_env({}), store)
+            return [worker_queue(s.source, s.event_type, service) for s in runtime.subscriptions]
+        finally:
+            store.dispose()
+
+
+def start_worker(service: str, **env: str) -> subprocess.Popen:
+    """The service's nameko worker on fresh queues, returned once it consumes all of them.
+
+    The broker is shared by every test (and by earlier runs): messages left in a durable queue
+    while no worker ran would reach this worker first and make the test's expectations race them.
+    """
+    queues = worker_queues(service)
+    with Connection(env["AMQP_URI"]) as connection:
+        for queue in queues:
+            connection.default_channel.queue_delete(queue)
+    process = start_service(service, "worker", **env)
+    wait_for_queues(env["AMQP_URI"], queues, process)
+    return process
 
 
 def start_service(service: str, command: str, **env: str) -> subprocess.Popen:

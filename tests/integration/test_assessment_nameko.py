@@ -8,15 +8,11 @@ library, which gRPC code must never see.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from kombu import Connection
 from sqlalchemy import BigInteger, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,12 +22,11 @@ from services.common.amqp import NamekoTransport
 from services.common.db import Store
 from services.common.events import EventWriter, OutboxMixin
 from services.common.relay import OutboxRelay
+from tests.processes import start_worker, stop
 
 pytestmark = pytest.mark.nameko
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ["evt-complaints-IndicatorsChanged--assessment.on_complaints_IndicatorsChanged",
-          "evt-complaints-ComplaintResolved--assessment.on_complaints_ComplaintResolved"]
 
 
 class SourceBase(DeclarativeBase):
@@ -57,30 +52,9 @@ def assessment_db(postgres_database):
 @pytest.fixture
 def worker(assessment_db, amqp_uri):
     # No INDICATOR_SOURCES: the worker must not need (or start) any gRPC channel.
-    env = {**os.environ, "DATABASE_URL": assessment_db.url, "AMQP_URI": amqp_uri, "METRICS_PORT": "0",
-           "SWEEP_INTERVAL_SECONDS": "3600", "LOG_FORMAT": "text"}
-    process = subprocess.Popen([sys.executable, "-m", "services.assessment", "worker"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    with Connection(amqp_uri) as connection:
-        for queue in QUEUES:
-            while True:
-                try:
-                    connection.default_channel.queue_declare(queue, passive=True)
-                    break
-                except Exception:  # noqa: BLE001 - not declared yet
-                    connection.close()
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"worker did not start: {process.communicate()[0][-3000:]}")
-                    time.sleep(0.2)
+    process = start_worker("assessment", DATABASE_URL=assessment_db.url, AMQP_URI=amqp_uri)
     yield process
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("worker did not stop within 20 s of SIGTERM")
-    assert process.returncode == 0, process.stdout.read()[-3000:]
+    stop(process)
 
 
 @pytest.fixture

@@ -30,14 +30,12 @@ from services.complaints.domain.desk import ComplaintDesk
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.rules import RuleBook
 from services.complaints.models import Office, OfficeStreet
-from tests.processes import start_service, stop, wait_for, wait_for_queues
+from tests.processes import start_worker, stop, wait_for
 from tests.support import Clock
 
 pytestmark = pytest.mark.nameko
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = [f"evt-command_center-{event}--complaints.on_command_center_{event}"
-          for event in ("OfficeRegistered", "OfficeUpdated")]
 
 
 @pytest.fixture
@@ -50,8 +48,7 @@ def complaints_store(postgres_database):
 
 @pytest.fixture
 def worker(complaints_store, amqp_uri):
-    process = start_service("complaints", "worker", DATABASE_URL=complaints_store.url, AMQP_URI=amqp_uri)
-    wait_for_queues(amqp_uri, QUEUES, process)
+    process = start_worker("complaints", DATABASE_URL=complaints_store.url, AMQP_URI=amqp_uri)
     yield process
     stop(process)
 

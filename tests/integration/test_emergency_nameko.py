@@ -30,13 +30,12 @@ from services.emergency.domain.emergency import Emergency
 from services.emergency.domain.incidents import IncidentInput
 from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
 from services.emergency.models import IncidentAction, IndicatorSnapshot, Office
-from tests.processes import start_service, stop, wait_for_queues
+from tests.processes import start_service, start_worker, stop
 
 pytestmark = pytest.mark.nameko
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKER_QUEUE = "evt-command_center-OfficeRegistered--emergency.on_command_center_OfficeRegistered"
 SWEEP_SECONDS = 0.5
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class SourceBase(DeclarativeBase):
@@ -86,8 +85,8 @@ def processes(emergency_db, overdue_queue, amqp_uri):
     store, _ = emergency_db
     env = {"DATABASE_URL": store.url, "AMQP_URI": amqp_uri, "GRPC_PORT": "0",
            "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS), "RELAY_POLL_SECONDS": "0.2"}
-    worker, api = start_service("emergency", "worker", **env), start_service("emergency", "serve", **env)
-    wait_for_queues(amqp_uri, [WORKER_QUEUE], worker)
+    worker = start_worker("emergency", **env)
+    api = start_service("emergency", "serve", **env)
     yield
     stop(worker)
     stop(api)

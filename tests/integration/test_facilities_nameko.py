@@ -28,14 +28,13 @@ from services.facilities.domain.rapid_tests import RapidTesting, RapidTestInput,
 from services.facilities.domain.standards import Standards
 from services.facilities.domain.workspace import Workspace
 from services.facilities.models import Case, Outbox, Room
-from tests.processes import start_service, stop, wait_for, wait_for_queues
+from tests.processes import start_worker, stop, wait_for
 
 pytestmark = pytest.mark.nameko
 
+NOW = dt.datetime(2026, 11, 10, 2, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "services/facilities/migrations"
-LAST_QUEUE = "evt-mobile_enforcement-CaseClosed--facilities.on_mobile_enforcement_CaseClosed"
-NOW = dt.datetime(2026, 11, 10, 2, tzinfo=dt.UTC)
 
 
 class SourceBase(DeclarativeBase):
@@ -60,8 +59,7 @@ def facilities_db(postgres_database):
 
 @pytest.fixture
 def worker(facilities_db, amqp_uri):
-    process = start_service("facilities", "worker", DATABASE_URL=facilities_db.url, AMQP_URI=amqp_uri)
-    wait_for_queues(amqp_uri, [LAST_QUEUE], process)
+    process = start_worker("facilities", DATABASE_URL=facilities_db.url, AMQP_URI=amqp_uri)
     yield process
     stop(process)
 

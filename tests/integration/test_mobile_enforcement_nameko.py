@@ -34,7 +34,7 @@ from services.mobile_enforcement.domain.directory import Directory
 from services.mobile_enforcement.domain.rules import RuleBook
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Case, Inbox
-from tests.processes import start_service, stop, wait_for, wait_for_queues, worker_queue
+from tests.processes import start_service, start_worker, stop, wait_for
 
 pytestmark = pytest.mark.nameko
 
@@ -91,10 +91,8 @@ def processes(enforcement_db, overdue_queue, amqp_uri):
     store, _ = enforcement_db
     env = {"DATABASE_URL": store.url, "AMQP_URI": amqp_uri, "GRPC_PORT": "0",
            "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS), "RELAY_POLL_SECONDS": "0.2"}
-    worker = start_service("mobile_enforcement", "worker", **env)
+    worker = start_worker("mobile_enforcement", **env)
     api = start_service("mobile_enforcement", "serve", **env)
-    wait_for_queues(amqp_uri, [worker_queue("complaints", "CaseLeadRaised", "mobile_enforcement"),
-                               worker_queue("command_center", "OfficeRegistered", "mobile_enforcement")], worker)
     yield
     stop(worker)
     stop(api)

@@ -18,6 +18,8 @@ def test_every_service_is_served_with_the_demo_district(demo_district):
     tasks = pb_grpc.TaskServiceStub(channel).ListTasks(pb.ListTasksRequest(filter="overdue = true")).tasks
     assert tasks, "the demo district has overdue supervision tasks"
     for name, service_channel in demo_district.channels.items():
+        if name == "gateway":  # it owns no indicators: it aggregates the others'
+            continue
         readings = indicators_pb2_grpc.IndicatorSourceStub(service_channel).ListIndicators(
             indicators_pb2.ListIndicatorsRequest()).indicators
         assert {r.office_id for r in readings} == {o.id for o in offices}, name

@@ -24,13 +24,12 @@ from services.common.db import Store, utcnow
 from services.common.events import EventWriter, OutboxMixin
 from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
-from tests.processes import start_service, stop, wait_for, wait_for_queues
+from tests.processes import start_worker, stop, wait_for
 from tests.support import Clock, TcpProxy
 
 pytestmark = pytest.mark.nameko
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUE = "evt-complaints-ComplaintOverdue--command_center.on_complaints_ComplaintOverdue"
 
 
 class SourceBase(DeclarativeBase):
@@ -58,8 +57,7 @@ def command_center_db(postgres_database):
 
 @pytest.fixture
 def worker(command_center_db, amqp_uri):
-    process = start_service("command_center", "worker", DATABASE_URL=command_center_db.url, AMQP_URI=amqp_uri)
-    wait_for_queues(amqp_uri, [QUEUE], process)
+    process = start_worker("command_center", DATABASE_URL=command_center_db.url, AMQP_URI=amqp_uri)
     yield process
     stop(process)
 

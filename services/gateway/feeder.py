@@ -1,0 +1,181 @@
+"""Feeding the live index from the services' own answers, in a thread of the process that serves it.
+
+- At start: every source's ListIndicators (the seed), command_center's offices, assessment's
+  scheme, and the alert probes. A source that does not answer is asked again with a growing
+  backoff; its indicators are missing meanwhile.
+- Every RECONCILE_INTERVAL_SECONDS: the same again. Events keep the model current between
+  reconciles; a reconcile repairs what an event that was lost would have changed, and counts it.
+- Soon after a notable event: the alert probe of its source.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from services.common.errors import DomainError
+from services.common.sources import SOURCES
+from services.gateway.config import GatewayConfig
+from services.gateway.domain.alerts import AlertRules
+from services.gateway.domain.monitor import Monitor
+from services.gateway.metrics import RECONCILE_CORRECTIONS
+from services.gateway.probes import PROBES
+from services.gateway.upstream import ASSESSMENT, COMMAND_CENTER, Upstream
+
+log = logging.getLogger(__name__)
+
+PROBE_DELAY_SECONDS = 0.3  # a burst of events re-runs a probe once
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class Feeder:
+    def __init__(self, monitor: Monitor, upstream: Upstream, config: GatewayConfig, rules: AlertRules):
+        self.monitor = monitor
+        self.upstream = upstream
+        self.config = config
+        self.rules = rules
+        self.ready = threading.Event()  # every source asked once
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._probes_due: dict[str, float] = {}
+        self._retry_at: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+        self._reconcile_at = 0.0
+        self._pool = ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="feeder")
+        self._thread: threading.Thread | None = None
+        monitor.probe_soon = self.probe_soon
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="gateway-feeder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def probe_soon(self, source: str) -> None:
+        if source not in PROBES or not self.upstream.has(source):
+            return
+        with self._lock:
+            due = time.monotonic() + PROBE_DELAY_SECONDS
+            self._probes_due[source] = min(self._probes_due.get(source, due), due)
+        self._wake.set()
+
+    def reconcile_soon(self) -> None:
+        """After the event stream was interrupted: events may have been lost."""
+        self._reconcile_at = 0.0
+        self._wake.set()
+
+    # ------------------------------------------------------------------ one pass
+
+    def reconcile(self, sources: list[str] | None = None) -> dict[str, int]:
+        """Asks each source (all by default) once, in parallel; returns the corrections per source
+        that answered."""
+        sources = list(self.upstream.addresses) if sources is None else sources
+        results = dict(zip(sources, self._pool.map(self._ask, sources), strict=True))
+        self.monitor.rescore_if_due()
+        return {source: corrected for source, corrected in results.items() if corrected is not None}
+
+    def _ask(self, source: str) -> int | None:
+        try:
+            return self._ask_source(source)
+        except Exception:  # one source's surprise must not cost the others their pass
+            log.exception("asking an indicator source failed", extra={"source": source})
+            return None
+
+    def _ask_source(self, source: str) -> int | None:
+        try:
+            if source == COMMAND_CENTER:
+                offices = self.upstream.list_offices()
+                self.monitor.live.name_offices({o: name for o, (name, _) in offices.items()},
+                                               {o: version for o, (_, version) in offices.items()})
+            if source == ASSESSMENT:
+                self._scheme()
+            answer = self.upstream.list_indicators(source)
+        except grpc.RpcError as error:
+            self._down(source, f"{error.code().name}: {error.details()}")
+            return None
+        corrected = self.monitor.live.apply_answer(source, answer)
+        if corrected:
+            RECONCILE_CORRECTIONS.labels(source).inc(corrected)
+            log.warning("reconcile corrected the live index", extra={"source": source, "offices": corrected})
+        with self._lock:
+            self._failures.pop(source, None)
+            self._retry_at.pop(source, None)
+        self._probe(source)
+        return corrected
+
+    def _scheme(self) -> None:
+        try:
+            body = self.upstream.get_scheme()
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            return
+        try:
+            with self.monitor.store.transaction() as session:
+                self.monitor.scheme_published(body, session)
+        except DomainError as error:
+            log.error("assessment's scheme cannot be scored with; keeping the one in use",
+                      extra={"error": error.message})
+
+    def _probe(self, source: str) -> None:
+        probe = PROBES.get(source)
+        if probe is None:
+            return
+        try:
+            found = probe(self.upstream, self.rules, self.monitor.today())
+        except grpc.RpcError as error:
+            # Kept as they were: the source's own records are unknown now, not cleared.
+            log.info("alert probe failed", extra={"source": source, "error": f"{error.code().name}"})
+            return
+        self.monitor.live.replace_alerts(source, found)
+
+    def _down(self, source: str, error: str) -> None:
+        with self._lock:
+            failures = self._failures[source] = self._failures.get(source, 0) + 1
+            self._retry_at[source] = time.monotonic() + min(2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+        self.monitor.live.source_status(source, False, error)
+        if failures == 1:
+            log.warning("indicator source unavailable; retrying in the background",
+                        extra={"source": source, "error": error})
+
+    # ------------------------------------------------------------------ the loop
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._tick()
+            except Exception:
+                log.exception("feeder pass failed")
+                self._stop.wait(1.0)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now >= self._reconcile_at:
+            self.reconcile()
+            self._reconcile_at = time.monotonic() + self.config.reconcile_interval_seconds
+            self.ready.set()
+        else:
+            with self._lock:
+                retry = [s for s, at in self._retry_at.items() if at <= now]
+            if retry:
+                self.reconcile(retry)
+        with self._lock:
+            due = [s for s, at in self._probes_due.items() if at <= time.monotonic()]
+            for source in due:
+                del self._probes_due[source]
+        for source in due:
+            self._probe(source)
+        with self._lock:
+            wake_at = min([self._reconcile_at, *self._retry_at.values(), *self._probes_due.values()])
+        self._wake.wait(max(0.0, wake_at - time.monotonic()))
+        self._wake.clear()

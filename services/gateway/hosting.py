@@ -1,0 +1,103 @@
+"""Hosting the gateway in a process: the gRPC server (services.common.hosting.HostedService) plus
+the live index's parts, in the order that loses nothing at start:
+
+1. the schemes assessment sent before (from the store);
+2. microservices mode: the event listener, consuming before anything is asked, so an event
+   published while the sources are being asked is not missed;
+3. gRPC, the history recorder, the feeder (seed, then reconcile), the HTTP server.
+
+Stopped in reverse: HTTP first (streams end), then the feeder and listener, gRPC drains, and the
+recorder writes what is left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+
+import jwt
+
+from services.common.config import Settings
+from services.common.context import BUREAU_LEADER
+from services.common.grpc_server import RunningServer
+from services.common.hosting import HostedService
+from services.common.relay import Transport
+from services.gateway.http_api.routes import Context
+from services.gateway.http_api.security import HttpAuth, RateLimiter
+from services.gateway.http_api.server import HttpServer
+from services.gateway.http_api.stream import StreamHub
+from services.gateway.listener import EventListener
+from services.gateway.service import GatewayRuntime
+
+LISTENER_READY_SECONDS = 15.0
+DEVELOPMENT_LOGIN_SECONDS = 8 * 3600
+
+
+def development_token(settings: Settings) -> str:
+    now = int(time.time())
+    claims = {"sub": "dev-bureau-leader", "roles": [BUREAU_LEADER], "aud": settings.jwt_audience, "iat": now,
+              "exp": now + DEVELOPMENT_LOGIN_SECONDS}
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+class GatewayHost(HostedService):
+    def __init__(self, runtime: GatewayRuntime, settings: Settings, transport: Transport, *, port: int,
+                 host: str = "[::]", run_timers: bool = True, http_port: int | None = None, amqp_uri: str = "",
+                 peers: Iterable[HostedService] = (), sources: Mapping[str, str] | None = None):
+        """`peers`: services hosted in the same process (monolithic mode), asked at the ports they
+        actually got; `sources` replaces INDICATOR_SOURCES (tests)."""
+        super().__init__(runtime, settings, transport, port=port, host=host, run_timers=run_timers)
+        self.parts = runtime.parts
+        self.peers = list(peers)
+        if sources is not None:
+            self.parts.upstream.addresses = dict(sources)
+        config = self.parts.config
+        self.listener = (EventListener(amqp_uri, runtime.subscriptions, self.parts.feeder.reconcile_soon)
+                         if amqp_uri else None)
+        context = Context(self.parts.monitor, self.parts.upstream, HttpAuth(settings),
+                          RateLimiter(config.form_requests_per_minute, config.form_burst),
+                          StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),
+                          config.form_trust_forwarded, self.parts.feeder.ready.is_set)
+        # "[::]" (every interface for gRPC) is None for aiohttp: IPv4 and IPv6 alike.
+        self.http = HttpServer(context, None if host in ("[::]", "::", "") else host,
+                               settings.http_port if http_port is None else http_port)
+
+    @property
+    def http_port(self) -> int:
+        return self.http.port
+
+    def dashboard_url(self, hostname: str) -> str:
+        """The dashboard's address. AUTH_MODE=off: open as it is. AUTH_MODE=jwt with JWT_SECRET: with a
+        development login (an 8-hour bureau-leader token in the fragment, which the page keeps for the
+        session and which never reaches a server log)."""
+        url = f"http://{hostname}:{self.http_port}/"
+        if self.settings.auth_mode == "jwt" and self.settings.jwt_secret:
+            token = development_token(self.settings)
+            url += f"#token={token}"
+        return url
+
+    def start(self) -> RunningServer:
+        for peer in self.peers:
+            if peer.server is not None and self.parts.upstream.has(peer.runtime.name):
+                self.parts.upstream.addresses[peer.runtime.name] = f"127.0.0.1:{peer.server.port}"
+        self.parts.monitor.live.expect_sources(self.parts.upstream.addresses)
+        self.parts.monitor.load_known_schemes()
+        if self.listener is not None:
+            self.listener.start()
+            self.listener.ready.wait(LISTENER_READY_SECONDS)
+        server = super().start()
+        self.parts.recorder.start()
+        self.parts.feeder.start()
+        self.http.start()
+        return server
+
+    def stop(self, grace_seconds: float | None = None) -> None:
+        self.http.stop()
+        self.parts.feeder.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        super().stop(grace_seconds)
+        self.parts.recorder.stop()
+        self.parts.upstream.close()

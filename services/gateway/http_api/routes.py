@@ -1,0 +1,258 @@
+"""The HTTP/JSON API under /api/v1, the probes, /metrics and the dashboard.
+
+Errors are JSON ({"error": {code, status, message, details}}, the shape of Google's JSON APIs):
+bad input is a 4xx naming what is wrong, never a 5xx; a service the gateway depends on being
+down is a 503. Handlers only read the in-memory live index, except history (the store) and the
+complaint form (a call to complaints), which run in worker threads off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from services.common import errors
+from services.common.context import new_request_id, request_id_var
+from services.gateway.domain.complaint_form import parse_form
+from services.gateway.domain.history import RESOLUTIONS
+from services.gateway.domain.monitor import Monitor
+from services.gateway.domain.paging import office_page_token, parse_office_page
+from services.gateway.http_api import present
+from services.gateway.http_api.openapi import document
+from services.gateway.http_api.security import HttpAuth, RateLimiter, client_address
+from services.gateway.http_api.stream import StreamHub
+from services.gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from services.gateway.upstream import Upstream, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ECHARTS = STATIC / "vendor" / "echarts.min.js"
+FORM_MAX_BYTES = 16 * 1024
+# The most specific class first; a bare DomainError is still the caller's doing.
+_STATUS = [(errors.InvalidArgument, 400), (errors.Unauthenticated, 401), (errors.PermissionDenied, 403),
+           (errors.NotFound, 404), (errors.DomainError, 409)]
+_HTTP_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                405: "METHOD_NOT_ALLOWED", 409: "FAILED_PRECONDITION", 413: "PAYLOAD_TOO_LARGE",
+                415: "UNSUPPORTED_MEDIA_TYPE", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+@dataclass
+class Context:
+    monitor: Monitor
+    upstream: Upstream
+    auth: HttpAuth
+    limiter: RateLimiter
+    hub: StreamHub
+    trust_forwarded: bool
+    ready: Callable[[], bool]
+
+
+def error_response(code: int, message: str, details: list[dict] | None = None, headers=None) -> web.Response:
+    body = {"error": {"code": code, "status": _HTTP_STATUS.get(code, "ERROR"), "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return web.json_response(body, status=code, headers=headers, dumps=_dumps)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def ok(body, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=_dumps)
+
+
+@web.middleware
+async def errors_and_metrics(request: web.Request, handler):
+    request_id = request.headers.get("X-Request-Id", "")[:128] or new_request_id()
+    token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    try:
+        response = await handler(request)
+    except errors.DomainError as error:
+        code = next(c for kind, c in _STATUS if isinstance(error, kind))
+        response = error_response(code, error.message, [{"field": v.field, "description": v.description}
+                                                        for v in error.violations])
+    except UpstreamUnavailable as error:
+        response = error_response(503, str(error), headers={"Retry-After": "10"})
+    except web.HTTPException as error:
+        if error.status < 400 or not request.path.startswith("/api/"):
+            raise
+        if error.content_type == "application/json":
+            raise  # already in the API's shape
+        response = error_response(error.status, error.reason,
+                                  headers={k: v for k, v in error.headers.items() if k in ("Retry-After", "Allow")})
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path})
+        response = error_response(500, f"internal error (request id {request_id})")
+    finally:
+        request_id_var.reset(token)
+    if not response.prepared:  # a stream has sent its headers (with the id) long ago
+        response.headers["X-Request-Id"] = request_id
+    HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
+    if isinstance(response, web.Response):  # not a stream: its duration is a latency
+        HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
+    return response
+
+
+def _instant(raw: str | None, field: str) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.InvalidArgument.of(field, f"{raw[:40]!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise errors.InvalidArgument.of(field, "needs a zone, e.g. 2026-11-02T08:00:00Z or +08:00")
+    return value.astimezone(dt.UTC)
+
+
+def _integer(raw: str | None, field: str) -> int:
+    if raw is None or raw == "":
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise errors.InvalidArgument.of(field, "must be an integer") from None
+
+
+def build_app(ctx: Context) -> web.Application:
+    app = web.Application(middlewares=[errors_and_metrics], client_max_size=FORM_MAX_BYTES * 4)
+    monitor = ctx.monitor
+
+    def authed(handler: Callable[..., Awaitable[web.StreamResponse]]):
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            return await handler(request, ctx.auth.caller(request))
+
+        return wrapped
+
+    fragments = present.OfficeFragments()
+
+    async def offices(request, caller):
+        size, offset = parse_office_page(_integer(request.query.get("page_size"), "page_size"),
+                                         request.query.get("page_token", ""))
+        # Taken first: a stream resumed from it repeats a change the list may show already (harmless
+        # for states), and misses none.
+        position = monitor.changes.position(monitor.changes.seq)
+        page = monitor.list_offices(size, offset, request.query.get("office_id") or None)
+        listed = b",".join(fragments.fragment(page.view, s, detail=caller.may_see_office(s.office_id))
+                           for s in page.offices)
+        rest = _dumps({"next_page_token": office_page_token(page.next_offset),
+                       "scheme_version": page.view.scheme.version, "position": position})
+        return web.Response(body=b'{"offices":[' + listed + b"]," + rest[1:].encode(),
+                            content_type="application/json")
+
+    async def office(request, caller):
+        view, state = monitor.office(caller, request.match_info["office_id"])
+        return ok(present.office_detail(view, state, monitor.alerts(caller, state.office_id, None)))
+
+    async def district(request, caller):
+        view = monitor.view
+        return ok(present.district(view, view.district))
+
+    async def rankings(request, caller):
+        return ok({"rankings": present.rankings(monitor.view), "scheme_version": monitor.view.scheme.version})
+
+    async def alerts(request, caller):
+        found = monitor.alerts(caller, request.query.get("office_id") or None, request.query.get("kind") or None)
+        return ok({"alerts": [present.alert(a) for a in found]})
+
+    async def scheme(request, caller):
+        return ok(present.scheme(monitor.view.scheme))
+
+    async def history(request, caller):
+        key, resolution = request.match_info["key"], request.query.get("resolution", "minute")
+        if resolution not in RESOLUTIONS:
+            raise errors.InvalidArgument.of("resolution", f"must be one of {', '.join(RESOLUTIONS)}")
+        start, end = _instant(request.query.get("from"), "from"), _instant(request.query.get("to"), "to")
+        answer = await asyncio.get_running_loop().run_in_executor(
+            None, monitor.trend, caller, key, request.query.get("office_id") or None, resolution, start, end)
+        return ok(present.history(key, answer, resolution))
+
+    async def stream(request, caller):
+        last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+        return await ctx.hub.serve(request, caller, last)
+
+    async def session(request, caller):
+        return ok({"subject": caller.subject, "roles": sorted(caller.roles), "office_id": caller.office_id,
+                   "district_wide": caller.district_wide,
+                   "auth_mode": "jwt" if ctx.auth.verifier is not None else "off"})
+
+    async def complaint_form(request):
+        wait = ctx.limiter.allow(client_address(request, ctx.trust_forwarded))
+        if wait:
+            return error_response(429, "too many submissions from this client; try again later",
+                                  headers={"Retry-After": str(max(1, round(wait)))})
+        if request.content_type != "application/json":
+            return error_response(415, "send the form as application/json")
+        if request.content_length is not None and request.content_length > FORM_MAX_BYTES:
+            return error_response(413, f"the form may be at most {FORM_MAX_BYTES} bytes")
+        raw = await request.content.read(FORM_MAX_BYTES + 1)
+        if len(raw) > FORM_MAX_BYTES:
+            return error_response(413, f"the form may be at most {FORM_MAX_BYTES} bytes")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise errors.InvalidArgument.of("body", f"not JSON: {exc}") from None
+        form = parse_form(body)
+        created = await asyncio.get_running_loop().run_in_executor(
+            None, ctx.upstream.create_complaint, form, monitor.now())
+        return ok(created, status=201)
+
+    async def openapi(request):
+        return ok(document())
+
+    async def healthz(request):
+        return ok({"status": "ok"})
+
+    async def readyz(request):
+        if ctx.ready():
+            return ok({"status": "ready", "sources": [present.source(s) for s in monitor.view.sources.values()]})
+        return error_response(503, "starting: the live index has not asked every source yet")
+
+    async def metrics(request):
+        return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def dashboard(request):
+        if not ECHARTS.is_file():
+            return web.Response(status=503, text=MISSING_ASSETS, content_type="text/html", charset="utf-8")
+        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    api = "/api/v1"
+    app.router.add_get(f"{api}/offices", authed(offices))
+    app.router.add_get(f"{api}/offices/{{office_id}}", authed(office))
+    app.router.add_get(f"{api}/district", authed(district))
+    app.router.add_get(f"{api}/rankings", authed(rankings))
+    app.router.add_get(f"{api}/alerts", authed(alerts))
+    app.router.add_get(f"{api}/scheme", authed(scheme))
+    app.router.add_get(f"{api}/indicators/{{key}}/history", authed(history))
+    app.router.add_get(f"{api}/stream", authed(stream))
+    app.router.add_get(f"{api}/session", authed(session))
+    app.router.add_post(f"{api}/complaints", complaint_form)
+    app.router.add_get(f"{api}/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/", dashboard)
+    app.router.add_static("/static/", STATIC, append_version=False)
+    return app
+
+
+MISSING_ASSETS = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>大屏资源未构建</title>
+<body style="font-family:sans-serif;background:#0b1a33;color:#e6f0ff;padding:3em">
+<h1>大屏的图表库尚未构建</h1>
+<p>The dashboard's chart library (ECharts) was not built: static/vendor/echarts.min.js is missing.</p>
+<p>Run <code>make web</code> (or <code>services/gateway/web/build.sh</code>), then reload this page.
+The API under <a href="/api/v1/openapi.json" style="color:#7fd1ff">/api/v1</a> works without it.</p>
+</body></html>"""

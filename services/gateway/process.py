@@ -1,0 +1,53 @@
+"""`python -m services.gateway serve | worker | migrate` (microservices mode).
+
+`worker` and `migrate` are every service's (services.common.runner). `serve` hosts the gateway:
+gRPC on GRPC_PORT, the dashboard, the HTTP/JSON API and the live stream on HTTP_PORT, the event
+listener on AMQP_URI, /metrics on METRICS_PORT as every process (and on HTTP_PORT too).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from prometheus_client import start_http_server
+
+from services.common import logs, runner
+from services.common.config import ConfigError, Settings, exit_on_config_error
+from services.common.db import Store, sqlite_url
+from services.common.grpc_server import wait_for_termination_signal
+from services.gateway.service import NAME, build
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] != ["serve"]:
+        runner.main(NAME, build, argv)
+        return
+    exit_on_config_error(serve)
+
+
+def serve() -> None:
+    from services.common.amqp import NamekoTransport
+    from services.gateway.hosting import GatewayHost
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, settings.log_format)
+    if not settings.amqp_uri:
+        raise ConfigError("configuration error: AMQP_URI is required for 'serve' (amqp://user:password@host:5672/); "
+                          "use `make run` for the monolithic mode")
+    store = Store(settings.database_url or sqlite_url(settings.data_dir, NAME))
+    runtime = build(settings, store)
+    start_http_server(settings.metrics_port)
+    # Timers run in the worker: one retention sweep for every replica.
+    hosted = GatewayHost(runtime, settings, NamekoTransport(settings.amqp_uri), port=settings.grpc_port,
+                         run_timers=False, amqp_uri=settings.amqp_uri)
+    hosted.start()
+    log.info("serving", extra={"service": NAME, "grpc_port": hosted.server.port, "http_port": hosted.http_port})
+    wait_for_termination_signal()
+    log.info("draining", extra={"service": NAME, "grace_seconds": settings.drain_grace_seconds})
+    hosted.stop()
+    store.dispose()
+    log.info("stopped", extra={"service": NAME})

@@ -1,0 +1,86 @@
+"""gateway wired together: the runtime every host (monolith, API process, worker, tests) runs.
+
+Unlike the other services, the gateway's state lives in memory (the live index), so its runtime
+carries those parts (`GatewayRuntime.parts`), and it is hosted by services.gateway.hosting.
+GatewayHost, which starts them beside the gRPC server: the feeder, the history recorder, the
+HTTP server and, in microservices mode, the event listener.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.common.clock import shanghai_today
+from services.common.config import Settings
+from services.common.db import Store, utcnow
+from services.common.runtime import Registration, ServiceRuntime
+from services.gateway.config import GatewayConfig
+from services.gateway.domain.alerts import AlertRules
+from services.gateway.domain.changes import ChangeLog
+from services.gateway.domain.history import History
+from services.gateway.domain.live import LiveIndex
+from services.gateway.domain.monitor import Monitor
+from services.gateway.domain.schemes import SchemeBook, load_starting_scheme
+from services.gateway.feeder import Feeder
+from services.gateway.handlers import Handlers
+from services.gateway.metrics import IndexGauges
+from services.gateway.models import AppliedVersion, Inbox, Outbox
+from services.gateway.recorder import Recorder
+from services.gateway.upstream import Credentials, Upstream
+
+NAME = "gateway"
+MONOLITH_PORT = 50057
+GRPC_SERVICES = ["supervision.gateway.v1.MonitoringService"]
+
+
+@dataclass
+class GatewayParts:
+    config: GatewayConfig
+    monitor: Monitor
+    upstream: Upstream
+    feeder: Feeder
+    recorder: Recorder
+
+
+@dataclass
+class GatewayRuntime(ServiceRuntime):
+    parts: GatewayParts | None = None
+
+
+def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
+          config: GatewayConfig | None = None) -> GatewayRuntime:
+    config = config or GatewayConfig.from_env()
+    rules = AlertRules.load()
+    schemes = SchemeBook(load_starting_scheme())
+    live = LiveIndex(schemes.starting, rules, config.sources, now)
+    history = History(store)
+    monitor = Monitor(store, live, ChangeLog(config.stream_replay_size), history, schemes, today, now)
+    live.subscribe(IndexGauges())
+    handlers = Handlers(monitor, store, config)
+    upstream = Upstream(config.sources, config.source_timeout_seconds, Credentials(settings, config.service_token))
+    parts = GatewayParts(config, monitor, upstream, Feeder(monitor, upstream, config, rules),
+                         Recorder(live, history, now))
+
+    def registrations() -> list[Registration]:
+        from services.gateway.api import MonitoringApi
+        from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
+
+        # A watcher holds a server thread: half of them stay for the other calls.
+        return [(pb_grpc.add_MonitoringServiceServicer_to_server,
+                 MonitoringApi(monitor, max_watchers=max(1, settings.grpc_workers // 2)))]
+
+    return GatewayRuntime(
+        name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        # No demo data of its own: the demo district reaches the gateway through the services' events.
+        seed_demo=lambda: False, broadcast=True, parts=parts,
+    )
+
+
+def hosted(runtime: GatewayRuntime, settings: Settings, transport, *, port: int, host: str = "[::]", **options):
+    """The host of the gateway (services.monolith, tests): see services.gateway.hosting."""
+    from services.gateway.hosting import GatewayHost
+
+    return GatewayHost(runtime, settings, transport, port=port, host=host, **options)

@@ -1,0 +1,346 @@
+// 大屏: the live standardization index of the district's offices. Everything comes from the
+// gateway's own API: a snapshot and then every change through the live stream (EventSource, which
+// reconnects by itself and resumes after the last event it received), details on demand.
+"use strict";
+
+const state = {
+  token: "",
+  session: null,
+  scheme: null,
+  offices: new Map(),
+  district: null,
+  alerts: new Map(),
+  feed: [],
+  sources: new Map(),
+  openOffice: null,
+  trend: [],
+};
+const charts = {};
+const DIMENSION_COLORS = ["#38c6ff", "#2ed47a", "#ffb020", "#b38cff"];
+
+// ------------------------------------------------------------------ access
+
+function readToken() {
+  const match = location.hash.match(/token=([^&]+)/);
+  if (match) {
+    sessionStorage.setItem("gatewayToken", decodeURIComponent(match[1]));
+    history.replaceState(null, "", location.pathname);
+  }
+  state.token = sessionStorage.getItem("gatewayToken") || "";
+}
+
+async function api(path) {
+  const headers = state.token ? { Authorization: `Bearer ${state.token}` } : {};
+  const response = await fetch(path, { headers });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error((body.error && body.error.message) || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+// ------------------------------------------------------------------ formatting
+
+function fmt(value, digits = 1) {
+  return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
+}
+
+function percentOrNumber(value) {
+  if (value === null || value === undefined) return "—";
+  return value >= 0 && value <= 1 ? `${(value * 100).toFixed(1)}%` : `${Number(value).toFixed(2).replace(/\.00$/, "")}`;
+}
+
+function shortName(name) {
+  return String(name || "").replace(/市场监督管理所$/, "").replace(/市场监管所$/, "") || name;
+}
+
+function band(index) {
+  if (index === null || index === undefined) return "none";
+  if (index >= 90) return "good";
+  if (index >= 80) return "fair";
+  if (index >= 60) return "warn";
+  return "bad";
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function clockTick() {
+  const now = new Date();
+  document.getElementById("clock").textContent = now.toLocaleString("zh-CN", { hour12: false });
+}
+
+function timeOf(iso) {
+  return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour12: false }) : "";
+}
+
+// ------------------------------------------------------------------ rendering
+
+function chart(id) {
+  if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
+  return charts[id];
+}
+
+function renderScheme() {
+  if (!state.scheme) return;
+  const origin = state.scheme.origin === "assessment" ? "" : "（初始方案）";
+  document.getElementById("scheme").textContent =
+    `评价方案 第 ${state.scheme.version} 版${origin}，${state.scheme.effective_from} 起施行`;
+}
+
+function renderDistrict() {
+  const district = state.district;
+  if (!district) return;
+  document.getElementById("district-index").textContent = fmt(district.index);
+  chart("district-gauge").setOption({
+    series: [{
+      type: "gauge", min: 0, max: 100, radius: "95%", progress: { show: true, width: 12 },
+      axisLine: { lineStyle: { width: 12, color: [[1, "rgba(255,255,255,0.1)"]] } },
+      axisTick: { show: false }, splitLine: { length: 8, lineStyle: { color: "#8fb0d9" } },
+      axisLabel: { color: "#8fb0d9", fontSize: 10 }, pointer: { width: 4 },
+      detail: { show: false }, data: [{ value: district.index === null ? 0 : Number(district.index.toFixed(1)) }],
+      itemStyle: { color: "#38c6ff" },
+    }],
+  });
+  const holder = document.getElementById("dimensions");
+  holder.replaceChildren(...district.dimensions.map((d) => el("div", { class: "dimension" },
+    el("span", { text: d.name }),
+    el("div", { class: "bar" }, el("span", { style: `width:${d.score === null ? 0 : d.score}%` })),
+    el("span", { class: "score", text: fmt(d.score) }))));
+  chart("dimension-radar").setOption({
+    radar: {
+      indicator: district.dimensions.map((d) => ({ name: d.name, max: 100 })),
+      radius: "62%", axisName: { color: "#8fb0d9", fontSize: 11 },
+      splitLine: { lineStyle: { color: "rgba(143,176,217,0.3)" } }, splitArea: { show: false },
+    },
+    series: [{
+      type: "radar", areaStyle: { color: "rgba(56,198,255,0.3)" }, lineStyle: { color: "#38c6ff" },
+      data: [{ value: district.dimensions.map((d) => (d.score === null ? 0 : d.score)), name: "区级" }],
+    }],
+  });
+}
+
+function renderSources() {
+  const list = document.getElementById("sources");
+  const names = {
+    command_center: "监管指挥中心", mobile_enforcement: "移动执法", complaints: "举报投诉",
+    emergency: "应急处置", facilities: "软硬设施", assessment: "评价与改进",
+  };
+  list.replaceChildren(...[...state.sources.values()].map((s) => el("li", { "data-source": s.source },
+    el("span", { text: names[s.source] || s.source }),
+    el("span", { class: s.available ? "up" : "down", text: s.available ? "正常" : "离线", title: s.error || "" }))));
+}
+
+function tile(office) {
+  const node = el("div", { class: "tile", "data-office": office.office_id, tabindex: "0" });
+  node.addEventListener("click", () => openDrill(office.office_id));
+  node.addEventListener("keydown", (event) => { if (event.key === "Enter") openDrill(office.office_id); });
+  return node;
+}
+
+function renderTile(office, flash = false) {
+  const holder = document.getElementById("tiles");
+  let node = holder.querySelector(`[data-office="${CSS.escape(office.office_id)}"]`);
+  if (!node) {
+    node = tile(office);
+    holder.append(node);
+  }
+  node.className = `tile band-${band(office.index)}${office.dimensions ? "" : " restricted"}`;
+  const mini = el("div", { class: "mini" });
+  const dims = office.dimensions || {};
+  (state.scheme ? state.scheme.dimensions : []).forEach((d, i) => {
+    const score = dims[d.key];
+    mini.append(el("div", { class: "bar", title: `${d.name} ${fmt(score)}` },
+      el("span", { style: `width:${score === null || score === undefined ? 0 : score}%;background:${DIMENSION_COLORS[i % 4]}` })));
+  });
+  const figures = el("div", { class: "figures" });
+  const backlog = office.figures ? office.figures["complaints.backlog"] : undefined;
+  if (backlog !== undefined) {
+    figures.append("在办投诉 ", el("span", { class: "tile-figure", "data-key": "complaints.backlog", text: String(backlog) }), " 件");
+  }
+  node.replaceChildren(
+    el("div", { class: "name", text: shortName(office.name), title: office.name }),
+    el("div", { class: "rank", text: office.rank ? `第${office.rank}名` : "未排名" }),
+    el("div", { class: "tile-index", text: fmt(office.index) }),
+    mini, figures);
+  if (flash) {
+    node.classList.add("flash");
+    setTimeout(() => node.classList.remove("flash"), 800);
+  }
+}
+
+function orderTiles() {
+  const holder = document.getElementById("tiles");
+  const ordered = [...state.offices.values()].sort((a, b) => a.office_id.localeCompare(b.office_id));
+  ordered.forEach((office) => {
+    const node = holder.querySelector(`[data-office="${CSS.escape(office.office_id)}"]`);
+    if (node) holder.append(node);
+  });
+}
+
+function renderRanking() {
+  const ranked = [...state.offices.values()].filter((o) => o.rank > 0).sort((a, b) => b.rank - a.rank);
+  chart("ranking").setOption({
+    grid: { left: 70, right: 40, top: 6, bottom: 6 },
+    xAxis: { type: "value", min: 0, max: 100, show: false },
+    yAxis: { type: "category", data: ranked.map((o) => `${o.rank}. ${shortName(o.name)}`),
+      axisLabel: { color: "#e6f0ff", fontSize: 11 }, axisLine: { show: false }, axisTick: { show: false } },
+    series: [{
+      type: "bar", data: ranked.map((o) => ({ value: Number(fmt(o.index)), itemStyle: { color: bandColor(o.index) } })),
+      barWidth: "60%", label: { show: true, position: "right", color: "#e6f0ff", fontSize: 11 },
+    }],
+  }, { replaceMerge: ["series", "yAxis"] });
+}
+
+function bandColor(index) {
+  return { good: "#2ed47a", fair: "#38a0ff", warn: "#ffb020", bad: "#ff5a5a", none: "#8fb0d9" }[band(index)];
+}
+
+function renderAlerts() {
+  const list = document.getElementById("alerts");
+  const alerts = [...state.alerts.values()].sort((a, b) =>
+    (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1) || a.office_id.localeCompare(b.office_id));
+  document.getElementById("alert-count").textContent = String(alerts.length);
+  if (!alerts.length) {
+    list.replaceChildren(el("li", { class: "empty", text: "暂无预警" }));
+    return;
+  }
+  list.replaceChildren(...alerts.map((a) => el("li", { class: a.severity, "data-alert": a.id },
+    el("span", { class: "kind", text: `[${a.kind_name}]` }),
+    `${officeName(a.office_id)} ${a.title}`)));
+}
+
+function officeName(id) {
+  const office = state.offices.get(id);
+  return office ? shortName(office.name) : id;
+}
+
+function renderFeed() {
+  const list = document.getElementById("feed");
+  if (!state.feed.length) {
+    list.replaceChildren(el("li", { class: "empty", text: "等待新动态…" }));
+    return;
+  }
+  list.replaceChildren(...state.feed.slice(-40).reverse().map((item) => el("li", {},
+    el("time", { text: timeOf(item.time) }),
+    el("span", { class: "office", text: item.office_name ? shortName(item.office_name) : "" }),
+    item.text)));
+}
+
+function renderTrend() {
+  chart("trend").setOption({
+    grid: { left: 40, right: 16, top: 16, bottom: 24 },
+    tooltip: { trigger: "axis" },
+    xAxis: { type: "time", axisLabel: { color: "#8fb0d9" }, axisLine: { lineStyle: { color: "#1f4f8f" } } },
+    yAxis: { type: "value", min: (v) => Math.max(0, Math.floor(v.min - 5)), max: 100,
+      axisLabel: { color: "#8fb0d9" }, splitLine: { lineStyle: { color: "rgba(143,176,217,0.15)" } } },
+    series: [{ type: "line", step: "end", showSymbol: false, name: "区级指数",
+      data: state.trend, lineStyle: { color: "#38c6ff" }, areaStyle: { color: "rgba(56,198,255,0.15)" } }],
+  });
+}
+
+// ------------------------------------------------------------------ the live stream
+
+function applySnapshot(body) {
+  state.scheme = body.scheme;
+  state.district = body.district;
+  state.offices = new Map(body.offices.map((o) => [o.office_id, o]));
+  state.alerts = new Map(body.alerts.map((a) => [a.id, a]));
+  state.feed = body.feed;
+  state.sources = new Map(body.sources.map((s) => [s.source, s]));
+  document.getElementById("tiles").replaceChildren();
+  renderScheme();
+  renderDistrict();
+  state.offices.forEach((o) => renderTile(o));
+  orderTiles();
+  renderRanking();
+  renderAlerts();
+  renderFeed();
+  renderSources();
+  if (body.district.index !== null) pushTrend(body.district.updated_at, body.district.index);
+}
+
+function pushTrend(time, index) {
+  if (index === null || index === undefined) return;
+  state.trend.push([time, Number(index.toFixed(2))]);
+  renderTrend();
+}
+
+function connect() {
+  const query = state.token ? `?access_token=${encodeURIComponent(state.token)}` : "";
+  const source = new EventSource(`/api/v1/stream${query}`);
+  const link = document.getElementById("link");
+  const on = (name, handler) => source.addEventListener(name, (event) => handler(JSON.parse(event.data)));
+  source.onopen = () => { link.textContent = "实时"; link.className = "link live"; };
+  source.onerror = () => { link.textContent = "重连中"; link.className = "link offline"; };
+  on("snapshot", applySnapshot);
+  on("office", (office) => {
+    const known = state.offices.get(office.office_id) || {};
+    const merged = { ...known, ...office };
+    state.offices.set(office.office_id, merged);
+    renderTile(merged, true);
+    renderRanking();
+    if (state.openOffice === office.office_id) refreshDrill();
+  });
+  on("ranks", (body) => {
+    for (const [id, rank] of Object.entries(body.ranks)) {
+      const office = state.offices.get(id);
+      if (office) { office.rank = rank; renderTile(office); }
+    }
+    renderRanking();
+  });
+  on("district", (district) => {
+    state.district = district;
+    renderDistrict();
+    pushTrend(district.updated_at, district.index);
+  });
+  on("alert", (body) => {
+    if (body.action === "closed") state.alerts.delete(body.alert.id);
+    else state.alerts.set(body.alert.id, body.alert);
+    renderAlerts();
+  });
+  on("feed", (item) => { state.feed.push(item); renderFeed(); });
+  on("scheme", (scheme) => { state.scheme = scheme; renderScheme(); });
+  on("source", (status) => { state.sources.set(status.source, status); renderSources(); });
+}
+
+// ------------------------------------------------------------------ start
+
+async function start() {
+  readToken();
+  clockTick();
+  setInterval(clockTick, 1000);
+  document.getElementById("drill-close").addEventListener("click", closeDrill);
+  document.getElementById("drill").addEventListener("click", (event) => { if (event.target.id === "drill") closeDrill(); });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeDrill(); });
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  try {
+    state.session = await api("/api/v1/session");
+    const who = state.session.auth_mode === "off" ? "开发模式" :
+      `${state.session.subject}${state.session.office_id ? `（${state.session.office_id}）` : ""}`;
+    document.getElementById("who").textContent = who;
+  } catch (error) {
+    document.getElementById("who").textContent = error.status === 401 ? "未登录：请使用带令牌的地址打开" : "";
+    if (error.status === 401) return;
+  }
+  try {
+    const history = await api("/api/v1/indicators/index/history?resolution=minute");
+    state.trend = history.points.filter((p) => p.value !== null).map((p) => [p.time, p.value]);
+  } catch (error) {
+    state.trend = [];
+  }
+  renderTrend();
+  connect();
+}
+
+start();

@@ -1,0 +1,198 @@
+"""The gateway's calls to the other services over gRPC.
+
+Channels are opened at the first call, not when the runtime is built: the nameko worker builds the
+same runtime in an eventlet-patched process, where no gRPC may run. A channel connects lazily and
+reconnects by itself, so a service that is down at start is simply asked again later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+
+import grpc
+import jwt
+from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from services.common.config import ConfigError, Settings
+from services.common.context import SYSTEM
+from services.common.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument
+from services.gateway.domain.complaint_form import ComplaintForm
+from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
+
+COMMAND_CENTER, COMPLAINTS, ASSESSMENT = "command_center", "complaints", "assessment"
+TOKEN_SECONDS = 3600
+
+
+class UpstreamUnavailable(Exception):
+    """A service the request needs did not answer (down, overloaded, or refusing the gateway)."""
+
+
+class Credentials:
+    """The gateway's own identity in its calls when AUTH_MODE=jwt: a short-lived system token it
+    signs with JWT_SECRET, or the token the operator gives in GATEWAY_SERVICE_TOKEN (RS256/ES256
+    deployments, where the gateway holds no signing key)."""
+
+    def __init__(self, settings: Settings, service_token: str):
+        self.settings = settings
+        self.service_token = service_token
+        if settings.auth_mode == "jwt" and not (service_token or settings.jwt_secret):
+            raise ConfigError("configuration error: AUTH_MODE=jwt with JWT_PUBLIC_KEY needs GATEWAY_SERVICE_TOKEN "
+                              "(a token with the system role) for the gateway's calls to the services")
+        self._minted = ("", 0.0)
+        self._lock = threading.Lock()
+
+    def metadata(self) -> list[tuple[str, str]]:
+        if self.settings.auth_mode != "jwt":
+            return []
+        return [("authorization", f"Bearer {self.service_token or self._token()}")]
+
+    def _token(self) -> str:
+        with self._lock:
+            token, expires = self._minted
+            if time.time() < expires - 300:
+                return token
+            now = int(time.time())
+            claims = {"sub": "gateway", "roles": [SYSTEM], "aud": self.settings.jwt_audience, "iat": now,
+                      "exp": now + TOKEN_SECONDS}
+            if self.settings.jwt_issuer:
+                claims["iss"] = self.settings.jwt_issuer
+            token = jwt.encode(claims, self.settings.jwt_secret, algorithm="HS256")
+            self._minted = (token, now + TOKEN_SECONDS)
+            return token
+
+
+Answer = dict[str, tuple[int, list[tuple[str, float, float]], dt.datetime | None]]
+
+
+class Upstream:
+    def __init__(self, addresses: Mapping[str, str], timeout_seconds: float, credentials: Credentials):
+        self.addresses = dict(addresses)
+        self.timeout = timeout_seconds
+        self.credentials = credentials
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    def has(self, source: str) -> bool:
+        return source in self.addresses
+
+    def channel(self, source: str) -> grpc.Channel:
+        with self._lock:
+            channel = self._channels.get(source)
+            if channel is None:
+                channel = self._channels[source] = grpc.insecure_channel(self.addresses[source])
+            return channel
+
+    def call(self, source: str, stub_class, method: str, request, timeout: float | None = None):
+        stub = stub_class(self.channel(source))
+        return getattr(stub, method)(request, timeout=timeout or self.timeout, metadata=self.credentials.metadata())
+
+    def list_indicators(self, source: str) -> Answer:
+        """Every office's indicators of one source: office -> (version, readings, as_of)."""
+        response = self.call(source, indicators_pb2_grpc.IndicatorSourceStub, "ListIndicators",
+                             indicators_pb2.ListIndicatorsRequest())
+        answer: Answer = {}
+        for value in response.indicators:
+            as_of = value.as_of.ToDatetime(tzinfo=dt.UTC) if value.HasField("as_of") else None
+            version, readings, latest = answer.get(value.office_id, (0, [], None))
+            readings.append((value.key, value.numerator, value.denominator))
+            answer[value.office_id] = (max(version, value.version), readings,
+                                       max(filter(None, (latest, as_of)), default=None))
+        return answer
+
+    def list_offices(self) -> dict[str, tuple[str, int]]:
+        """command_center's offices: id -> (name, version)."""
+        from supervision.command_center.v1 import command_center_pb2 as pb
+        from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
+
+        offices: dict[str, tuple[str, int]] = {}
+        token = ""
+        while True:
+            page = self.call(COMMAND_CENTER, pb_grpc.OfficeServiceStub, "ListOffices",
+                             pb.ListOfficesRequest(page_size=1000, page_token=token))
+            offices.update({office.id: (office.name, office.version) for office in page.offices})
+            token = page.next_page_token
+            if not token:
+                return offices
+
+    def get_scheme(self) -> dict:
+        """assessment's scheme in force today, in scoring.Scheme.from_dict form with names."""
+        from supervision.assessment.v1 import assessment_pb2 as pb
+        from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
+
+        scheme = self.call(ASSESSMENT, pb_grpc.SchemeServiceStub, "GetScheme", pb.GetSchemeRequest())
+        day = scheme.effective_from
+        return {
+            "version": scheme.version,
+            "effective_from": dt.date(day.year, day.month, day.day).isoformat() if day.year else "",
+            "dimensions": [{"key": d.key, "name": d.name, "weight": d.weight} for d in scheme.dimensions],
+            "indicators": [{"key": i.key, "name": i.name, "dimension": i.dimension, "weight": i.weight,
+                            "target": i.target, "floor": i.floor or 0.5,
+                            "direction": "lower" if i.direction == pb.DIRECTION_LOWER else "higher",
+                            "source": i.source} for i in scheme.indicators],
+            "workload": {"weights": dict(scheme.workload.weights), "sensitivity": scheme.workload.sensitivity,
+                         "minimum": scheme.workload.minimum, "maximum": scheme.workload.maximum},
+        }
+
+    def create_complaint(self, form: ComplaintForm, now: dt.datetime) -> dict:
+        """Forwards the public form to complaints; the answer carries no personal data."""
+        from supervision.complaints.v1 import complaints_pb2 as pb
+        from supervision.complaints.v1 import complaints_pb2_grpc as pb_grpc
+
+        received = timestamp_pb2.Timestamp()
+        received.FromDatetime(now)
+        complaint = pb.Complaint(
+            kind=pb.ComplaintKind.Value(f"COMPLAINT_KIND_{form.kind.upper()}"), channel=pb.CHANNEL_ONLINE_12315,
+            received_at=received,
+            complainant=pb.Complainant(name=form.complainant_name, phone=form.complainant_phone,
+                                       id_number=form.complainant_id_number, anonymous=form.anonymous),
+            respondent=pb.Respondent(name=form.respondent_name, uscc=form.respondent_uscc,
+                                     address=form.respondent_address, street=form.respondent_street),
+            category=form.category, description=form.description, amount_yuan=form.amount_yuan)
+        request = pb.CreateComplaintRequest(request_id=f"gateway-form:{form.request_id or uuid.uuid4()}",
+                                            complaint=complaint)
+        if not self.has(COMPLAINTS):
+            raise UpstreamUnavailable("complaint intake is not configured (INDICATOR_SOURCES has no complaints)")
+        try:
+            created = self.call(COMPLAINTS, pb_grpc.ComplaintServiceStub, "CreateComplaint", request)
+        except grpc.RpcError as error:
+            raise _domain_error(error) from None
+
+        def date(value) -> str | None:
+            return dt.date(value.year, value.month, value.day).isoformat() if value.year else None
+
+        return {"id": created.id, "kind": form.kind, "office_id": created.office_id,
+                "state": pb.ComplaintState.Name(created.state).removeprefix("COMPLAINT_STATE_"),
+                "acceptance_due": date(created.acceptance_due),
+                "filing_decision_due": date(created.filing_decision_due)}
+
+    def close(self) -> None:
+        with self._lock:
+            channels, self._channels = self._channels, {}
+        for channel in channels.values():
+            channel.close()
+
+
+def _domain_error(error: grpc.RpcError) -> Exception:
+    """complaints' refusal as the gateway's own: the caller's mistakes stay 4xx, outages are 503."""
+    code = error.code()
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        found = []
+        status = rpc_status.from_call(error)
+        for detail in status.details if status is not None else ():
+            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad_request = error_details_pb2.BadRequest()
+                detail.Unpack(bad_request)
+                found += [FieldViolation(v.field.removeprefix("complaint."), v.description)
+                          for v in bad_request.field_violations]
+        return InvalidArgument(f"complaint refused: {error.details()}", found)
+    if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.NOT_FOUND):
+        return FailedPrecondition(f"complaint refused: {error.details()}")
+    if code == grpc.StatusCode.ABORTED:
+        return Aborted(f"complaint not taken, try again: {error.details()}")
+    return UpstreamUnavailable(f"complaint intake unavailable ({code.name})")
