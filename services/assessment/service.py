@@ -8,7 +8,7 @@ from pathlib import Path
 from services.assessment.domain.assessment import Assessment
 from services.assessment.handlers import Handlers
 from services.assessment.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
-from services.assessment.sources import IndicatorSources, parse_sources, parse_timeout
+from services.assessment.sources import IndicatorSources, parse_timeout, remote_sources
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store
@@ -28,7 +28,7 @@ GRPC_SERVICES = [
 
 def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceRuntime:
     # Read here rather than in Settings: only assessment calls other services' IndicatorSource.
-    sources = IndicatorSources(parse_sources(os.environ.get("INDICATOR_SOURCES")),
+    sources = IndicatorSources(remote_sources(os.environ.get("INDICATOR_SOURCES")),
                                parse_timeout(os.environ.get("INDICATOR_SOURCE_TIMEOUT_SECONDS")))
     assessment = Assessment(store, today, sources.fetch)
     handlers = Handlers(assessment)

@@ -14,41 +14,21 @@ from collections.abc import Mapping
 
 import grpc
 
-from services.assessment.domain.catalogue import SOURCES
 from services.assessment.domain.history import Value, Values
 from services.assessment.domain.scorecards import Fetched, SourceStatus
 from services.common.config import ConfigError
 from services.common.context import request_id_var, traceparent_var
+from services.common.sources import parse_sources
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 
 SELF = "assessment"
-MONOLITH_PORTS = {"command_center": 50051, "mobile_enforcement": 50052, "complaints": 50053, "emergency": 50054,
-                  "facilities": 50055}
 DEFAULT_TIMEOUT_SECONDS = 3.0
-FORM = "name=host:port pairs separated by commas, e.g. command_center=localhost:50051,complaints=localhost:50053"
 
 
-def parse_sources(raw: str | None) -> dict[str, str]:
-    """Source name -> address; an empty value means no remote sources at all."""
-    if raw is None:
-        return {name: f"localhost:{port}" for name, port in MONOLITH_PORTS.items()}
-    addresses: dict[str, str] = {}
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        name, equals, address = (s.strip() for s in part.partition("="))
-        if not equals:
-            _fail(raw, f"{part!r} has no '='")
-        if name not in SOURCES:
-            _fail(raw, f"unknown source {name!r}; known: {', '.join(SOURCES)}")
-        if name in addresses:
-            _fail(raw, f"{name} is listed twice")
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            _fail(raw, f"{name}: {address!r} is not host:port")
-        addresses[name] = address
-    # Listing assessment itself is allowed (it is a source) but never called: its indicators
-    # are in its own store.
+def remote_sources(raw: str | None) -> dict[str, str]:
+    """INDICATOR_SOURCES (services/common/sources.py) less assessment itself: listing it is allowed,
+    since it is a source, but its indicators are read from its own store, never by calling itself."""
+    addresses = parse_sources(raw)
     addresses.pop(SELF, None)
     return addresses
 
@@ -62,10 +42,6 @@ def parse_timeout(raw: str | None) -> float:
         raise ConfigError(f"configuration error: INDICATOR_SOURCE_TIMEOUT_SECONDS={raw!r} is invalid; "
                           "expected seconds > 0")
     return timeout
-
-
-def _fail(raw: str, why: str) -> None:
-    raise ConfigError(f"configuration error: INDICATOR_SOURCES={raw!r} is invalid; expected {FORM} ({why})")
 
 
 class IndicatorSources:
