@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 
