@@ -42,7 +42,7 @@ test: $(STUBS) $(WEB_ASSETS)
 	$(PYTEST) -m nameko tests/integration
 
 lint: $(STUBS)
-	$(PY) -m ruff check services tests tools bench
+	$(PY) -m ruff check services tests tools bench simulator
 	$(PY) tools/buf.py lint
 	$(PY) tools/buf.py breaking
 
