@@ -85,7 +85,7 @@ bench-soak: $(STUBS)
 # and evidence on real processes, PostgreSQL and RabbitMQ, in microservices mode. Its tests are
 # collected only when named, so `make test` does not run them. Workers run as processes of their own,
 # so no test of this suite runs eventlet-patched: one pytest process, with nameko's plugin off.
-# CHAOS_EXAMPLES (default 25) sets the generated requests per method; CHAOS_RANDOM=1 explores.
+# CHAOS_EXAMPLES (default 20) sets the generated requests per method; CHAOS_RANDOM=1 explores.
 .PHONY: chaos
 
 chaos: $(STUBS)

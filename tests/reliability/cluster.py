@@ -1,0 +1,533 @@
+"""Microservices mode on one machine, for fault tests: a PostgreSQL database per service, a private
+RabbitMQ virtual host, real `serve` and `worker` processes, TCP proxies that cut them off.
+
+Nothing here stops the machine's own PostgreSQL or RabbitMQ: a process is cut off by the proxy it
+talks through, a broker is isolated by a virtual host of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import grpc
+import psycopg
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.reliability import catalog
+from tests.support import TcpProxy
+
+ROOT = catalog.ROOT
+START_TIMEOUT = 60.0
+
+
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port() -> int:
+    """A port nobody listens on, never the same twice in this run, and below the ephemeral range: a
+    port handed to a process that binds it a second later must not meanwhile become the local port of
+    some outgoing connection (which is what ports from bind(0) are drawn from)."""
+    high = _ephemeral_low() - 1
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randint(max(1025, high - 12000), high)
+        if port in _HANDED_OUT:
+            continue
+        try:
+            for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::")):
+                with socket.socket(family) as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
+    """Polls `predicate` until it returns something truthy; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------------------------------------ PostgreSQL
+
+
+def plain_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def with_port(url: str, host: str, port: int) -> str:
+    parsed = urlparse(url)
+    netloc = parsed.netloc.rsplit("@", 1)
+    user = netloc[0] + "@" if len(netloc) == 2 else ""
+    return urlunparse(parsed._replace(netloc=f"{user}{host}:{port}"))
+
+
+def database_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
+
+
+class Databases:
+    """Creates databases (empty, or copies of a template) and drops them all at the end."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def url(self, name: str) -> str:
+        return urlunparse(urlparse(self.admin_url)._replace(path=f"/{name}"))
+
+    def create(self, label: str, template: str | None = None) -> str:
+        name = f"chaos_{uuid.uuid4().hex[:10]}_{label}"[:63]
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for attempt in range(5):
+                try:
+                    if template:
+                        # A template must have no other sessions; a copy of a seeded store takes ~0.1 s.
+                        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                                     "AND pid <> pg_backend_pid()", (template,))
+                        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                    else:
+                        conn.execute(f'CREATE DATABASE "{name}"')
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.5)  # another session copies the same template right now
+        self.created.append(name)
+        return self.url(name)
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for name in reversed(self.created):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+def migrate(service: str, url: str) -> None:
+    finished = subprocess.run([sys.executable, "-m", f"services.{service}", "migrate"], cwd=ROOT,
+                              env={**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "text"},
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+
+
+def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(plain_url(url), autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def scalar(url: str, sql: str, params: tuple = ()):
+    rows = query(url, sql, params)
+    return rows[0][0] if rows else None
+
+
+def tables(url: str) -> list[str]:
+    return [r[0] for r in query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+
+
+# Tables that change without a request: the indicator snapshot (the refresher thread, after a
+# commit) and Alembic's version table. The outbox is compared by its events, not by sent_at/attempts
+# (the relay), and without IndicatorsChanged (the refresher's).
+_VOLATILE = ("indicator_snapshots",)
+
+
+class Fingerprint:
+    """A content hash of a service's store: equal before and after a call iff the call changed nothing."""
+
+    def __init__(self, url: str, exclude: set[str] = frozenset()):
+        self.url = plain_url(url)
+        parts = []
+        for table in tables(self.url):
+            if table in _VOLATILE or table in exclude or table.startswith("alembic_version"):
+                continue
+            source = ("(SELECT event_id, event_type FROM outbox WHERE event_type <> 'IndicatorsChanged')"
+                      if table == "outbox" else f'"{table}"')
+            parts.append(f"SELECT '{table}' AS t, count(*) AS n, "
+                         f"coalesce(sum(hashtextextended(x::text, 7)), 0) AS h FROM {source} x")
+        self.sql = " UNION ALL ".join(parts) or "SELECT 'none', 0, 0"
+        self._conn = psycopg.connect(self.url, autocommit=True)
+
+    def __call__(self) -> tuple:
+        return tuple(self._conn.execute(self.sql).fetchall())
+
+    def by_table(self) -> dict[str, tuple]:
+        return {row[0]: row[1:] for row in self()}
+
+    def diff(self, before: tuple, after: tuple) -> list[str]:
+        return [f"{b[0]}: {b[1]} -> {a[1]} rows" + ("" if b[1] != a[1] else " (content changed)")
+                for b, a in zip(before, after, strict=True) if b != a]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def outbox_events(url: str, event_type: str | None = None) -> list[dict]:
+    sql = "SELECT envelope FROM outbox" + (" WHERE event_type = %s" if event_type else "") + " ORDER BY id"
+    return [r[0] for r in query(url, sql, (event_type,) if event_type else ())]
+
+
+def unsent(url: str) -> int:
+    return scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+
+def inbox_ids(url: str, source: str, event_type: str) -> list[str]:
+    return [r[0] for r in query(url, "SELECT event_id FROM inbox WHERE source = %s AND event_type = %s",
+                                (source, event_type))]
+
+
+def row_counts(url: str) -> dict[str, int]:
+    with psycopg.connect(plain_url(url), autocommit=True) as conn:
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables(url)
+                if not t.startswith("alembic_version")}
+
+
+# ------------------------------------------------------------------------------------------ RabbitMQ
+
+
+class Broker:
+    """A private virtual host per test when rabbitmqctl can make one (the broker is local); else the
+    default one, with this suite's queues deleted before and after so no message crosses tests."""
+
+    def __init__(self, base_uri: str):
+        self.base_uri = base_uri
+        parsed = urlparse(base_uri)
+        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 5672
+        self._ctl = shutil.which("rabbitmqctl") if self.host in ("127.0.0.1", "localhost") else None
+
+    def _rabbitmqctl(self, *args: str) -> bool:
+        if not self._ctl:
+            return False
+        try:
+            done = subprocess.run([self._ctl, *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
+
+    @contextlib.contextmanager
+    def vhost(self) -> Iterator[str]:
+        name = f"chaos_{uuid.uuid4().hex[:10]}"
+        user = urlparse(self.base_uri).username or "guest"
+        if self._rabbitmqctl("add_vhost", name) and self._rabbitmqctl("set_permissions", "-p", name, user,
+                                                                        ".*", ".*", ".*"):
+            try:
+                yield with_vhost(self.base_uri, name)
+            finally:
+                self._rabbitmqctl("delete_vhost", name)
+            return
+        self.delete_queues(self.base_uri)
+        try:
+            yield self.base_uri
+        finally:
+            self.delete_queues(self.base_uri)
+
+    @staticmethod
+    def delete_queues(uri: str) -> None:
+        from kombu import Connection
+
+        with Connection(uri, connect_timeout=5) as connection:
+            channel = connection.channel()
+            for service in catalog.service_names():
+                for queue in catalog.worker_queues(service):
+                    with contextlib.suppress(Exception):
+                        channel.queue_delete(queue)
+                        channel = connection.channel()
+
+
+def with_vhost(uri: str, vhost: str) -> str:
+    return urlunparse(urlparse(uri)._replace(path=f"/{vhost}"))
+
+
+def amqp_via(uri: str, port: int) -> str:
+    return with_port(uri, "127.0.0.1", port)
+
+
+def queue_depths(uri: str, queues: list[str]) -> dict[str, int]:
+    from kombu import Connection
+
+    found = {}
+    with Connection(uri, connect_timeout=5) as connection:
+        for queue in queues:
+            try:
+                _, messages, _ = connection.channel().queue_declare(queue, passive=True)
+            except Exception:  # noqa: BLE001 - not declared
+                messages = -1
+            found[queue] = messages
+    return found
+
+
+class Capture:
+    """A queue of the test's own bound to a source's event exchange: every event published, as sent."""
+
+    def __init__(self, uri: str, source: str):
+        from kombu import Connection, Exchange, Queue
+
+        self.connection = Connection(uri, connect_timeout=5)
+        exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        self.queue = Queue(f"chaos-capture-{source}-{uuid.uuid4().hex[:6]}", exchange=exchange, routing_key="#",
+                           auto_delete=False, durable=False, exclusive=True)
+        self.queue = self.queue(self.connection.channel())
+        self.queue.declare()
+
+    def drain(self) -> list[dict]:
+        got = []
+        while (message := self.queue.get(no_ack=True)) is not None:
+            got.append(json.loads(message.body))
+        return got
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.queue.delete()
+        self.connection.release()
+
+
+def publisher(uri: str):
+    """Publishes events as the outbox relay does (nameko's dispatcher, publisher confirms)."""
+    from services.common.amqp import NamekoTransport
+
+    return NamekoTransport(uri)
+
+
+# ------------------------------------------------------------------------------------------ proxies
+
+
+class Proxy(TcpProxy):
+    """tests.support.TcpProxy, except that an idle connection stays open.
+
+    TcpProxy dials upstream with socket.create_connection(timeout=5), which leaves a 5-second timeout
+    on the upstream socket: a connection idle for 5 s (a pooled database connection, an AMQP
+    connection between heartbeats) is closed by the proxy itself. Here the timeout applies to
+    connecting only, so the only cuts are the test's.
+    """
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.enabled:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+
+# ------------------------------------------------------------------------------------------ processes
+
+
+@dataclass
+class Process:
+    service: str
+    command: str
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+    grpc_port: int = 0
+    metrics_port: int = 0
+    channel: grpc.Channel | None = None
+    _log: object = field(default=None, repr=False)
+
+    def start(self) -> Process:
+        self._log = self.log_path.open("ab")
+        self.popen = subprocess.Popen([sys.executable, "-m", f"services.{self.service}", self.command], cwd=ROOT,
+                                      env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log()[-chars:]
+
+    def kill(self) -> None:
+        """SIGKILL: no drain, no last relay pass, no handler finishing."""
+        if self.alive:
+            os.kill(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+        self._close()
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit status."""
+        if self.alive:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(10)
+        self._close()
+        return self.popen.returncode if self.popen else 0
+
+    def _close(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def wait_serving(self, timeout: float = START_TIMEOUT) -> Process:
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
+        health = health_pb2_grpc.HealthStub(self.channel)
+
+        def serving() -> bool:
+            if not self.alive:
+                raise AssertionError(f"{self.service} serve exited: {self.tail()}")
+            try:
+                return health.Check(health_pb2.HealthCheckRequest(), timeout=1).status \
+                    == health_pb2.HealthCheckResponse.SERVING
+            except grpc.RpcError:
+                return False
+
+        wait_until(serving, timeout, f"{self.service} serve to answer health checks", interval=0.2)
+        return self
+
+    def wait_consuming(self, amqp_uri: str, timeout: float = START_TIMEOUT) -> Process:
+        """The worker has started its entrypoints (nameko declared and consumes its queues)."""
+
+        def started() -> bool:
+            if not self.alive:
+                raise AssertionError(f"{self.service} worker exited: {self.tail()}")
+            return '"worker started"' in self.log() or "worker started" in self.log()
+
+        wait_until(started, timeout, f"{self.service} worker to start")
+        queues = catalog.worker_queues(self.service)
+        if queues:
+            wait_until(lambda: min(queue_depths(amqp_uri, queues).values()) >= 0, timeout,
+                       f"{self.service} worker's queues")
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            return health_pb2_grpc.HealthStub(self.channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+        except grpc.RpcError:
+            return False
+
+
+def indicator_sources(grpc_ports: dict[str, int]) -> dict[str, str]:
+    """INDICATOR_SOURCES for processes that read other services' indicators (the gateway, assessment):
+    every started service that is a known indicator source."""
+    try:
+        from services.common.sources import SOURCES
+    except ImportError:
+        return {}
+    listed = ",".join(f"{name}=127.0.0.1:{port}" for name, port in grpc_ports.items() if name in SOURCES)
+    return {"INDICATOR_SOURCES": listed} if listed else {}
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
+    env.update({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "0.2",
+                "SWEEP_INTERVAL_SECONDS": "3600", "DRAIN_GRACE_SECONDS": "2", "DEMO_DATA": "false",
+                "AUTH_MODE": "off"})
+    env.update(extra)
+    return env
+
+
+class Cluster:
+    """The processes of one test; everything it started is killed at the end."""
+
+    def __init__(self, log_dir: Path, amqp_uri: str, **env: str):
+        self.log_dir = log_dir
+        self.amqp_uri = amqp_uri
+        self.env = env
+        self.processes: list[Process] = []
+        self.proxies: list = []
+
+    def serve(self, service: str, database_url: str, *, amqp_uri: str | None = None, wait: bool = True,
+              grpc_port: int = 0, **env: str) -> Process:
+        grpc_port, metrics_port = grpc_port or free_port(), free_port()
+        env.setdefault("HTTP_PORT", str(free_port()))
+        process = Process(service, "serve", base_env(**self.env, DATABASE_URL=plain_url(database_url),
+                                                     AMQP_URI=amqp_uri or self.amqp_uri, GRPC_PORT=str(grpc_port),
+                                                     METRICS_PORT=str(metrics_port), **env),
+                          self._log_path(service, "serve"), grpc_port=grpc_port, metrics_port=metrics_port)
+        self.processes.append(process.start())
+        return process.wait_serving() if wait else process
+
+    def worker(self, service: str, database_url: str, *, amqp_uri: str | None = None, wait: bool = True,
+               **env: str) -> Process:
+        process = Process(service, "worker", base_env(**self.env, DATABASE_URL=plain_url(database_url),
+                                                      AMQP_URI=amqp_uri or self.amqp_uri,
+                                                      METRICS_PORT=str(free_port()), **env),
+                          self._log_path(service, "worker"))
+        self.processes.append(process.start())
+        return process.wait_consuming(self.amqp_uri) if wait else process
+
+    def restart(self, process: Process, wait: bool = True) -> Process:
+        """The same command again (same environment, ports and log file), after the old one is gone."""
+        process.kill()
+        again = Process(process.service, process.command, process.env, process.log_path,
+                        grpc_port=process.grpc_port, metrics_port=process.metrics_port)
+        self.processes.append(again.start())
+        if not wait:
+            return again
+        return again.wait_serving() if again.command == "serve" else again.wait_consuming(self.amqp_uri)
+
+    def proxy(self, host: str, port: int) -> Proxy:
+        proxy = Proxy(host, port)
+        self.proxies.append(proxy)
+        return proxy
+
+    def _log_path(self, service: str, command: str) -> Path:
+        return self.log_dir / f"{service}-{command}-{len(self.processes)}.log"
+
+    def dead(self) -> str:
+        """The processes that exited although the test did not stop them, with the end of their logs."""
+        gone = [p for p in self.processes if p.popen is not None and p.popen.poll() is not None
+                and p.popen.returncode != -9 and p._log is not None]
+        return "\n".join(f"{p.service} {p.command} exited {p.popen.returncode}:\n{p.tail(2000)}" for p in gone)
+
+    def logs(self) -> str:
+        return "\n".join(p.log() for p in self.processes)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.kill()
+        for proxy in self.proxies:
+            proxy.close()

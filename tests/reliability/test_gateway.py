@@ -1,0 +1,295 @@
+"""The gateway: schemathesis against its OpenAPI document, and a restart that must rebuild the same live
+model from the services' IndicatorSource.
+
+Every service of the district runs its `serve` on a copy of its seeded store (AUTH_MODE=jwt), the
+gateway with INDICATOR_SOURCES naming all of them and RabbitMQ for their events. The gateway's gRPC
+methods are covered with the other services' by the generated-request and access tests; these are
+the parts only the gateway has. Skipped, with the reason, while services/gateway does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+
+import pytest
+
+from tests.reliability import catalog, stats
+from tests.reliability.cluster import Broker, Cluster, Databases, free_port, indicator_sources, wait_until
+from tests.reliability.district import SECRET, bearer, invoke, token
+
+GATEWAY = "gateway"
+HERE = catalog.ROOT / "services" / GATEWAY
+
+pytestmark = [
+    pytest.mark.skipif(not (HERE / "__init__.py").exists(), reason="services/gateway does not exist yet: "
+                       "nothing to test (the gateway is written in parallel)"),
+    pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.timeout(300),
+]
+
+OPENAPI = "/api/v1/openapi.json"
+# Seconds-level figures that legitimately differ between two reads: when, not what.
+VOLATILE_KEYS = ("time", "as_of", "at", "position", "last_seen", "updated", "age", "generated")
+SCHEMATHESIS_EXAMPLES = 20
+
+
+def http(port: int, path: str, token_value: str | None = None, timeout: float = 10.0) -> tuple[int, object]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token_value:
+        request.add_header("Authorization", f"Bearer {token_value}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            body = reply.read()
+            return reply.status, json.loads(body) if body else None
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except OSError:
+        return 0, None
+
+
+class Gateway:
+    def __init__(self, cluster: Cluster, databases: Databases, seeded: dict[str, str]):
+        self.cluster = cluster
+        services = [s for s in catalog.service_names() if s != GATEWAY]
+        self.ports = {s: free_port() for s in [*services, GATEWAY]}
+        self.urls = {s: databases.create(s, template=seeded[s]) for s in [*services, GATEWAY]}
+        env = {"AUTH_MODE": "jwt", "JWT_SECRET": SECRET, **indicator_sources(self.ports)}
+        self.apis = {s: cluster.serve(s, self.urls[s], grpc_port=self.ports[s], wait=False, **env) for s in services}
+        for process in self.apis.values():
+            process.wait_serving()
+        self.http_port = free_port()
+        self.process = cluster.serve(GATEWAY, self.urls[GATEWAY], grpc_port=self.ports[GATEWAY],
+                                     HTTP_PORT=str(self.http_port), **env)
+        self.wait_ready()
+        self.leader = token(["bureau_leader"])
+
+    def wait_ready(self) -> None:
+        wait_until(lambda: http(self.http_port, "/readyz")[0] == 200, 60, "the gateway to be ready")
+
+    def restart(self) -> None:
+        self.process = self.cluster.restart(self.process)
+        self.wait_ready()
+
+    def figures(self) -> dict:
+        """Everything the gateway shows without parameters: each parameterless GET of its OpenAPI
+        document (but the live stream) and each gRPC method that answers an empty request."""
+        found = {}
+        _, document = http(self.http_port, OPENAPI)
+        for path, operations in (document or {}).get("paths", {}).items():
+            if "get" in operations and "{" not in path and not path.endswith(("/stream", "/session")):
+                status, body = http(self.http_port, path, self.leader)
+                found[f"GET {path}"] = (status, _stable(body))
+        for method in catalog.spec(GATEWAY).methods:
+            if method.server_streaming:
+                continue
+            outcome = invoke(self.process.channel, method, method.request_class(), bearer(self.leader))
+            if outcome.ok:
+                from google.protobuf import json_format
+
+                found[method.path] = _stable(json_format.MessageToDict(outcome.response))
+        return found
+
+
+def _difference(before, after) -> str:
+    """What only one of two answers holds (counting repeats), item by item where they are lists."""
+    def items(value) -> Counter:
+        found: Counter = Counter()
+
+        def walk(v, path=""):
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    walk(x, f"{path}.{k}")
+            elif isinstance(v, list | tuple):
+                for x in v:
+                    if isinstance(x, dict) and "id" in x:
+                        walk(x, f"{path}[id={x['id']}]")
+                    elif isinstance(x, dict | list | tuple):
+                        walk(x, f"{path}[]")
+                    else:
+                        found[f"{path}[] {x!r}"] += 1
+            else:
+                found[f"{path} = {v!r}"] += 1
+
+        walk(value)
+        return found
+
+    old, new = items(before), items(after)
+    return f"only before: {sorted((old - new).elements())[:5]}; only after: {sorted((new - old).elements())[:5]}"
+
+
+# Alerts whose presence depends on how the seeding went, not on the figures (see the xfail test
+# test_a_gateway_started_on_unchanging_data_raises_no_index_drop_alert): left out of the comparison.
+START_UP_ALERTS = ("index_drop",)
+
+
+def _stable(value):
+    if isinstance(value, dict) and value.get("kind") in START_UP_ALERTS:
+        return None
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items()
+                if not any(k.lower().endswith(part) or k.lower().startswith(part) for part in VOLATILE_KEYS)}
+    if isinstance(value, list | tuple):
+        # Order-insensitive: a ranking carries its ranks; the order of, say, alerts is not a figure.
+        kept = [_stable(v) for v in value if not (isinstance(v, dict) and v.get("kind") in START_UP_ALERTS)]
+        return sorted(kept, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, float):
+        return round(value, 9)
+    return value
+
+
+@pytest.fixture(scope="module")
+def gateway(seeded, postgres_admin_url, amqp_uri, tmp_path_factory):
+    broker = Broker(amqp_uri)
+    databases = Databases(postgres_admin_url)
+    with broker.vhost() as vhost:
+        cluster = Cluster(tmp_path_factory.mktemp("gateway"), vhost)
+        try:
+            yield Gateway(cluster, databases, seeded)
+        finally:
+            cluster.close()
+            databases.drop_all()
+
+
+def test_a_restarted_gateway_rebuilds_the_same_live_model(gateway):
+    def settled() -> dict | None:
+        first = gateway.figures()
+        time.sleep(1.0)
+        return first if first == gateway.figures() else None
+
+    before = wait_until(settled, 60, "the gateway's figures to settle")
+    assert any(status == 200 for status, _ in (v for k, v in before.items() if k.startswith("GET "))), before.keys()
+    gateway.restart()
+    after: dict = {}
+
+    def same() -> bool:
+        after.update(gateway.figures())
+        return after == before
+
+    try:
+        wait_until(same, 60, "the restarted gateway to show the same figures")
+    except AssertionError:
+        raise AssertionError("after a restart the gateway shows other figures:\n" + "\n".join(
+            f"{k}: {_difference(before[k], after.get(k))}" for k in before if before[k] != after.get(k))) from None
+    stats.count("gateway: figures compared across a restart (endpoints and methods)", len(before))
+
+
+@pytest.mark.xfail(strict=True, reason="bug: the gateway's IndexTrack samples the index while the start-up seed is "
+                                       "still arriving source by source, so a start on unchanging data raises "
+                                       "index_drop alerts (标准化指数明显下降), different ones at each start")
+def test_a_gateway_started_on_unchanging_data_raises_no_index_drop_alert(gateway):
+    """Nothing changes in the district; whatever the gateway reports as a marked fall of an office's index
+    after it starts is an artefact. Up to six starts (each shows the artefact with a probability of about
+    3/4 today; the test stops at the first)."""
+    for attempt in range(6):
+        gateway.restart()
+        time.sleep(3.0)  # the seed from every source, and the recorder
+        _, body = http(gateway.http_port, "/api/v1/alerts", gateway.leader)
+        drops = sorted(a["id"] for a in (body or {}).get("alerts", []) if a.get("kind") == "index_drop")
+        stats.count("gateway: starts on unchanging data checked for index_drop alerts", 1)
+        assert not drops, f"start {attempt + 1}: {drops}"
+
+
+def test_the_public_complaint_form_keeps_personal_data_out_of_logs_events_and_answers(gateway):
+    """The form (no token) carries a complainant's name, phone and ID number to complaints. None of them
+    may come back in the receipt, in any GET of the gateway (as the bureau leader, the auditor or an
+    office user), in the gateway's gRPC answers, in its log, or in any event (every service's outbox).
+    Runs before the schemathesis test, whose submissions use up the form's rate limit."""
+    from tests.reliability.cluster import query
+    from tests.reliability.pii import leaks, person
+
+    people = [person(__import__("random").Random(4242 + i)) for i in range(2)]
+    _, offices = http(gateway.http_port, "/api/v1/offices", gateway.leader)
+    streets = [s for o in (offices or {}).get("offices", []) for s in o.get("streets", [])] or ["莘庄镇"]
+    receipts = []
+    for index, p in enumerate(people):
+        form = {"kind": "complaint", "request_id": f"form-pii-{index}-{time.time()}",
+                "complainant": {"name": p["name"], "phone": p["phone"], "id_number": p["id_number"]},
+                "respondent": {"name": "某某便利店", "address": f"闵行区{streets[index % len(streets)]}某路1号",
+                               "street": streets[index % len(streets)]},
+                "category": "食品安全", "description": f"我是{p['name']}，电话{p['phone']}，商品过期。"}
+        request = urllib.request.Request(f"http://127.0.0.1:{gateway.http_port}/api/v1/complaints",
+                                         data=json.dumps(form, ensure_ascii=False).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as reply:
+                body = reply.read().decode()
+                status = reply.status
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read().decode()
+        assert status in (201, 400, 409), f"the form answered {status}: {body[:300]}"
+        assert not leaks(body, people), f"the form's answer carries the complainant's details: {body[:300]}"
+        receipts.append((status, body))
+    assert any(status == 201 for status, _ in receipts), f"no submission was received: {receipts}"
+
+    time.sleep(2.0)  # the events of the new complaints reach the gateway's live model and feed
+    shown = []
+    viewers = {"bureau_leader": gateway.leader, "auditor": token(["auditor"]),
+               "office_head": token(["office_head"], "MH01")}
+    _, document = http(gateway.http_port, OPENAPI)
+    for role, value in viewers.items():
+        for path, operations in (document or {}).get("paths", {}).items():
+            if "get" in operations and "{" not in path and not path.endswith("/stream"):
+                _, body = http(gateway.http_port, path, value)
+                if leaks(json.dumps(body, ensure_ascii=False), people):
+                    shown.append(f"{role} GET {path}")
+        for method in catalog.spec(GATEWAY).methods:
+            outcome = invoke(gateway.process.channel, method, method.request_class(), bearer(value))
+            if any(leaks(m.SerializeToString().decode("utf-8", "replace"), people) for m in outcome.messages()):
+                shown.append(f"{role} {method.path}")
+    events = [json.dumps(e, ensure_ascii=False) for s, url in gateway.urls.items() if s != GATEWAY
+              for (e,) in query(url, "SELECT envelope FROM outbox")]
+    logged = [line[:200] for line in gateway.process.log().splitlines() if leaks(line, people)]
+    stats.count("gateway: public form submissions scanned for personal data", len(people))
+    assert not shown, f"the gateway shows complainants' details: {shown}"
+    assert not [e for e in events if leaks(e, people)], "an event carries a complainant's details"
+    assert not logged, f"the gateway's log carries complainants' details: {logged[:5]}"
+
+
+def test_the_http_api_never_answers_5xx_and_matches_its_openapi_document(gateway):
+    """schemathesis (its Python API: its pytest plugin does not run under pytest 9) draws requests for
+    every operation of the document the gateway serves, valid ones and invalid ones."""
+    try:
+        import schemathesis
+    except ImportError:
+        message = "schemathesis is missing: it is a dev dependency (pyproject.toml, `make` reinstalls)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+    from schemathesis.generation import GenerationMode
+
+    schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{gateway.http_port}{OPENAPI}")
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    failures: dict[str, str] = {}
+    calls = [0]
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path.endswith("/stream"):
+            continue  # Server-Sent Events never end; the stream is the gateway's own tests' business
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @settings(max_examples=SCHEMATHESIS_EXAMPLES, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def call(case):
+                calls[0] += 1
+                case.call_and_validate(base_url=f"http://127.0.0.1:{gateway.http_port}",
+                                       headers={"Authorization": f"Bearer {gateway.leader}"}, checks=checks,
+                                       timeout=20)
+
+            try:
+                call()
+            except Exception as failure:  # noqa: BLE001 - every operation's failures are reported together
+                failures[f"{operation.label} ({mode.value})"] = str(failure)[:1500]
+    stats.count("gateway: schemathesis requests (valid and invalid)", calls[0])
+    assert gateway.process.healthy()
+    assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
