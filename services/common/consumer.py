@@ -106,7 +106,9 @@ class Consumer:
 
     def _advance_version(self, session: Session, envelope: Envelope) -> str:
         key = f"{envelope.source}/{envelope.subject}"
-        applied = session.get(self.versions, key)
+        # Locked: two events of one aggregate handled at once must not both read the older version
+        # and let the slower writer put it back (SQLite's BEGIN IMMEDIATE serializes them anyway).
+        applied = session.get(self.versions, key, with_for_update=True)
         if applied is not None and envelope.aggregate_version <= applied.version:
             return STALE
         if applied is None:

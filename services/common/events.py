@@ -110,7 +110,8 @@ class AppliedVersionMixin:
 
 
 class RequestKeyMixin:
-    """request_id of each Create: a retry with the same id returns the first result."""
+    """request_id of each Create: a retry with the same id returns the first result. The column holds
+    the caller's subject and the request_id hashed together (idempotency.stored_key)."""
 
     __tablename__ = "request_keys"
 

@@ -17,7 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
+import sqlalchemy.exc
 from google.protobuf import any_pb2
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError, Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -103,13 +106,13 @@ class CallInterceptor(grpc.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap(handler.unary_unary, "unary", service, name, metadata, needs_auth, streaming=False),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap(handler.unary_stream, "server_stream", service, name, metadata, needs_auth,
                            streaming=True),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         return handler
 
@@ -119,7 +122,7 @@ class CallInterceptor(grpc.ServerInterceptor):
 
         if streaming:
             def stream(request, context: grpc.ServicerContext):
-                with self._call(labels, metadata, needs_auth, context):
+                with self._call(labels, metadata, needs_auth, context, request):
                     for response in behaviour(request, context):
                         GRPC_MSG_SENT.labels(*labels).inc()
                         yield response
@@ -127,7 +130,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             return stream
 
         def unary(request, context: grpc.ServicerContext):
-            with self._call(labels, metadata, needs_auth, context):
+            with self._call(labels, metadata, needs_auth, context, request):
                 response = behaviour(request, context)
             GRPC_MSG_SENT.labels(*labels).inc()
             return response
@@ -135,7 +138,8 @@ class CallInterceptor(grpc.ServerInterceptor):
         return unary
 
     @contextmanager
-    def _call(self, labels: tuple[str, str, str], metadata, needs_auth: bool, context: grpc.ServicerContext):
+    def _call(self, labels: tuple[str, str, str], metadata, needs_auth: bool, context: grpc.ServicerContext,
+              request):
         started = time.perf_counter()
         GRPC_STARTED.labels(*labels).inc()
         GRPC_MSG_RECEIVED.labels(*labels).inc()
@@ -153,6 +157,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             caller = (self._verifier.verify(_metadata_value(metadata, "authorization"))
                       if needs_auth else SYSTEM_CALLER)
             tokens.append(caller_var.set(caller))
+            _refuse_unusable(request)
             yield
         except _Expired:
             code = grpc.StatusCode.DEADLINE_EXCEEDED
@@ -161,6 +166,12 @@ class CallInterceptor(grpc.ServerInterceptor):
             status = status_for(error)
             code = status.code
             context.abort_with_status(status)
+        except _STORE_AWAY:
+            # The database is unreachable or refused a connection: the pool reconnects on a later
+            # call, so the caller may retry; it is not a bug of this call.
+            code = grpc.StatusCode.UNAVAILABLE
+            log.warning("store unavailable in %s/%s", labels[1], labels[2], exc_info=True)
+            context.abort(code, f"the service's database is unavailable; retry later (request id {request_id})")
         except Exception:
             if context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code()  # the servicer aborted deliberately
@@ -177,6 +188,61 @@ class CallInterceptor(grpc.ServerInterceptor):
 
 class _Expired(Exception):
     pass
+
+
+_STORE_AWAY = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """What arrived instead of a request message: refused in the call, where a status can be given
+    (a deserializer that raises makes gRPC answer INTERNAL)."""
+
+    reason: str
+
+
+def _lenient(deserializer: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> object:
+        try:
+            return deserializer(data)
+        except DecodeError as error:
+            return _Undecodable(str(error))
+
+    return deserialize
+
+
+def _refuse_unusable(request) -> None:
+    if isinstance(request, _Undecodable):
+        raise errors.InvalidArgument(f"the request could not be decoded: {request.reason}")
+    if isinstance(request, Message) and (fields := _strings_holding_nul(request)):
+        # PostgreSQL text cannot hold U+0000 and no field of ours has a use for it.
+        raise errors.InvalidArgument("strings must not contain the character U+0000",
+                                     [errors.FieldViolation(field, "must not contain U+0000") for field in fields])
+
+
+def _strings_holding_nul(message: Message, prefix: str = "") -> list[str]:
+    found: list[str] = []
+    for field, value in message.ListFields():
+        path = prefix + field.name
+        if field.type == FieldDescriptor.TYPE_STRING:
+            if any("\0" in item for item in (value if field.is_repeated else (value,))):
+                found.append(path)
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            if field.message_type.GetOptions().map_entry:
+                for key, item in value.items():
+                    if (isinstance(key, str) and "\0" in key) or (isinstance(item, str) and "\0" in item):
+                        found.append(f"{path}[{key!r}]")
+                    elif isinstance(item, Message):
+                        found += _strings_holding_nul(item, f"{path}[{key!r}].")
+            elif field.is_repeated:
+                for index, item in enumerate(value):
+                    found += _strings_holding_nul(item, f"{path}[{index}].")
+            else:
+                found += _strings_holding_nul(value, path + ".")
+    return found
 
 
 @dataclass

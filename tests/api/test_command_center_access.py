@@ -112,3 +112,23 @@ def test_the_auditor_reads_everything_and_changes_nothing(secured):
                                                 metadata=auditor)) == grpc.StatusCode.PERMISSION_DENIED
     assert code_of(lambda: tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id), metadata=auditor)) \
         == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_request_id_is_its_callers_own(secured):
+    """The head of MH01 sends the request_id the bureau leader used for an MH02 officer: it is a new
+    request of the head's, never an answer with the leader's record."""
+    running, *_ = secured
+    officers = pb_grpc.OfficerServiceStub(running.channel)
+    leader = auth(token(["bureau_leader"]))
+    head = auth(issue_token(SECRET, subject="head-mh01", roles=["office_head"], office_id="MH01"))
+
+    def register(officer_id: str, office_id: str, metadata) -> pb.Officer:
+        return officers.RegisterOfficer(pb.RegisterOfficerRequest(request_id="r-1", officer=pb.Officer(
+            id=officer_id, name="王伟", office_id=office_id, group=pb.GROUP_KIND_SUPERVISION,
+            certificate_no=f"SH-{officer_id}", certificate_expires=date(running.clock.today + dt.timedelta(days=90)))),
+            metadata=metadata)
+
+    assert register("MH02-01", "MH02", leader).office_id == "MH02"
+    assert register("MH01-01", "MH01", head).id == "MH01-01"
+    assert register("MH02-09", "MH02", leader).id == "MH02-01"  # the leader's retry: the first result
+    assert register("MH01-09", "MH01", head).id == "MH01-01"

@@ -313,6 +313,17 @@ def test_bad_task_is_refused_and_changes_nothing(command_center, task, code, fie
     assert counts(command_center) == before
 
 
+def test_a_second_task_for_one_source_record_is_already_exists(command_center):
+    command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office()))
+    task = pb.Task(office_id="MH01", title="投诉超期督办", source="complaints", source_ref="C-1", due_date=date(TODAY))
+    first = command_center.tasks.CreateTask(pb.CreateTaskRequest(task=task))
+    before = counts(command_center)
+    expect_error(lambda: command_center.tasks.CreateTask(pb.CreateTaskRequest(task=task)),
+                 grpc.StatusCode.ALREADY_EXISTS)
+    assert counts(command_center) == before
+    assert command_center.tasks.GetTask(pb.GetTaskRequest(id=first.id)).source_ref == "C-1"
+
+
 def test_progress_needs_a_note_and_an_accepted_task(command_center):
     command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office()))
     task = new_task(command_center)

@@ -315,39 +315,6 @@ def publisher(uri: str):
     return NamekoTransport(uri)
 
 
-# ------------------------------------------------------------------------------------------ proxies
-
-
-class Proxy(TcpProxy):
-    """tests.support.TcpProxy, except that an idle connection stays open.
-
-    TcpProxy dials upstream with socket.create_connection(timeout=5), which leaves a 5-second timeout
-    on the upstream socket: a connection idle for 5 s (a pooled database connection, an AMQP
-    connection between heartbeats) is closed by the proxy itself. Here the timeout applies to
-    connecting only, so the only cuts are the test's.
-    """
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.enabled:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-                upstream.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._connections += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-
 # ------------------------------------------------------------------------------------------ processes
 
 
@@ -509,8 +476,8 @@ class Cluster:
             return again
         return again.wait_serving() if again.command == "serve" else again.wait_consuming(self.amqp_uri)
 
-    def proxy(self, host: str, port: int) -> Proxy:
-        proxy = Proxy(host, port)
+    def proxy(self, host: str, port: int) -> TcpProxy:
+        proxy = TcpProxy(host, port)
         self.proxies.append(proxy)
         return proxy
 

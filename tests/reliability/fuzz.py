@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -20,10 +19,6 @@ from hypothesis import strategies as st
 from tests.reliability.district import Harvest
 
 MAX_DEPTH = 3
-# Exploration aid while the NUL bug is open (known_bugs.py): CHAOS_NO_NUL=1 leaves U+0000 out, so a
-# random run (CHAOS_RANDOM=1) spends its examples on everything else.
-_NO_NUL = os.environ.get("CHAOS_NO_NUL") == "1"
-
 WEIRD_STRINGS = [
     "", " ", "\t\n", "\x00", "a\x00b", "'", '"', "\\", "' OR '1'='1' --", "%s%s%n", "{0}", "../../etc/passwd",
     "\u202e\u0645\u0631\u062d\u0628\u0627", "\ufeff", "\u200b", "😀" * 8, "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "null", "None", "undefined",
@@ -45,14 +40,12 @@ INT_BOUNDS = {
 
 def _text() -> st.SearchStrategy[str]:
     # Any code point a protobuf string may carry (valid UTF-8: no surrogates).
-    strings = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-    return strings.map(lambda s: s.replace("\x00", "")) if _NO_NUL else strings
+    return st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
 def string_values(name: str, harvest: Harvest) -> st.SearchStrategy[str]:
     seen = [v for v in harvest.values.get(name, []) if isinstance(v, str)]
-    weird = [w for w in WEIRD_STRINGS if not (_NO_NUL and "\x00" in w)]
-    choices = [st.sampled_from(weird), _text()]
+    choices = [st.sampled_from(WEIRD_STRINGS), _text()]
     if seen:
         # Weighted towards what the services know: ids that exist, offices, real values.
         choices = [st.sampled_from(seen)] * 3 + choices

@@ -117,16 +117,10 @@ class Prober:
     def healthy(self) -> bool:
         return self.target.api.healthy()
 
-    def report(self, tolerated=lambda v: False) -> tuple[list[str], list[str]]:
-        """(unexpected problems, symptoms of known bugs): one line per distinct signature, with its
-        smallest request."""
-        unexpected, known = [], []
-        for bucket, items in ((unexpected, [v for v in self.violations if not tolerated(v)]),
-                              (known, [v for v in self.violations if tolerated(v)])):
-            groups: dict[tuple, list[Violation]] = {}
-            for violation in items:
-                groups.setdefault(violation.signature, []).append(violation)
-            for group in groups.values():
-                smallest = min(group, key=lambda v: v.request.ByteSize())
-                bucket.append(f"{len(group)} x {smallest.describe()}")
-        return unexpected, known
+    def report(self) -> list[str]:
+        """The problems found: one line per distinct signature, with its smallest request."""
+        groups: dict[tuple, list[Violation]] = {}
+        for violation in self.violations:
+            groups.setdefault(violation.signature, []).append(violation)
+        return [f"{len(group)} x {min(group, key=lambda v: v.request.ByteSize()).describe()}"
+                for group in groups.values()]

@@ -16,14 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import psycopg
 import pytest
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.reliability import catalog, fuzz, stats
 from tests.reliability.builders import plausible
+from tests.reliability.catalog import Method
 from tests.reliability.cluster import plain_url, scalar, tables
-from tests.reliability.district import FORBIDDEN_CODES
-from tests.reliability.known_bugs import duplicate_task_source, nul_answers, tolerated_in
+from tests.reliability.district import FORBIDDEN_CODES, District
 from tests.reliability.probe import Prober
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.timeout(300)]
@@ -60,29 +62,68 @@ def test_generated_requests_are_refused_cleanly_and_change_nothing_when_refused(
     stats.count("bad input: generated requests (x3 callers)", examples[0])
     stats.count("bad input: generated calls", prober.calls)
     assert not unhealthy and prober.healthy(), f"{method.service} stopped answering health checks"
-    unexpected, known = prober.report(tolerated_in(district, method))
-    stats.count("bad input: symptoms of known bugs seen (tolerated; each has its xfail test)",
-                sum(int(line.split(" x ", 1)[0]) for line in known))
-    for line in known:
-        stats.note("tolerated known bug", f"{method.id}: {line.splitlines()[0][:160]}")
+    unexpected = prober.report()
     assert not unexpected, f"{method.path}: {len(unexpected)} problem(s)\n" + "\n".join(unexpected)
 
 
-# ------------------------------------------------------------------------------------------ known bugs
+# ------------------------------------------------------------------------------------------ strings, tasks
 
 
-@pytest.mark.xfail(strict=True, reason="bug: strings holding U+0000 reach PostgreSQL (psycopg refuses NUL in "
-                                       "text) and the DataError comes back as INTERNAL; see docs/reliability.md")
+def with_nul_strings(method: Method) -> Message:
+    """The method's request with every top-level string field (and repeated string) holding a NUL."""
+    request = method.request_class()
+    for field in method.input.fields:
+        if field.type != FieldDescriptor.TYPE_STRING:
+            continue
+        if field.is_repeated:
+            getattr(request, field.name).append("MH01\x00")
+        else:
+            setattr(request, field.name, "a\x00b")
+    return request
+
+
+def nul_answers(district: District, service: str) -> list[str]:
+    """Methods of `service` that answer anything but INVALID_ARGUMENT to strings holding U+0000."""
+    target = district.targets[service]
+    found = []
+    for method in target.spec.methods:
+        request = with_nul_strings(method)
+        if request.ByteSize() == 0:
+            continue
+        outcome = target.call(method, request, district.leader.metadata)
+        if outcome.code != grpc.StatusCode.INVALID_ARGUMENT:
+            found.append(f"{method.path}: {outcome.code.name}")
+    return found
+
+
+def duplicate_task_source(district: District) -> grpc.StatusCode | None:
+    """What CreateTask answers for a source record that already has a task (a second task with the
+    same source and source_ref); None when the district has no such record to try."""
+    target = district.targets.get("command_center")
+    if target is None:
+        return None
+    methods = {m.name: m for m in target.spec.methods}
+    if "CreateTask" not in methods or "ListTasks" not in methods:
+        return None
+    listed = target.call(methods["ListTasks"], methods["ListTasks"].request_class(), district.leader.metadata)
+    existing = next((t for t in (listed.response.tasks if listed.ok else []) if t.source_ref), None)
+    if existing is None:
+        return None
+    request = methods["CreateTask"].request_class()
+    request.task.CopyFrom(existing)
+    request.task.ClearField("id")
+    request.request_id = ""
+    return target.call(methods["CreateTask"], request, district.leader.metadata).code
+
+
 def test_strings_holding_nul_are_invalid_argument(district):
     """A protobuf string may hold U+0000; PostgreSQL text cannot. Refusing it is the service's job."""
     found = [line for service in district.targets for line in nul_answers(district, service)]
     stats.count("bad input: NUL in every string field of every method", sum(len(t.spec.methods)
                                                                             for t in district.targets.values()))
-    assert not found, f"{len(found)} method(s) answer INTERNAL:\n" + "\n".join(found)
+    assert not found, f"{len(found)} method(s) do not answer INVALID_ARGUMENT:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: CreateTask for a source record that already has a task violates "
-                                       "ux_tasks_source and answers INTERNAL instead of ALREADY_EXISTS")
 def test_create_task_for_a_source_that_has_a_task_is_already_exists(district):
     assert duplicate_task_source(district) == grpc.StatusCode.ALREADY_EXISTS
 
@@ -127,8 +168,6 @@ def test_oversized_and_corrupt_requests_change_nothing_and_the_service_keeps_ser
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a request whose bytes do not parse is answered INTERNAL ('Exception "
-                                       "deserializing request!', grpc's default) instead of INVALID_ARGUMENT")
 def test_corrupt_request_bytes_are_invalid_argument(district):
     wrong = []
     for target in district.targets.values():

@@ -120,9 +120,6 @@ def test_every_worker_applies_the_events_that_came_while_its_store_was_away(outa
         assert scalar(topology.urls[service], "SELECT count(*) FROM inbox WHERE event_id = %s", (event_id,)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: while the store is unreachable the API answers INTERNAL (an "
-                                       "unhandled OperationalError) instead of UNAVAILABLE, which clients and "
-                                       "gRPC retry policies treat as final; see docs/reliability.md")
 def test_while_the_store_is_away_the_api_answers_unavailable(outage):
     _, _, _, _, during, *_ = outage
     answered = {code for codes in during.values() for code in codes}

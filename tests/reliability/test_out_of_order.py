@@ -71,9 +71,6 @@ def _waiting(url: str) -> int:
                        "WHERE NOT l.granted AND a.datname = current_database()")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Consumer._advance_version reads applied_versions without a row lock; "
-                                       "an older event handled concurrently with a newer one of the same aggregate "
-                                       "overwrites it (lost update); see docs/reliability.md")
 @pytest.mark.parametrize("service", consumers())
 def test_concurrent_deliveries_of_one_aggregate_keep_the_newest(service, seeded, databases):
     subscription, envelope = _versioned(seeded, databases, service)[0]

@@ -27,6 +27,7 @@ from services.command_center.models import (
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
 from services.common.db import Store
+from services.common.errors import AlreadyExists
 from services.common.events import EventWriter
 from services.common.idempotency import run_once
 from services.common.indicators import mark_dirty
@@ -204,6 +205,9 @@ class CommandCenter:
 
         def create(session: Session) -> str:
             offices.get_office(session, data.office_id)
+            existing = tasks.find_by_source(session, data.source.strip(), data.source_ref) if data.source_ref else None
+            if existing is not None:
+                raise AlreadyExists(f"{data.source} {data.source_ref} already has task {existing.id}")
             return self._assign(session, data).id
 
         return run_once(self.store, RequestKey, request_id, "CreateTask", create, self._task_view)

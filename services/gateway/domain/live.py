@@ -129,6 +129,11 @@ class LiveIndex:
         self._alert_origins: dict[str, set[str]] = {}
         self._feed: deque[FeedItem] = deque(maxlen=FEED_SIZE)
         self._track = IndexTrack(rules.index_drop_window)
+        # Sources whose whole answer (the start-up seed) arrived. Until every expected source's has,
+        # an office's index is scored from part of its indicators and moves as the rest arrive:
+        # sampling it then would report falls that never happened.
+        self._answered: set[str] = set()
+        self._tracking = False
         self._pending: list[Change] = []
         started = now()
         empty = scoring.score_office(scheme.scheme, "", {})
@@ -175,6 +180,7 @@ class LiveIndex:
                     corrections += int(self._differs(source, office_id, readings))
                 self._store(source, office_id, version, readings, as_of)
                 changed.add(office_id)
+            self._answered.add(source)
             self._seen(source, True)
             self._commit(changed)
             return corrections
@@ -285,7 +291,12 @@ class LiveIndex:
                 continue  # the same figures: the state (and when it last changed) stays
             state = states[office_id] = OfficeState(office_id, name, score, dict(values), now)
             self._pending.append(Change(OFFICE, office_id, state))
-            self._track.record(office_id, score.index, now)
+            if self._tracking:
+                self._track.record(office_id, score.index, now)
+        if not self._tracking and self._answered >= set(self._sources):
+            self._tracking = True
+            for office_id, state in states.items():
+                self._track.record(office_id, state.score.index, now)
         district = previous.district
         ranks, order = previous.ranks, previous.order
         if offices:

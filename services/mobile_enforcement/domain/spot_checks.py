@@ -29,7 +29,7 @@ from services.common.errors import (
     Violations,
 )
 from services.common.hash_chain import GENESIS
-from services.common.idempotency import run_once
+from services.common.idempotency import earlier_request, run_once
 from services.common.paging import Page, next_token
 from services.mobile_enforcement.domain import draw
 from services.mobile_enforcement.domain.directory import certified_on, get_office
@@ -165,7 +165,7 @@ class SpotChecks:
         require_write(caller, data.office_id)
         with self.workspace.store.read() as session:
             # A retry returns the first draw without reading a million entities again.
-            key = session.get(RequestKey, request_id) if request_id else None
+            key = earlier_request(session, RequestKey, request_id)
             if key is not None and key.method == "DrawPlan":
                 return self._view(session, key.resource_id)
             get_office(session, data.office_id)

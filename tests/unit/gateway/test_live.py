@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from services.common import scoring
-from services.gateway.domain.alerts import COMPLAINT_OVERDUE, CRITICAL, INDEX_DROP, Alert
+from services.gateway.domain.alerts import COMPLAINT_OVERDUE, CRITICAL, INDEX_DROP, Alert, AlertRules
 from services.gateway.domain.live import ALERT, APPLIED, DISTRICT, DUPLICATE, OFFICE, RANKS, SCHEME, SOURCE, STALE
 from services.gateway.domain.schemes import ASSESSMENT, scheme_from_body
+from tests.unit.gateway.conftest import SOURCES
 
 DUTY, STAFF, TASKS, CERTS = ("command_center.duty_coverage", "command_center.group_staffing",
                              "command_center.task_on_time", "command_center.certificates_valid")
@@ -116,7 +117,14 @@ def test_a_new_scheme_rescores_every_office(live, scheme, recorded):
     assert live.adopt_scheme(stricter) is False
 
 
+def seed(live, answers=None) -> None:
+    """Every source's start-up answer (none but `answers` hold offices)."""
+    for source in SOURCES:
+        live.apply_answer(source, (answers or {}).get(source, {}))
+
+
 def test_an_index_that_falls_far_enough_opens_an_alert_and_closes_it_on_recovery(live, recorded, now):
+    seed(live)
     live.apply("command_center", "MH01", 1, center(tasks=(2, 2), certs=(8, 8)))
     now.advance(minutes=10)
     live.apply("command_center", "MH01", 2, center(tasks=(0, 2), certs=(8, 8)))
@@ -126,6 +134,22 @@ def test_an_index_that_falls_far_enough_opens_an_alert_and_closes_it_on_recovery
     now.advance(minutes=10)
     live.apply("command_center", "MH01", 3, center(tasks=(2, 2), certs=(8, 8)))
     assert f"{INDEX_DROP}/MH01" not in live.view.alerts
+
+
+def test_the_start_up_seed_arriving_source_by_source_is_no_fall(live, now):
+    """Scored on command_center's indicators alone, MH01 stands high; complaints' answer then adds a
+    poor backlog. The index falls, but only because the seed was incomplete."""
+    live.apply_answer("command_center", {"MH01": (1, center(tasks=(2, 2)), None)})
+    before = live.view.offices["MH01"].score.index
+    now.advance(minutes=2)
+    live.apply_answer("complaints", {"MH01": (1, [("complaints.acceptance_on_time", 0, 9)], None)})
+    live.apply_answer("facilities", {})
+    assert live.view.offices["MH01"].score.index < before - AlertRules.load().index_drop_points
+    assert not [a for a in live.view.alerts.values() if a.kind == INDEX_DROP]
+    # From the complete seed on, a fall is measured.
+    now.advance(minutes=2)
+    live.apply("command_center", "MH01", 2, center(tasks=(0, 2), certs=(0, 8)))
+    assert f"{INDEX_DROP}/MH01" in live.view.alerts
 
 
 def test_a_probe_replaces_its_own_alerts_only(live, recorded):
