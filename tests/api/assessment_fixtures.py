@@ -1,5 +1,6 @@
 """Helpers for the assessment API tests: a client, events as their publishers send them (delivered
-through the in-process bus), and what the store and the outbox hold."""
+through the in-process bus), what the store and the outbox hold, the `client` fixture the test modules
+import, and the scheme edit and quarter of work several of them share."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 
 import grpc
 import pytest
+from google.type import date_pb2
 from sqlalchemy import func, select
 
 from services.assessment.models import (
@@ -25,8 +27,13 @@ from services.common.events import Envelope
 from supervision.assessment.v1 import assessment_pb2 as pb
 from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
-from tests.support import RunningService, violations
+from tests.conftest import make_settings
+from tests.support import Clock, RunningService, host, violations
 
+TODAY = dt.date(2026, 11, 2)
+CC = "command_center"
+DUTY, STAFFING, TASKS, CERTIFICATES = (f"{CC}.duty_coverage", f"{CC}.group_staffing", f"{CC}.task_on_time",
+                                       f"{CC}.certificates_valid")
 TABLES = (SchemeVersion, IndicatorHistory, Period, PeriodScore, ImprovementPlan, Evidence, OfficerAssessment, Outbox)
 
 
@@ -121,3 +128,54 @@ def expect_error(call, code: grpc.StatusCode) -> dict[str, str]:
 
 def by_key(score: pb.OfficeScore) -> dict[str, pb.IndicatorScore]:
     return {i.key: i for i in score.indicators}
+
+
+@pytest.fixture
+def client(store_url, monkeypatch):
+    monkeypatch.setenv("INDICATOR_SOURCES", "")
+    running = host("assessment", store_url, make_settings(), Clock(TODAY))
+    yield AssessmentClient(running)
+    running.close()
+
+
+def date(value: dt.date) -> date_pb2.Date:
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+# ---------------------------------------------------------------- shared by several test modules
+
+
+def starting_scheme(client) -> pb.Scheme:
+    return client.schemes.GetScheme(pb.GetSchemeRequest())
+
+
+def edited(client, *, target: float = 0.9, effective=TODAY, note="提高督办按期率要求") -> pb.Scheme:
+    scheme = pb.Scheme()
+    scheme.CopyFrom(starting_scheme(client))
+    next(r for r in scheme.indicators if r.key == TASKS).target = target
+    scheme.effective_from.CopyFrom(date(effective))
+    scheme.note = note
+    return scheme
+
+
+def quarter_of_work(client) -> None:
+    """Office MH01 with five officers and the third quarter's work, as the services report it."""
+    client.office("MH01")
+    for number in range(1, 6):
+        client.officer(f"MH01-0{number}", "MH01")
+    q3 = dt.date(2026, 8, 10)
+    # MH01-01: 8 cases on time (32) -> GOOD. MH01-02: 11 tasks on time (33) -> GOOD.
+    # MH01-03: 16 complaints within limits (32) -> GOOD by the rules, but the quota is 2 of 5
+    # and it has the fewest points of the three. MH01-04: 2 cases, one late (4 + 1 = 5)
+    # -> AVERAGE. MH01-05: nothing recorded -> AVERAGE (not judged on volume).
+    for number in range(8):
+        client.work("mobile_enforcement", "CaseClosed", f"c1-{number}", "MH01", q3, officer_ids=["MH01-01", "X"])
+    for number in range(11):
+        client.work(CC, "TaskCompleted", f"t2-{number}", "MH01", q3, completed_by="MH01-02", overdue=False)
+    for number in range(16):
+        client.work("complaints", "ComplaintResolved", f"p3-{number}", "MH01", q3, handled_by="MH01-03")
+    client.work("mobile_enforcement", "CaseClosed", "c4-1", "MH01", q3, officer_id="MH01-04", on_time=True)
+    client.work("mobile_enforcement", "CaseClosed", "c4-2", "MH01", q3, officer_id="MH01-04", on_time=False)
+    # A redelivery by another event id of a record already counted, and work outside the quarter.
+    client.work("mobile_enforcement", "CaseClosed", "c4-2", "MH01", q3, officer_id="MH01-04", on_time=False)
+    client.work("mobile_enforcement", "CaseClosed", "c4-3", "MH01", dt.date(2026, 10, 1), officer_id="MH01-04")

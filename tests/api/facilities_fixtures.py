@@ -1,5 +1,6 @@
-"""Hosting facilities for the API tests, with a clock that moves both today and now, and helpers
-that announce other services' events through the real in-process bus."""
+"""Hosting facilities for the API tests, with a clock that moves both today and now, helpers that
+announce other services' events through the real in-process bus, the `client` fixture the test modules
+import, and the room-check and refusal helpers several of them share."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ from tests.support import RunningService, host, violations
 START = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.UTC)
 VALID_USCC = "91350100M000100Y43"
 STANDARDS = Standards.load()
+INVALID, PRECONDITION, NOT_FOUND = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
+                                    grpc.StatusCode.NOT_FOUND)
+TODAY = dt.date(2026, 11, 10)
+ALL_MET = {"rapid_test": ["ventilation", "water_supply", "result_board", "sample_zone"]}
 
 
 @dataclass
@@ -173,3 +178,26 @@ def rapid_test_request(equipment_id: str, reading: float = 12.0, *, office_id: s
                                 item=item, method=method, equipment_id=equipment_id, reading=reading, result=result,
                                 tested_at=timestamp(tested_at) if tested_at else None)
 
+
+@pytest.fixture
+def client(store_url):
+    running = host_facilities(store_url, InstantClock())
+    client = FacilitiesClient(running)
+    client.office()
+    yield client
+    running.close()
+
+
+def refused(client, call, code: grpc.StatusCode, field: str | None) -> None:
+    """The call is refused with `code` (and a violation on `field`), and nothing changed."""
+    before = client.counts()
+    found = expect_error(call, code)
+    if field:
+        assert field in found, found
+    assert client.counts() == before
+
+
+def room_check(kind="rapid_test", area=25.0, met=None, present=True, checked_on=None, **changes) -> pb.RoomCheck:
+    return pb.RoomCheck(office_id=changes.pop("office_id", "MH01"), kind=kind, present=present, area_m2=area,
+                        requirements_met=ALL_MET.get(kind, []) if met is None else met, checked_by="区局检查组",
+                        checked_on=date(checked_on) if checked_on else None, **changes)

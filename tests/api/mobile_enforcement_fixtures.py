@@ -1,5 +1,6 @@
 """Hosting mobile_enforcement for the API tests: a clock that moves both today and now, command_center's
-offices and officers announced through the real in-process bus, and helpers to read the store."""
+offices and officers announced through the real in-process bus, helpers to read the store, the `client`
+fixture the test modules import, and the spot-check plan helpers several of them share."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from tests.support import RunningService, host, violations
 # 10:00 on Monday 2 November 2026 in Shanghai.
 START = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 OFFICES = {"MH01": "莘庄镇", "MH02": "七宝镇"}
+INVALID, PRECONDITION, NOT_FOUND = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
+                                    grpc.StatusCode.NOT_FOUND)
+TODAY = dt.date(2026, 11, 2)
 
 
 @dataclass
@@ -176,3 +180,57 @@ class Client:
     def sweep(self) -> None:
         self.running.runtime.timers[0].run()
 
+
+@pytest.fixture
+def client(store_url):
+    """The service with two offices and four certified officers at MH01 (one more at MH02)."""
+    running = host_mobile_enforcement(store_url, InstantClock())
+    client = Client(running)
+    for office_id, street in OFFICES.items():
+        client.office(office_id, [street])
+    for number in range(1, 5):
+        client.officer(f"MH01-{number:03d}")
+    client.officer("MH02-001", "MH02")
+    yield client
+    running.close()
+
+
+# ---------------------------------------------------------------- spot-check plans
+
+
+def directory(client: Client, count: int = 40) -> None:
+    tiers = [pb.RISK_LEVEL_LOW, pb.RISK_LEVEL_MEDIUM, pb.RISK_LEVEL_HIGH, pb.RISK_LEVEL_VERY_HIGH]
+    rows = ["uscc,name,category,address,street,risk_level,key_supervision"]
+    for number in range(1, count + 1):
+        tier = pb.RiskLevel.Name(tiers[number % 4]).removeprefix("RISK_LEVEL_")
+        rows.append(f"{uscc(number)},店{number},CATERING,x,莘庄镇,{tier},{'true' if number % 10 == 0 else 'false'}")
+    client.entities.ImportEntities(pb.ImportEntitiesRequest(content="\n".join(rows).encode()))
+
+
+def plan_request(**fields) -> pb.DrawPlanRequest:
+    plan = pb.SpotCheckPlan(office_id="MH01", name="2026年第四季度双随机抽查", seed="公开种子-2026-11",
+                            tier_ratios=[pb.TierRatio(risk_level=pb.RISK_LEVEL_VERY_HIGH, ratio_basis_points=3000),
+                                         pb.TierRatio(risk_level=pb.RISK_LEVEL_HIGH, ratio_basis_points=1000),
+                                         pb.TierRatio(risk_level=pb.RISK_LEVEL_MEDIUM, ratio_basis_points=200),
+                                         pb.TierRatio(risk_level=pb.RISK_LEVEL_LOW, ratio_basis_points=100)])
+    request_id = fields.pop("request_id", "")
+    for name, value in fields.items():
+        if isinstance(value, list):
+            del getattr(plan, name)[:]
+            getattr(plan, name).extend(value)
+        elif name == "due_date":
+            plan.due_date.CopyFrom(value)
+        else:
+            setattr(plan, name, value)
+    return pb.DrawPlanRequest(request_id=request_id, plan=plan)
+
+
+def targets_of(client: Client, plan_id: str) -> list[pb.PlanTarget]:
+    found, token = [], ""
+    while True:
+        page = client.spot_checks.ListPlanTargets(pb.ListPlanTargetsRequest(plan_id=plan_id, page_size=3,
+                                                                             page_token=token))
+        found += page.targets
+        token = page.next_page_token
+        if not token:
+            return found
