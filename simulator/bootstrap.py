@@ -2,6 +2,12 @@
 (tests, scaling runs with hundreds or thousands of offices): offices and officers in
 command_center, rapid-test readers in facilities, businesses in mobile_enforcement.
 
+Offices and officers reach the other services as events, later than command_center answers: the
+run starts only once every service lists the offices among its indicators and, in monolithic mode,
+once the officers' events are delivered (an event of the in-process bus counts as published in
+/metrics after every consumer of the process applied it). Acting earlier would name an officer a
+service does not know yet: a refusal the simulator would have caused.
+
 Request ids are derived from the office ids, so running it twice registers nothing twice.
 """
 
@@ -18,7 +24,7 @@ from functools import partial
 from google.type import date_pb2
 
 from simulator import content
-from simulator.clients import SERVICES, Clients
+from simulator.clients import GATEWAY_HTTP, SERVICES, Clients
 from simulator.clock import shanghai_today
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
@@ -38,7 +44,12 @@ RISKS = ["LOW", "MEDIUM", "LOW", "HIGH", "LOW", "MEDIUM", "VERY_HIGH", "LOW"]
 IMPORT_ROWS = 20_000  # mobile_enforcement's most rows per import
 HEADER = "uscc,name,category,address,street,risk_level,key_supervision\n"
 PARALLEL = 16
+# How long the events of a new district may take to reach every service: a base, and more per
+# office (each office's events pass every consumer and move the live index of all offices).
 SETTLE_SECONDS = 120.0
+SETTLE_SECONDS_PER_OFFICE = 1.0
+PROGRESS_SECONDS = 30.0
+PUBLISHED = "supervision_events_published_total"
 
 
 def office_id(number: int) -> str:
@@ -53,7 +64,9 @@ async def _batched(calls: Iterable[Callable[[], Awaitable]]) -> None:
         await asyncio.gather(*(call() for call in pending[start:start + PARALLEL]))
 
 
-async def bootstrap(clients: Clients, offices: int, businesses_per_office: int = 24, seed: int = 1) -> None:
+async def bootstrap(clients: Clients, offices: int, businesses_per_office: int = 24, seed: int = 1,
+                    settle: float | None = None) -> None:
+    """`settle`: how long the events may take to reach every service (default: grows with the district)."""
     rng = random.Random(seed)
     timeout = clients.timeout
     today = shanghai_today()
@@ -62,6 +75,8 @@ async def bootstrap(clients: Clients, offices: int, businesses_per_office: int =
     office_stub = clients.stub("command_center", cc_grpc.OfficeServiceStub)
     officer_stub = clients.stub("command_center", cc_grpc.OfficerServiceStub)
     started = time.monotonic()
+    settle = settle or SETTLE_SECONDS + SETTLE_SECONDS_PER_OFFICE * offices
+    officers_before = await published(clients, "command_center", "OfficerRegistered")
     await _batched(partial(office_stub.CreateOffice, cc.CreateOfficeRequest(
         request_id=f"bootstrap-office-{office_id(n)}",
         office=cc.Office(id=office_id(n), name=f"模拟{n}号市场监督管理所", district="闵行区", streets=[_street(n)])),
@@ -73,7 +88,13 @@ async def bootstrap(clients: Clients, offices: int, businesses_per_office: int =
                            group=GROUPS[seat % 4], certificate_no=f"SIM{n:04d}{seat:02d}",
                            certificate_expires=_date(expires))), timeout=timeout)
         for n in numbers for seat in range(8))
-    await wait_until_known(clients, {office_id(n) for n in numbers})
+    await wait_until_known(clients, {office_id(n) for n in numbers}, settle)
+    if officers_before is not None:
+        await wait_until_published(clients, "command_center", "OfficerRegistered", officers_before + 8 * offices,
+                                   settle)
+    else:
+        log.info("no event counters in the gateway's /metrics (not a monolith?): waiting 5 s for the officers")
+        await asyncio.sleep(5)
     if "facilities" in clients.present:
         stub = clients.stub("facilities", fa_grpc.EquipmentServiceStub)
         calibrated = _date(today - dt.timedelta(days=30))
@@ -95,26 +116,59 @@ async def bootstrap(clients: Clients, offices: int, businesses_per_office: int =
     log.info("bootstrapped %d offices in %.1f s", offices, time.monotonic() - started)
 
 
-async def wait_until_known(clients: Clients, offices: set[str]) -> None:
-    """Offices reach the other services as events: wait until every service answering lists them
-    among its indicators (each service lists every office it knows)."""
-    deadline = time.monotonic() + SETTLE_SECONDS
+async def wait_until_known(clients: Clients, offices: set[str], settle: float) -> None:
+    """Until every service answering lists the offices among its indicators (each service lists
+    every office it knows)."""
+    started = time.monotonic()
+    said = started
     waiting = [name for name in SERVICES if name in clients.present and name != "gateway"]
     while waiting:
-        missing = []
+        missing = {}
         for name in waiting:
             answer = await clients.stub(name, indicators_pb2_grpc.IndicatorSourceStub).ListIndicators(
                 indicators_pb2.ListIndicatorsRequest(), timeout=clients.timeout)
-            if not offices <= {value.office_id for value in answer.indicators}:
-                missing.append(name)
-        waiting = missing
-        if waiting and time.monotonic() > deadline:
-            raise RuntimeError(f"bootstrap: {', '.join(waiting)} did not learn the new offices within "
-                               f"{SETTLE_SECONDS:.0f} s")
+            unknown = len(offices - {value.office_id for value in answer.indicators})
+            if unknown:
+                missing[name] = unknown
+        waiting = list(missing)
+        now = time.monotonic()
+        if waiting and now - started > settle:
+            raise RuntimeError(f"bootstrap: {', '.join(waiting)} did not learn the new offices within {settle:.0f} s")
+        if waiting and now - said > PROGRESS_SECONDS:
+            said = now
+            log.info("waiting for the services to learn the offices: %s",
+                     ", ".join(f"{name} {len(offices) - n}/{len(offices)}" for name, n in missing.items()))
         if waiting:
-            await asyncio.sleep(0.2)
-    # The officers' events follow the offices' in each outbox: give them the same moment.
-    await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)
+
+
+async def published(clients: Clients, service: str, event_type: str) -> float | None:
+    """How many events of a type the service published, from the gateway's /metrics (the whole
+    process in monolithic mode); None when the counter is not there."""
+    if GATEWAY_HTTP not in clients.present:
+        return None
+    text = await clients.http_text("/metrics")
+    if PUBLISHED not in text:
+        return None
+    # A process that never published the type has no line for it yet: zero.
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(PUBLISHED + "{") and f'service="{service}"' in line
+               and f'event_type="{event_type}"' in line)
+
+
+async def wait_until_published(clients: Clients, service: str, event_type: str, at_least: float,
+                               settle: float) -> None:
+    started = time.monotonic()
+    said = started
+    while (count := await published(clients, service, event_type) or 0.0) < at_least:
+        now = time.monotonic()
+        if now - started > settle:
+            raise RuntimeError(f"bootstrap: {event_type} events not delivered within {settle:.0f} s "
+                               f"({count:.0f} of {at_least:.0f})")
+        if now - said > PROGRESS_SECONDS:
+            said = now
+            log.info("waiting for %s events to be delivered: %.0f of %.0f", event_type, count, at_least)
+        await asyncio.sleep(0.5)
 
 
 def _street(number: int) -> str:

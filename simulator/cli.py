@@ -45,6 +45,7 @@ class Options:
     demo: bool
     bootstrap_offices: int
     businesses_per_office: int
+    settle_timeout: float | None
     timeout: float
     json_path: str | None
     run: RunOptions
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "and businesses through its APIs first")
     where.add_argument("--businesses-per-office", type=_positive(int, 0, 100_000), default=24, metavar="N",
                        help="businesses per bootstrapped office (default 24)")
+    where.add_argument("--settle-timeout", type=_positive(float, 1), default=None, metavar="SECONDS",
+                       help="how long a bootstrapped district's events may take to reach every service "
+                            "(default 120 s plus 1 s per office)")
     where.add_argument("--start-timeout", type=_positive(float, 1), default=300.0, metavar="SECONDS",
                        help="how long a started center may take to come up (default 300)")
     day = parser.add_argument_group("a simulated day (without --rate)")
@@ -177,7 +181,8 @@ def parse_args(argv: list[str] | None = None) -> Options | None:
                      form_burst=args.form_burst)
     return Options(center=args.center, addresses=Addresses.monolith(args.host, dict(args.port), args.http),
                    demo=not args.no_demo, bootstrap_offices=args.bootstrap_offices,
-                   businesses_per_office=args.businesses_per_office, timeout=args.timeout, json_path=args.json_path,
+                   businesses_per_office=args.businesses_per_office, settle_timeout=args.settle_timeout,
+                   timeout=args.timeout, json_path=args.json_path,
                    run=run, start_seconds=args.start_timeout, sample_rss=args.sample_rss)
 
 
@@ -230,7 +235,12 @@ async def _simulate(options: Options, clients: Clients, center: Center | None) -
     bootstrap_seconds = None
     if not district.offices and options.bootstrap_offices:
         started = time.monotonic()
-        await bootstrap(clients, options.bootstrap_offices, options.businesses_per_office)
+        try:
+            await bootstrap(clients, options.bootstrap_offices, options.businesses_per_office,
+                            settle=options.settle_timeout)
+        except RuntimeError as error:  # the district did not propagate in time: nothing to play on
+            log.error("%s", error)
+            return 1
         bootstrap_seconds = time.monotonic() - started
         district = await discovery.discover(clients)
     if not district.offices:

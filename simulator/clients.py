@@ -118,9 +118,15 @@ class Clients:
 
     async def http(self, method: str, path: str, body: dict | None = None, timeout: float | None = None) -> dict:
         """One JSON request to the gateway, in a worker thread (urllib blocks); HttpError on >= 400."""
-        return await asyncio.to_thread(self._http_blocking, method, path, body, timeout or self.timeout)
+        raw = await asyncio.to_thread(self._http_blocking, method, path, body, timeout or self.timeout)
+        return json.loads(raw) if raw else {}
 
-    def _http_blocking(self, method: str, path: str, body: dict | None, timeout: float) -> dict:
+    async def http_text(self, path: str) -> str:
+        """A GET of text (the Prometheus metrics)."""
+        raw = await asyncio.to_thread(self._http_blocking, "GET", path, None, self.timeout)
+        return raw.decode("utf-8", "replace")
+
+    def _http_blocking(self, method: str, path: str, body: dict | None, timeout: float) -> bytes:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(self.addresses.http + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"} if data else {})
@@ -129,7 +135,7 @@ class Clients:
                 raw = response.read()
         except urllib.error.HTTPError as error:
             raise HttpError(error.code, error.read().decode("utf-8", "replace")) from None
-        return json.loads(raw) if raw else {}
+        return raw
 
     async def close(self) -> None:
         for channel in self.channels.values():
