@@ -91,58 +91,82 @@ def _metadata_value(metadata: Iterable[tuple[str, str | bytes]] | None, key: str
     return ""
 
 
+class _Method:
+    """What the interceptor keeps of one method, made at its first call: its labels and metric
+    children (looking a child up by labels on every call cost more than the increments)."""
+
+    def __init__(self, grpc_type: str, method: str, needs_auth: bool):
+        service, name = _split(method)
+        self.labels = (grpc_type, service, name)
+        self.needs_auth = needs_auth
+        self.started = GRPC_STARTED.labels(*self.labels)
+        self.received = GRPC_MSG_RECEIVED.labels(*self.labels)
+        self.sent = GRPC_MSG_SENT.labels(*self.labels)
+        self.seconds = GRPC_HANDLING_SECONDS.labels(*self.labels)
+        self._handled: dict[grpc.StatusCode, object] = {}
+
+    def handled(self, code: grpc.StatusCode):
+        child = self._handled.get(code)
+        if child is None:
+            child = self._handled[code] = GRPC_HANDLED.labels(*self.labels, code.name)
+        return child
+
+
 class CallInterceptor(grpc.ServerInterceptor):
     def __init__(self, verifier: TokenVerifier | None):
         self._verifier = verifier
+        # The wrapped handler of each method, made once: the method's handler never changes while
+        # the server runs, and the call's own metadata is read from its context.
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
         method = handler_call_details.method
-        service, name = _split(method)
-        metadata = handler_call_details.invocation_metadata
+        wrapped = self._handlers.get(method)
+        if wrapped is None:
+            handler = continuation(handler_call_details)
+            if handler is None:
+                return None  # an unknown method: not kept, or any caller could grow the map
+            wrapped = self._handlers[method] = self._wrap_handler(handler, method)
+        return wrapped
+
+    def _wrap_handler(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         needs_auth = self._verifier is not None and not method.startswith(_OPEN_SERVICES)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap(handler.unary_unary, "unary", service, name, metadata, needs_auth, streaming=False),
+                self._wrap(handler.unary_unary, _Method("unary", method, needs_auth), streaming=False),
                 request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap(handler.unary_stream, "server_stream", service, name, metadata, needs_auth,
-                           streaming=True),
+                self._wrap(handler.unary_stream, _Method("server_stream", method, needs_auth), streaming=True),
                 request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
         return handler
 
-    def _wrap(self, behaviour: Callable, grpc_type: str, service: str, name: str, metadata,
-              needs_auth: bool, *, streaming: bool):
-        labels = (grpc_type, service, name)
-
+    def _wrap(self, behaviour: Callable, method: _Method, *, streaming: bool):
         if streaming:
             def stream(request, context: grpc.ServicerContext):
-                with self._call(labels, metadata, needs_auth, context, request):
+                with self._call(method, context, request):
                     for response in behaviour(request, context):
-                        GRPC_MSG_SENT.labels(*labels).inc()
+                        method.sent.inc()
                         yield response
 
             return stream
 
         def unary(request, context: grpc.ServicerContext):
-            with self._call(labels, metadata, needs_auth, context, request):
+            with self._call(method, context, request):
                 response = behaviour(request, context)
-            GRPC_MSG_SENT.labels(*labels).inc()
+            method.sent.inc()
             return response
 
         return unary
 
     @contextmanager
-    def _call(self, labels: tuple[str, str, str], metadata, needs_auth: bool, context: grpc.ServicerContext,
-              request):
+    def _call(self, method: _Method, context: grpc.ServicerContext, request):
         started = time.perf_counter()
-        GRPC_STARTED.labels(*labels).inc()
-        GRPC_MSG_RECEIVED.labels(*labels).inc()
+        method.started.inc()
+        method.received.inc()
+        metadata = context.invocation_metadata()
         request_id = _metadata_value(metadata, "x-request-id")[:128] or new_request_id()
         traceparent = _metadata_value(metadata, "traceparent")
         if not valid_traceparent(traceparent):
@@ -155,7 +179,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             if remaining is not None and remaining <= 0:
                 raise _Expired
             caller = (self._verifier.verify(_metadata_value(metadata, "authorization"))
-                      if needs_auth else SYSTEM_CALLER)
+                      if method.needs_auth else SYSTEM_CALLER)
             tokens.append(caller_var.set(caller))
             _refuse_unusable(request)
             yield
@@ -170,18 +194,18 @@ class CallInterceptor(grpc.ServerInterceptor):
             # The database is unreachable or refused a connection: the pool reconnects on a later
             # call, so the caller may retry; it is not a bug of this call.
             code = grpc.StatusCode.UNAVAILABLE
-            log.warning("store unavailable in %s/%s", labels[1], labels[2], exc_info=True)
+            log.warning("store unavailable in %s/%s", *method.labels[1:], exc_info=True)
             context.abort(code, f"the service's database is unavailable; retry later (request id {request_id})")
         except Exception:
             if context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code()  # the servicer aborted deliberately
                 raise
             code = grpc.StatusCode.INTERNAL
-            log.exception("unhandled error in %s/%s", labels[1], labels[2])
+            log.exception("unhandled error in %s/%s", *method.labels[1:])
             context.abort(code, f"internal error (request id {request_id})")
         finally:
-            GRPC_HANDLED.labels(*labels, code.name).inc()
-            GRPC_HANDLING_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+            method.handled(code).inc()
+            method.seconds.observe(time.perf_counter() - started)
             for token in reversed(tokens):
                 token.var.reset(token)
 
