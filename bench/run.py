@@ -177,7 +177,7 @@ def latest(kind: str) -> dict | None:
 SCALES = (14, 200, 2000)
 # How long a registered district's events may take to reach every service before the point is
 # given up (the registration itself is not bounded).
-SETTLE_SECONDS = 600
+SETTLE_SECONDS = 1200
 
 
 def simulate(addresses, *arguments: str, timeout: float) -> dict:

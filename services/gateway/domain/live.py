@@ -134,6 +134,9 @@ class LiveIndex:
         # sampling it then would report falls that never happened.
         self._answered: set[str] = set()
         self._tracking = False
+        # The district's sums, kept as offices change: summing every office at every change made a
+        # district of n offices cost n² to load (2,000 offices did not settle in ten minutes).
+        self._district = DistrictSums()
         self._pending: list[Change] = []
         started = now()
         empty = scoring.score_office(scheme.scheme, "", {})
@@ -284,11 +287,13 @@ class LiveIndex:
         states = dict(previous.offices)
         for office_id in offices:
             values = self._values.get(office_id, {})
-            score = scoring.score_office(scheme, office_id, _ratios(values))
+            ratios = _ratios(values)
+            score = scoring.score_office(scheme, office_id, ratios)
             name = self._names.get(office_id, office_id)
             old = states.get(office_id)
             if old is not None and (old.score, old.values, old.name) == (score, values, name):
                 continue  # the same figures: the state (and when it last changed) stays
+            self._district.replace(office_id, ratios)
             state = states[office_id] = OfficeState(office_id, name, score, dict(values), now)
             self._pending.append(Change(OFFICE, office_id, state))
             if self._tracking:
@@ -300,7 +305,7 @@ class LiveIndex:
         district = previous.district
         ranks, order = previous.ranks, previous.order
         if offices:
-            totals = scoring.district_values({o: _ratios(s.values) for o, s in states.items()})
+            totals = self._district.totals()
             district_score = scoring.score_office(scheme, "", totals)
             if district_score != previous.district.score or len(states) != previous.district.office_count:
                 district = DistrictState(district_score, totals, len(states), now)
@@ -330,6 +335,33 @@ class LiveIndex:
             if alert is not None:
                 found[alert.id] = alert
         self._replace_alerts("index", found)
+
+
+class DistrictSums:
+    """Sums of numerators and of denominators per indicator over every office
+    (scoring.district_values), updated by replacing one office's ratios at a time."""
+
+    def __init__(self) -> None:
+        self._by_office: dict[str, dict[str, tuple[float, float]]] = {}
+        self._sums: dict[str, list[float]] = {}  # key -> [numerators, denominators, offices]
+
+    def replace(self, office_id: str, ratios: dict[str, tuple[float, float]]) -> None:
+        for key, (numerator, denominator) in self._by_office.get(office_id, {}).items():
+            total = self._sums[key]
+            total[0] -= numerator
+            total[1] -= denominator
+            total[2] -= 1
+            if not total[2]:
+                del self._sums[key]
+        for key, (numerator, denominator) in ratios.items():
+            total = self._sums.setdefault(key, [0.0, 0.0, 0])
+            total[0] += numerator
+            total[1] += denominator
+            total[2] += 1
+        self._by_office[office_id] = ratios
+
+    def totals(self) -> dict[str, tuple[float, float]]:
+        return {key: (numerators, denominators) for key, (numerators, denominators, _) in self._sums.items()}
 
 
 def _ratios(values: Mapping[str, Value]) -> dict[str, tuple[float, float]]:

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.common import scoring
 from services.gateway.domain.alerts import COMPLAINT_OVERDUE, CRITICAL, INDEX_DROP, Alert, AlertRules
-from services.gateway.domain.live import ALERT, APPLIED, DISTRICT, DUPLICATE, OFFICE, RANKS, SCHEME, SOURCE, STALE
+from services.gateway.domain.live import (
+    ALERT,
+    APPLIED,
+    DISTRICT,
+    DUPLICATE,
+    OFFICE,
+    RANKS,
+    SCHEME,
+    SOURCE,
+    STALE,
+    DistrictSums,
+)
 from services.gateway.domain.schemes import ASSESSMENT, scheme_from_body
 from tests.unit.gateway.conftest import SOURCES
 
@@ -170,3 +183,16 @@ def test_a_source_going_down_and_up_is_published_once_each(live, recorded):
     statuses = [(c.data.source, c.data.available) for c in recorded.changes if c.kind == SOURCE]
     assert statuses == [("complaints", False), ("complaints", True)]
     assert live.view.sources["complaints"].last_seen is not None
+
+
+@given(st.lists(st.tuples(st.sampled_from(["MH01", "MH02", "MH03"]),
+                          st.dictionaries(st.sampled_from([DUTY, STAFF, TASKS, CERTS]),
+                                          st.tuples(st.integers(0, 50), st.integers(0, 50)).map(
+                                              lambda pair: (float(pair[0]), float(pair[0] + pair[1]))))),
+                max_size=30))
+def test_district_sums_kept_per_change_equal_the_sums_over_every_office(changes):
+    sums, latest = DistrictSums(), {}
+    for office_id, ratios in changes:
+        sums.replace(office_id, ratios)
+        latest[office_id] = ratios
+        assert sums.totals() == scoring.district_values(latest)
