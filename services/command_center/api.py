@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from services.command_center.domain import offices
 from services.command_center.domain.center import CommandCenter, TaskView
 from services.command_center.domain.offices import OfficeInput, OfficerInput, OfficeView
@@ -31,11 +33,11 @@ def office_to_proto(view: OfficeView) -> pb.Office:
     return message
 
 
-def officer_to_proto(officer: Officer, center: CommandCenter) -> pb.Officer:
+def officer_to_proto(officer: Officer, today: dt.date) -> pb.Officer:
     message = pb.Officer(id=officer.id, name=officer.name, office_id=officer.office_id,
                          group=pb.GroupKind.Value(GROUP + officer.group), certificate_no=officer.certificate_no,
                          certificate_expires=date_to_proto(officer.certificate_expires),
-                         certificate_valid=offices.certificate_valid(officer, center.today()),
+                         certificate_valid=offices.certificate_valid(officer, today),
                          version=officer.version)
     message.create_time.FromDatetime(officer.created_at)
     message.update_time.FromDatetime(officer.updated_at)
@@ -119,16 +121,16 @@ class OfficerApi(pb_grpc.OfficerServiceServicer):
     def RegisterOfficer(self, request, context):
         officer = self.center.register_officer(current_caller(), request.request_id,
                                                _officer_input(request.officer, group_required=True))
-        return officer_to_proto(officer, self.center)
+        return officer_to_proto(officer, self.center.today())
 
     def GetOfficer(self, request, context):
-        return officer_to_proto(self.center.get_officer(current_caller(), request.id), self.center)
+        return officer_to_proto(self.center.get_officer(current_caller(), request.id), self.center.today())
 
     def UpdateOfficer(self, request, context):
         mask = list(request.update_mask)
         data = _officer_input(request.officer, group_required=not mask or "group" in mask)
         officer = self.center.update_officer(current_caller(), data, mask, request.expected_version)
-        return officer_to_proto(officer, self.center)
+        return officer_to_proto(officer, self.center.today())
 
     def ListOfficers(self, request, context):
         page = parse_page(request.page_size, request.page_token)
@@ -136,7 +138,8 @@ class OfficerApi(pb_grpc.OfficerServiceServicer):
         group = enum_filter(pb.GroupKind, str(terms["group"]), "group", GROUP) if "group" in terms else None
         result = self.center.list_officers(current_caller(), page, terms.get("office_id"), group,
                                            terms.get("certificate_valid"))
-        return pb.ListOfficersResponse(officers=[officer_to_proto(o, self.center) for o in result.items],
+        today = self.center.today()
+        return pb.ListOfficersResponse(officers=[officer_to_proto(o, today) for o in result.items],
                                        next_page_token=result.next_page_token)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 import uuid
 
 import grpc
@@ -12,8 +14,9 @@ from sqlalchemy import select
 from services.common.clock import shanghai_today
 from services.common.events import Envelope
 from services.gateway.models import HistoryPoint, KnownScheme
+from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.gateway.v1 import gateway_pb2 as pb
-from tests.api.gateway_fixtures import District
+from tests.api.gateway_fixtures import District, date
 from tests.conftest import make_settings
 from tests.support import violations
 
@@ -91,6 +94,20 @@ def test_a_change_in_a_service_moves_the_index_at_once(district):
     office = district.get("/api/v1/offices/MH02").body
     certificates = next(i for i in office["indicators"] if i["key"] == "command_center.certificates_valid")
     assert (certificates["numerator"], certificates["denominator"]) == (3, 5)
+
+
+def test_a_certificate_about_to_expire_raises_an_alert_soon_after_the_change(district):
+    expires = district.clock.today + dt.timedelta(days=10)
+    district.officers.RegisterOfficer(cc_pb.RegisterOfficerRequest(officer=cc_pb.Officer(
+        id="MH01-09", name="王伟", office_id="MH01", group=cc_pb.GROUP_KIND_GENERAL, certificate_no="SHMH0109",
+        certificate_expires=date(expires))))
+    district.settle()
+    deadline = time.monotonic() + 10
+    while not (alerts := [a for a in district.get("/api/v1/alerts").body["alerts"]
+                          if a["kind"] == "certificate_expiring"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [(a["id"], a["office_id"]) for a in alerts] == [("certificate_expiring/MH01-09", "MH01")]
+    assert "王伟" not in json.dumps(alerts, ensure_ascii=False)  # named by id only
 
 
 def test_the_scheme_in_use_is_shown_with_its_names(district):
