@@ -285,6 +285,7 @@ class LiveIndex:
         now = self.now()
         scheme = self._scheme.scheme
         states = dict(previous.offices)
+        index_moved = False  # the ranking depends on the offices' indexes alone
         for office_id in offices:
             values = self._values.get(office_id, {})
             ratios = _ratios(values)
@@ -294,6 +295,7 @@ class LiveIndex:
             if old is not None and (old.score, old.values, old.name) == (score, values, name):
                 continue  # the same figures: the state (and when it last changed) stays
             self._district.replace(office_id, ratios)
+            index_moved = index_moved or old is None or old.score.index != score.index
             state = states[office_id] = OfficeState(office_id, name, score, dict(values), now)
             self._pending.append(Change(OFFICE, office_id, state))
             if self._tracking:
@@ -310,12 +312,13 @@ class LiveIndex:
             if district_score != previous.district.score or len(states) != previous.district.office_count:
                 district = DistrictState(district_score, totals, len(states), now)
                 self._pending.append(Change(DISTRICT, "", district))
-            ranking = scoring.rank(state.score for state in states.values())
-            order = tuple(r.office_id for r in ranking)
-            ranks = {r.office_id: (r.rank if r.index is not None else 0) for r in ranking}
-            moved = {o: rank for o, rank in ranks.items() if previous.ranks.get(o) != rank}
-            if moved:
-                self._pending.append(Change(RANKS, "", moved))
+            if index_moved:
+                ranking = scoring.rank(state.score for state in states.values())
+                order = tuple(r.office_id for r in ranking)
+                ranks = {r.office_id: (r.rank if r.index is not None else 0) for r in ranking}
+                moved = {o: rank for o, rank in ranks.items() if previous.ranks.get(o) != rank}
+                if moved:
+                    self._pending.append(Change(RANKS, "", moved))
             self._drops(offices, states)
         if not self._pending:
             self.view = replace(self.view, sources=dict(self._sources))  # last_seen moved, nothing else
