@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import platform
 import socket
@@ -139,3 +140,9 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"count": len(values), "p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99),
             "max_ms": max(values) if values else float("nan"),
             "mean_ms": statistics.fmean(values) if values else float("nan")}
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:,.{digits}f}"
