@@ -294,7 +294,7 @@ class LiveIndex:
             old = states.get(office_id)
             if old is not None and (old.score, old.values, old.name) == (score, values, name):
                 continue  # the same figures: the state (and when it last changed) stays
-            self._district.replace(office_id, ratios)
+            self._district.change(_ratios(old.values) if old is not None else {}, ratios)
             index_moved = index_moved or old is None or old.score.index != score.index
             state = states[office_id] = OfficeState(office_id, name, score, dict(values), now)
             self._pending.append(Change(OFFICE, office_id, state))
@@ -342,26 +342,25 @@ class LiveIndex:
 
 class DistrictSums:
     """Sums of numerators and of denominators per indicator over every office
-    (scoring.district_values), updated by replacing one office's ratios at a time."""
+    (scoring.district_values), updated by one office's change at a time."""
 
     def __init__(self) -> None:
-        self._by_office: dict[str, dict[str, tuple[float, float]]] = {}
         self._sums: dict[str, list[float]] = {}  # key -> [numerators, denominators, offices]
 
-    def replace(self, office_id: str, ratios: dict[str, tuple[float, float]]) -> None:
-        for key, (numerator, denominator) in self._by_office.get(office_id, {}).items():
+    def change(self, before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> None:
+        """One office's ratios went from `before` to `after`."""
+        for key, (numerator, denominator) in before.items():
             total = self._sums[key]
             total[0] -= numerator
             total[1] -= denominator
             total[2] -= 1
             if not total[2]:
                 del self._sums[key]
-        for key, (numerator, denominator) in ratios.items():
+        for key, (numerator, denominator) in after.items():
             total = self._sums.setdefault(key, [0.0, 0.0, 0])
             total[0] += numerator
             total[1] += denominator
             total[2] += 1
-        self._by_office[office_id] = ratios
 
     def totals(self) -> dict[str, tuple[float, float]]:
         return {key: (numerators, denominators) for key, (numerators, denominators, _) in self._sums.items()}

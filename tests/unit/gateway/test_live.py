@@ -193,6 +193,6 @@ def test_a_source_going_down_and_up_is_published_once_each(live, recorded):
 def test_district_sums_kept_per_change_equal_the_sums_over_every_office(changes):
     sums, latest = DistrictSums(), {}
     for office_id, ratios in changes:
-        sums.replace(office_id, ratios)
+        sums.change(latest.get(office_id, {}), ratios)
         latest[office_id] = ratios
         assert sums.totals() == scoring.district_values(latest)
