@@ -12,7 +12,7 @@ PYTEST := $(PY) -m pytest
 WEB := services/gateway/web
 WEB_ASSETS := services/gateway/static/vendor/.built
 
-.PHONY: run test test-unit test-integration test-nameko protos web lint bench clean
+.PHONY: run test test-unit test-integration test-nameko protos web lint bench clean events
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ lint: $(STUBS)
 	$(PY) -m ruff check services tests tools bench simulator
 	$(PY) tools/buf.py lint
 	$(PY) tools/buf.py breaking
+	$(PY) tools/event_map.py --check
+
+# docs/events.md: every event, its publisher and its consumers, generated from the contracts and
+# the services' subscriptions (tools/event_map.py); `make lint` fails when it is stale.
+events: $(STUBS)
+	$(PY) tools/event_map.py
 
 bench: $(STUBS)
 	$(PY) -m bench.run

@@ -9,11 +9,12 @@ eventlet.monkey_patch(thread=False)
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from bench.latency_models import AppliedVersion, Base, Inbox, Outbox, record_delay  # noqa: E402
+from bench.latency_models import AppliedVersion, Base, DeadLetter, Inbox, Outbox, record_delay  # noqa: E402
 from services.common.consumer import Subscription  # noqa: E402
 from services.common.db import Store  # noqa: E402
 from services.common.nameko_worker import run_worker  # noqa: E402
 from services.common.runtime import ServiceRuntime  # noqa: E402
+from supervision.command_center.v1.events_pb2 import OfficeRegistered  # noqa: E402
 
 
 def main(amqp_uri: str, path: str) -> None:
@@ -22,7 +23,7 @@ def main(amqp_uri: str, path: str) -> None:
     runtime = ServiceRuntime(
         name="bench_consumer", store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
         migrations_dir=Path("."), grpc_registrations=list, grpc_service_names=[],
-        subscriptions=[Subscription("command_center", "OfficeRegistered", record_delay)])
+        subscriptions=[Subscription("command_center", OfficeRegistered, record_delay)], dead_letter_model=DeadLetter)
     run_worker(runtime, amqp_uri, 3600)
 
 

@@ -32,7 +32,7 @@ from bench.harness import (
     wait_for_port,
     write_results,
 )
-from bench.latency_models import AppliedVersion, Base, Delay, Inbox, record_delay
+from bench.latency_models import AppliedVersion, Base, DeadLetter, Delay, Inbox, record_delay
 from services.command_center.domain.center import CommandCenter
 from services.command_center.models import Outbox
 from services.common import migrate
@@ -45,6 +45,7 @@ from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
+from supervision.command_center.v1.events_pb2 import OfficeRegistered
 
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,10 +105,10 @@ def produce(center: CommandCenter, rate: int, seconds: float, prefix: str) -> in
         if delay > 0:
             time.sleep(delay)
         with center.store.transaction() as session:
-            center.events.record(session, "OfficeRegistered", aggregate_type="office", aggregate_id=f"{prefix}{n}",
-                                 version=1, office_id=f"{prefix}{n}",
-                                 data={"id": f"{prefix}{n}", "name": f"所{n}", "district": "区",
-                                       "streets": [f"{prefix}街{n}"]})
+            center.events.record(session, OfficeRegistered(office_id=f"{prefix}{n}", version=1, name=f"所{n}",
+                                                           district="区", streets=[f"{prefix}街{n}"]),
+                                 aggregate_type="office", aggregate_id=f"{prefix}{n}", version=1,
+                                 office_id=f"{prefix}{n}")
     return count
 
 
@@ -146,8 +147,8 @@ def in_process_latency(work: Path, rate: int, seconds: float) -> dict[str, float
     consumer_store = Store(f"sqlite:///{work / 'inproc_consumer.db'}")
     Base.metadata.create_all(consumer_store.engine)
     bus = InProcessBus()
-    bus.subscribe(Consumer("bench_consumer", consumer_store, Inbox, AppliedVersion),
-                  [Subscription("command_center", "OfficeRegistered", record_delay)])
+    bus.subscribe(Consumer("bench_consumer", consumer_store, Inbox, AppliedVersion, DeadLetter),
+                  [Subscription("command_center", OfficeRegistered, record_delay)])
     relay = OutboxRelay("command_center", store, Outbox, bus)
     relay.start()
     try:

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.common.events import AppliedVersionMixin, Envelope, InboxMixin, OutboxMixin
+from services.common.events import AppliedVersionMixin, DeadLetterMixin, Event, InboxMixin, OutboxMixin
 
 
 class Base(DeclarativeBase):
@@ -26,6 +26,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
     pass
 
 
+class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
 class Delay(Base):
     __tablename__ = "delays"
 
@@ -34,7 +38,7 @@ class Delay(Base):
     delay_ms: Mapped[float] = mapped_column(Float)
 
 
-def record_delay(session: Session, envelope: Envelope) -> None:
+def record_delay(session: Session, event: Event) -> None:
     """From the event's time (set inside the publishing transaction) to this handler."""
-    delay = (dt.datetime.now(dt.UTC) - envelope.time).total_seconds() * 1000
-    session.add(Delay(event_id=envelope.id, delay_ms=delay))
+    delay = (dt.datetime.now(dt.UTC) - event.time).total_seconds() * 1000
+    session.add(Delay(event_id=event.id, delay_ms=delay))

@@ -87,8 +87,7 @@ def populate(url: str, entities: int) -> None:
     work = workspace(store)
     now = utcnow()
     with store.transaction() as session:
-        Directory(work).apply_office(session, {"id": "MH01", "name": "莘庄市场监督管理所", "district": "闵行区",
-                                               "streets": ["莘庄镇"]})
+        Directory(work).apply_office(session, "MH01", name="莘庄市场监督管理所", district="闵行区", streets=["莘庄镇"])
         session.execute(insert(Officer), [
             {"id": f"MH01-{n:03d}", "name": f"执法员{n}", "office_id": "MH01", "group": "SUPERVISION",
              "certificate_no": f"SH{n:04d}", "certificate_expires": dt.date(2030, 12, 31)} for n in range(OFFICERS)])
@@ -157,8 +156,7 @@ def prepare_inspections(data_dir: Path, count: int) -> list[str]:
     work = workspace(store)
     now = utcnow()
     with store.transaction() as session:
-        Directory(work).apply_office(session, {"id": "MH01", "name": "莘庄所", "district": "闵行区",
-                                               "streets": ["莘庄镇"]})
+        Directory(work).apply_office(session, "MH01", name="莘庄所", district="闵行区", streets=["莘庄镇"])
         session.execute(insert(Officer), [
             {"id": f"MH01-{n:03d}", "name": "执法员", "office_id": "MH01", "group": "SUPERVISION",
              "certificate_no": f"SH{n:04d}", "certificate_expires": dt.date(2030, 12, 31)} for n in range(2)])

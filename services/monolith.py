@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 
 from services.common import logs, migrate
 from services.common.bus import InProcessBus
+from services.common.clock import Clock, FileClock
 from services.common.config import Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.grpc_server import wait_for_termination_signal
@@ -26,16 +27,17 @@ GATEWAY = "gateway"
 
 
 def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | None = None,
-          seed_demo: bool | None = None) -> list[HostedService]:
+          seed_demo: bool | None = None, clock: Clock | None = None) -> list[HostedService]:
     """`ports`: gRPC port per service (0: any free port); when given, the gateway's HTTP port is
-    ports["gateway_http"], or any free port."""
+    ports["gateway_http"], or any free port. `clock` (tests of whole periods) replaces the
+    services' today and now with its own."""
     bus = InProcessBus()
     hosted: list[HostedService] = []
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.service")
         url = os.environ.get(f"{name.upper()}_DATABASE_URL") or sqlite_url(settings.data_dir, name)
         store = Store(url)
-        runtime = module.build(settings, store)
+        runtime = module.build(settings, store, **(clock.build_options(module.build) if clock else {}))
         migrate.upgrade(name, runtime.migrations_dir, store.url)
         bus.subscribe(runtime.consumer(), runtime.subscriptions)
         port = (ports or {}).get(name, module.MONOLITH_PORT)
@@ -61,7 +63,7 @@ def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | Non
 def main() -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
-    hosted = start(settings)
+    hosted = start(settings, clock=FileClock(settings.clock_file) if settings.clock_file else None)
     gateway = next((s for s in hosted if s.runtime.name == GATEWAY), None)
     if gateway is None:
         start_http_server(settings.http_port)

@@ -28,6 +28,7 @@ from simulator.clients import GATEWAY_HTTP, SERVICES, Clients
 from simulator.clock import shanghai_today
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
+from supervision.command_center.v1 import events_pb2 as cc_events
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.facilities.v1 import facilities_pb2 as fa
 from supervision.facilities.v1 import facilities_pb2_grpc as fa_grpc
@@ -50,6 +51,8 @@ SETTLE_SECONDS = 120.0
 SETTLE_SECONDS_PER_OFFICE = 1.0
 PROGRESS_SECONDS = 30.0
 PUBLISHED = "supervision_events_published_total"
+# The relay counts events by their type: the contract message's full name.
+OFFICER_REGISTERED = cc_events.OfficerRegistered.DESCRIPTOR.full_name
 
 
 def office_id(number: int) -> str:
@@ -76,7 +79,7 @@ async def bootstrap(clients: Clients, offices: int, businesses_per_office: int =
     officer_stub = clients.stub("command_center", cc_grpc.OfficerServiceStub)
     started = time.monotonic()
     settle = settle or SETTLE_SECONDS + SETTLE_SECONDS_PER_OFFICE * offices
-    officers_before = await published(clients, "command_center", "OfficerRegistered")
+    officers_before = await published(clients, "command_center", OFFICER_REGISTERED)
     await _batched(partial(office_stub.CreateOffice, cc.CreateOfficeRequest(
         request_id=f"bootstrap-office-{office_id(n)}",
         office=cc.Office(id=office_id(n), name=f"模拟{n}号市场监督管理所", district="闵行区", streets=[_street(n)])),
@@ -90,7 +93,7 @@ async def bootstrap(clients: Clients, offices: int, businesses_per_office: int =
         for n in numbers for seat in range(8))
     await wait_until_known(clients, {office_id(n) for n in numbers}, settle)
     if officers_before is not None:
-        await wait_until_published(clients, "command_center", "OfficerRegistered", officers_before + 8 * offices,
+        await wait_until_published(clients, "command_center", OFFICER_REGISTERED, officers_before + 8 * offices,
                                    settle)
     else:
         log.info("no event counters in the gateway's /metrics (not a monolith?): waiting 5 s for the officers")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.orm import Session
 
 from services.assessment.domain import evidence, history, registry
@@ -11,56 +9,61 @@ from services.assessment.domain.assessment import Assessment
 from services.assessment.domain.catalogue import SOURCES
 from services.common.clock import shanghai_date
 from services.common.consumer import Subscription, Timer
-from services.common.events import Envelope
-from services.common.indicators import INDICATORS_CHANGED
+from services.common.events import Event
+from supervision.command_center.v1 import events_pb2 as command_center_pb2
+from supervision.common.v1.events_pb2 import IndicatorsChanged
+from supervision.complaints.v1 import events_pb2 as complaints_pb2
+from supervision.mobile_enforcement.v1 import events_pb2 as mobile_enforcement_pb2
 
-# Work that counts as evidence: (source, event type) -> kind of evidence.
-EVIDENCE_EVENTS = {
-    ("command_center", "TaskCompleted"): evidence.TASK,
-    ("mobile_enforcement", "InspectionCompleted"): evidence.INSPECTION,
-    ("complaints", "ComplaintResolved"): evidence.COMPLAINT,
-    ("mobile_enforcement", "CaseClosed"): evidence.CASE,
-}
+# Work that counts as evidence: (publisher, its event).
+EVIDENCE_EVENTS = (
+    ("command_center", command_center_pb2.TaskCompleted),
+    ("mobile_enforcement", mobile_enforcement_pb2.InspectionCompleted),
+    ("complaints", complaints_pb2.ComplaintResolved),
+    ("mobile_enforcement", mobile_enforcement_pb2.CaseClosed),
+)
 
 
 class Handlers:
     def __init__(self, assessment: Assessment):
         self.assessment = assessment
 
-    def office_changed(self, session: Session, event: Envelope) -> None:
-        registry.apply_office(session, event.data, event.aggregate_id)
+    def office_changed(
+            self, session: Session,
+            event: Event[command_center_pb2.OfficeRegistered | command_center_pb2.OfficeUpdated]) -> None:
+        """Keeps the office and its name: the offices scored, ranked and assessed."""
+        registry.apply_office(session, event.message)
 
-    def officer_changed(self, session: Session, event: Envelope) -> None:
-        registry.apply_officer(session, event.data, event.aggregate_id)
+    def officer_changed(
+            self, session: Session,
+            event: Event[command_center_pb2.OfficerRegistered | command_center_pb2.OfficerUpdated]) -> None:
+        """Keeps the officer, their office and group: the people graded each quarter."""
+        registry.apply_officer(session, event.message)
 
-    def indicators_changed(self, session: Session, event: Envelope) -> None:
-        office_id = str(event.data.get("office_id") or event.office_id)
-        history.record(session, event.source, office_id, event.aggregate_version, event.data, event.time)
+    def indicators_changed(self, session: Session, event: Event[IndicatorsChanged]) -> None:
+        """Records the office's indicator values in the history, from which closed periods are scored."""
+        history.record(session, event.source, event.message, event.time)
 
-    def evidence_for(self, kind: str) -> Callable[[Session, Envelope], None]:
-        def record(session: Session, event: Envelope) -> None:
-            item = evidence.from_event(kind, event.source, event.aggregate_id, event.office_id,
-                                       shanghai_date(event.time), event.data)
-            if item is not None:
-                self.assessment.record_evidence(session, item)
-
-        return record
+    def work_done(self, session: Session, event: Event) -> None:
+        """Counts the finished work as evidence for each officer credited (平时考核) and the office's workload."""
+        item = evidence.from_message(event.source, event.message, shanghai_date(event.time))
+        self.assessment.record_evidence(session, item)
 
     def subscriptions(self) -> list[Subscription]:
         registry_events = [
-            Subscription("command_center", "OfficeRegistered", self.office_changed),
-            Subscription("command_center", "OfficeUpdated", self.office_changed),
-            Subscription("command_center", "OfficerRegistered", self.officer_changed),
-            Subscription("command_center", "OfficerUpdated", self.officer_changed),
+            Subscription("command_center", command_center_pb2.OfficeRegistered, self.office_changed),
+            Subscription("command_center", command_center_pb2.OfficeUpdated, self.office_changed),
+            Subscription("command_center", command_center_pb2.OfficerRegistered, self.officer_changed),
+            Subscription("command_center", command_center_pb2.OfficerUpdated, self.officer_changed),
         ]
         # History wants every version, even one that arrives after a newer one: not versioned,
         # and a version already stored is skipped by history.record. assessment's own indicators
         # come back the same way, so its own figures are closed from history too.
-        history_events = [Subscription(source, INDICATORS_CHANGED, self.indicators_changed, versioned=False)
+        history_events = [Subscription(source, IndicatorsChanged, self.indicators_changed, versioned=False)
                           for source in SOURCES]
         # Facts that happened once, kept once by their record's id: not states to supersede.
-        evidence_events = [Subscription(source, event_type, self.evidence_for(kind), versioned=False)
-                           for (source, event_type), kind in EVIDENCE_EVENTS.items()]
+        evidence_events = [Subscription(source, message, self.work_done, versioned=False)
+                           for source, message in EVIDENCE_EVENTS]
         return registry_events + history_events + evidence_events
 
     def timers(self) -> list[Timer]:

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.assessment.domain import improvement, periods
+from services.assessment.domain import improvement, periods, workload
 from services.assessment.domain.catalogue import Catalogue
 from services.assessment.domain.evidence import EvidenceView
-from services.assessment.domain.schemes import SchemeDraft, SchemeRecord
+from services.assessment.domain.schemes import SchemeDraft, SchemeRecord, scheme_message
 from services.assessment.domain.scorecards import ScoreView
 from services.assessment.domain.staff import AssessmentView
 from services.assessment.models import ImprovementPlan, Period
 from services.common import scoring
 from services.common.convert import date_from_proto, date_to_proto
+from services.common.scoring_messages import DIRECTION, RULE
 from supervision.assessment.v1 import assessment_pb2 as pb
 
-DIRECTION = {scoring.HIGHER: pb.DIRECTION_HIGHER, scoring.LOWER: pb.DIRECTION_LOWER}
 STATUS = {scoring.FULL: pb.SCORE_STATUS_FULL, scoring.PRO_RATA: pb.SCORE_STATUS_PRO_RATA,
           scoring.ZERO: pb.SCORE_STATUS_ZERO, scoring.MISSING: pb.SCORE_STATUS_MISSING}
-RULE = {"threshold_pro_rata": pb.SCORING_RULE_THRESHOLD_PRO_RATA}
 PERIOD_KIND = {periods.MONTH: pb.PERIOD_KIND_MONTH, periods.QUARTER: pb.PERIOD_KIND_QUARTER,
                periods.YEAR: pb.PERIOD_KIND_YEAR}
 GRADE = "GRADE_"
@@ -35,18 +34,7 @@ def _timestamp(message, field: str, value: dt.datetime | None) -> None:
 
 
 def scheme_to_proto(record: SchemeRecord, catalogue: Catalogue) -> pb.Scheme:
-    scheme = record.scheme
-    message = pb.Scheme(
-        version=scheme.version, effective_from=date_to_proto(record.effective_from), note=record.note,
-        created_by=record.created_by,
-        dimensions=[pb.Dimension(key=d.key, name=d.name, weight=d.weight) for d in scheme.dimensions],
-        indicators=[pb.IndicatorRule(key=r.key, dimension=r.dimension, weight=r.weight, target=r.target, floor=r.floor,
-                                     direction=DIRECTION.get(r.direction, 0), rule=RULE.get(r.rule, 0),
-                                     source=r.source, name=catalogue.name_of(r.key)) for r in scheme.indicators],
-        workload=pb.WorkloadFormula(weights=dict(scheme.workload.weights), sensitivity=scheme.workload.sensitivity,
-                                    minimum=scheme.workload.minimum, maximum=scheme.workload.maximum))
-    _timestamp(message, "create_time", record.created_at)
-    return message
+    return scheme_message(record, catalogue)
 
 
 def scheme_draft(message: pb.Scheme) -> SchemeDraft:
@@ -97,6 +85,12 @@ def score_to_proto(view: ScoreView, catalogue: Catalogue) -> pb.OfficeScore:
         _timestamp(indicator, "as_of", view.as_of.get(i.key))
     for status in view.sources:
         message.sources.add(source=status.source, available=status.available, error=status.error)
+    weights = view.scheme.workload.weights
+    for name in workload.WORKLOAD_INPUTS:
+        if name in view.workload:
+            message.workload_inputs.add(name=name, value=view.workload[name], weight=weights.get(name, 0.0),
+                                        source=catalogue.workload_inputs.get(name, name))
+    message.workload_explanation = workload.explain(view.workload, weights, catalogue.workload_inputs)
     _timestamp(message, "compute_time", view.computed_at)
     return message
 

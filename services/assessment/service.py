@@ -7,11 +7,11 @@ from pathlib import Path
 
 from services.assessment.domain.assessment import Assessment
 from services.assessment.handlers import Handlers
-from services.assessment.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.assessment.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 from services.assessment.sources import IndicatorSources, parse_timeout, remote_sources
 from services.common.clock import shanghai_today
 from services.common.config import Settings
-from services.common.db import Store
+from services.common.db import Store, utcnow
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 
@@ -26,13 +26,14 @@ GRPC_SERVICES = [
 ]
 
 
-def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceRuntime:
+def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
     # Read here rather than in Settings: only assessment calls other services' IndicatorSource.
     sources = IndicatorSources(remote_sources(os.environ.get("INDICATOR_SOURCES")),
                                parse_timeout(os.environ.get("INDICATOR_SOURCE_TIMEOUT_SECONDS")))
     assessment = Assessment(store, today, sources.fetch)
     handlers = Handlers(assessment)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, assessment.events, assessment.compute_indicators)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, assessment.events, assessment.compute_indicators,
+                                   now=now)
 
     def registrations() -> list[Registration]:
         from services.assessment import api
@@ -56,6 +57,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceR
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         seed_demo=seed_demo, indicators=refresher,

@@ -1,4 +1,4 @@
-"""python -m services.command_center serve | worker | migrate"""
+"""python -m services.command_center serve | worker | migrate | dead-letters"""
 
 import sys
 

@@ -10,13 +10,17 @@ from sqlalchemy.orm import Session
 from services.command_center.domain.center import CommandCenter
 from services.command_center.domain.tasks import TaskInput
 from services.common.consumer import Subscription, Timer
+from services.common.contracts import day_of
 from services.common.errors import InvalidArgument
-from services.common.events import Envelope
+from services.common.events import Event
+from supervision.complaints.v1 import events_pb2 as complaints_pb2
+from supervision.emergency.v1 import events_pb2 as emergency_pb2
 
 POLICY_FILE = Path(__file__).with_name("supervision_policy.yaml")
 
 
 def load_policy(path: Path = POLICY_FILE) -> dict:
+    """The bureau's supervision policy (which overdue items and incidents become tasks)."""
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
@@ -28,43 +32,48 @@ class Handlers:
         self.policy = policy["overdue_items"]
         self.incident_policy = policy["incidents"]
 
-    def supervise_overdue_complaint(self, session: Session, event: Envelope) -> None:
-        """An item past its statutory deadline becomes a supervision task for its office (督办)."""
+    def supervise_overdue_complaint(self, session: Session, event: Event[complaints_pb2.ComplaintOverdue]) -> None:
+        """Raises one supervision task (督办) for the office of a complaint past a statutory deadline."""
         rule = self.policy["complaints.ComplaintOverdue"]
-        complaint_id = str(event.data.get("complaint_id") or event.aggregate_id)
-        office_id = str(event.data.get("office_id") or event.office_id)
-        if not complaint_id or not office_id:
-            raise InvalidArgument.of("data.complaint_id", "ComplaintOverdue needs complaint_id and office_id")
+        overdue = event.message
+        if not overdue.complaint_id or not overdue.office_id:
+            raise InvalidArgument.of("complaint_id", "ComplaintOverdue needs complaint_id and office_id")
         due = self.center.calendar.add_working_days(self.center.today(), int(rule["due_in_working_days"]))
-        deadline = str(event.data.get("deadline", ""))
+        try:
+            missed = day_of(overdue.due_date)
+        except ValueError:  # no calendar day: only the description would show it, so it is left out
+            missed = None
+        description = f"complaint {overdue.complaint_id} passed its {overdue.deadline or 'statutory'} deadline"
+        if missed is not None:
+            description += f" (due {missed.isoformat()})"
         self.center.raise_task_for(session, TaskInput(
-            office_id=office_id, title=f"{rule['title']} {complaint_id}",
-            description=f"complaint {complaint_id} passed its {deadline or 'statutory'} deadline",
-            source="complaints.overdue", source_ref=complaint_id, due_date=due.date))
+            office_id=overdue.office_id, title=f"{rule['title']} {overdue.complaint_id}", description=description,
+            source="complaints.overdue", source_ref=overdue.complaint_id, due_date=due.date))
 
-    def supervise_serious_incident(self, session: Session, event: Envelope) -> None:
-        """Incidents of levels I-III (as reported, or after re-grading) are supervised by the bureau."""
-        level = str(event.data.get("level", ""))
-        if level not in self.incident_policy["levels"]:
+    def supervise_serious_incident(
+            self, session: Session,
+            event: Event[emergency_pb2.IncidentReported | emergency_pb2.IncidentLevelChanged]) -> None:
+        """Raises one supervision task (督办) for an incident of level I-III, as reported or re-graded."""
+        incident = event.message
+        if incident.level not in self.incident_policy["levels"]:
             return
-        incident_id = str(event.data.get("incident_id") or event.aggregate_id)
-        office_id = str(event.data.get("office_id") or event.office_id)
-        if not incident_id or not office_id:
-            raise InvalidArgument.of("data.incident_id", f"{event.type} needs incident_id and office_id")
+        if not incident.incident_id or not incident.office_id:
+            raise InvalidArgument.of("incident_id", f"{event.type} needs incident_id and office_id")
         due = self.center.calendar.add_working_days(self.center.today(),
                                                     int(self.incident_policy["due_in_working_days"]))
-        title = str(event.data.get("title", ""))[:80]
         self.center.raise_task_for(session, TaskInput(
-            office_id=office_id, title=f"{self.incident_policy['title']}（{level}级）{title}",
-            description=f"incident {incident_id}, level {level}", source="emergency.incident",
-            source_ref=incident_id, due_date=due.date))
+            office_id=incident.office_id,
+            title=f"{self.incident_policy['title']}（{incident.level}级）{incident.title[:80]}",
+            description=f"incident {incident.incident_id}, level {incident.level}", source="emergency.incident",
+            source_ref=incident.incident_id, due_date=due.date))
 
     def subscriptions(self) -> list[Subscription]:
         return [
             # Not versioned: an overdue notice is a fact, not a state of the complaint to be superseded.
-            Subscription("complaints", "ComplaintOverdue", self.supervise_overdue_complaint, versioned=False),
-            Subscription("emergency", "IncidentReported", self.supervise_serious_incident),
-            Subscription("emergency", "IncidentLevelChanged", self.supervise_serious_incident),
+            Subscription("complaints", complaints_pb2.ComplaintOverdue, self.supervise_overdue_complaint,
+                         versioned=False),
+            Subscription("emergency", emergency_pb2.IncidentReported, self.supervise_serious_incident),
+            Subscription("emergency", emergency_pb2.IncidentLevelChanged, self.supervise_serious_incident),
         ]
 
     def timers(self) -> list[Timer]:

@@ -7,10 +7,10 @@ from pathlib import Path
 from services.command_center import indicators
 from services.command_center.domain.center import CommandCenter
 from services.command_center.handlers import Handlers
-from services.command_center.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.command_center.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 from services.common.clock import shanghai_today
 from services.common.config import Settings
-from services.common.db import Store
+from services.common.db import Store, utcnow
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 from services.common.working_days import WorkingDayCalendar
@@ -26,11 +26,11 @@ GRPC_SERVICES = [
 ]
 
 
-def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceRuntime:
+def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
     calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
     center = CommandCenter(store, today, calendar)
     handlers = Handlers(center)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, center.events, center.compute_indicators)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, center.events, center.compute_indicators, now=now)
 
     def registrations() -> list[Registration]:
         from services.command_center import api
@@ -54,7 +54,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today) -> ServiceR
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
-        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
+        dead_letter_model=DeadLetter, migrations_dir=Path(__file__).with_name("migrations"),
+        grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         seed_demo=seed_demo, indicators=refresher,
         item_counts=lambda session: indicators.item_counts(session, today()),

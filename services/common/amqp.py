@@ -13,6 +13,8 @@ from typing import Any
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 
+from services.common import contracts
+
 # Fail fast and let the relay's own backoff decide when to try again: nameko's default policy
 # would block the relay for seconds on every row while the broker is down.
 _RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.5}
@@ -25,10 +27,12 @@ class NamekoTransport:
         self._exchanges: dict[str, Any] = {}
 
     def publish(self, wire: dict[str, Any]) -> None:
-        # Exchange "<source>.events", routing key = event type: nameko's own convention, so a
-        # plain @event_handler(source, type) subscribes.
+        # Exchange "<source>.events", routing key = the message's short name: nameko's own
+        # convention, so a plain @event_handler(source, "OfficeRegistered") subscribes; events
+        # written before the contracts were typed used the same keys, so queues kept their names.
         source = wire["source"]
         exchange = self._exchanges.get(source)
         if exchange is None:
             exchange = self._exchanges[source] = get_event_exchange(source, self._config)
-        self._publisher.publish(wire, exchange=exchange, routing_key=wire["type"], declare=[exchange])
+        self._publisher.publish(wire, exchange=exchange, routing_key=contracts.routing_key(wire["type"]),
+                                declare=[exchange])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from services.common import contracts
 from services.common.consumer import Consumer, Subscription
 
 
@@ -25,7 +26,10 @@ class InProcessBus:
     def publish(self, wire: dict[str, Any]) -> None:
         """Applies the event in every subscribed service; raises if any of them failed."""
         failures = []
-        for consumer, subscription in self._routes.get((wire.get("source"), wire.get("type")), ()):
+        # Routed like the broker routes: publisher and the message's short name; each subscription
+        # then decodes the full type itself (an unknown one is parked, not dropped).
+        key = (wire.get("source"), contracts.routing_key(str(wire.get("type") or "")))
+        for consumer, subscription in self._routes.get(key, ()):
             try:
                 consumer.handle(subscription, wire)
             except Exception as exc:  # noqa: BLE001 - the others still get the event; the relay retries

@@ -102,6 +102,8 @@ class Settings:
     sweep_interval_seconds: float
     demo_data: bool
     working_calendar_file: str
+    # Rehearsals and tests of whole periods only: the services' today and now come from this file.
+    clock_file: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -130,11 +132,21 @@ class Settings:
             sweep_interval_seconds=_read(env, "SWEEP_INTERVAL_SECONDS", "60", _positive_float, "seconds > 0"),
             demo_data=_read(env, "DEMO_DATA", "true", _boolean, "true or false"),
             working_calendar_file=env.get("WORKING_CALENDAR_FILE", ""),
+            clock_file=_read(env, "CLOCK_FILE", "", _clock_file,
+                             "a readable file holding an ISO 8601 instant with its zone"),
         )
         if auth_mode == "jwt" and not (settings.jwt_secret or settings.jwt_public_key):
             raise ConfigError("configuration error: AUTH_MODE=jwt needs JWT_SECRET (HS256) or "
                               "JWT_PUBLIC_KEY (RS256/ES256, PEM)")
         return settings
+
+
+def _clock_file(raw: str) -> str:
+    if raw:
+        from services.common.clock import FileClock
+
+        FileClock(raw).now()  # raises ValueError for a missing file or a bad instant
+    return raw
 
 
 def _boolean(raw: str) -> bool:

@@ -1,13 +1,17 @@
 """Consuming events: declared once per service, applied exactly once, hosted by either transport.
 
-A service's handlers.py declares Subscriptions and Timers. The in-process bus (monolithic mode)
-and the nameko worker (microservices mode) both call Consumer.handle, which applies the handler,
-records the event id in the inbox and the aggregate version in one transaction.
+A service's handlers.py declares Subscriptions and Timers. A subscription names the publisher and
+the message class it consumes; its handler receives the decoded, typed message. The in-process bus
+(monolithic mode) and the nameko worker (microservices mode) both call Consumer.handle, which
+decodes the event, applies the handler, and records the event id in the inbox and the aggregate
+version in one transaction. What cannot be applied (malformed, of an unknown type, undecodable, or
+refused by the rules) is counted, logged with its id and parked in the dead-letter table.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -15,32 +19,68 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from google.protobuf.message import Message
+from sqlalchemy import select, text
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common import contracts, legacy_events
 from services.common.db import Store, utcnow
 from services.common.errors import DomainError
-from services.common.events import AppliedVersionMixin, Envelope, InboxMixin, MalformedEvent
-from services.common.metrics import EVENTS_CONSUMED, HANDLER_SECONDS, TIMER_LAST_SUCCESS, TIMER_RUNS
+from services.common.events import (
+    AppliedVersionMixin,
+    DeadLetterMixin,
+    Envelope,
+    Event,
+    InboxMixin,
+    MalformedEvent,
+)
+from services.common.metrics import (
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    HANDLER_SECONDS,
+    TIMER_LAST_SUCCESS,
+    TIMER_RUNS,
+)
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, Envelope], None]
+Handler = Callable[[Session, Event], None]
 
 
 @dataclass(frozen=True)
 class Subscription:
+    """`handler` receives an Event whose message is an instance of `message` (the publisher's)."""
+
     source: str
-    event_type: str
+    message: type[Message]
     handler: Handler
     # Ignore an event whose aggregate version is not newer than the one applied. Off for events
     # that are not states of an aggregate (e.g. a notification that something happened).
     versioned: bool = True
 
     @property
+    def event_type(self) -> str:
+        """nameko's event type (the routing key): the message's short name."""
+        return self.message.DESCRIPTOR.name
+
+    @property
+    def type_name(self) -> str:
+        """The envelope type this subscription consumes: the message's full name."""
+        return contracts.type_name(self.message)
+
+    @property
     def name(self) -> str:
         return f"on_{self.source}_{self.event_type}"
+
+    def decode(self, envelope: Envelope) -> Event:
+        """The envelope with its message decoded; raises UndecodableEvent (or UnknownEventType)."""
+        def legacy(message_class: type[Message], data: Any) -> Message:
+            return legacy_events.upgrade(message_class, data, aggregate_id=envelope.aggregate_id,
+                                         version=envelope.aggregate_version, office_id=envelope.office_id,
+                                         time=envelope.time)
+
+        return Event(envelope, contracts.decode(self.message, envelope.type, envelope.data, legacy=legacy))
 
 
 @dataclass(frozen=True)
@@ -52,15 +92,18 @@ class Timer:
 
 
 APPLIED, DUPLICATE, STALE, REJECTED = "applied", "duplicate", "stale", "rejected"
+# Why a delivery was parked in the dead-letter table.
+MALFORMED, REFUSED = "malformed", "refused"
 
 
 class Consumer:
     def __init__(self, service: str, store: Store, inbox_model: type[InboxMixin],
-                 version_model: type[AppliedVersionMixin]):
+                 version_model: type[AppliedVersionMixin], dead_letter_model: type[DeadLetterMixin]):
         self.service = service
         self.store = store
         self.inbox = inbox_model
         self.versions = version_model
+        self.dead_letters = dead_letter_model
 
     def handle(self, subscription: Subscription, wire: dict[str, Any]) -> str:
         """Applies one delivery. Raises only for failures worth a redelivery (e.g. the store down)."""
@@ -68,41 +111,97 @@ class Consumer:
         try:
             envelope = Envelope.from_wire(wire)
         except MalformedEvent as exc:
-            log.error("event rejected", extra={"service": self.service, "error": str(exc)})
-            EVENTS_CONSUMED.labels(self.service, subscription.source, subscription.event_type, REJECTED).inc()
-            return REJECTED
+            return self.park(subscription, wire, MALFORMED, str(exc))
         try:
-            outcome = self._apply(subscription, envelope)
+            event = subscription.decode(envelope)
+        except contracts.UndecodableEvent as exc:
+            return self.park(subscription, wire, exc.reason, str(exc))
+        try:
+            outcome = self._apply(subscription, event)
         except IntegrityError:
             # A concurrent redelivery of the same event won the race to the inbox row.
-            outcome = self._apply(subscription, envelope)
-        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, outcome).inc()
-        HANDLER_SECONDS.labels(self.service, envelope.type).observe(time.perf_counter() - started)
-        return outcome
-
-    def _apply(self, subscription: Subscription, envelope: Envelope) -> str:
-        try:
-            with self.store.transaction() as session:
-                if session.get(self.inbox, envelope.id) is not None:
-                    return DUPLICATE
-                outcome = APPLIED
-                if subscription.versioned and envelope.aggregate_id:
-                    outcome = self._advance_version(session, envelope)
-                if outcome == APPLIED:
-                    subscription.handler(session, envelope)
-                session.add(self.inbox(event_id=envelope.id, source=envelope.source,
-                                       event_type=envelope.type, applied_at=utcnow()))
-                return outcome
-        except DomainError as exc:
-            # The event is valid but our rules refuse it: redelivering would refuse it again.
-            log.error("event refused by domain rules",
-                      extra={"service": self.service, "event_id": envelope.id, "event_type": envelope.type,
-                             "error": exc.message})
+            outcome = self._apply(subscription, event)
+        except (DomainError, DataError) as exc:
+            # The event is valid but our rules refuse it, or our store cannot hold a value it carries
+            # (e.g. longer than a column): redelivering would fail the same way for ever, so it is
+            # marked as seen and parked for an operator (replaying it clears the mark).
             with self.store.transaction() as session:
                 if session.get(self.inbox, envelope.id) is None:
                     session.add(self.inbox(event_id=envelope.id, source=envelope.source,
                                            event_type=envelope.type, applied_at=utcnow()))
-            return REJECTED
+            reason = exc.message if isinstance(exc, DomainError) else f"the store refused a value: {exc.orig}"
+            return self.park(subscription, wire, REFUSED, reason)
+        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, outcome).inc()
+        HANDLER_SECONDS.labels(self.service, envelope.type).observe(time.perf_counter() - started)
+        return outcome
+
+    def _apply(self, subscription: Subscription, event: Event) -> str:
+        envelope = event.envelope
+        with self.store.transaction() as session:
+            if session.get(self.inbox, envelope.id) is not None:
+                return DUPLICATE
+            outcome = APPLIED
+            if subscription.versioned and envelope.aggregate_id:
+                outcome = self._advance_version(session, envelope)
+            if outcome == APPLIED:
+                subscription.handler(session, event)
+            session.add(self.inbox(event_id=envelope.id, source=envelope.source,
+                                   event_type=envelope.type, applied_at=utcnow()))
+            return outcome
+
+    # ------------------------------------------------------------------ dead letters
+
+    def park(self, subscription: Subscription, wire: Any, reason: str, error: str) -> str:
+        """Keeps a delivery that cannot be applied in the dead-letter table (once per subscription
+        and event), counts it and logs it with its id. Returns REJECTED."""
+        wire = wire if isinstance(wire, dict) else {"body": repr(wire)[:10_000]}
+        event_id = str(wire.get("id") or "")[:64] or _digest(wire)
+        source = str(wire.get("source") or subscription.source)[:64]
+        event_type = str(wire.get("type") or "")[:128]
+        log.error("event parked in dead letters", extra={
+            "service": self.service, "subscription": subscription.name, "event_id": event_id,
+            "event_type": event_type, "reason": reason, "error": error})
+        EVENTS_DEAD_LETTERED.labels(self.service, source, subscription.event_type, reason).inc()
+        EVENTS_CONSUMED.labels(self.service, source, subscription.event_type, REJECTED).inc()
+        with self.store.transaction() as session:
+            parked = session.scalar(select(self.dead_letters).where(
+                self.dead_letters.subscription == subscription.name, self.dead_letters.event_id == event_id))
+            if parked is None:
+                session.add(self.dead_letters(
+                    subscription=subscription.name, event_id=event_id, source=source, event_type=event_type,
+                    reason=reason, error=error[:4000], envelope=_storable(wire), parked_at=utcnow(),
+                    replayed_at=None, replay_outcome=""))
+            elif parked.replayed_at is not None:
+                # Replayed and refused again: waiting once more.
+                parked.reason, parked.error, parked.parked_at = reason, error[:4000], utcnow()
+                parked.replayed_at, parked.replay_outcome = None, ""
+        return REJECTED
+
+    def replay(self, subscriptions: list[Subscription], dead_letter_id: int) -> str:
+        """Delivers a parked event again to its subscription (after a fix or an upgrade). Returns the
+        outcome; the row is marked replayed unless the event was parked again."""
+        by_name = {s.name: s for s in subscriptions}
+        with self.store.read() as session:
+            row = session.get(self.dead_letters, dead_letter_id)
+            if row is None:
+                raise LookupError(f"no dead letter {dead_letter_id}")
+            if row.replayed_at is not None:
+                return DUPLICATE  # replayed already: a second replay changes nothing
+            name, wire, event_id, reason = row.subscription, dict(row.envelope), row.event_id, row.reason
+        subscription = by_name.get(name)
+        if subscription is None:
+            raise LookupError(f"dead letter {dead_letter_id}: this service has no subscription {name}")
+        if reason == REFUSED:
+            with self.store.transaction() as session:
+                seen = session.get(self.inbox, event_id)
+                if seen is not None:
+                    session.delete(seen)
+        outcome = self.handle(subscription, wire)
+        if outcome != REJECTED:
+            with self.store.transaction() as session:
+                row = session.get(self.dead_letters, dead_letter_id)
+                row.replayed_at, row.replay_outcome = utcnow(), outcome
+        return outcome
 
     def _advance_version(self, session: Session, envelope: Envelope) -> str:
         key = f"{envelope.source}/{envelope.subject}"
@@ -116,6 +215,15 @@ class Consumer:
         else:
             applied.version = envelope.aggregate_version
         return APPLIED
+
+
+def _digest(wire: dict) -> str:
+    return hashlib.sha256(json.dumps(wire, sort_keys=True, default=str).encode()).hexdigest()[:64]
+
+
+def _storable(wire: dict) -> dict:
+    """The delivery as JSON the store can hold (a malformed one may carry anything)."""
+    return json.loads(json.dumps(wire, default=str))
 
 
 def run_timer(service: str, timer: Timer, store: Store | None = None) -> None:

@@ -1,7 +1,10 @@
-"""Events: the envelope, the outbox and inbox tables, and writing an event with its state change.
+"""Events: the envelope, the outbox, inbox and dead-letter tables, and writing an event with its
+state change.
 
 The outbox row is written in the same transaction as the change that causes it, so an event
-exists if and only if its change does; the relay publishes it afterwards.
+exists if and only if its change does; the relay publishes it afterwards. What an event carries is
+a typed protobuf message of its publisher (protos/supervision/<publisher>/v1/events.proto); the
+envelope holds its full name and its proto3 JSON form (services/common/contracts.py).
 """
 
 from __future__ import annotations
@@ -9,20 +12,26 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from google.protobuf.message import Message
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from services.common import contracts
 from services.common.context import traceparent_var
 from services.common.db import UTCDateTime, utcnow
+
+M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
 class Envelope:
     """CloudEvents attributes plus office, aggregate version and trace context.
 
-    On the wire it is a JSON object with the field names of supervision.common.v1.EventEnvelope.
+    On the wire it is a JSON object with the field names of supervision.common.v1.EventEnvelope;
+    `data` is the event's message in its proto3 JSON form (or, for an event written before the
+    contracts were typed, the publisher's own dictionary).
     """
 
     id: str
@@ -64,8 +73,51 @@ class Envelope:
             raise MalformedEvent(f"malformed event envelope: {exc}") from exc
 
 
+    @property
+    def routing_key(self) -> str:
+        """nameko's event type for this event: the message's short name ("OfficeRegistered"), which
+        is also what events written before the contracts were typed used, so queues keep their names."""
+        return contracts.routing_key(self.type)
+
+
 class MalformedEvent(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Event(Generic[M]):
+    """A consumed event: its envelope's attributes and its decoded, typed message."""
+
+    envelope: Envelope
+    message: M
+
+    @property
+    def id(self) -> str:
+        return self.envelope.id
+
+    @property
+    def source(self) -> str:
+        return self.envelope.source
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+    @property
+    def time(self) -> dt.datetime:
+        return self.envelope.time
+
+    @property
+    def office_id(self) -> str:
+        return self.envelope.office_id
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.envelope.aggregate_id
+
+    @property
+    def aggregate_version(self) -> int:
+        return self.envelope.aggregate_version
 
 
 class OutboxMixin:
@@ -109,6 +161,35 @@ class AppliedVersionMixin:
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class DeadLetterMixin:
+    """Deliveries a consumer could not apply (a type it does not know, data that does not decode, a
+    refusal by its rules): kept with the whole envelope for an operator to read and replay
+    (`python -m services.<service> dead-letters`), never dropped in silence."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    # The subscription that could not apply it (e.g. "on_command_center_OfficeRegistered").
+    subscription: Mapped[str] = mapped_column(String(128))
+    # The event's id, or a digest of the delivery when it has none.
+    event_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(128))
+    # malformed, unknown_type, undecodable or refused.
+    reason: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(Text)
+    envelope: Mapped[dict] = mapped_column(JSON)
+    parked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    replayed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What the replay did: applied, duplicate or stale.
+    replay_outcome: Mapped[str] = mapped_column(String(16), default="")
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (Index("ux_dead_letters_delivery", "subscription", "event_id", unique=True),)
+
+
 class RequestKeyMixin:
     """request_id of each Create: a retry with the same id returns the first result. The column holds
     the caller's subject and the request_id hashed together (idempotency.stored_key)."""
@@ -128,13 +209,18 @@ class EventWriter:
         self.source = source
         self.outbox_model = outbox_model
 
-    def record(self, session: Session, event_type: str, *, aggregate_type: str, aggregate_id: str,
-               version: int, office_id: str = "", data: dict[str, Any] | None = None) -> Envelope:
+    def record(self, session: Session, message: Message, *, aggregate_type: str, aggregate_id: str,
+               version: int, office_id: str = "") -> Envelope:
+        """Writes `message` (one of the publisher's event messages) into the outbox; its type is the
+        message's full name."""
+        if not isinstance(message, Message):
+            raise TypeError(f"an event is a protobuf message of its publisher, not {type(message).__name__}")
+        event_type = contracts.type_name(message)
         envelope = Envelope(
             id=str(uuid.uuid4()), source=self.source, type=event_type,
             subject=f"{aggregate_type}/{aggregate_id}", time=utcnow(), office_id=office_id,
             aggregate_id=aggregate_id, aggregate_version=version, traceparent=traceparent_var.get(),
-            data=data or {},
+            data=contracts.encode(message),
         )
         session.add(self.outbox_model(event_id=envelope.id, event_type=event_type,
                                       envelope=envelope.to_wire(), created_at=envelope.time, attempts=0))

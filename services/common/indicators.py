@@ -19,17 +19,18 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import BigInteger, Float, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.common.contracts import timestamp_of
 from services.common.db import Store, UTCDateTime, utcnow
 from services.common.events import EventWriter
+from supervision.common.v1.events_pb2 import IndicatorsChanged
+from supervision.common.v1.indicators_pb2 import IndicatorValue
 
 log = logging.getLogger(__name__)
 
-INDICATORS_CHANGED = "IndicatorsChanged"
 _DIRTY, _ALL = "dirty_offices", "dirty_all_offices"
 
 
@@ -68,13 +69,14 @@ def mark_dirty(session: Session, office_ids: Iterable[str] | None) -> None:
         session.info.setdefault(_DIRTY, set()).update(office_ids)
 
 
-def reading_to_wire(reading: Reading) -> dict[str, Any]:
-    return {"key": reading.key, "numerator": reading.numerator, "denominator": reading.denominator,
-            "value": reading.value, "has_data": reading.has_data}
+def reading_message(reading: Reading) -> IndicatorValue:
+    """One reading as IndicatorsChanged carries it (the office, time and version are the event's)."""
+    return IndicatorValue(key=reading.key, numerator=reading.numerator, denominator=reading.denominator,
+                          value=reading.value, has_data=reading.has_data)
 
 
 def refresh(session: Session, snapshot_model: type[IndicatorSnapshotMixin], events: EventWriter,
-            readings_by_office: dict[str, list[Reading]]) -> list[str]:
+            readings_by_office: dict[str, list[Reading]], now: Callable[[], dt.datetime] = utcnow) -> list[str]:
     """Stores readings that changed and publishes IndicatorsChanged per office; returns those offices."""
     if not readings_by_office:
         return []
@@ -84,7 +86,7 @@ def refresh(session: Session, snapshot_model: type[IndicatorSnapshotMixin], even
                            .with_for_update())
     for row in rows:
         existing.setdefault(row.office_id, {})[row.key] = row
-    now = utcnow()
+    as_of = now()  # the service's clock: a period's cutoff is compared with it
     changed: list[str] = []
     for office_id, readings in readings_by_office.items():
         current = existing.get(office_id, {})
@@ -98,14 +100,13 @@ def refresh(session: Session, snapshot_model: type[IndicatorSnapshotMixin], even
             row = current.get(reading.key)
             if row is None:
                 session.add(snapshot_model(office_id=office_id, key=reading.key, numerator=reading.numerator,
-                                           denominator=reading.denominator, version=version, as_of=now))
+                                           denominator=reading.denominator, version=version, as_of=as_of))
             else:
                 row.numerator, row.denominator, row.version, row.as_of = (
-                    reading.numerator, reading.denominator, version, now)
-        events.record(session, INDICATORS_CHANGED, aggregate_type="indicators", aggregate_id=office_id,
-                      version=version, office_id=office_id,
-                      data={"office_id": office_id, "as_of": now.isoformat(),
-                            "indicators": [reading_to_wire(r) for r in readings]})
+                    reading.numerator, reading.denominator, version, as_of)
+        events.record(session, IndicatorsChanged(office_id=office_id, version=version, as_of=timestamp_of(as_of),
+                                                 indicators=[reading_message(r) for r in readings]),
+                      aggregate_type="indicators", aggregate_id=office_id, version=version, office_id=office_id)
         changed.append(office_id)
     return changed
 
@@ -118,8 +119,9 @@ class IndicatorRefresher:
 
     def __init__(self, service: str, store: Store, snapshot_model: type[IndicatorSnapshotMixin],
                  events: EventWriter, compute: Compute, *, debounce_seconds: float = 0.02,
-                 max_backoff_seconds: float = 30.0):
+                 max_backoff_seconds: float = 30.0, now: Callable[[], dt.datetime] = utcnow):
         self.service = service
+        self.now = now
         self.store = store
         self.snapshots = snapshot_model
         self.events = events
@@ -169,7 +171,7 @@ class IndicatorRefresher:
         try:
             with self.store.transaction() as session:
                 readings = self.compute(session, None if everything else sorted(dirty))
-                return refresh(session, self.snapshots, self.events, readings)
+                return refresh(session, self.snapshots, self.events, readings, self.now)
         except Exception:
             with self._lock:  # put the marks back: the next pass retries them
                 self._all = self._all or everything

@@ -29,6 +29,10 @@ EVENTS_PUBLISH_FAILED = Counter("supervision_events_publish_failed_total",
                                 "Relay publish attempts that failed (retried with backoff).", ["service"])
 EVENTS_CONSUMED = Counter("supervision_events_consumed_total", "Events handled by a consumer.",
                           ["service", "source", "event_type", "outcome"])
+EVENTS_DEAD_LETTERED = Counter(
+    "supervision_events_dead_lettered_total",
+    "Deliveries parked in a consumer's dead-letter table (malformed, unknown_type, undecodable, refused).",
+    ["service", "source", "event_type", "reason"])
 HANDLER_SECONDS = Histogram("supervision_event_handler_seconds", "Event handler latency.",
                             ["service", "event_type"],
                             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))

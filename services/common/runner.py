@@ -1,4 +1,5 @@
-"""`python -m services.<service> serve | worker | migrate`: the microservices-mode entry points."""
+"""`python -m services.<service> serve | worker | migrate | dead-letters`: the entry points of a
+service's processes, and the operator's view of the events it parked."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from collections.abc import Callable
 
 from prometheus_client import start_http_server
 
-from services.common import logs, migrate
+from services.common import dead_letters, logs, migrate
+from services.common.clock import FileClock
 from services.common.config import ConfigError, Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-Build = Callable[[Settings, Store], ServiceRuntime]
+Build = Callable[..., ServiceRuntime]  # build(settings, store, *, today=..., now=...)
 
 
 def main(service: str, build: Build, argv: list[str] | None = None) -> None:
@@ -25,15 +27,22 @@ def main(service: str, build: Build, argv: list[str] | None = None) -> None:
 
 def _main(service: str, build: Build, argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
-    parser.add_argument("command", choices=["serve", "worker", "migrate"])
+    parser.add_argument("command", choices=["serve", "worker", "migrate", "dead-letters"])
+    parser.add_argument("--replay", metavar="ID", type=int, action="append", default=[],
+                        help="dead-letters: deliver this parked event again (repeatable)")
+    parser.add_argument("--replay-all", action="store_true",
+                        help="dead-letters: deliver every parked event not yet replayed again")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
     store = Store(settings.database_url or sqlite_url(settings.data_dir, service))
-    runtime = build(settings, store)
+    runtime = build(settings, store, **clock_options(settings, build))
     if args.command == "migrate":
         migrate.upgrade(service, runtime.migrations_dir, store.url)
         log.info("migrated", extra={"service": service})
+        return
+    if args.command == "dead-letters":
+        dead_letters.run(runtime, args.replay, args.replay_all)
         return
     if not settings.amqp_uri:
         raise ConfigError(f"configuration error: AMQP_URI is required for '{args.command}' "
@@ -43,6 +52,14 @@ def _main(service: str, build: Build, argv: list[str] | None) -> None:
         importlib.import_module(f"services.{service}.worker").run(runtime, settings)
         return
     serve(runtime, settings)
+
+
+def clock_options(settings: Settings, build: Callable) -> dict:
+    """With CLOCK_FILE (rehearsals and tests of whole periods), build's today and now read it."""
+    if not settings.clock_file:
+        return {}
+    log.warning("time comes from CLOCK_FILE, not the system clock", extra={"clock_file": settings.clock_file})
+    return FileClock(settings.clock_file).build_options(build)
 
 
 def serve(runtime: ServiceRuntime, settings: Settings) -> None:

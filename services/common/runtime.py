@@ -15,7 +15,7 @@ import grpc
 from services.common.business_metrics import ItemCounts
 from services.common.consumer import Consumer, Subscription, Timer
 from services.common.db import Store
-from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin
+from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin
 from services.common.indicators import IndicatorRefresher
 
 Registration = tuple[Callable[[object, grpc.Server], None], object]
@@ -42,6 +42,10 @@ class ServiceRuntime:
     item_counts: ItemCounts | None = None
     # Broadcast subscriptions reach every replica (the gateway's live model) instead of one.
     broadcast: bool = False
+    # Where deliveries that cannot be applied are parked for an operator.
+    dead_letter_model: type[DeadLetterMixin] | None = None
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.store, self.inbox_model, self.version_model)
+        if self.dead_letter_model is None:
+            raise RuntimeError(f"{self.name}: a service that consumes events needs a dead-letter table")
+        return Consumer(self.name, self.store, self.inbox_model, self.version_model, self.dead_letter_model)

@@ -9,7 +9,13 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
-from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin, RequestKeyMixin
+from services.common.events import (
+    AppliedVersionMixin,
+    DeadLetterMixin,
+    InboxMixin,
+    OutboxMixin,
+    RequestKeyMixin,
+)
 from services.common.indicators import IndicatorSnapshotMixin
 
 
@@ -26,6 +32,10 @@ class Inbox(InboxMixin, Base):
 
 
 class AppliedVersion(AppliedVersionMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
     pass
 
 

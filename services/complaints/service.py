@@ -15,7 +15,7 @@ from services.complaints.domain.deadlines import Clocks
 from services.complaints.domain.desk import ComplaintDesk
 from services.complaints.domain.rules import RuleBook
 from services.complaints.handlers import Handlers
-from services.complaints.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.complaints.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 
 NAME = "complaints"
 MONOLITH_PORT = 50053
@@ -29,7 +29,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     clocks = Clocks(RuleBook.load(), WorkingDayCalendar.load(settings.working_calendar_file or None))
     desk = ComplaintDesk(store, today, clocks, now)
     handlers = Handlers(desk)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, desk.events, indicators.compute)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, desk.events, indicators.compute, now=now)
 
     def registrations() -> list[Registration]:
         from services.common.indicator_source import IndicatorSourceServicer
@@ -50,6 +50,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         seed_demo=seed_demo, indicators=refresher,

@@ -12,7 +12,7 @@ from services.common.runtime import Registration, ServiceRuntime
 from services.emergency.domain.emergency import Emergency
 from services.emergency.domain.rules import RuleBook
 from services.emergency.handlers import Handlers
-from services.emergency.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.emergency.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 
 NAME = "emergency"
 MONOLITH_PORT = 50054
@@ -25,7 +25,8 @@ GRPC_SERVICES = [
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
     emergency = Emergency(store, RuleBook.load(), today, now)
     handlers = Handlers(emergency)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, emergency.events, emergency.compute_indicators)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, emergency.events, emergency.compute_indicators,
+                                   now=now)
 
     def registrations() -> list[Registration]:
         from services.common.indicator_source import IndicatorSourceServicer
@@ -46,6 +47,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         seed_demo=seed_demo, indicators=refresher,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.common.consumer import Subscription, Timer
-from services.common.events import Envelope
+from services.common.events import Event
 from services.facilities.domain.directory import Directory
 from services.facilities.domain.equipment import Inventory
 from services.facilities.domain.rapid_tests import RapidTesting
+from supervision.command_center.v1 import events_pb2 as command_center
+from supervision.mobile_enforcement.v1 import events_pb2 as mobile_enforcement
 
 
 class Handlers:
@@ -17,34 +19,33 @@ class Handlers:
         self.inventory = inventory
         self.testing = testing
 
-    def office(self, session: Session, event: Envelope) -> None:
-        """OfficeRegistered / OfficeUpdated: the local office, and the standard rooms of a new one."""
-        self.directory.apply_office(session, {"id": event.aggregate_id, **event.data})
+    def office(self, session: Session,
+               event: Event[command_center.OfficeRegistered | command_center.OfficeUpdated]) -> None:
+        """Keeps the office (OfficeRegistered and OfficeUpdated) and gives it the standard rooms it lacks."""
+        self.directory.apply_office(session, event.message)
 
-    def officer(self, session: Session, event: Envelope) -> None:
-        """OfficerRegistered / OfficerUpdated: who may sign custody steps."""
-        self.directory.apply_officer(session, {"id": event.aggregate_id, **event.data})
+    def officer(self, session: Session,
+                event: Event[command_center.OfficerRegistered | command_center.OfficerUpdated]) -> None:
+        """Keeps the officer and their certificate (OfficerRegistered, OfficerUpdated): who may sign custody steps."""
+        self.directory.apply_officer(session, event.message)
 
-    def case_filed(self, session: Session, event: Envelope) -> None:
-        self._case(session, event, closed=False)
+    def case_filed(self, session: Session, event: Event[mobile_enforcement.CaseFiled]) -> None:
+        """Notes the case as open: goods checked in against it are evidence and may not be disposed of."""
+        self.directory.apply_case(session, event.message, closed=False)
 
-    def case_closed(self, session: Session, event: Envelope) -> None:
-        self._case(session, event, closed=True)
-
-    def _case(self, session: Session, event: Envelope, *, closed: bool) -> None:
-        case_id = str(event.data.get("case_id") or event.aggregate_id)
-        office_id = str(event.data.get("office_id") or event.office_id)
-        self.directory.apply_case(session, case_id, office_id, closed=closed)
+    def case_closed(self, session: Session, event: Event[mobile_enforcement.CaseClosed]) -> None:
+        """Notes the case as closed: its confiscated goods may now be disposed of."""
+        self.directory.apply_case(session, event.message, closed=True)
 
     def subscriptions(self) -> list[Subscription]:
         # Versioned: an OfficeUpdated or CaseClosed overtaken by an older event is never undone by it.
         return [
-            Subscription("command_center", "OfficeRegistered", self.office),
-            Subscription("command_center", "OfficeUpdated", self.office),
-            Subscription("command_center", "OfficerRegistered", self.officer),
-            Subscription("command_center", "OfficerUpdated", self.officer),
-            Subscription("mobile_enforcement", "CaseFiled", self.case_filed),
-            Subscription("mobile_enforcement", "CaseClosed", self.case_closed),
+            Subscription("command_center", command_center.OfficeRegistered, self.office),
+            Subscription("command_center", command_center.OfficeUpdated, self.office),
+            Subscription("command_center", command_center.OfficerRegistered, self.officer),
+            Subscription("command_center", command_center.OfficerUpdated, self.officer),
+            Subscription("mobile_enforcement", mobile_enforcement.CaseFiled, self.case_filed),
+            Subscription("mobile_enforcement", mobile_enforcement.CaseClosed, self.case_closed),
         ]
 
     def timers(self) -> list[Timer]:

@@ -9,7 +9,13 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
-from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin, RequestKeyMixin
+from services.common.events import (
+    AppliedVersionMixin,
+    DeadLetterMixin,
+    InboxMixin,
+    OutboxMixin,
+    RequestKeyMixin,
+)
 from services.common.hash_chain import HashChainMixin
 from services.common.indicators import IndicatorSnapshotMixin
 
@@ -27,6 +33,10 @@ class Inbox(InboxMixin, Base):
 
 
 class AppliedVersion(AppliedVersionMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
     pass
 
 

@@ -18,7 +18,7 @@ from services.facilities.domain.rooms import Rooms
 from services.facilities.domain.standards import Standards
 from services.facilities.domain.workspace import Workspace
 from services.facilities.handlers import Handlers
-from services.facilities.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.facilities.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 
 NAME = "facilities"
 MONOLITH_PORT = 50055
@@ -36,7 +36,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     rooms, inventory, testing = Rooms(workspace), Inventory(workspace), RapidTesting(workspace)
     reports, custody = Reports(workspace), Custody(workspace)
     handlers = Handlers(Directory(workspace), inventory, testing)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators,
+                                   now=now)
 
     def registrations() -> list[Registration]:
         from services.common.indicator_source import IndicatorSourceServicer
@@ -60,6 +61,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         seed_demo=seed_demo, indicators=refresher,

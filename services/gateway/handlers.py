@@ -8,22 +8,22 @@ live model also checks versions itself, so a repeat or an older state never move
 
 from __future__ import annotations
 
-import logging
 import time
 
 from sqlalchemy.orm import Session
 
 from services.common.consumer import Subscription, Timer
 from services.common.db import Store
-from services.common.events import Envelope
-from services.common.indicators import INDICATORS_CHANGED
+from services.common.events import Event
+from services.common.scoring_messages import scheme_dict_from_message
 from services.common.sources import SOURCES
 from services.gateway.config import GatewayConfig
 from services.gateway.domain.feed import NOTABLE
 from services.gateway.domain.monitor import Monitor
 from services.gateway.metrics import EVENT_LAG
-
-log = logging.getLogger(__name__)
+from supervision.assessment.v1.events_pb2 import SchemeUpdated
+from supervision.command_center.v1.events_pb2 import OfficeRegistered, OfficeUpdated
+from supervision.common.v1.events_pb2 import IndicatorsChanged
 
 
 class Handlers:
@@ -32,16 +32,18 @@ class Handlers:
         self.store = store
         self.config = config
 
-    def indicators_changed(self, session: Session | None, event: Envelope) -> None:
+    def indicators_changed(self, session: Session | None, event: Event[IndicatorsChanged]) -> None:
+        """Moves the office's indicators from that source in the live index, and so its score and rank."""
         EVENT_LAG.labels(event.source).observe(max(0.0, time.time() - event.time.timestamp()))
         self.monitor.indicators_changed(event)
 
-    def scheme_updated(self, session: Session | None, event: Envelope) -> None:
-        body = event.data.get("scheme")
-        if not isinstance(body, dict):
-            log.error("SchemeUpdated without a scheme", extra={"event_id": event.id})
-            return
-        body = {**body, "effective_from": event.data.get("effective_from") or body.get("effective_from")}
+    def scheme_updated(self, session: Session | None, event: Event[SchemeUpdated]) -> None:
+        """Keeps the scheme version in the store and scores with it from its effective day."""
+        message = event.message
+        # The names people read come with the publication, for scored and unscored indicators alike.
+        body = {**scheme_dict_from_message(message.scheme), "names": dict(message.names),
+                "unscored_names": dict(message.unscored_names)}
+        body["version"] = body["version"] or message.version
         if session is not None:
             self.monitor.scheme_published(body, session)
             return
@@ -49,21 +51,23 @@ class Handlers:
         with self.store.transaction() as own:
             self.monitor.scheme_published(body, own)
 
-    def office_changed(self, session: Session | None, event: Envelope) -> None:
+    def office_changed(self, session: Session | None, event: Event[OfficeRegistered | OfficeUpdated]) -> None:
+        """Names the office in the live index (OfficeRegistered and OfficeUpdated alike)."""
         self.monitor.office_changed(event)
 
-    def notable(self, session: Session | None, event: Envelope) -> None:
+    def notable(self, session: Session | None, event: Event) -> None:
+        """Shows the event in the live feed and/or re-runs its source's alert probe (feed.NOTABLE says which)."""
         self.monitor.notable(event)
 
     def subscriptions(self) -> list[Subscription]:
         # Versioned: each carries a whole state (an office's indicators from one source, the scheme,
         # an office), so an older one than applied is skipped.
-        states = [Subscription(source, INDICATORS_CHANGED, self.indicators_changed) for source in SOURCES]
-        states += [Subscription("assessment", "SchemeUpdated", self.scheme_updated),
-                   Subscription("command_center", "OfficeRegistered", self.office_changed),
-                   Subscription("command_center", "OfficeUpdated", self.office_changed)]
+        states = [Subscription(source, IndicatorsChanged, self.indicators_changed) for source in SOURCES]
+        states += [Subscription("assessment", SchemeUpdated, self.scheme_updated),
+                   Subscription("command_center", OfficeRegistered, self.office_changed),
+                   Subscription("command_center", OfficeUpdated, self.office_changed)]
         # Facts for the live feed and the alert probes: each once, whatever its aggregate's version.
-        facts = [Subscription(source, event_type, self.notable, versioned=False) for source, event_type in NOTABLE]
+        facts = [Subscription(source, message, self.notable, versioned=False) for source, message in NOTABLE]
         return states + facts
 
     def timers(self) -> list[Timer]:

@@ -54,8 +54,8 @@ class GatewayHost(HostedService):
         if sources is not None:
             self.parts.upstream.addresses = dict(sources)
         config = self.parts.config
-        self.listener = (EventListener(amqp_uri, runtime.subscriptions, self.parts.feeder.reconcile_soon)
-                         if amqp_uri else None)
+        self.listener = (EventListener(amqp_uri, runtime.subscriptions, self.parts.feeder.reconcile_soon,
+                                       runtime.consumer()) if amqp_uri else None)
         context = Context(self.parts.monitor, self.parts.upstream, HttpAuth(settings),
                           RateLimiter(config.form_requests_per_minute, config.form_burst),
                           StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),

@@ -8,6 +8,10 @@ exchange, routing key = event type) and consumes it with kombu in a plain thread
 subscription, as nameko's BROADCAST handler type would make it, so every replica gets every event
 and keeps its own model.
 
+An event that cannot be applied (malformed, of a type the model does not know, undecodable) is
+counted, logged with its id and parked in the gateway store's dead-letter table, like every
+consumer's.
+
 Such a queue lives as long as its connection: events published while the listener reconnects are
 not in the new queue. After every reconnect the listener therefore asks for a reconcile, which
 repairs the model from the sources' own answers. Handlers are applied without the store's inbox
@@ -25,7 +29,8 @@ from collections.abc import Callable
 
 from kombu import Connection, Exchange, Queue, binding
 
-from services.common.consumer import Subscription
+from services.common import contracts
+from services.common.consumer import MALFORMED, REFUSED, Consumer, Subscription
 from services.common.errors import DomainError
 from services.common.events import Envelope, MalformedEvent
 from services.common.metrics import EVENTS_CONSUMED
@@ -40,9 +45,11 @@ MAX_BACKOFF_SECONDS = 10.0
 
 class EventListener:
     def __init__(self, amqp_uri: str, subscriptions: list[Subscription], on_reconnect: Callable[[], None],
-                 service: str = "gateway"):
+                 consumer: Consumer, service: str = "gateway"):
         self.amqp_uri = amqp_uri
         self.service = service
+        # Used for its dead-letter table only: the live model is applied without the inbox.
+        self.consumer = consumer
         self.on_reconnect = on_reconnect
         self._routes = {(s.source, s.event_type): s for s in subscriptions}
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -100,14 +107,18 @@ class EventListener:
     def _deliver(self, body) -> None:
         if not isinstance(body, dict):
             return
-        subscription = self._routes.get((body.get("source"), body.get("type")))
+        subscription = self._routes.get((body.get("source"), contracts.routing_key(str(body.get("type") or ""))))
         if subscription is None:
             return
         try:
             envelope = Envelope.from_wire(body)
         except MalformedEvent as exc:
-            log.error("event rejected", extra={"error": str(exc)})
-            EVENTS_CONSUMED.labels(self.service, str(body.get("source")), str(body.get("type")), "rejected").inc()
+            self._park(subscription, body, MALFORMED, str(exc))
+            return
+        try:
+            event = subscription.decode(envelope)
+        except contracts.UndecodableEvent as exc:
+            self._park(subscription, body, exc.reason, str(exc))
             return
         if envelope.id in self._seen:
             EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "duplicate").inc()
@@ -116,14 +127,18 @@ class EventListener:
         if len(self._seen) > REMEMBERED_IDS:
             self._seen.popitem(last=False)
         try:
-            subscription.handler(None, envelope)
+            subscription.handler(None, event)
         except DomainError as error:
-            log.error("event refused", extra={"event_id": envelope.id, "event_type": envelope.type,
-                                              "error": error.message})
-            EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "rejected").inc()
+            self._park(subscription, body, REFUSED, error.message)
             return
         except Exception:  # the next reconcile repairs what this event would have done
             log.exception("event handler failed", extra={"event_id": envelope.id, "event_type": envelope.type})
             EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "failed").inc()
             return
         EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "applied").inc()
+
+    def _park(self, subscription: Subscription, body: dict, reason: str, error: str) -> None:
+        try:
+            self.consumer.park(subscription, body, reason, error)
+        except Exception:  # the store is down: the log line and the count must still say it
+            log.exception("could not park an event", extra={"event_id": body.get("id"), "reason": reason})

@@ -1,6 +1,7 @@
 """The gateway's own store. It holds no source of truth: the live index is in memory, built from
 the other services; stored here are what outlives a process (the index history for trend charts,
-the schemes assessment sent) and the event bookkeeping of monolithic mode (inbox, versions)."""
+the schemes assessment sent), the event bookkeeping of monolithic mode (inbox, versions) and the
+deliveries no process could apply (dead letters)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Date, Float, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
-from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin
+from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin
 
 
 class Base(DeclarativeBase):
@@ -26,6 +27,10 @@ class Inbox(InboxMixin, Base):
 
 
 class AppliedVersion(AppliedVersionMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
     pass
 
 

@@ -1,8 +1,8 @@
-"""`python -m services.gateway serve | worker | migrate` (microservices mode).
+"""`python -m services.gateway serve | worker | migrate | dead-letters` (microservices mode).
 
-`worker` and `migrate` are every service's (services.common.runner). `serve` hosts the gateway:
-gRPC on GRPC_PORT, the dashboard, the HTTP/JSON API and the live stream on HTTP_PORT, the event
-listener on AMQP_URI, /metrics on METRICS_PORT as every process (and on HTTP_PORT too).
+`worker`, `migrate` and `dead-letters` are every service's (services.common.runner). `serve` hosts
+the gateway: gRPC on GRPC_PORT, the dashboard, the HTTP/JSON API and the live stream on HTTP_PORT,
+the event listener on AMQP_URI, /metrics on METRICS_PORT as every process (and on HTTP_PORT too).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from services.gateway.domain.schemes import SchemeBook, load_starting_scheme
 from services.gateway.feeder import Feeder
 from services.gateway.handlers import Handlers
 from services.gateway.metrics import IndexGauges
-from services.gateway.models import AppliedVersion, Inbox, Outbox
+from services.gateway.models import AppliedVersion, DeadLetter, Inbox, Outbox
 from services.gateway.recorder import Recorder
 from services.gateway.upstream import Credentials, Upstream
 
@@ -72,6 +72,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
 
     return GatewayRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
+        dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
         # No demo data of its own: the demo district reaches the gateway through the services' events.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.orm import Session
 
+from services.common import contracts
 from services.common.consumer import Subscription, Timer
 from services.common.credit_code import normalise_uscc, validate_uscc
 from services.common.errors import InvalidArgument
-from services.common.events import Envelope
+from services.common.events import Event
 from services.mobile_enforcement.domain.case_rules import LeadInput
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.directory import Directory
@@ -17,22 +19,26 @@ from services.mobile_enforcement.domain.inspections import Inspections
 from services.mobile_enforcement.domain.sweep import DeadlineSweep
 from services.mobile_enforcement.domain.vocabulary import RAPID_TEST_FOLLOW_UP, SOURCE_RAPID_TEST, SOURCE_REPORT
 from services.mobile_enforcement.models import Entity
+from supervision.command_center.v1 import events_pb2 as command_center_events
+from supervision.complaints.v1 import events_pb2 as complaints_events
+from supervision.facilities.v1 import events_pb2 as facilities_events
+
+OfficeMessage = command_center_events.OfficeRegistered | command_center_events.OfficeUpdated
+OfficerMessage = command_center_events.OfficerRegistered | command_center_events.OfficerUpdated
 
 
-def _instant(value: object, field: str) -> dt.datetime:
-    try:
-        instant = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidArgument.of(field, f"{value!r} is not an ISO 8601 instant") from None
-    if instant.tzinfo is None:
-        raise InvalidArgument.of(field, "an instant needs its zone")
+def _received(stamp: Timestamp, present: bool, field: str) -> dt.datetime:
+    """When a lead was received: without it the filing clock cannot start, so the event is refused."""
+    instant = contracts.instant_of(stamp, present)
+    if instant is None:
+        raise InvalidArgument.of(field, "is required: the filing clock counts from it")
     return instant
 
 
-def _known_code(raw: object) -> str:
+def _known_code(raw: str) -> str:
     """A party's credit code as another service saw it: kept when valid, otherwise left out (the
     lead must not be lost over a mistyped code)."""
-    code = normalise_uscc(str(raw or ""))
+    code = normalise_uscc(raw)
     return code if code and validate_uscc(code) is None else ""
 
 
@@ -43,58 +49,59 @@ class Handlers:
         self.cases = cases
         self.sweep = sweep
 
-    def office(self, session: Session, event: Envelope) -> None:
-        """OfficeRegistered / OfficeUpdated: the office and the streets it covers."""
-        self.directory.apply_office(session, {"id": event.aggregate_id, **event.data})
+    def office(self, session: Session, event: Event[OfficeMessage]) -> None:
+        """Keeps the office and the streets that route entities to it (a moved street takes its businesses)."""
+        office = event.message
+        self.directory.apply_office(session, office.office_id, name=office.name, district=office.district,
+                                    streets=list(office.streets))
 
-    def officer(self, session: Session, event: Envelope) -> None:
-        """OfficerRegistered / OfficerUpdated: who may inspect, be drawn and handle cases."""
-        self.directory.apply_officer(session, {"id": event.aggregate_id, **event.data})
+    def officer(self, session: Session, event: Event[OfficerMessage]) -> None:
+        """Keeps the officer and the certificate that lets them inspect, be drawn and handle cases."""
+        officer = event.message
+        self.directory.apply_officer(
+            session, officer.officer_id, office_id=officer.office_id, name=officer.name, group=officer.group,
+            certificate_no=officer.certificate_no, certificate_expires=contracts.day_of(officer.certificate_expires))
 
-    def report_lead(self, session: Session, event: Envelope) -> None:
-        """CaseLeadRaised (complaints): a report becomes a lead, its filing clock counted from receipt."""
-        data = event.data
-        complaint_id = str(data.get("complaint_id") or event.aggregate_id)
-        respondent = data.get("respondent") or {}
-        category = str(data.get("category") or "")
+    def report_lead(self, session: Session, event: Event[complaints_events.CaseLeadRaised]) -> None:
+        """Opens a case lead against the reported party, its filing clock counted from the report's receipt."""
+        report = event.message
+        respondent = report.respondent
         self.cases.open_lead_in(session, LeadInput(
-            office_id=str(data.get("office_id") or event.office_id), entity_id="",
-            party_name=str(respondent.get("name") or ""), party_uscc=_known_code(respondent.get("uscc")),
-            party_address=" ".join(str(respondent.get(k) or "") for k in ("street", "address")).strip(),
-            source=SOURCE_REPORT, source_ref=complaint_id,
-            description=(f"举报（{category}）：" if category else "举报：") + str(data.get("description") or ""),
-            received_at=_instant(data.get("received_at"), "data.received_at")))
+            office_id=report.office_id, entity_id="", party_name=respondent.name,
+            party_uscc=_known_code(respondent.uscc),
+            party_address=" ".join(part for part in (respondent.street, respondent.address) if part),
+            source=SOURCE_REPORT, source_ref=report.complaint_id,
+            description=(f"举报（{report.category}）：" if report.category else "举报：") + report.description,
+            received_at=_received(report.received_at, report.HasField("received_at"), "received_at")))
 
-    def rapid_test_positive(self, session: Session, event: Envelope) -> None:
-        """RapidTestPositive (facilities): the vendor gets a follow-up inspection when it is in the
-        directory, and the positive becomes a lead either way."""
-        data = event.data
-        test_id = str(data.get("test_id") or event.aggregate_id)
-        sample = data.get("sample") or {}
-        code = _known_code(sample.get("vendor_uscc"))
+    def rapid_test_positive(self, session: Session, event: Event[facilities_events.RapidTestPositive]) -> None:
+        """Opens a case lead for the positive, and a follow-up inspection when the vendor is in the directory."""
+        positive = event.message
+        sample = positive.sample
+        code = _known_code(sample.vendor_uscc)
         entity = session.get(Entity, code) if code else None
         if entity is not None:
-            self.inspections.schedule_in(session, entity, RAPID_TEST_FOLLOW_UP, test_id, None)
-        reading = " ".join(str(data.get(k) or "") for k in ("reading", "unit")).strip()
+            self.inspections.schedule_in(session, entity, RAPID_TEST_FOLLOW_UP, positive.test_id, None)
+        reading = " ".join(part for part in (positive.reading, positive.unit) if part)
         self.cases.open_lead_in(session, LeadInput(
-            office_id="" if entity else str(data.get("office_id") or event.office_id),
-            entity_id=entity.uscc if entity else "",
-            party_name=str(sample.get("vendor_name") or sample.get("stall") or ""), party_uscc=code,
-            party_address=" ".join(str(sample.get(k) or "") for k in ("market", "stall")).strip(),
-            source=SOURCE_RAPID_TEST, source_ref=test_id,
-            description=f"快检阳性：{sample.get('name') or '样品'} {data.get('item') or ''} {reading}".strip(),
-            received_at=_instant(data.get("tested_at"), "data.tested_at")))
+            office_id="" if entity else positive.office_id, entity_id=entity.uscc if entity else "",
+            party_name=sample.vendor_name or sample.stall, party_uscc=code,
+            party_address=" ".join(part for part in (sample.market, sample.stall) if part),
+            source=SOURCE_RAPID_TEST, source_ref=positive.test_id,
+            description=f"快检阳性：{sample.name or '样品'} {positive.item} {reading}".strip(),
+            received_at=_received(positive.tested_at, positive.HasField("tested_at"), "tested_at")))
 
     def subscriptions(self) -> list[Subscription]:
         # Offices and officers are states (versioned: an older update never undoes a newer one);
         # a lead is a fact, deduplicated by its source record.
         return [
-            Subscription("command_center", "OfficeRegistered", self.office),
-            Subscription("command_center", "OfficeUpdated", self.office),
-            Subscription("command_center", "OfficerRegistered", self.officer),
-            Subscription("command_center", "OfficerUpdated", self.officer),
-            Subscription("complaints", "CaseLeadRaised", self.report_lead, versioned=False),
-            Subscription("facilities", "RapidTestPositive", self.rapid_test_positive, versioned=False),
+            Subscription("command_center", command_center_events.OfficeRegistered, self.office),
+            Subscription("command_center", command_center_events.OfficeUpdated, self.office),
+            Subscription("command_center", command_center_events.OfficerRegistered, self.officer),
+            Subscription("command_center", command_center_events.OfficerUpdated, self.officer),
+            Subscription("complaints", complaints_events.CaseLeadRaised, self.report_lead, versioned=False),
+            Subscription("facilities", facilities_events.RapidTestPositive, self.rapid_test_positive,
+                         versioned=False),
         ]
 
     def timers(self) -> list[Timer]:

@@ -2,6 +2,10 @@
 
 A limit counts once it is met or has run out: a record still within its limit is neither on time
 nor late yet, so it is in no denominator.
+
+entities_supervised is a count, not a ratio: numerator = the entities in the office's directory
+(its supervised population, the workload's "entities" input), denominator = 1. Summed over offices
+the numerators give the district's directory.
 """
 
 from __future__ import annotations
@@ -11,15 +15,16 @@ from sqlalchemy.orm import Session
 
 from services.common.indicators import Reading
 from services.mobile_enforcement.domain.vocabulary import COMPLETED, FILED, LEAD
-from services.mobile_enforcement.models import Case, Inspection, Office
+from services.mobile_enforcement.models import Case, Entity, Inspection, Office
 
 SPOT_CHECK_COMPLETION = "mobile_enforcement.spot_check_completion"
 INSPECTION_CHECKLIST_COMPLETE = "mobile_enforcement.inspection_checklist_complete"
 CASE_FILING_ON_TIME = "mobile_enforcement.case_filing_on_time"
 CASE_CLOSING_ON_TIME = "mobile_enforcement.case_closing_on_time"
 PUBLICATION_ON_TIME = "mobile_enforcement.publication_on_time"
+ENTITIES_SUPERVISED = "mobile_enforcement.entities_supervised"
 KEYS = (SPOT_CHECK_COMPLETION, INSPECTION_CHECKLIST_COMPLETE, CASE_FILING_ON_TIME, CASE_CLOSING_ON_TIME,
-        PUBLICATION_ON_TIME)
+        PUBLICATION_ON_TIME, ENTITIES_SUPERVISED)
 
 
 def _count(condition) -> object:
@@ -71,6 +76,11 @@ def compute(session: Session, office_ids: list[str] | None) -> dict[str, list[Re
             publications[office_id] = (done + float(on_time or 0), total + float(due or 0))
     for office_id, (on_time, due) in publications.items():
         figures[(office_id, PUBLICATION_ON_TIME)] = (on_time, due)
+
+    directory = dict(session.execute(
+        select(Entity.office_id, func.count()).where(Entity.office_id.in_(offices)).group_by(Entity.office_id)).all())
+    for office_id in offices:  # an empty directory is a count of 0, still over 1
+        figures[(office_id, ENTITIES_SUPERVISED)] = (float(directory.get(office_id, 0)), 1.0)
 
     return {office_id: [Reading(office_id, key, *figures.get((office_id, key), (0.0, 0.0))) for key in KEYS]
             for office_id in offices}

@@ -22,7 +22,7 @@ from services.mobile_enforcement.domain.spot_checks import SpotChecks
 from services.mobile_enforcement.domain.sweep import DeadlineSweep
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.handlers import Handlers
-from services.mobile_enforcement.models import AppliedVersion, Inbox, IndicatorSnapshot, Outbox
+from services.mobile_enforcement.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 
 NAME = "mobile_enforcement"
 MONOLITH_PORT = 50052
@@ -44,7 +44,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     inspections, spot_checks = Inspections(workspace, cases), SpotChecks(workspace)
     sweep = DeadlineSweep(workspace)
     handlers = Handlers(Directory(workspace), inspections, cases, sweep)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators,
+                                   now=now)
 
     def registrations() -> list[Registration]:
         from services.common.indicator_source import IndicatorSourceServicer
@@ -70,7 +71,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
-        migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
-        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
-        seed_demo=seed_demo, indicators=refresher,
+        dead_letter_model=DeadLetter, migrations_dir=Path(__file__).with_name("migrations"),
+        grpc_registrations=registrations, grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(),
+        timers=handlers.timers(), seed_demo=seed_demo, indicators=refresher,
     )

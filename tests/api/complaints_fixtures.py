@@ -1,31 +1,71 @@
-"""Helpers for the complaints API tests: a client, request builders, offices announced through
-the in-process bus, and what the store and the outbox hold."""
+"""Helpers for the complaints API tests: a client, request builders, offices registered by
+command_center's own code and delivered through the in-process bus, and what the store and the
+outbox hold."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 import pytest
 import yaml
+from google.protobuf.message import Message
 from sqlalchemy import func, select
 
-from services.common import credit_code
+from services.command_center.domain.center import CommandCenter
+from services.command_center.domain.offices import OfficeInput
+from services.command_center.models import Office as CenterOffice
+from services.command_center.models import Outbox as CenterOutbox
+from services.common import contracts, credit_code, migrate
 from services.common.auth import issue_token
 from services.common.clock import SHANGHAI
-from services.common.events import Envelope
+from services.common.context import SYSTEM_CALLER
+from services.common.db import Store
+from services.common.relay import OutboxRelay
+from services.common.working_days import WorkingDayCalendar
 from services.complaints.models import Complaint, ComplaintDeadline, ComplaintHistory, Outbox
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.complaints.v1 import complaints_pb2 as pb
 from supervision.complaints.v1 import complaints_pb2_grpc as pb_grpc
 from tests.support import Clock, RunningService, violations
 
-DISTRICT_FILE = Path(__file__).resolve().parents[2] / "services/command_center/demo/district.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+DISTRICT_FILE = ROOT / "services/command_center/demo/district.yaml"
 NAME, PHONE, ID_NUMBER = "欧阳娜娜", "13912345678", "11010519491231002X"
 TODAY = Clock().today
 SECRET = "complaints-test-secret-of-32-bytes!"
+M = TypeVar("M", bound=Message)
+
+
+class OfficeRegistry:
+    """command_center's own office use cases on a store of its own: the office events complaints
+    consumes, written by the publisher's code and relayed from its outbox to complaints' bus."""
+
+    def __init__(self, running: RunningService):
+        self._directory = tempfile.TemporaryDirectory(prefix="command-center-")
+        self.store = Store(f"sqlite:///{Path(self._directory.name) / 'command_center.db'}")
+        migrate.upgrade("command_center", ROOT / "services/command_center/migrations", self.store.url)
+        self.center = CommandCenter(self.store, running.clock, WorkingDayCalendar.load())
+        self.relay = OutboxRelay("command_center", self.store, CenterOutbox, running.bus)
+
+    def announce(self, office_id: str, streets: list[str]) -> None:
+        """Registers the office, or changes its streets, then delivers the event it published."""
+        with self.store.read() as session:
+            known = session.get(CenterOffice, office_id) is not None
+        if known:
+            self.center.update_office(SYSTEM_CALLER, OfficeInput(office_id, "", "", streets), ["streets"], 0)
+        else:
+            self.center.create_office(SYSTEM_CALLER, "", OfficeInput(office_id, f"{office_id} 市场监督管理所",
+                                                                     "闵行区", streets))
+        while self.relay.relay_once():
+            pass
+
+    def close(self) -> None:
+        self.store.dispose()
+        self._directory.cleanup()
 
 
 class ComplaintsClient:
@@ -33,18 +73,19 @@ class ComplaintsClient:
         self.running = running
         self.stub = pb_grpc.ComplaintServiceStub(running.channel)
         self.indicators = indicators_pb2_grpc.IndicatorSourceStub(running.channel)
-        self._office_versions: dict[str, int] = {}
+        self._offices: OfficeRegistry | None = None
 
-    def announce_office(self, office_id: str, streets: list[str], event_type: str = "OfficeRegistered") -> None:
-        """An office event as command_center publishes it, delivered through the bus."""
-        version = self._office_versions.get(office_id, 0) + 1
-        self._office_versions[office_id] = version
-        envelope = Envelope(id=str(uuid.uuid4()), source="command_center", type=event_type,
-                            subject=f"office/{office_id}", time=dt.datetime.now(dt.UTC), office_id=office_id,
-                            aggregate_id=office_id, aggregate_version=version,
-                            data={"id": office_id, "name": f"{office_id} 市场监督管理所", "district": "闵行区",
-                                  "streets": streets})
-        self.running.bus.publish(envelope.to_wire())
+    def announce_office(self, office_id: str, streets: list[str]) -> None:
+        """The office registered (or its streets changed) in command_center; its event delivered
+        through the bus. command_center refuses a street another office still covers."""
+        if self._offices is None:
+            self._offices = OfficeRegistry(self.running)
+        self._offices.announce(office_id, streets)
+
+    def close(self) -> None:
+        if self._offices is not None:
+            self._offices.close()
+        self.running.close()
 
     def create(self, request_id: str = "", **changes) -> pb.Complaint:
         return self.stub.CreateComplaint(pb.CreateComplaintRequest(request_id=request_id,
@@ -64,9 +105,15 @@ class ComplaintsClient:
             return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
                     for model in (Complaint, ComplaintDeadline, ComplaintHistory, Outbox)}
 
-    def events(self, event_type: str) -> list[dict]:
+    def events(self, message_class: type[M]) -> list[M]:
+        """The published events of this type, decoded from the outbox as a consumer decodes them."""
+        return [contracts.decode(message_class, wire["type"], wire["data"]) for wire in self.envelopes(message_class)]
+
+    def envelopes(self, message_class: type[Message]) -> list[dict]:
+        """The outbox's envelopes of this event type, as they go on the wire."""
         with self.running.store.read() as session:
-            rows = session.scalars(select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
+            rows = session.scalars(select(Outbox).where(Outbox.event_type == contracts.type_name(message_class))
+                                   .order_by(Outbox.id))
             return [row.envelope for row in rows]
 
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
+from google.type import date_pb2
 from sqlalchemy import func, select
 
-from services.common.events import Envelope
+from services.command_center.models import Outbox as CommandCenterOutbox
+from services.common import contracts
+from services.common.events import Envelope, Event
 from services.emergency.models import Drill, Incident, IncidentAction, Outbox, TimelineEntry
+from supervision.command_center.v1 import command_center_pb2 as cc_pb
+from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.emergency.v1 import emergency_pb2 as pb
 from supervision.emergency.v1 import emergency_pb2_grpc as pb_grpc
-from tests.support import violations
+from tests.support import RunningService, violations
 
 HOUR = dt.timedelta(hours=1)
 
@@ -25,6 +30,8 @@ class EmergencyClient:
         self.running = running
         self.incidents = pb_grpc.IncidentServiceStub(running.channel)
         self.indicators = indicators_pb2_grpc.IndicatorSourceStub(running.channel)
+        # command_center beside it, when the test hosts one.
+        self.directory: CommandCenter | None = None
 
     def indicator(self, office_id: str, key: str) -> tuple[float, float]:
         self.running.settle()
@@ -54,25 +61,50 @@ def incident(incident_type=pb.INCIDENT_TYPE_FOOD_SAFETY, office_id="MH01", learn
                        **{name: value for name, value in (defaults | fields).items() if value is not None})
 
 
-def deliver(running, event_type: str, data: dict, version: int = 1) -> str:
-    """An event of command_center, applied by emergency's consumer as the bus would; returns its id."""
-    aggregate = "officer" if event_type.startswith("Officer") else "office"
-    envelope = Envelope(id=str(uuid.uuid4()), source="command_center", type=event_type,
-                        subject=f"{aggregate}/{data['id']}", time=now(),
-                        office_id=data.get("office_id", data["id"]), aggregate_id=data["id"],
-                        aggregate_version=version, data=data)
-    running.bus.publish(envelope.to_wire())
-    return envelope.id
+class CommandCenter:
+    """command_center hosted beside emergency: offices and officers are made through its gRPC API, and
+    the events its own code wrote to its outbox are handed to emergency's consumer as the bus would
+    (in order, or in the order a test gives to play a late delivery)."""
 
+    def __init__(self, running: RunningService, emergency: RunningService):
+        self.running = running
+        self.emergency = emergency
+        self.offices = cc_grpc.OfficeServiceStub(running.channel)
+        self.officers = cc_grpc.OfficerServiceStub(running.channel)
+        self.forwarded = 0
 
-def office_data(office_id: str, name: str = "") -> dict:
-    return {"id": office_id, "name": name or f"{office_id}市场监督管理所", "district": "闵行区",
-            "streets": [f"{office_id}镇"]}
+    def office(self, office_id: str, name: str = "") -> None:
+        self.offices.CreateOffice(cc_pb.CreateOfficeRequest(office=cc_pb.Office(
+            id=office_id, name=name or f"{office_id}市场监督管理所", district="闵行区", streets=[f"{office_id}镇"])))
+        self.forward()
 
+    def officer(self, officer_id: str, office_id: str, name: str = "王伟", *, forward: bool = True) -> None:
+        self.officers.RegisterOfficer(cc_pb.RegisterOfficerRequest(officer=cc_pb.Officer(
+            id=officer_id, name=name, office_id=office_id, group=cc_pb.GROUP_KIND_SUPERVISION,
+            certificate_no="SH0101", certificate_expires=date_pb2.Date(year=2027, month=6, day=30))))
+        if forward:
+            self.forward()
 
-def officer_data(officer_id: str, office_id: str, name: str = "王伟") -> dict:
-    return {"id": officer_id, "name": name, "office_id": office_id, "group": "SUPERVISION",
-            "certificate_no": "SH0101", "certificate_expires": "2027-06-30"}
+    def move_officer(self, officer_id: str, office_id: str, *, forward: bool = True) -> None:
+        self.officers.UpdateOfficer(cc_pb.UpdateOfficerRequest(
+            officer=cc_pb.Officer(id=officer_id, office_id=office_id), update_mask=["office_id"]))
+        if forward:
+            self.forward()
+
+    def pending(self) -> list[dict]:
+        """The events command_center wrote since the last forward, as their outbox rows hold them."""
+        with self.running.store.read() as session:
+            rows = list(session.execute(select(CommandCenterOutbox.id, CommandCenterOutbox.envelope)
+                                        .where(CommandCenterOutbox.id > self.forwarded)
+                                        .order_by(CommandCenterOutbox.id)))
+        if rows:
+            self.forwarded = rows[-1].id
+        return [row.envelope for row in rows]
+
+    def forward(self, wires: list[dict] | None = None) -> None:
+        """Hands the pending events (or `wires`) to emergency's consumer."""
+        for wire in self.pending() if wires is None else wires:
+            self.emergency.bus.publish(wire)
 
 
 def rows(client: EmergencyClient) -> dict[str, int]:
@@ -83,10 +115,13 @@ def rows(client: EmergencyClient) -> dict[str, int]:
                 for model in (Incident, IncidentAction, TimelineEntry, Drill, Outbox)}
 
 
-def events(client: EmergencyClient, event_type: str) -> list[dict]:
+def events(client: EmergencyClient, message_class: type[Message]) -> list[Event]:
+    """emergency's events of one type, read back from its outbox as a consumer decodes them."""
+    name = contracts.type_name(message_class)
     with client.running.store.read() as session:
-        return [row.envelope for row in session.scalars(select(Outbox).where(Outbox.event_type == event_type)
-                                                        .order_by(Outbox.id))]
+        envelopes = [Envelope.from_wire(row.envelope) for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == name).order_by(Outbox.id))]
+    return [Event(e, contracts.decode(message_class, e.type, e.data)) for e in envelopes]
 
 
 def expect_error(call, code: grpc.StatusCode) -> dict[str, str]:

@@ -1,21 +1,27 @@
-"""Hosting facilities for the API tests, with a clock that moves both today and now, helpers that
-announce other services' events through the real in-process bus, the `client` fixture the test modules
-import, and the room-check and refusal helpers several of them share."""
+"""Hosting facilities for the API tests, with a clock that moves both today and now; the publishers
+it listens to (command_center for offices and officers, mobile_enforcement for cases) hosted beside
+it, so their events reach facilities as their own API calls record them; the `client` fixture the
+test modules import, and the room-check and refusal helpers several of them share."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import func, select
 
+from services.common import contracts
+from services.common.bus import InProcessBus
 from services.common.clock import shanghai_date
-from services.common.events import Envelope
+from services.common.events import Envelope, Event
 from services.facilities.domain.standards import Standards
 from services.facilities.models import (
     CustodyItem,
@@ -27,9 +33,14 @@ from services.facilities.models import (
     Room,
     RoomCheck,
 )
+from supervision.command_center.v1 import command_center_pb2 as cc
+from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
+from supervision.common.v1 import events_pb2 as common_events
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.facilities.v1 import facilities_pb2 as pb
 from supervision.facilities.v1 import facilities_pb2_grpc as pb_grpc
+from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
+from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
 from tests.conftest import make_settings
 from tests.support import RunningService, host, violations
 
@@ -85,9 +96,34 @@ def expect_error(call, code: grpc.StatusCode) -> dict[str, str]:
     return violations(info.value)
 
 
+M = TypeVar("M", bound=Message)
+# The streets command_center's offices cover (a street belongs to one office).
+STREETS = {"MH01": "莘庄镇", "MH02": "七宝镇"}
+
+
+def subscribe(consumer: RunningService, publisher: RunningService) -> None:
+    """`consumer` applies what `publisher` relays, as in `make run`."""
+    publisher.bus.subscribe(consumer.runtime.consumer(), consumer.runtime.subscriptions)
+
+
+def outbox(running: RunningService, message: type[Message] | None = None) -> list[dict]:
+    """The envelopes a service recorded (of one message type), in the order it recorded them."""
+    outbox_model = running.runtime.outbox_model
+    query = select(outbox_model).order_by(outbox_model.id)
+    if message is not None:
+        query = query.where(outbox_model.event_type == contracts.type_name(message))
+    with running.store.read() as session:
+        return [row.envelope for row in session.scalars(query)]
+
+
 class FacilitiesClient:
-    def __init__(self, running: RunningService):
+    """facilities, and the publishers it listens to hosted beside it on their own SQLite stores in
+    `workdir`. Their relays run only when the test settles, so a test decides when (and in which
+    order) their events arrive."""
+
+    def __init__(self, running: RunningService, workdir: Path):
         self.running = running
+        self.workdir = workdir
         # Indicators are refreshed by settle() alone: a background pass that has taken the dirty
         # marks but not committed yet would make settle() return before the snapshot is written.
         running.runtime.indicators.stop()
@@ -97,34 +133,108 @@ class FacilitiesClient:
         self.tests = pb_grpc.RapidTestServiceStub(running.channel)
         self.custody = pb_grpc.CustodyServiceStub(running.channel)
         self.indicators = indicators_pb2_grpc.IndicatorSourceStub(running.channel)
+        self.publishers: dict[str, RunningService] = {}
+        self.command_center = self._publisher("command_center")
+        self.offices = cc_grpc.OfficeServiceStub(self.command_center.channel)
+        self.officers = cc_grpc.OfficerServiceStub(self.command_center.channel)
+
+    def _publisher(self, name: str, **build_options) -> RunningService:
+        running = host(name, f"sqlite:///{self.workdir / f'{name}.db'}", make_settings(), self.clock,
+                       **build_options)
+        running.hosted.relay.stop()  # relayed by settle() alone
+        if running.runtime.indicators is not None:
+            running.runtime.indicators.stop()
+        subscribe(self.running, running)
+        self.publishers[name] = running
+        return running
+
+    def close(self) -> None:
+        for publisher in self.publishers.values():
+            publisher.close()
+        self.running.close()
 
     # ------------------------------------------------------------ other services' events
 
-    def announce(self, source: str, event_type: str, subject: str, version: int, data: dict,
-                 office_id: str = "", event_id: str = "") -> dict:
-        aggregate_id = subject.split("/", 1)[1]
-        wire = Envelope(id=event_id or str(uuid.uuid4()), source=source, type=event_type, subject=subject,
-                        time=dt.datetime.now(dt.UTC), office_id=office_id, aggregate_id=aggregate_id,
-                        aggregate_version=version, data=data).to_wire()
+    def settle(self) -> None:
+        """Relays what the publishers recorded to facilities (and to each other), in their order."""
+        for publisher in self.publishers.values():
+            publisher.settle()
+
+    def published(self, source: str, message: type[Message]) -> list[dict]:
+        """The envelopes `source` recorded of one message type, relayed or not."""
+        return outbox(self.publishers[source], message)
+
+    def deliver(self, wire: dict) -> None:
+        """Delivers one of a publisher's envelopes to facilities now, ahead of the relay (as a broker
+        may, out of order)."""
         self.running.bus.publish(wire)
-        return wire
 
-    def office(self, office_id: str = "MH01", name: str = "莘庄市场监督管理所", version: int = 1,
-               event_type: str = "OfficeRegistered") -> dict:
-        return self.announce("command_center", event_type, f"office/{office_id}", version,
-                             {"id": office_id, "name": name, "district": "闵行区", "streets": ["莘庄镇"]}, office_id)
+    def office(self, office_id: str = "MH01", name: str = "莘庄市场监督管理所", deliver: bool = True) -> cc.Office:
+        """command_center registers the office (OfficeRegistered)."""
+        created = self.offices.CreateOffice(cc.CreateOfficeRequest(office=cc.Office(
+            id=office_id, name=name, district="闵行区", streets=[STREETS.get(office_id, f"{office_id}街道")])))
+        if deliver:
+            self.settle()
+        return created
 
-    def officer(self, officer_id: str, office_id: str = "MH01", expires: dt.date | None = None, version: int = 1,
-                event_type: str = "OfficerRegistered") -> None:
+    def rename_office(self, office_id: str, name: str, deliver: bool = True) -> cc.Office:
+        """command_center renames the office (OfficeUpdated)."""
+        updated = self.offices.UpdateOffice(cc.UpdateOfficeRequest(office=cc.Office(id=office_id, name=name),
+                                                                   update_mask=["name"]))
+        if deliver:
+            self.settle()
+        return updated
+
+    def officer(self, officer_id: str, office_id: str = "MH01", expires: dt.date | None = None) -> cc.Officer:
+        """command_center registers an officer of the case-handling group (OfficerRegistered), with a
+        certificate valid for a year unless told."""
         expires = expires or self.clock.today + dt.timedelta(days=365)
-        self.announce("command_center", event_type, f"officer/{officer_id}", version,
-                      {"id": officer_id, "name": "王伟", "office_id": office_id, "group": "CASE_HANDLING",
-                       "certificate_no": f"SH{officer_id[-2:]}01", "certificate_expires": expires.isoformat()},
-                      office_id)
+        registered = self.officers.RegisterOfficer(cc.RegisterOfficerRequest(officer=cc.Officer(
+            id=officer_id, name="王伟", office_id=office_id, group=cc.GROUP_KIND_CASE_HANDLING,
+            certificate_no=f"SH{officer_id.replace('-', '')}", certificate_expires=date(expires))))
+        self.settle()
+        return registered
 
-    def case(self, case_id: str, event_type: str, version: int, office_id: str = "MH01") -> None:
-        self.announce("mobile_enforcement", event_type, f"case/{case_id}", version,
-                      {"case_id": case_id, "office_id": office_id}, office_id)
+    def renew_certificate(self, officer_id: str, expires: dt.date) -> cc.Officer:
+        """command_center changes the officer's certificate expiry (OfficerUpdated)."""
+        updated = self.officers.UpdateOfficer(cc.UpdateOfficerRequest(
+            officer=cc.Officer(id=officer_id, certificate_expires=date(expires)),
+            update_mask=["certificate_expires"]))
+        self.settle()
+        return updated
+
+    @property
+    def cases(self) -> me_grpc.CaseServiceStub:
+        """mobile_enforcement's cases, hosted on first use: it first catches up on what command_center
+        published so far (its offices and officers), then follows it like facilities does."""
+        if "mobile_enforcement" not in self.publishers:
+            self.settle()
+            running = self._publisher("mobile_enforcement", now=self.clock.now)
+            catch_up = InProcessBus()
+            catch_up.subscribe(running.runtime.consumer(), running.runtime.subscriptions)
+            for wire in outbox(self.command_center):
+                catch_up.publish(wire)
+            subscribe(running, self.command_center)
+        return me_grpc.CaseServiceStub(self.publishers["mobile_enforcement"].channel)
+
+    def file_case(self, officer_ids: list[str], office_id: str = "MH01", deliver: bool = True) -> str:
+        """mobile_enforcement opens a lead and files it as a case of the two officers (CaseFiled);
+        returns the case id."""
+        lead = self.cases.OpenLead(me.OpenLeadRequest(lead=me.Case(
+            office_id=office_id, source=me.LEAD_SOURCE_REFERRAL, description="涉嫌销售假冒注册商标白酒",
+            party=me.Party(name="莘庄烟酒商行"))))
+        self.cases.FileCase(me.FileCaseRequest(id=lead.id, officer_ids=officer_ids))
+        if deliver:
+            self.settle()
+        return lead.id
+
+    def close_case(self, case_id: str, deliver: bool = True) -> None:
+        """mobile_enforcement decides the case (a warning) and closes it (CaseClosed)."""
+        self.cases.DecideCase(me.DecideCaseRequest(id=case_id, penalty=me.Penalty(
+            kind=me.PENALTY_KIND_WARNING, party_kind=me.PARTY_KIND_ORGANISATION)))
+        self.cases.CloseCase(me.CloseCaseRequest(id=case_id, note="没收物品依法处置"))
+        if deliver:
+            self.settle()
 
     # ------------------------------------------------------------ reading the service
 
@@ -133,18 +243,19 @@ class FacilitiesClient:
         response = self.indicators.ListIndicators(indicators_pb2.ListIndicatorsRequest(office_ids=[office_id]))
         return {i.key: (i.numerator, i.denominator) for i in response.indicators}
 
-    def events(self, event_type: str) -> list[dict]:
-        with self.running.store.read() as session:
-            rows = session.scalars(select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
-            return [row.envelope for row in rows]
+    def events(self, message: type[M]) -> list[Event[M]]:
+        """The events of one type facilities recorded, read back from its outbox as a consumer decodes them."""
+        return [Event(envelope, contracts.decode(message, envelope.type, envelope.data))
+                for envelope in map(Envelope.from_wire, outbox(self.running, message))]
 
     def counts(self) -> dict[str, int]:
         with self.running.store.read() as session:
             counted = {model.__tablename__: session.scalar(select(func.count()).select_from(model))
                        for model in (Room, RoomCheck, FourUnifiedCheck, Equipment, RapidTest, CustodyItem,
                                      CustodyRecord)}
-            counted["events"] = session.scalar(select(func.count()).select_from(Outbox)
-                                               .where(Outbox.event_type != "IndicatorsChanged"))
+            counted["events"] = session.scalar(
+                select(func.count()).select_from(Outbox)
+                .where(Outbox.event_type != contracts.type_name(common_events.IndicatorsChanged)))
             return counted
 
     # ------------------------------------------------------------ making things
@@ -180,12 +291,17 @@ def rapid_test_request(equipment_id: str, reading: float = 12.0, *, office_id: s
 
 
 @pytest.fixture
-def client(store_url):
+def client(store_url, tmp_path):
+    """facilities with office MH01, registered by command_center."""
     running = host_facilities(store_url, InstantClock())
-    client = FacilitiesClient(running)
+    try:
+        client = FacilitiesClient(running, tmp_path)
+    except BaseException:
+        running.close()
+        raise
     client.office()
     yield client
-    running.close()
+    client.close()
 
 
 def refused(client, call, code: grpc.StatusCode, field: str | None) -> None:

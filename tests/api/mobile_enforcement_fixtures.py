@@ -1,28 +1,45 @@
-"""Hosting mobile_enforcement for the API tests: a clock that moves both today and now, command_center's
-offices and officers announced through the real in-process bus, helpers to read the store, the `client`
-fixture the test modules import, and the spot-check plan helpers several of them share."""
+"""Hosting mobile_enforcement for the API tests: a clock that moves both today and now, offices and
+officers made by command_center's own use cases and their events relayed through the real
+in-process bus, helpers to read the store and the outbox, the `client` fixture the test modules
+import, and the spot-check plan helpers several of them share."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from google.type import date_pb2, latlng_pb2
 from sqlalchemy import func, select
 
+from services.command_center.domain.center import CommandCenter
+from services.command_center.domain.offices import OfficeInput, OfficerInput
+from services.command_center.models import Office as CenterOffice
+from services.command_center.models import Officer as CenterOfficer
+from services.command_center.models import Outbox as CenterOutbox
+from services.common import contracts, migrate
 from services.common.clock import shanghai_date
+from services.common.context import SYSTEM_CALLER
 from services.common.credit_code import check_character
-from services.common.events import Envelope
+from services.common.db import Store
+from services.common.events import Envelope, Event
+from services.common.relay import OutboxRelay
+from services.common.working_days import WorkingDayCalendar
 from services.mobile_enforcement import service
-from services.mobile_enforcement.models import Case, Conflict, Entity, Finding, Inspection, Outbox, Plan
+from services.mobile_enforcement.models import Case, Conflict, DeadLetter, Entity, Finding, Inspection, Outbox, Plan
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
+from supervision.common.v1.events_pb2 import IndicatorsChanged
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
 from tests.conftest import make_settings
 from tests.support import RunningService, host, violations
+
+ROOT = Path(__file__).resolve().parents[2]
+M = TypeVar("M", bound=Message)
 
 # 10:00 on Monday 2 November 2026 in Shanghai.
 START = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
@@ -81,13 +98,62 @@ def host_mobile_enforcement(store_url: str, clock: InstantClock, **settings_over
     return host(service.NAME, store_url, make_settings(**settings_overrides), clock, now=clock.now)
 
 
+class CommandCenterDirectory:
+    """command_center's own office and officer use cases on a store of their own: the events
+    mobile_enforcement consumes, written by the publisher's code and relayed from its outbox to
+    mobile_enforcement's bus, as in production."""
+
+    def __init__(self, running: RunningService, store_url: str):
+        self.store = Store(store_url)
+        migrate.upgrade("command_center", ROOT / "services/command_center/migrations", self.store.url)
+        self.center = CommandCenter(self.store, running.clock, WorkingDayCalendar.load())
+        self.relay = OutboxRelay("command_center", self.store, CenterOutbox, running.bus)
+
+    def office(self, office_id: str, streets: list[str]) -> None:
+        """Creates the office, or gives it these streets (command_center refuses a street another
+        office still covers), then delivers the event."""
+        with self.store.read() as session:
+            known = session.get(CenterOffice, office_id) is not None
+        if known:
+            self.center.update_office(SYSTEM_CALLER, OfficeInput(office_id, "", "", streets), ["streets"], 0)
+        else:
+            self.center.create_office(SYSTEM_CALLER, "", OfficeInput(office_id, f"{office_id}所", "闵行区", streets))
+        self.deliver()
+
+    def officer(self, officer_id: str, office_id: str, expires: dt.date) -> None:
+        """Registers the officer, or renews (or lets lapse) the certificate, then delivers the event."""
+        data = OfficerInput(officer_id, "王伟", office_id, "SUPERVISION", f"SH{officer_id[-3:]}", expires)
+        with self.store.read() as session:
+            known = session.get(CenterOfficer, officer_id) is not None
+        if known:
+            self.center.update_officer(SYSTEM_CALLER, data, ["office_id", "certificate_expires"], 0)
+        else:
+            self.center.register_officer(SYSTEM_CALLER, "", data)
+        self.deliver()
+
+    def deliver(self) -> None:
+        while self.relay.relay_once():
+            pass
+
+    def published(self, message_class: type[Message]) -> list[dict[str, Any]]:
+        """The wires of command_center's events of this type, oldest first (to deliver one again)."""
+        with self.store.read() as session:
+            rows = session.scalars(select(CenterOutbox).where(CenterOutbox.event_type == contracts.type_name(
+                message_class)).order_by(CenterOutbox.id))
+            return [row.envelope for row in rows]
+
+    def close(self) -> None:
+        self.store.dispose()
+
+
 class Client:
-    def __init__(self, running: RunningService):
+    def __init__(self, running: RunningService, command_center_store_url: str):
         self.running = running
         # Indicators are refreshed by settle() alone: a background pass that has taken the dirty
         # marks but not committed yet would make settle() return before the snapshot is written.
         running.runtime.indicators.stop()
         self.clock: InstantClock = running.clock
+        self.command_center = CommandCenterDirectory(running, command_center_store_url)
         self.entities = pb_grpc.EntityServiceStub(running.channel)
         self.checklists = pb_grpc.ChecklistServiceStub(running.channel)
         self.spot_checks = pb_grpc.SpotCheckServiceStub(running.channel)
@@ -96,28 +162,17 @@ class Client:
         self.trails = pb_grpc.AuditTrailServiceStub(running.channel)
         self.indicators = indicators_pb2_grpc.IndicatorSourceStub(running.channel)
 
-    # ------------------------------------------------------------ other services' events
+    def close(self) -> None:
+        self.command_center.close()
+        self.running.close()
 
-    def announce(self, source: str, event_type: str, subject: str, version: int, data: dict,
-                 office_id: str = "", event_id: str = "") -> dict:
-        wire = Envelope(id=event_id or str(uuid.uuid4()), source=source, type=event_type, subject=subject,
-                        time=self.clock.instant, office_id=office_id, aggregate_id=subject.split("/", 1)[1],
-                        aggregate_version=version, data=data).to_wire()
-        self.running.bus.publish(wire)
-        return wire
+    # ------------------------------------------------------------ command_center's offices and officers
 
-    def office(self, office_id: str, streets: list[str], version: int = 1,
-               event_type: str = "OfficeRegistered") -> None:
-        self.announce("command_center", event_type, f"office/{office_id}", version,
-                      {"id": office_id, "name": f"{office_id}所", "district": "闵行区", "streets": streets}, office_id)
+    def office(self, office_id: str, streets: list[str]) -> None:
+        self.command_center.office(office_id, streets)
 
-    def officer(self, officer_id: str, office_id: str = "MH01", expires: dt.date | None = None, version: int = 1,
-                event_type: str = "OfficerRegistered") -> None:
-        expires = expires or self.clock.today + dt.timedelta(days=365)
-        self.announce("command_center", event_type, f"officer/{officer_id}", version,
-                      {"id": officer_id, "name": "王伟", "office_id": office_id, "group": "SUPERVISION",
-                       "certificate_no": f"SH{officer_id[-3:]}", "certificate_expires": expires.isoformat()},
-                      office_id)
+    def officer(self, officer_id: str, office_id: str = "MH01", expires: dt.date | None = None) -> None:
+        self.command_center.officer(officer_id, office_id, expires or self.clock.today + dt.timedelta(days=365))
 
     # ------------------------------------------------------------ making things
 
@@ -159,40 +214,48 @@ class Client:
         response = self.indicators.ListIndicators(indicators_pb2.ListIndicatorsRequest(office_ids=[office_id]))
         return {i.key.removeprefix("mobile_enforcement."): (i.numerator, i.denominator) for i in response.indicators}
 
-    def events(self, event_type: str) -> list[dict]:
+    def events(self, message_class: type[M]) -> list[Event[M]]:
+        """The published events of this type, decoded from the outbox as a consumer decodes them."""
         self.running.settle()
         with self.running.store.read() as session:
-            rows = session.scalars(select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
-            return [row.envelope for row in rows]
+            rows = list(session.scalars(select(Outbox).where(Outbox.event_type == contracts.type_name(message_class))
+                                        .order_by(Outbox.id)))
+        return [Event(envelope, contracts.decode(message_class, envelope.type, envelope.data))
+                for envelope in (Envelope.from_wire(row.envelope) for row in rows)]
 
     def counts(self) -> dict[str, int]:
         """Rows of every table a refused request could have touched, and the events but indicators."""
         self.running.settle()
         with self.running.store.read() as session:
             counted = {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                       for model in (Entity, Conflict, Plan, Inspection, Finding, Case)}
+                       for model in (Entity, Conflict, Plan, Inspection, Finding, Case, DeadLetter)}
             counted["versions"] = session.scalar(select(func.sum(Inspection.version))) or 0
             counted["case_versions"] = session.scalar(select(func.sum(Case.version))) or 0
-            counted["events"] = session.scalar(select(func.count()).select_from(Outbox)
-                                               .where(Outbox.event_type != "IndicatorsChanged"))
+            counted["events"] = session.scalar(select(func.count()).select_from(Outbox).where(
+                Outbox.event_type != contracts.type_name(IndicatorsChanged)))
         return counted
 
     def sweep(self) -> None:
         self.running.runtime.timers[0].run()
 
 
+def connect(running: RunningService, tmp_path: Path) -> Client:
+    """A client of the hosted service, with command_center's offices and officers on a SQLite store
+    of their own (whichever store mobile_enforcement runs on)."""
+    return Client(running, f"sqlite:///{tmp_path / 'command_center.db'}")
+
+
 @pytest.fixture
-def client(store_url):
+def client(store_url, tmp_path):
     """The service with two offices and four certified officers at MH01 (one more at MH02)."""
-    running = host_mobile_enforcement(store_url, InstantClock())
-    client = Client(running)
+    client = connect(host_mobile_enforcement(store_url, InstantClock()), tmp_path)
     for office_id, street in OFFICES.items():
         client.office(office_id, [street])
     for number in range(1, 5):
         client.officer(f"MH01-{number:03d}")
     client.officer("MH02-001", "MH02")
     yield client
-    running.close()
+    client.close()
 
 
 # ---------------------------------------------------------------- spot-check plans

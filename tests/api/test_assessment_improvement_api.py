@@ -9,6 +9,7 @@ import pytest
 from google.type import date_pb2
 
 from supervision.assessment.v1 import assessment_pb2 as pb
+from supervision.assessment.v1 import events_pb2
 from tests.api.assessment_fixtures import (
     CC,
     CERTIFICATES,
@@ -57,7 +58,7 @@ def test_the_next_period_verifies_improvement_plans(client):
     certificates = plan_for(client, "MH01", CERTIFICATES)
     assert certificates.state == pb.IMPROVEMENT_STATE_NOT_EFFECTIVE
     assert plan_for(client, "MH01", CERTIFICATES, "2026-10").state == pb.IMPROVEMENT_STATE_OPEN
-    assert {e["data"]["state"] for e in client.outbox("ImprovementVerified")} == {"VERIFIED", "NOT_EFFECTIVE"}
+    assert {e.message.state for e in client.events(events_pb2.ImprovementVerified)} == {"VERIFIED", "NOT_EFFECTIVE"}
     newest = client.scores.ListPeriods(pb.ListPeriodsRequest(page_size=1))
     older = client.scores.ListPeriods(pb.ListPeriodsRequest(page_size=1, page_token=newest.next_page_token))
     assert [p.key for p in newest.periods] + [p.key for p in older.periods] == ["2026-10", "2026-09"]
@@ -70,11 +71,16 @@ def test_overdue_plans_publish_improvement_overdue_once(client):
     sweep = client.running.runtime.timers[0]
     client.clock.today = dt.date(2026, 11, 1)  # the plans were due on Nov 1 (30 days after Oct 2)
     sweep.run()
-    assert client.outbox("ImprovementOverdue") == []
+    assert client.events(events_pb2.ImprovementOverdue) == []
     client.clock.today = dt.date(2026, 11, 2)
     sweep.run()
     sweep.run()
-    assert len(client.outbox("ImprovementOverdue")) == 2
+    overdue_events = client.events(events_pb2.ImprovementOverdue)
+    assert len(overdue_events) == 2
+    assert {(e.message.office_id, e.message.overdue, e.message.state) for e in overdue_events} == {
+        ("MH01", True, "OPEN")}
+    assert all(e.aggregate_id == e.message.plan_id and e.aggregate_version == e.message.version
+               for e in overdue_events)
     overdue = client.plans.ListImprovementPlans(pb.ListImprovementPlansRequest(filter="overdue = true"))
     assert len(overdue.plans) == 2 and all(p.overdue for p in overdue.plans)
     assert client.readings("MH01")["assessment.improvement_plans_closed"] == (0, 2)

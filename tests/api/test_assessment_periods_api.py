@@ -7,7 +7,10 @@ import datetime as dt
 import grpc
 import pytest
 
+from services.assessment.domain.workload import ENTITIES_SUPERVISED
+from services.common.contracts import day_of
 from supervision.assessment.v1 import assessment_pb2 as pb
+from supervision.assessment.v1 import events_pb2
 from tests.api.assessment_fixtures import (
     CC,
     CERTIFICATES,
@@ -15,11 +18,15 @@ from tests.api.assessment_fixtures import (
     STAFFING,
     TASKS,
     by_key,
+    case_closed,
     edited,
     expect_error,
+    inspection_completed,
     shanghai,
 )
 from tests.api.assessment_fixtures import client as client  # a fixture: pytest finds it by name
+
+ME = "mobile_enforcement"
 
 
 def october(client) -> None:
@@ -34,11 +41,14 @@ def october(client) -> None:
     # One hour into November (Shanghai): after October's end.
     client.values(CC, "MH02", shanghai(2026, 11, 1, 1), {DUTY: (0, 10), STAFFING: (0, 4), TASKS: (0, 10),
                                                          CERTIFICATES: (0, 10)})
+    # The supervised population at October's end (its directory of 5 entities), and November's.
+    client.values(ME, "MH01", mid_october, {ENTITIES_SUPERVISED: (5, 1)})
+    client.values(ME, "MH01", shanghai(2026, 11, 1, 1), {ENTITIES_SUPERVISED: (500, 1)})
     for number in range(10):
-        client.work("mobile_enforcement", "CaseClosed", f"case-{number}", "MH01", dt.date(2026, 10, 3 + number))
-    for number in range(5):
-        client.work("mobile_enforcement", "InspectionCompleted", f"insp-{number}", "MH01", dt.date(2026, 10, 9),
-                    entity_id=f"E{number}")
+        client.work(ME, case_closed(f"case-{number}", "MH01", ["MH01-01", "MH01-02"]), dt.date(2026, 10, 3 + number))
+    for number in range(5):  # all at one entity: the workload counts the population, not who was inspected
+        client.work(ME, inspection_completed(f"insp-{number}", "MH01", ["MH01-01", "MH01-02"], entity_id="E0"),
+                    dt.date(2026, 10, 9))
 
 
 # By hand, scheme v1. MH01: duties 35 + 30 + 35 x 0.9/0.95 = 98.158 of 100; support: certificates
@@ -61,6 +71,14 @@ def test_closing_a_period_scores_ranks_and_opens_improvement_plans(client):
     assert mh01.index == pytest.approx(MH01_INDEX)
     assert (mh01.coefficient, mh01.adjusted_index) == (pytest.approx(1.1), pytest.approx(MH01_INDEX * 1.1))
     assert dict(mh01.workload) == {"cases": 10, "inspections": 5, "entities": 5, "complaints": 0}
+    assert [(i.name, i.value, i.weight) for i in mh01.workload_inputs] == [
+        ("entities", 5, 0.5), ("inspections", 5, 1.0), ("complaints", 0, 1.5), ("cases", 10, 4.0)]
+    assert mh01.workload_inputs[0].source == "监管主体数（移动执法：辖区名录库在册主体，截至期末）"
+    assert mh01.workload_explanation == (
+        "workload 47.5 = entities 5 × 0.5 [监管主体数（移动执法：辖区名录库在册主体，截至期末）] + "
+        "inspections 5 × 1 [检查数（移动执法：期内完成的检查）] + "
+        "complaints 0 × 1.5 [投诉举报办结数（投诉举报：期内办结的投诉举报）] + "
+        "cases 10 × 4 [办案数（移动执法：期内结案的行政处罚案件）]")
     tasks = by_key(mh01)[TASKS]
     assert (tasks.status, tasks.numerator, tasks.denominator) == (pb.SCORE_STATUS_PRO_RATA, 9, 10)
     assert tasks.points == pytest.approx(35 * 0.9 / 0.95) and "90.0%" in tasks.explanation
@@ -93,9 +111,20 @@ def test_closing_a_period_scores_ranks_and_opens_improvement_plans(client):
     assert (plan.value, plan.target, plan.state, plan.indicator_name) == (
         0.9, 0.95, pb.IMPROVEMENT_STATE_OPEN, "督办任务按期办结率")
     assert (plan.due_date.month, plan.due_date.day) == (12, 2)  # closed on Nov 2, 30 days to act
-    [period_closed] = client.outbox("PeriodClosed")
-    assert [r["office_id"] for r in period_closed["data"]["rankings"]] == ["MH01", "MH02", "MH03"]
-    assert len(client.outbox("ImprovementOpened")) == 5
+    [period_closed] = client.events(events_pb2.PeriodClosed)
+    closed_message = period_closed.message
+    assert (closed_message.period, closed_message.kind, closed_message.scheme_version, closed_message.plans_opened,
+            day_of(closed_message.end_date)) == ("2026-10", "MONTH", 1, 5, dt.date(2026, 10, 31))
+    assert closed_message.district_index == pytest.approx(closed.district_index)
+    assert [(r.office_id, r.rank, r.index_rank) for r in closed_message.rankings] == [
+        ("MH01", 1, 2), ("MH02", 2, 1), ("MH03", 3, 3)]
+    assert closed_message.rankings[0].coefficient == pytest.approx(1.1)
+    assert closed_message.rankings[0].adjusted_index == pytest.approx(MH01_INDEX * 1.1)
+    opened = client.events(events_pb2.ImprovementOpened)
+    assert len(opened) == 5
+    assert {(e.message.office_id, e.message.indicator_key, e.message.state, day_of(e.message.due_date))
+            for e in opened if e.message.office_id == "MH01"} == {
+        ("MH01", TASKS, "OPEN", dt.date(2026, 12, 2)), ("MH01", CERTIFICATES, "OPEN", dt.date(2026, 12, 2))}
 
 
 def test_a_closed_period_never_changes_and_is_never_closed_again(client):
@@ -111,7 +140,7 @@ def test_a_closed_period_never_changes_and_is_never_closed_again(client):
     after = client.scores.GetPeriodScore(pb.GetPeriodScoreRequest(period="2026-10", office_id="MH01"))
     assert after.index == before.index and after.scheme_version == 1
     assert after.indicators == before.indicators
-    assert len(client.outbox("PeriodClosed")) == 1
+    assert len(client.events(events_pb2.PeriodClosed)) == 1
     assert [p.key for p in client.scores.ListPeriods(pb.ListPeriodsRequest()).periods] == ["2026-10"]
 
 

@@ -9,7 +9,9 @@ import grpc
 import pytest
 from google.type import date_pb2
 
+from services.common.scoring_messages import scheme_dict_from_message
 from supervision.assessment.v1 import assessment_pb2 as pb
+from supervision.assessment.v1 import events_pb2
 from tests.api.assessment_fixtures import (
     CC,
     STAFFING,
@@ -47,11 +49,15 @@ def test_update_scheme_adds_a_version_and_publishes_scheme_updated(client):
     assert client.schemes.GetScheme(pb.GetSchemeRequest()).version == 2
     assert client.schemes.GetScheme(pb.GetSchemeRequest(as_of=date(TODAY - dt.timedelta(days=1)))).version == 1
     assert client.schemes.GetScheme(pb.GetSchemeRequest(version=1)).note.startswith("初始评价方案")
-    [event] = client.outbox("SchemeUpdated")
-    assert event["aggregate_version"] == 2 and event["data"]["effective_from"] == TODAY.isoformat()
-    assert {i["key"]: i["target"] for i in event["data"]["indicators"]}[TASKS] == 0.98
-    assert event["data"]["names"][TASKS] == "督办任务按期办结率"
-    assert event["data"]["unscored_names"]["complaints.backlog"] == "投诉积压件数"
+    [event] = client.events(events_pb2.SchemeUpdated)
+    published = event.message
+    assert event.aggregate_version == published.version == published.scheme.version == 2
+    assert published.scheme == updated  # the scheme as the API shows it
+    assert scheme_dict_from_message(published.scheme)["effective_from"] == TODAY.isoformat()
+    assert {i.key: i.target for i in published.scheme.indicators}[TASKS] == 0.98
+    assert published.names[TASKS] == "督办任务按期办结率"
+    assert published.unscored_names["complaints.backlog"] == "投诉积压件数"
+    assert published.unscored_names["mobile_enforcement.entities_supervised"] == "辖区监管主体数"
     expect_error(lambda: client.schemes.UpdateScheme(pb.UpdateSchemeRequest(scheme=edited(client),
                                                                             expected_version=1)),
                  grpc.StatusCode.ABORTED)

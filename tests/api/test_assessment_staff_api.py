@@ -6,6 +6,7 @@ import grpc
 import pytest
 
 from supervision.assessment.v1 import assessment_pb2 as pb
+from supervision.assessment.v1 import events_pb2
 from tests.api.assessment_fixtures import client as client  # a fixture: pytest finds it by name
 from tests.api.assessment_fixtures import (
     expect_error,
@@ -59,8 +60,11 @@ def test_the_heads_grade_needs_a_reason_when_it_differs_or_exceeds_the_quota(cli
     assert client.counts() == before
     with_reason = finalize(client, "MH01-03", pb.GRADE_GOOD, "牵头完成专项整治")
     assert (with_reason.final_grade, with_reason.final_reason) == (pb.GRADE_GOOD, "牵头完成专项整治")
-    graded = client.outbox("OfficerGraded")
-    assert [e["data"]["differs"] for e in graded] == [False, False, True]
+    graded = client.events(events_pb2.OfficerGraded)
+    assert [e.message.differs for e in graded] == [False, False, True]
+    assert (graded[2].message.officer_id, graded[2].message.quarter, graded[2].message.final_grade,
+            graded[2].message.proposed_grade, graded[2].aggregate_id) == (
+        "MH01-03", "2026-Q3", "GOOD", "FAIRLY_GOOD", "MH01-03/2026-Q3")
     assert client.readings("MH01")["assessment.staff_assessed"] == (3, 5)
     assessments = client.staff.ListOfficerAssessments(pb.ListOfficerAssessmentsRequest(
         filter='quarter = "2026-Q3" AND final_grade = GOOD'))

@@ -12,8 +12,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.common.auth import issue_token
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
+from supervision.command_center.v1 import events_pb2
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
-from tests.api.test_command_center_api import date, office
+from supervision.common.v1.events_pb2 import StatutoryClock
+from tests.api.test_command_center_api import date, office, outbox_events
 from tests.conftest import make_settings
 from tests.support import host
 
@@ -101,6 +103,19 @@ def test_officers_act_on_their_own_office_only(secured):
     assert code_of(lambda: tasks.CreateTask(pb.CreateTaskRequest(task=pb.Task(
         office_id="MH02", title="自派", source="bureau", due_date=task.due_date)), metadata=own)) \
         == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_task_completed_late_by_an_officer_is_credited_to_them_with_its_clock_missed(secured):
+    running, _, tasks, task = secured
+    officer = auth(issue_token(SECRET, subject="MH02-01", roles=["officer"], office_id="MH02"))
+    tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id), metadata=officer)
+    running.clock.today += dt.timedelta(days=2)
+    done = tasks.CompleteTask(pb.CompleteTaskRequest(id=task.id, note="整改完毕"), metadata=officer)
+    assert done.completed_by == "MH02-01" and done.overdue
+    [(_, completed)] = outbox_events(running, events_pb2.TaskCompleted)
+    assert (completed.completed_by, list(completed.officer_ids), completed.overdue) == ("MH02-01", ["MH02-01"], True)
+    assert completed.completed_on == date(running.clock.today)
+    assert list(completed.clocks) == [StatutoryClock(clock="due_date", due_date=task.due_date, met=False)]
 
 
 def test_the_auditor_reads_everything_and_changes_nothing(secured):

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypeVar
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import func, select
 
 from services.command_center.models import Office, Officer, Outbox, Task
+from services.common import contracts
 from supervision.command_center.v1 import command_center_pb2 as pb
+from supervision.command_center.v1 import events_pb2
 from supervision.common.v1 import indicators_pb2
+from supervision.common.v1.events_pb2 import IndicatorsChanged, StatutoryClock
 from tests.support import violations
+
+M = TypeVar("M", bound=Message)
 
 TODAY = dt.date(2026, 11, 2)
 
@@ -38,11 +45,18 @@ def counts(client) -> dict[str, int]:
                 for model in (Office, Officer, Task, Outbox)}
 
 
-def events(client, event_type: str) -> list[dict]:
-    client.running.settle()
-    with client.running.store.read() as session:
+def events(client, message_class: type[M]) -> list[tuple[dict[str, Any], M]]:
+    return outbox_events(client.running, message_class)
+
+
+def outbox_events(running, message_class: type[M]) -> list[tuple[dict[str, Any], M]]:
+    """The outbox's events of one message type, oldest first: each envelope with its decoded message."""
+    running.settle()
+    event_type = contracts.type_name(message_class)
+    with running.store.read() as session:
         rows = session.scalars(select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
-        return [row.envelope for row in rows]
+        return [(row.envelope, contracts.decode(message_class, row.envelope["type"], row.envelope["data"]))
+                for row in rows]
 
 
 def expect_error(call, code: grpc.StatusCode) -> dict[str, str]:
@@ -61,9 +75,10 @@ def test_create_get_and_list_offices(command_center):
     assert [g.name for g in created.groups] == ["综合组", "监管组", "办案组", "申投诉处理组"]
     fetched = command_center.offices.GetOffice(pb.GetOfficeRequest(id="MH01"))
     assert fetched.name == "莘庄市场监督管理所"
-    registered = events(command_center, "OfficeRegistered")
-    assert len(registered) == 1
-    assert registered[0]["data"]["streets"] == ["莘庄镇"] and registered[0]["aggregate_version"] == 1
+    registered = events(command_center, events_pb2.OfficeRegistered)
+    assert [(envelope["aggregate_version"], message) for envelope, message in registered] == [
+        (1, events_pb2.OfficeRegistered(office_id="MH01", version=1, name="莘庄市场监督管理所", district="闵行区",
+                                        streets=["莘庄镇"]))]
 
 
 def test_repeated_request_id_returns_the_first_result(command_center):
@@ -72,7 +87,7 @@ def test_repeated_request_id_returns_the_first_result(command_center):
         pb.CreateOfficeRequest(request_id="same", office=office(name="another name")))
     assert again == first
     assert counts(command_center)["offices"] == 1
-    assert len(events(command_center, "OfficeRegistered")) == 1
+    assert len(events(command_center, events_pb2.OfficeRegistered)) == 1
 
 
 def test_creating_an_existing_office_is_already_exists(command_center):
@@ -146,7 +161,9 @@ def test_update_office_bumps_version_and_checks_it(command_center):
         expected_version=1))
     assert (updated.name, list(updated.streets), updated.version) == ("莘庄所", ["莘庄镇", "春申"], 2)
     assert updated.district == "闵行区"
-    assert events(command_center, "OfficeUpdated")[-1]["data"]["streets"] == ["莘庄镇", "春申"]
+    _, update = events(command_center, events_pb2.OfficeUpdated)[-1]
+    assert (update.version, update.name, update.district, list(update.streets)) == (2, "莘庄所", "闵行区",
+                                                                                    ["莘庄镇", "春申"])
     expect_error(lambda: command_center.offices.UpdateOffice(pb.UpdateOfficeRequest(
         office=pb.Office(id="MH01", name="x"), update_mask=["name"], expected_version=1)), grpc.StatusCode.ABORTED)
     found = expect_error(lambda: command_center.offices.UpdateOffice(pb.UpdateOfficeRequest(
@@ -172,7 +189,10 @@ def test_register_officer_counts_in_its_group(command_center):
     groups = {g.kind: g for g in command_center.offices.GetOffice(pb.GetOfficeRequest(id="MH01")).groups}
     supervision = groups[pb.GROUP_KIND_SUPERVISION]
     assert (supervision.officer_count, supervision.certified_count) == (2, 1)
-    assert events(command_center, "OfficerRegistered")[0]["data"]["group"] == "SUPERVISION"
+    officers = [message for _, message in events(command_center, events_pb2.OfficerRegistered)]
+    assert [(o.officer_id, o.office_id, o.group, o.certificate_no) for o in officers] == [
+        ("MH01-01", "MH01", "SUPERVISION", "SH0101"), ("MH01-02", "MH01", "SUPERVISION", "SH0101")]
+    assert officers[1].certificate_expires == date(TODAY - dt.timedelta(days=1))
     valid_only = command_center.officers.ListOfficers(pb.ListOfficersRequest(filter="certificate_valid = true"))
     assert [o.id for o in valid_only.officers] == ["MH01-01"]
     by_group = command_center.officers.ListOfficers(pb.ListOfficersRequest(filter="group = GROUP_KIND_GENERAL"))
@@ -280,6 +300,9 @@ def test_task_lifecycle(command_center):
     command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office()))
     task = new_task(command_center)
     assert task.state == pb.TASK_STATE_ASSIGNED and not task.overdue
+    assert [message for _, message in events(command_center, events_pb2.TaskAssigned)] == [events_pb2.TaskAssigned(
+        task_id=task.id, version=1, office_id="MH01", title="督办：农贸市场整治", source="bureau",
+        due_date=task.due_date, state="ASSIGNED")]
     accepted = command_center.tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id))
     assert accepted.state == pb.TASK_STATE_ACCEPTED
     progressed = command_center.tasks.ReportTaskProgress(pb.ReportTaskProgressRequest(id=task.id, note="排查过半"))
@@ -287,8 +310,13 @@ def test_task_lifecycle(command_center):
     done = command_center.tasks.CompleteTask(pb.CompleteTaskRequest(id=task.id, note="完成"))
     assert done.state == pb.TASK_STATE_COMPLETED and done.HasField("complete_time")
     assert done.completed_by == "system"  # AUTH_MODE=off: the system caller
-    completed = events(command_center, "TaskCompleted")
-    assert [(e["type"], e["data"]["completed_by"]) for e in completed] == [("TaskCompleted", "system")]
+    [(envelope, completed)] = events(command_center, events_pb2.TaskCompleted)
+    assert envelope["type"] == "supervision.command_center.v1.TaskCompleted"
+    assert (completed.task_id, completed.state, completed.completed_by, completed.overdue) == (
+        task.id, "COMPLETED", "system", False)
+    assert list(completed.officer_ids) == []  # the system's work is no officer's credit
+    assert completed.completed_on == date(TODAY)
+    assert list(completed.clocks) == [StatutoryClock(clock="due_date", due_date=task.due_date, met=True)]
     expect_error(lambda: command_center.tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id)),
                  grpc.StatusCode.FAILED_PRECONDITION)
     listed = command_center.tasks.ListTasks(pb.ListTasksRequest(filter="state = COMPLETED"))
@@ -345,12 +373,13 @@ def test_sweep_marks_overdue_tasks_and_moves_task_on_time(command_center):
     command_center.tasks.CompleteTask(pb.CompleteTaskRequest(id=on_time.id))
     sweep = command_center.running.runtime.timers[0]
     sweep.run()
-    assert events(command_center, "TaskOverdue") == []  # due today is not overdue yet
+    assert events(command_center, events_pb2.TaskOverdue) == []  # due today is not overdue yet
     command_center.running.clock.today = TODAY + dt.timedelta(days=1)
     sweep.run()
     sweep.run()  # a second sweep finds nothing new
-    overdue = events(command_center, "TaskOverdue")
-    assert [e["aggregate_id"] for e in overdue] == [late.id]
+    overdue = events(command_center, events_pb2.TaskOverdue)
+    assert [(envelope["aggregate_id"], message.task_id, message.overdue, message.due_date)
+            for envelope, message in overdue] == [(late.id, late.id, True, date(TODAY))]
     assert command_center.tasks.GetTask(pb.GetTaskRequest(id=late.id)).overdue
     command_center.running.settle()
     on_time_reading = next(i for i in command_center.indicators.ListIndicators(
@@ -377,8 +406,8 @@ def test_indicators_move_with_changes_and_carry_versions(command_center):
     assert after["command_center.certificates_valid"].value == 1.0
     assert after["command_center.group_staffing"].numerator == 1
     assert {i.version for i in after.values()} == {version + 1}
-    changed = events(command_center, "IndicatorsChanged")
-    assert changed[-1]["aggregate_version"] == version + 1
-    assert {i["key"] for i in changed[-1]["data"]["indicators"]} == set(after)
+    envelope, changed = events(command_center, IndicatorsChanged)[-1]
+    assert envelope["aggregate_version"] == changed.version == version + 1
+    assert {i.key for i in changed.indicators} == set(after)
     too_many = indicators_pb2.ListIndicatorsRequest(office_ids=[f"X{i}" for i in range(6000)])
     expect_error(lambda: command_center.indicators.ListIndicators(too_many), grpc.StatusCode.INVALID_ARGUMENT)

@@ -12,10 +12,12 @@ import pytest
 from google.type import date_pb2
 from sqlalchemy import select
 
+from services.common import contracts
 from services.common.logs import JsonFormatter
 from services.complaints.models import Outbox
 from supervision.common.v1 import indicators_pb2
 from supervision.complaints.v1 import complaints_pb2 as pb
+from supervision.complaints.v1 import events_pb2 as events
 from tests.api.complaints_fixtures import (
     ID_NUMBER,
     NAME,
@@ -42,7 +44,7 @@ def client(store_url):
     client.announce_office("MH01", ["莘庄镇"])
     client.announce_office("MH02", ["七宝镇"])
     yield client
-    running.close()
+    client.close()
 
 
 def day(value: date_pb2.Date) -> dt.date:
@@ -66,10 +68,11 @@ def test_create_routes_by_street_and_computes_the_acceptance_due_date(client):
     assert [d.rule_set for d in created.deadlines] == ["samr-order-121"]
     assert [h.action for h in created.history] == ["received"]
     assert client.get(created.id) == created
-    received = client.events("ComplaintReceived")
-    assert [e["data"]["complaint_id"] for e in received] == [created.id]
-    assert received[0]["data"]["acceptance_due"] == "2026-11-11"
-    assert received[0]["data"]["respondent"]["street"] == "七宝镇"
+    [received] = client.events(events.ComplaintReceived)
+    assert (received.complaint_id, received.office_id, received.state, received.channel) == (
+        created.id, "MH02", "RECEIVED", "HOTLINE_12315")
+    assert (day(received.acceptance_due), received.rule_set) == (dt.date(2026, 11, 11), "samr-order-121")
+    assert received.respondent.street == "七宝镇" and received.received_at == created.received_at
     assert client.readings("MH02")["complaints.backlog"] == (1, 1)
 
 
@@ -77,7 +80,7 @@ def test_repeated_request_id_returns_the_first_result(client):
     first = client.create("same")
     again = client.create("same", description="另一次提交")
     assert again == first
-    assert client.counts()["complaints"] == 1 and len(client.events("ComplaintReceived")) == 1
+    assert client.counts()["complaints"] == 1 and len(client.events(events.ComplaintReceived)) == 1
 
 
 def test_routing_falls_back_to_the_address_then_to_the_district_queue(client):
@@ -93,13 +96,18 @@ def test_routing_falls_back_to_the_address_then_to_the_district_queue(client):
     moved = client.get(waiting.id)
     assert moved.office_id == "MH03" and [h.action for h in moved.history] == ["received", "routed"]
     assert day(moved.acceptance_due) == day(waiting.acceptance_due)  # nothing restarts
-    assert client.events("ComplaintRerouted")[-1]["data"]["from_office_id"] == QUEUE
+    assert (client.events(events.ComplaintRerouted)[-1].from_office_id,
+            client.events(events.ComplaintRerouted)[-1].office_id) == (QUEUE, "MH03")
 
 
 def test_an_office_update_moves_its_streets(client):
-    client.announce_office("MH01", ["莘庄镇", "七宝镇"], "OfficeUpdated")
+    client.announce_office("MH02", ["虹桥镇"])  # MH02 gives 七宝镇 up ...
+    assert client.create().office_id == QUEUE
+    client.announce_office("MH01", ["莘庄镇", "七宝镇"])  # ... MH01 takes it, and the waiting item with it
     assert client.create().office_id == "MH01"
-    client.announce_office("MH02", ["七宝镇"], "OfficeUpdated")
+    assert {c.office_id for c in client.stub.ListComplaints(pb.ListComplaintsRequest()).complaints} == {"MH01"}
+    client.announce_office("MH01", ["莘庄镇"])
+    client.announce_office("MH02", ["七宝镇"])
     assert client.create().office_id == "MH02"
 
 
@@ -184,8 +192,12 @@ def test_complaint_mediation_without_agreement_then_notice_and_feedback(client):
                                                                comment="希望更快"))
     assert done.feedback.rating == pb.FEEDBACK_RATING_DISSATISFIED and done.version == 5
     assert [h.action for h in done.history] == ["received", "accepted", "mediation failed", "notified", "feedback"]
-    assert [(e["data"]["outcome"], e["data"]["handled_by"], e["data"]["on_time"])
-            for e in client.events("ComplaintResolved")] == [("MEDIATION_FAILED", "system", True)]
+    [resolved] = client.events(events.ComplaintResolved)
+    assert (resolved.outcome, resolved.handled_by, resolved.on_time, list(resolved.officer_ids)) == (
+        "MEDIATION_FAILED", "system", True, [])  # AUTH_MODE=off: the system acted, nobody is credited
+    assert [(c.clock, day(c.due_date), c.met, c.provisional) for c in resolved.clocks] == [
+        ("acceptance", dt.date(2026, 11, 11), True, False), ("mediation", dt.date(2027, 1, 4), True, True)]
+    assert day(resolved.resolved_on) == TODAY
     assert client.readings("MH02") == {"complaints.acceptance_on_time": (1, 1), "complaints.mediation_on_time": (1, 1),
                                        "complaints.satisfaction": (0, 1), "complaints.backlog": (0, 1)}
 
@@ -200,7 +212,8 @@ def test_refusal_takes_a_ground_of_the_rule_set_in_force(client):
         id=item.id, ground=pb.REFUSAL_GROUND_HANDLED_ELSEWHERE, note="已由消保委受理"))
     assert refused.state == pb.COMPLAINT_STATE_REFUSED
     assert refused.refusal_ground == pb.REFUSAL_GROUND_HANDLED_ELSEWHERE
-    assert client.events("ComplaintRefused")[0]["data"]["ground"] == "HANDLED_ELSEWHERE"
+    [refused_event] = client.events(events.ComplaintRefused)
+    assert (refused_event.ground, refused_event.state, refused_event.version) == ("HANDLED_ELSEWHERE", "REFUSED", 2)
     expect_error(lambda: client.stub.RefuseComplaint(pb.RefuseComplaintRequest(
         id=item.id, ground=pb.REFUSAL_GROUND_TIME_BARRED)), grpc.StatusCode.FAILED_PRECONDITION)
 
@@ -278,10 +291,13 @@ def test_report_is_verified_extended_once_and_filed_as_a_case_lead(client):
         id=report.id, approved_by="局负责人", reason="再延")), grpc.StatusCode.FAILED_PRECONDITION)
     filed = client.stub.DecideReport(pb.DecideReportRequest(id=report.id, file_case=True, note="予以立案"))
     assert filed.state == pb.COMPLAINT_STATE_CASE_FILED
-    [lead] = client.events("CaseLeadRaised")
-    assert set(lead["data"]) == {"complaint_id", "office_id", "respondent", "category", "description", "received_at"}
-    assert lead["data"]["respondent"]["name"] == "七宝鲜丰超市有限公司" and lead["office_id"] == "MH02"
-    assert NAME not in lead["data"]["description"] and PHONE not in lead["data"]["description"]
+    [lead] = client.events(events.CaseLeadRaised)
+    assert (lead.complaint_id, lead.office_id, lead.category) == (report.id, "MH02", "食品安全")
+    assert lead.respondent.name == "七宝鲜丰超市有限公司" and lead.received_at == report.received_at
+    assert NAME not in lead.description and PHONE not in lead.description and "无证经营" in lead.description
+    [filed_event] = client.events(events.ComplaintResolved)
+    assert (filed_event.outcome, filed_event.on_time, [c.clock for c in filed_event.clocks]) == (
+        "CASE_FILED", True, ["filing_decision"])
     client.stub.RecordNotification(pb.RecordNotificationRequest(id=report.id, note="已告知举报人"))
     expect_error(lambda: client.stub.RecordNotification(pb.RecordNotificationRequest(id=report.id, note="again")),
                  grpc.StatusCode.FAILED_PRECONDITION)
@@ -293,7 +309,8 @@ def test_reroute_moves_the_item_and_its_running_clock_and_keeps_the_history(clie
                                                                      reason="经营地实际在莘庄镇"))
     assert moved.office_id == "MH01" and moved.acceptance_due == item.acceptance_due
     assert [(h.action, h.from_office_id, h.to_office_id) for h in moved.history][-1] == ("rerouted", "MH02", "MH01")
-    assert client.events("ComplaintRerouted")[0]["data"]["from_office_id"] == "MH02"
+    [rerouted] = client.events(events.ComplaintRerouted)
+    assert (rerouted.from_office_id, rerouted.office_id, rerouted.version) == ("MH02", "MH01", moved.version)
     client.stub.AcceptComplaint(pb.AcceptComplaintRequest(id=item.id))
     assert client.readings("MH01")["complaints.acceptance_on_time"] == (1, 1)
     assert client.readings("MH02")["complaints.acceptance_on_time"] == (0, 0)
@@ -307,13 +324,14 @@ def test_the_sweep_marks_overdue_clocks_once_and_moves_the_indicators(client):
     sweep = client.running.runtime.timers[0]
     client.running.clock.today = dt.date(2026, 11, 11)  # the due date itself is not overdue
     sweep.run()
-    assert client.events("ComplaintOverdue") == []
+    assert client.events(events.ComplaintOverdue) == []
     client.running.clock.today = dt.date(2026, 11, 12)
     sweep.run()
     sweep.run()
-    [overdue] = client.events("ComplaintOverdue")
-    assert overdue["data"] == {"complaint_id": late.id, "office_id": "MH02", "kind": "COMPLAINT",
-                               "deadline": "acceptance", "due_date": "2026-11-11"}
+    [overdue] = client.events(events.ComplaintOverdue)
+    assert overdue == events.ComplaintOverdue(complaint_id=late.id, version=2, office_id="MH02", kind="COMPLAINT",
+                                              deadline="acceptance", due_date=date_pb2.Date(year=2026, month=11,
+                                                                                           day=11))
     listed = client.stub.ListComplaints(pb.ListComplaintsRequest(filter="overdue = true"))
     assert [c.id for c in listed.complaints] == [late.id]
     assert client.readings("MH02")["complaints.acceptance_on_time"] == (0, 1)
@@ -391,7 +409,7 @@ def secured(tmp_path):
     client.announce_office("MH01", ["莘庄镇"])
     client.announce_office("MH02", ["七宝镇"])
     yield client
-    running.close()
+    client.close()
 
 
 def test_personal_data_is_shown_only_to_those_handling_the_item(secured):
@@ -458,7 +476,7 @@ def test_personal_data_never_reaches_logs_or_events(secured, caplog):
     logged = "\n".join(formatter.format(record) for record in caplog.records)
     with secured.running.store.read() as session:
         published = json.dumps([row.envelope for row in session.scalars(select(Outbox))], ensure_ascii=False)
-    assert {"ComplaintReceived", "CaseLeadRaised", "ComplaintResolved"} <= set(
-        e["type"] for e in json.loads(published))
+    assert {contracts.type_name(m) for m in (events.ComplaintReceived, events.CaseLeadRaised,
+                                             events.ComplaintResolved)} <= {e["type"] for e in json.loads(published)}
     for value in (NAME, PHONE, ID_NUMBER, PHONE + "0"):
         assert value not in logged and value not in published

@@ -1,5 +1,5 @@
-"""emergency through a real gRPC server, on SQLite and on PostgreSQL, with command_center's events
-applied by its consumer."""
+"""emergency through a real gRPC server, on SQLite and on PostgreSQL, with the events of a hosted
+command_center (offices and officers made through its API) applied by its consumer."""
 
 from __future__ import annotations
 
@@ -12,35 +12,36 @@ from google.type import date_pb2
 
 from services.common.auth import issue_token
 from supervision.emergency.v1 import emergency_pb2 as pb
+from supervision.emergency.v1 import events_pb2
 from tests.api.emergency_fixtures import (
     HOUR,
+    CommandCenter,
     EmergencyClient,
     action,
-    deliver,
     events,
     expect_error,
     incident,
     now,
-    office_data,
-    officer_data,
     rows,
     ts,
 )
 from tests.conftest import make_settings
 from tests.support import host
 
-INCIDENT_KEYS = {"incident_id", "office_id", "type", "level", "title", "learned_at"}
-
 
 @pytest.fixture
-def emergency(store_url):
+def emergency(store_url, tmp_path):
     client = EmergencyClient(host("emergency", store_url, make_settings()))
+    center = host("command_center", f"sqlite:///{tmp_path / 'command_center.db'}", make_settings(),
+                  client.running.clock)
+    client.directory = CommandCenter(center, client.running)
     for office_id in ("MH01", "MH02"):
-        deliver(client.running, "OfficeRegistered", office_data(office_id))
-    deliver(client.running, "OfficerRegistered", officer_data("MH01-01", "MH01"))
-    deliver(client.running, "OfficerRegistered", officer_data("MH02-01", "MH02", "李芳"))
+        client.directory.office(office_id)
+    client.directory.officer("MH01-01", "MH01")
+    client.directory.officer("MH02-01", "MH02", "李芳")
     client.running.settle()
     yield client
+    center.close()
     client.running.close()
 
 
@@ -62,9 +63,17 @@ def test_report_grades_the_incident_and_instantiates_its_plan(emergency):
         "REPORT": 2 * HOUR, "ONSITE": 2 * HOUR, "CONTROL_GOODS": 6 * HOUR, "SAMPLE_AND_TEST": 24 * HOUR}
     assert action(created, "REPORT").kind == pb.ACTION_KIND_NOTIFICATION
     assert [e.kind for e in created.timeline] == [pb.TIMELINE_ENTRY_KIND_REPORTED, pb.TIMELINE_ENTRY_KIND_ACTION_ADDED]
-    [reported] = events(emergency, "IncidentReported")
-    assert set(reported["data"]) >= INCIDENT_KEYS and reported["data"]["level"] == "IV"
-    assert reported["data"]["incident_id"] == created.id == reported["aggregate_id"]
+    [reported] = events(emergency, events_pb2.IncidentReported)
+    message = reported.message
+    assert message.incident_id == created.id == reported.aggregate_id
+    assert (message.office_id, message.type, message.level, message.state, message.title) == (
+        "MH01", "FOOD_SAFETY", "IV", "ACTIVE", created.title)
+    assert message.version == created.version
+    assert (message.learned_at, message.occurred_at, message.report_due) == (
+        created.learned_at, created.occurred_at, created.report_due)
+    assert [(r.level, r.criterion, r.text) for r in message.grading_reasons] == [
+        ("IV", r.criterion, r.text) for r in created.grading_reasons]
+    assert message.rule_set == "2020-01-01"
     equipment = report(emergency, incident_type=pb.INCIDENT_TYPE_SPECIAL_EQUIPMENT, trapped_count=3,
                        trapped_hours=2.0)
     assert [r.criterion for r in equipment.grading_reasons] == ["SE-IV-elevator"]
@@ -76,7 +85,7 @@ def test_a_repeated_request_id_returns_the_first_incident(emergency):
     first = report(emergency, "r-1", ill_count=5)
     again = report(emergency, "r-1", ill_count=500)
     assert again == first
-    assert rows(emergency)["incidents"] == 1 and len(events(emergency, "IncidentReported")) == 1
+    assert rows(emergency)["incidents"] == 1 and len(events(emergency, events_pb2.IncidentReported)) == 1
 
 
 def test_bad_reports_are_refused_and_change_nothing(emergency):
@@ -118,9 +127,10 @@ def test_new_counts_regrade_and_add_the_higher_levels_actions(emergency):
     added = [a for a in updated.actions if a.required_by == pb.LEVEL_III]
     assert sorted(a.code for a in added) == ["INFORM_PUBLIC", "REPORT_UPWARD"]
     assert all(a.due_time.ToDatetime(dt.UTC) > now() for a in added)
-    [changed] = events(emergency, "IncidentLevelChanged")
-    assert set(changed["data"]) >= INCIDENT_KEYS
-    assert (changed["data"]["previous_level"], changed["data"]["level"]) == ("IV", "III")
+    [changed] = events(emergency, events_pb2.IncidentLevelChanged)
+    assert (changed.message.incident_id, changed.message.version) == (created.id, updated.version)
+    assert (changed.message.previous_level, changed.message.level) == ("IV", "III")
+    assert [r.criterion for r in changed.message.grading_reasons] == ["FS-III-ill"]
     kinds = [e.kind for e in updated.timeline]
     assert kinds[-3:] == [pb.TIMELINE_ENTRY_KIND_COUNTS_UPDATED, pb.TIMELINE_ENTRY_KIND_LEVEL_CHANGED,
                           pb.TIMELINE_ENTRY_KIND_ACTION_ADDED]
@@ -154,7 +164,10 @@ def test_an_officer_raises_the_level_but_never_below_the_criteria(emergency):
     assert (escalated.level, escalated.criteria_level) == (pb.LEVEL_II, pb.LEVEL_III)
     deciding = escalated.grading_reasons[0]
     assert (deciding.criterion, deciding.level, deciding.text) == ("ESCALATION", pb.LEVEL_II, "涉及学校，社会关注度高")
-    assert events(emergency, "IncidentLevelChanged")[-1]["data"]["level"] == "II"
+    [changed] = events(emergency, events_pb2.IncidentLevelChanged)
+    assert (changed.message.previous_level, changed.message.level) == ("III", "II")
+    assert [(r.level, r.criterion) for r in changed.message.grading_reasons] == [("II", "ESCALATION"),
+                                                                                ("III", "FS-III-death")]
 
 
 # ---------------------------------------------------------------- dispatch, completion, closure
@@ -168,10 +181,18 @@ def test_dispatch_uses_officers_from_command_centers_events(emergency):
     other = pb.AssignActionRequest(incident_id=created.id, action_id=onsite, officer_id="MH02-01")
     assert "MH02" in expect_error(lambda: emergency.incidents.AssignAction(other),
                                   grpc.StatusCode.FAILED_PRECONDITION)["officer_id"]
-    # The officer moves to MH01 (a newer version); a late copy of the old registration changes nothing.
-    deliver(emergency.running, "OfficerUpdated", officer_data("MH02-01", "MH01", "李芳"), version=2)
-    deliver(emergency.running, "OfficerRegistered", officer_data("MH02-01", "MH02", "李芳"), version=1)
+    # MH02-01 moves to MH01: command_center's OfficerUpdated lets emergency dispatch them there.
+    emergency.directory.move_officer("MH02-01", "MH01")
     assert action(emergency.incidents.AssignAction(other), "ONSITE").assignee_id == "MH02-01"
+    # An officer registered at MH02 and moved to MH01, whose registration arrives after the move:
+    # the older version changes nothing.
+    emergency.directory.officer("MH02-02", "MH02", "张磊", forward=False)
+    emergency.directory.move_officer("MH02-02", "MH01", forward=False)
+    registered, moved = [w for w in emergency.directory.pending() if w["type"].endswith((".OfficerRegistered",
+                                                                                         ".OfficerUpdated"))]
+    emergency.directory.forward([moved, registered])
+    late = pb.AssignActionRequest(incident_id=created.id, action_id=onsite, officer_id="MH02-02")
+    assert action(emergency.incidents.AssignAction(late), "ONSITE").assignee_id == "MH02-02"
     for request, code in ((pb.AssignActionRequest(incident_id=created.id, action_id=onsite, officer_id="X"),
                            grpc.StatusCode.NOT_FOUND),
                           (pb.AssignActionRequest(incident_id=created.id, action_id=onsite),
@@ -199,8 +220,9 @@ def test_an_incident_is_stable_when_every_action_is_done_and_closes_with_its_rev
     assert set(found) == {"review.measures", "review.lessons"}
     closed = emergency.incidents.CloseIncident(pb.CloseIncidentRequest(id=created.id, review=review))
     assert closed.state == pb.INCIDENT_STATE_CLOSED and closed.review == review and closed.HasField("close_time")
-    [event] = events(emergency, "IncidentClosed")
-    assert set(event["data"]) >= INCIDENT_KEYS and event["data"]["state"] == "CLOSED"
+    [event] = events(emergency, events_pb2.IncidentClosed)
+    assert (event.message.incident_id, event.message.state, event.message.level) == (created.id, "CLOSED", "IV")
+    assert (event.message.closed_at, event.message.review_cause) == (closed.close_time, review.cause)
     before = rows(emergency)
     expect_error(lambda: emergency.incidents.CompleteAction(pb.CompleteActionRequest(
         incident_id=created.id, action_id=created.actions[0].id)), grpc.StatusCode.FAILED_PRECONDITION)
@@ -238,9 +260,12 @@ def test_the_sweep_publishes_overdue_events_once_and_moves_the_indicators(emerge
     sweep = emergency.running.runtime.timers[0]
     assert sweep.run() == 1
     assert sweep.run() == 0
-    [notice] = events(emergency, "NotificationOverdue")
-    assert notice["data"]["action_code"] == "REPORT" and set(notice["data"]) >= INCIDENT_KEYS
-    assert events(emergency, "ActionOverdue") == []  # ONSITE was done in time
+    [notice] = events(emergency, events_pb2.NotificationOverdue)
+    report_action = action(late, "REPORT")
+    assert (notice.message.incident_id, notice.message.action_id, notice.message.action_code) == (
+        late.id, report_action.id, "REPORT")
+    assert (notice.message.action_kind, notice.message.due_at) == ("NOTIFICATION", report_action.due_time)
+    assert events(emergency, events_pb2.ActionOverdue) == []  # ONSITE was done in time
     assert emergency.indicator("MH01", "emergency.report_within_limit") == (0, 1)
     assert emergency.indicator("MH01", "emergency.onsite_within_target") == (1, 1)
     assert emergency.indicator("MH01", "emergency.actions_on_time") == (1, 2)
@@ -338,10 +363,12 @@ SECRET = "test-secret-of-at-least-32-bytes!!"
 def test_an_office_user_sees_and_changes_only_its_own_incidents(tmp_path):
     running = host("emergency", f"sqlite:///{tmp_path / 'emergency.db'}",
                    make_settings(AUTH_MODE="jwt", JWT_SECRET=SECRET))
+    center = host("command_center", f"sqlite:///{tmp_path / 'command_center.db'}", make_settings(), running.clock)
     try:
         client = EmergencyClient(running)
+        directory = CommandCenter(center, running)
         for office_id in ("MH01", "MH02"):
-            deliver(running, "OfficeRegistered", office_data(office_id))
+            directory.office(office_id)
 
         def as_(roles, office_id=""):
             return (("authorization", f"Bearer {issue_token(SECRET, subject='u1', roles=roles, office_id=office_id)}"),)
@@ -364,4 +391,5 @@ def test_an_office_user_sees_and_changes_only_its_own_incidents(tmp_path):
         expect_error(lambda: client.incidents.GetIncident(pb.GetIncidentRequest(id=mine.id)),
                      grpc.StatusCode.UNAUTHENTICATED)
     finally:
+        center.close()
         running.close()

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from services.facilities.models import CustodyRecord
+from supervision.facilities.v1 import events_pb2
 from supervision.facilities.v1 import facilities_pb2 as pb
+from supervision.mobile_enforcement.v1 import events_pb2 as me_events
 from tests.api.facilities_fixtures import (
     INVALID,
     NOT_FOUND,
@@ -35,22 +37,25 @@ def check_in(client, signed_by, case_id="MH01-AJ-2026-001", request_id="", **cha
     return client.custody.CheckIn(pb.CheckInRequest(request_id=request_id, **fields))
 
 
+def dispose(client, item_id: str, signed_by, note: str = "") -> pb.CustodyItem:
+    return client.custody.Dispose(pb.DisposeRequest(item_id=item_id, method=pb.DISPOSAL_METHOD_DESTROYED,
+                                                    signed_by=signed_by, note=note))
+
+
 def test_custody_steps_are_signed_by_two_officers_and_chained(client, officers):
-    item = check_in(client, officers, request_id="in-1", note="随案移交")
+    unknown = check_in(client, officers)
+    # Goods of a case mobile_enforcement never announced are evidence of an open case.
+    expect_error(lambda: dispose(client, unknown.id, officers), PRECONDITION)
+    case_id = client.file_case(officers)
+    item = check_in(client, officers, case_id=case_id, request_id="in-1", note="随案移交")
     assert item.state == pb.CUSTODY_STATE_IN_STORE and item.trail_length == 1
-    assert check_in(client, officers, request_id="in-1") == item
+    assert check_in(client, officers, case_id=case_id, request_id="in-1") == item
     moved = client.custody.Move(pb.MoveRequest(item_id=item.id, to_location="罚没物品库 B-03",
                                                 signed_by=["MH01-03", "MH01-01"]))
     assert moved.location == "罚没物品库 B-03" and moved.trail_length == 2
-    expect_error(lambda: client.custody.Dispose(pb.DisposeRequest(
-        item_id=item.id, method=pb.DISPOSAL_METHOD_DESTROYED, signed_by=officers)), PRECONDITION)  # unknown case
-    client.case("MH01-AJ-2026-001", "CaseFiled", 1)
-    expect_error(lambda: client.custody.Dispose(pb.DisposeRequest(
-        item_id=item.id, method=pb.DISPOSAL_METHOD_DESTROYED, signed_by=officers)), PRECONDITION)
-    client.case("MH01-AJ-2026-001", "CaseClosed", 4)
-    client.case("MH01-AJ-2026-001", "CaseFiled", 1)  # redelivered late: older than the closing
-    disposed = client.custody.Dispose(pb.DisposeRequest(item_id=item.id, method=pb.DISPOSAL_METHOD_DESTROYED,
-                                                        signed_by=officers, note="监督销毁"))
+    expect_error(lambda: dispose(client, item.id, officers), PRECONDITION)  # the case is open
+    client.close_case(case_id)
+    disposed = dispose(client, item.id, officers, note="监督销毁")
     assert disposed.state == pb.CUSTODY_STATE_DISPOSED and disposed.disposal_method == pb.DISPOSAL_METHOD_DESTROYED
     expect_error(lambda: client.custody.Move(pb.MoveRequest(item_id=item.id, to_location="门卫室",
                                                             signed_by=officers)), PRECONDITION)
@@ -61,13 +66,26 @@ def test_custody_steps_are_signed_by_two_officers_and_chained(client, officers):
     assert list(full.trail[1].signed_by) == ["MH01-03", "MH01-01"] and full.trail[0].note == "随案移交"
     assert full.trail[0].previous_hash == "0" * 64 and full.trail[1].previous_hash == full.trail[0].hash
     assert full.trail_head == full.trail[2].hash and full.trail[2].record_time.ToDatetime(dt.UTC) == START
-    changed = client.events("CustodyChanged")
-    assert [e["data"]["step"] for e in changed] == ["CHECK_IN", "MOVE", "DISPOSAL"]
-    assert changed[-1]["data"]["hash"] == full.trail_head and changed[-1]["data"]["state"] == "DISPOSED"
+    changed = [e for e in client.events(events_pb2.CustodyChanged) if e.aggregate_id == item.id]
+    assert [(e.message.step, e.message.sequence, e.aggregate_version) for e in changed] == [
+        ("CHECK_IN", 1, 1), ("MOVE", 2, 2), ("DISPOSAL", 3, 3)]
+    assert changed[-1].message == events_pb2.CustodyChanged(
+        item_id=item.id, version=3, office_id="MH01", case_id=case_id, step="DISPOSAL", state="DISPOSED",
+        location="罚没物品库 B-03", signed_by=officers, sequence=3, hash=full.trail_head)
     verified = client.custody.VerifyCustody(pb.VerifyCustodyRequest(item_id=item.id))
     assert verified.intact and verified.records_checked == 3
     in_store = client.custody.ListCustodyItems(pb.ListCustodyItemsRequest(filter="state = IN_STORE"))
-    assert list(in_store.items) == []
+    assert [i.id for i in in_store.items] == [unknown.id]
+
+
+def test_a_closing_that_overtakes_the_filing_is_not_undone_by_it(client, officers):
+    case_id = client.file_case(officers, deliver=False)
+    client.close_case(case_id, deliver=False)
+    [closed] = client.published("mobile_enforcement", me_events.CaseClosed)
+    client.deliver(closed)
+    client.settle()  # CaseFiled arrives after the closing: older, so ignored
+    item = check_in(client, officers, case_id=case_id)
+    assert dispose(client, item.id, officers).state == pb.CUSTODY_STATE_DISPOSED
 
 
 def test_bad_custody_steps_are_refused_and_change_nothing(client, officers):
@@ -90,7 +108,7 @@ def test_bad_custody_steps_are_refused_and_change_nothing(client, officers):
     refused(client, lambda: check_in(client, officers, office_id="MH77"), NOT_FOUND, None)
 
     item = check_in(client, officers)
-    client.officer("MH01-02", expires=TODAY - dt.timedelta(days=3), version=2, event_type="OfficerUpdated")
+    client.renew_certificate("MH01-02", TODAY - dt.timedelta(days=3))
     refused(client, lambda: client.custody.Move(pb.MoveRequest(item_id=item.id, to_location="B-01",
                                                                signed_by=officers)), PRECONDITION, "signed_by[1]")
     refused(client, lambda: client.custody.Move(pb.MoveRequest(item_id=item.id, to_location="罚没物品库 A-01",

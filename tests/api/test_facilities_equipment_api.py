@@ -6,6 +6,8 @@ import datetime as dt
 
 import grpc
 
+from services.common.contracts import day_of
+from supervision.facilities.v1 import events_pb2
 from supervision.facilities.v1 import facilities_pb2 as pb
 from tests.api.facilities_fixtures import (
     INVALID,
@@ -107,17 +109,21 @@ def test_calibration_due_is_published_once_per_due_date(client):
                     due=TODAY + dt.timedelta(days=45))
     notify.run()
     notify.run()
-    [event] = client.events("CalibrationDue")
-    assert event["data"]["equipment_id"] == near.id and event["data"]["calibration_due"] == "2026-11-30"
-    assert event["data"]["overdue"] is False
+    [event] = client.events(events_pb2.CalibrationDue)
+    assert (event.aggregate_id, event.office_id) == (near.id, "MH01")
+    assert event.message == events_pb2.CalibrationDue(
+        equipment_id=near.id, version=1, office_id="MH01", category="pesticide_reader",
+        category_name="农药残留速测仪",
+        serial_no=near.serial_no, calibration_due=date(dt.date(2026, 11, 30)), overdue=False)
 
     client.clock.advance(days=21)  # past due: nothing new for the same due date, but the figure drops
     notify.run()
-    assert len(client.events("CalibrationDue")) == 2  # the second device entered its notice period
+    assert len(client.events(events_pb2.CalibrationDue)) == 2  # the second device entered its notice period
     assert client.readings()["facilities.equipment_in_calibration"] == (1, 2)
     client.equipment.RecordCalibration(pb.RecordCalibrationRequest(
         equipment_id=near.id, calibrated_on=date(client.clock.today), certificate_no="JD-9",
         calibration_due=date(client.clock.today + dt.timedelta(days=10))))
     notify.run()
-    notices = [e["data"] for e in client.events("CalibrationDue") if e["data"]["equipment_id"] == near.id]
-    assert [n["calibration_due"] for n in notices] == ["2026-11-30", "2026-12-11"]
+    notices = [e.message for e in client.events(events_pb2.CalibrationDue) if e.message.equipment_id == near.id]
+    assert [(day_of(n.calibration_due), n.overdue) for n in notices] == [
+        (dt.date(2026, 11, 30), False), (dt.date(2026, 12, 11), False)]

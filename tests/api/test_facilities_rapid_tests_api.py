@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from services.common.clock import SHANGHAI
+from supervision.facilities.v1 import events_pb2
 from supervision.facilities.v1 import facilities_pb2 as pb
 from tests.api.facilities_fixtures import (
     INVALID,
@@ -18,6 +19,7 @@ from tests.api.facilities_fixtures import (
     expect_error,
     rapid_test_request,
     refused,
+    timestamp,
 )
 from tests.api.facilities_fixtures import client as client  # a fixture: pytest finds it by name
 
@@ -107,7 +109,7 @@ def test_a_retest_is_possible_within_the_window_only(client, reader):
         test_id=early.id, retest_result=pb.TEST_RESULT_NEGATIVE, kg_destroyed=2)), INVALID)
     cleared = client.tests.ConfirmResult(pb.ConfirmResultRequest(test_id=early.id,
                                                                  retest_result=pb.TEST_RESULT_NEGATIVE))
-    assert cleared.state == pb.TEST_STATE_CLEARED_ON_RETEST and client.events("RapidTestPositive") == []
+    assert cleared.state == pb.TEST_STATE_CLEARED_ON_RETEST and client.events(events_pb2.RapidTestPositive) == []
 
     late = client.record(reader, 70)
     client.clock.advance(hours=4, seconds=1)
@@ -132,19 +134,19 @@ def test_a_confirmed_positive_publishes_rapid_test_positive(client, reader):
     expect_error(lambda: client.tests.ConfirmResult(pb.ConfirmResultRequest(test_id=positive.id)), PRECONDITION)
     assert "kg_destroyed" in expect_error(lambda: client.tests.ConfirmResult(pb.ConfirmResultRequest(
         test_id=positive.id, retest_waived=True, kg_destroyed=-1)), INVALID)
-    assert client.events("RapidTestPositive") == []
+    assert client.events(events_pb2.RapidTestPositive) == []
     confirmed = client.tests.ConfirmResult(pb.ConfirmResultRequest(test_id=positive.id, retest_waived=True,
                                                                    kg_destroyed=3.2))
     assert confirmed.state == pb.TEST_STATE_CONFIRMED_POSITIVE and confirmed.kg_destroyed == 3.2
-    [event] = client.events("RapidTestPositive")
-    assert event["source"] == "facilities" and event["office_id"] == "MH01"
-    assert event["aggregate_id"] == positive.id and event["aggregate_version"] == 2
-    assert event["data"] == {
-        "test_id": positive.id, "office_id": "MH01",
-        "sample": {"name": "韭菜", "vendor_name": "李记蔬菜", "vendor_uscc": "91350100M000100Y43",
-                   "market": "莘庄农贸市场", "stall": "07号"},
-        "item": "pesticide_residue", "method": "enzyme_inhibition", "reading": 72.5, "unit": "%",
-        "tested_at": "2026-11-10T01:00:00Z"}
+    [event] = client.events(events_pb2.RapidTestPositive)
+    assert event.source == "facilities" and event.office_id == "MH01"
+    assert event.aggregate_id == positive.id and event.aggregate_version == 2
+    assert event.message == events_pb2.RapidTestPositive(
+        test_id=positive.id, version=2, office_id="MH01",
+        sample=pb.Sample(name="韭菜", vendor_name="李记蔬菜", vendor_uscc="91350100M000100Y43", market="莘庄农贸市场",
+                         stall="07号"),
+        item="pesticide_residue", method="enzyme_inhibition", reading="72.5", unit="%",
+        tested_at=timestamp(dt.datetime(2026, 11, 10, 1, 0, tzinfo=dt.UTC)))
     assert client.readings()["facilities.positive_followed_up"] == (1, 1)
     expect_error(lambda: client.tests.ConfirmResult(pb.ConfirmResultRequest(test_id=positive.id,
                                                                             retest_waived=True)), PRECONDITION)
@@ -155,14 +157,15 @@ def test_closed_windows_are_published_once_and_count_as_due_for_follow_up(client
     assert expire.name == "expire_retest_windows"
     positive = client.record(reader, 90)
     expire.run()
-    assert client.events("RetestWindowExpired") == []
+    assert client.events(events_pb2.RetestWindowExpired) == []
     assert client.readings()["facilities.positive_followed_up"] == (0, 0)
     client.clock.advance(hours=5)
     expire.run()
     expire.run()
-    [event] = client.events("RetestWindowExpired")
-    assert event["data"] == {"test_id": positive.id, "office_id": "MH01", "item": "pesticide_residue",
-                             "retest_deadline": "2026-11-10T06:00:00Z"}
+    [event] = client.events(events_pb2.RetestWindowExpired)
+    assert event.message == events_pb2.RetestWindowExpired(
+        test_id=positive.id, version=1, office_id="MH01", item="pesticide_residue",
+        retest_deadline=timestamp(dt.datetime(2026, 11, 10, 6, 0, tzinfo=dt.UTC)))
     assert client.readings()["facilities.positive_followed_up"] == (0, 1)
     client.tests.ConfirmResult(pb.ConfirmResultRequest(test_id=positive.id, kg_destroyed=1.5))
     assert client.readings()["facilities.positive_followed_up"] == (1, 1)

@@ -7,6 +7,8 @@ import datetime as dt
 from google.type import date_pb2
 
 from services.facilities.models import Office
+from supervision.command_center.v1 import events_pb2 as cc_events
+from supervision.facilities.v1 import events_pb2
 from supervision.facilities.v1 import facilities_pb2 as pb
 from tests.api.facilities_fixtures import (
     ALL_MET,
@@ -38,12 +40,20 @@ def test_a_registered_office_gets_the_ten_standard_rooms_once(client):
                              "facilities.equipment_in_calibration", "facilities.rapid_tests_per_week",
                              "facilities.positive_followed_up"}
     assert readings["facilities.rapid_tests_per_week"] == (0, 35)
-    renamed = client.office(name="莘庄所", version=2, event_type="OfficeUpdated")
-    client.running.bus.publish(renamed)  # a redelivery is absorbed by the inbox
-    client.office(name="旧名", version=1)  # an older event never overrides a newer one
+    client.rename_office("MH01", "莘庄所")
+    [renamed] = client.published("command_center", cc_events.OfficeUpdated)
+    client.deliver(renamed)  # a redelivery is absorbed by the inbox
     assert len(rooms_of(client)) == 10
     with client.running.store.read() as session:
         assert session.get(Office, "MH01").name == "莘庄所"
+
+    # An older event never overrides a newer one: the later rename overtakes the earlier one.
+    client.rename_office("MH01", "旧名", deliver=False)
+    client.rename_office("MH01", "莘庄镇所", deliver=False)
+    client.deliver(client.published("command_center", cc_events.OfficeUpdated)[-1])
+    client.settle()
+    with client.running.store.read() as session:
+        assert session.get(Office, "MH01").name == "莘庄镇所"
 
 
 def test_room_checks_judge_against_the_standard_and_report_non_compliance(client):
@@ -52,7 +62,7 @@ def test_room_checks_judge_against_the_standard_and_report_non_compliance(client
     again = client.rooms.RecordRoomCheck(pb.RecordRoomCheckRequest(request_id="c1", check=room_check(area=1)))
     assert again == good  # the retry returns the first result
     assert client.readings()["facilities.rooms_compliant"] == (1, 10)
-    assert client.events("RoomNonCompliant") == []
+    assert client.events(events_pb2.RoomNonCompliant) == []
 
     client.clock.advance(days=3)
     bad = client.rooms.RecordRoomCheck(pb.RecordRoomCheckRequest(check=room_check(
@@ -63,9 +73,11 @@ def test_room_checks_judge_against_the_standard_and_report_non_compliance(client
     room = rooms_of(client)["rapid_test"]
     assert (room.compliant, room.last_check_id, room.version) == (False, bad.id, 3)
     assert {r.code: r.met for r in room.requirements}["sample_zone"] is False
-    [event] = client.events("RoomNonCompliant")
-    assert event["data"] == {"office_id": "MH01", "room_kind": "rapid_test", "room_name": "快检室",
-                             "check_id": bad.id, "checked_on": "2026-11-13", "problems": bad.problems}
+    [event] = client.events(events_pb2.RoomNonCompliant)
+    assert (event.aggregate_id, event.aggregate_version, event.office_id) == ("MH01/rapid_test", 3, "MH01")
+    assert event.message == events_pb2.RoomNonCompliant(
+        room_key="MH01/rapid_test", version=3, office_id="MH01", room_kind="rapid_test", room_name="快检室",
+        check_id=bad.id, checked_on=date(dt.date(2026, 11, 13)), problems=bad.problems)
     assert client.readings()["facilities.rooms_compliant"] == (0, 10)
 
     # A check entered late (dated before the last one) is history; the room keeps the newer verdict.

@@ -19,8 +19,9 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
     secret = "test-secret-of-at-least-32-bytes!!"
     running = host_facilities(f"sqlite:///{tmp_path / 'facilities.db'}", InstantClock(), AUTH_MODE="jwt",
                               JWT_SECRET=secret)
+    client = None
     try:
-        client = FacilitiesClient(running)
+        client = FacilitiesClient(running, tmp_path)
 
         def as_(roles, office_id=""):
             return (("authorization", f"Bearer {issue_token(secret, subject='u1', roles=roles, office_id=office_id)}"),)
@@ -49,4 +50,7 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
         assert len(client.rooms.ListRooms(pb.ListRoomsRequest(page_size=100), metadata=auditor).rooms) == 20
         expect_error(lambda: client.rooms.ListRooms(pb.ListRoomsRequest()), grpc.StatusCode.UNAUTHENTICATED)
     finally:
-        running.close()
+        if client is not None:
+            client.close()
+        else:
+            running.close()

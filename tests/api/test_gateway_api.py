@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import uuid
 
 import grpc
 import pytest
 from sqlalchemy import select
 
-from services.common.clock import shanghai_today
-from services.common.events import Envelope
 from services.gateway.models import HistoryPoint, KnownScheme
+from supervision.assessment.v1 import assessment_pb2 as as_pb
+from supervision.assessment.v1 import assessment_pb2_grpc as as_grpc
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.gateway.v1 import gateway_pb2 as pb
 from tests.api.gateway_fixtures import District, date
@@ -32,6 +31,15 @@ def district(tmp_path):
 @pytest.fixture
 def district_on_each_store(tmp_path, store_url):
     running = District(tmp_path, store_url, make_settings())
+    running.add_offices(certified={"MH01": 4, "MH02": 2, "MH03": 3})
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def district_with_assessment(tmp_path, store_url):
+    """assessment hosted too: the scheme comes from its API and its SchemeUpdated."""
+    running = District(tmp_path, store_url, make_settings(), services=("command_center", "assessment"))
     running.add_offices(certified={"MH01": 4, "MH02": 2, "MH03": 3})
     yield running
     running.close()
@@ -205,28 +213,39 @@ def test_history_keeps_the_index_by_minute_and_day(district_on_each_store):
     assert district.monitor.history.prune(old, 7, 800) > 0
 
 
-def test_a_published_scheme_is_kept_and_applies_from_its_effective_date(district_on_each_store):
-    district = district_on_each_store
-    body = district.monitor.schemes.starting.to_body()
-    for rule in body["indicators"]:
-        if rule["key"] == "command_center.certificates_valid":
-            rule["target"] = 0.5
+def test_a_published_scheme_is_kept_and_applies_from_its_effective_date(district_with_assessment):
+    district = district_with_assessment
+    schemes = as_grpc.SchemeServiceStub(district.sources["assessment"].channel)
+    first = schemes.GetScheme(as_pb.GetSchemeRequest())
+    assert district.monitor.view.scheme.version == first.version  # asked at start
     before = district.index_of("MH02")
+    names = district.get("/api/v1/scheme").body["names"]
+    assert names["complaints.backlog"] == "在办投诉举报件数"  # unscored: the starting file's name so far
 
-    def publish(version: int, effective: dt.date) -> None:
-        event = Envelope(id=str(uuid.uuid4()), source="assessment", type="SchemeUpdated", subject="scheme/district",
-                         time=dt.datetime.now(dt.UTC), aggregate_id="district", aggregate_version=version,
-                         data={"version": version, "effective_from": effective.isoformat(),
-                               "scheme": {**body, "version": version}})
-        district.sources["command_center"].bus.publish(event.to_wire())
+    def publish(request_id: str, effective: dt.date, target: float) -> int:
+        """assessment's UpdateScheme, which records SchemeUpdated; the gateway applies it on settle."""
+        scheme = as_pb.Scheme()
+        scheme.CopyFrom(first)
+        next(r for r in scheme.indicators if r.key == "command_center.certificates_valid").target = target
+        scheme.effective_from.CopyFrom(date(effective))
+        version = schemes.UpdateScheme(as_pb.UpdateSchemeRequest(request_id=request_id, scheme=scheme)).version
+        district.settle()
+        return version
 
-    publish(2, shanghai_today() + dt.timedelta(days=30))
-    assert district.index_of("MH02") == before  # not in force yet
-    publish(3, shanghai_today())
-    assert district.monitor.view.scheme.version == 3 and district.index_of("MH02") > before
+    today = district.clock.today
+    lenient = publish("lenient", today, 0.5)
+    assert district.monitor.view.scheme.version == lenient and district.index_of("MH02") > before
+    strict = publish("strict", today + dt.timedelta(days=30), 1.0)
+    assert district.monitor.view.scheme.version == lenient  # not in force yet
     with district.store.read() as session:
-        assert set(session.scalars(select(KnownScheme.version))) == {2, 3}
-    assert district.get("/api/v1/scheme").body["origin"] == "assessment"
+        assert set(session.scalars(select(KnownScheme.version))) >= {lenient, strict}
+    shown = district.get("/api/v1/scheme").body
+    assert shown["origin"] == "assessment" and shown["version"] == lenient
+    assert shown["names"]["complaints.backlog"] == "投诉积压件数"  # the names SchemeUpdated carries
+    district.clock.today = today + dt.timedelta(days=30)
+    district.monitor.rescore_if_due()
+    assert district.monitor.view.scheme.version == strict
+    assert district.index_of("MH02") == pytest.approx(before)
 
 
 # ---------------------------------------------------------------- gRPC

@@ -7,6 +7,9 @@ import datetime as dt
 import grpc
 from google.type import money_pb2
 
+from services.common.contracts import date_of
+from supervision.common.v1.events_pb2 import StatutoryClock
+from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from tests.api.mobile_enforcement_fixtures import (
     INVALID,
@@ -85,7 +88,7 @@ def test_a_lead_gets_its_filing_decision_due_in_working_days(client):
 
 def test_filing_needs_a_lawful_team_and_sets_the_closing_due(client):
     client.entity(1)
-    client.officer("MH01-004", expires=TODAY - dt.timedelta(days=1), version=2, event_type="OfficerUpdated")
+    client.officer("MH01-004", expires=TODAY - dt.timedelta(days=1))
     client.spot_checks.DeclareConflict(pb.DeclareConflictRequest(conflict=pb.Conflict(
         officer_id="MH01-003", entity_id=uscc(1), reason="同学")))
     lead = client.lead(uscc(1))
@@ -102,17 +105,21 @@ def test_filing_needs_a_lawful_team_and_sets_the_closing_due(client):
     # 90 natural days from Monday 2 November 2026.
     assert (filed.state, filed.filed_on, filed.closing_due, list(filed.officer_ids)) == (
         pb.CASE_STATE_FILED, date(TODAY), date(dt.date(2027, 1, 31)), ["MH01-001", "MH01-002"])
-    [event] = client.events("CaseFiled")
-    assert event["subject"] == f"case/{lead.id}" and event["aggregate_version"] == filed.version
-    assert {k: event["data"][k] for k in ("case_id", "office_id", "entity_id", "closing_due")} == {
-        "case_id": lead.id, "office_id": "MH01", "entity_id": uscc(1), "closing_due": "2027-01-31"}
+    [event] = client.events(events.CaseFiled)
+    assert event.envelope.subject == f"case/{lead.id}" and event.aggregate_version == filed.version
+    # The officers credited, and the filing decision's clock: received 2 November, due 23 November.
+    assert event.message == events.CaseFiled(
+        case_id=lead.id, version=filed.version, office_id="MH01", entity_id=uscc(1), party_name="小杨生煎（1店）",
+        source="REFERRAL", filed_on=date_of(TODAY), closing_due=date_of(dt.date(2027, 1, 31)),
+        officer_ids=["MH01-001", "MH01-002"],
+        clocks=[StatutoryClock(clock="filing", due_date=date_of(dt.date(2026, 11, 23)), met=True)])
     for call in (lambda: client.cases.FileCase(file_request(lead.id)),
                  lambda: client.cases.DeclineLead(pb.DeclineLeadRequest(id=lead.id, reason="x"))):
         expect_error(call, PRECONDITION)
     declined = client.cases.DeclineLead(pb.DeclineLeadRequest(id=client.lead(uscc(1), ref="r2").id,
                                                               reason="违法事实不成立"))
-    assert declined.state == pb.CASE_STATE_NOT_FILED and [e["data"]["reason"] for e in client.events(
-        "LeadDeclined")] == ["违法事实不成立"]
+    assert declined.state == pb.CASE_STATE_NOT_FILED and [e.message.reason for e in client.events(
+        events.LeadDeclined)] == ["违法事实不成立"]
     expect_error(lambda: client.cases.DeclineLead(pb.DeclineLeadRequest(id=lead.id)), INVALID)
     trail = client.trails.VerifyAuditTrail(pb.VerifyAuditTrailRequest(subject=f"case/{lead.id}"))
     assert (trail.intact, trail.records_checked) == (True, 2)
@@ -214,11 +221,19 @@ def test_decisions_simplified_within_the_limits_in_force_ordinary_published_and_
     expect_error(lambda: client.cases.PublishDecision(pb.PublishDecisionRequest(id=spot.id)), PRECONDITION)
     closed = client.cases.CloseCase(pb.CloseCaseRequest(id=case.id, note="罚款已缴"))
     assert closed.state == pb.CASE_STATE_CLOSED
-    assert [(e["data"]["case_id"], e["data"]["fine_yuan"]) for e in client.events("CaseClosed")] == [
-        (spot.id, "200.00"), (case.id, "12000.50")]
+    on_the_spot_closed, ordinary_closed = (e.message for e in client.events(events.CaseClosed))
+    assert [(m.case_id, m.penalty, m.fine_yuan, m.simplified) for m in (on_the_spot_closed, ordinary_closed)] == [
+        (spot.id, "FINE", "200.00", True), (case.id, "FINE", "12000.50", False)]
+    filing = StatutoryClock(clock="filing", due_date=date_of(dt.date(2026, 11, 23)), met=True)
+    # Decided on the spot: no team was filed, only the lead's filing decision ran.
+    assert (list(on_the_spot_closed.officer_ids), list(on_the_spot_closed.clocks)) == ([], [filing])
+    assert (list(ordinary_closed.officer_ids), ordinary_closed.closed_on, list(ordinary_closed.clocks)) == (
+        ["MH01-001", "MH01-002"], date_of(TODAY),
+        [filing, StatutoryClock(clock="closing", due_date=date_of(dt.date(2027, 1, 31)), met=True),
+         StatutoryClock(clock="publication", due_date=date_of(dt.date(2026, 11, 30)), met=True)])
     assert client.readings() == {"spot_check_completion": (0, 0), "inspection_checklist_complete": (0, 0),
                                  "case_filing_on_time": (2, 2), "case_closing_on_time": (1, 1),
-                                 "publication_on_time": (1, 1)}
+                                 "publication_on_time": (1, 1), "entities_supervised": (1, 1)}
     listed = client.cases.ListCases(pb.ListCasesRequest(filter="state = CLOSED AND source = REFERRAL"))
     assert {c.id for c in listed.cases} == {spot.id, case.id}
     for request in (pb.ListCasesRequest(filter="state = OPEN"), pb.ListCasesRequest(filter="party = x")):
@@ -249,19 +264,28 @@ def test_the_sweep_marks_what_time_made_overdue_once(client):
     client.inspections.CompleteInspection(pb.CompleteInspectionRequest(
         id=inspection.id, rectification_due=date(TODAY + dt.timedelta(days=10))))
     client.sweep()
-    assert client.events("CaseOverdue") == []
+    assert client.events(events.CaseOverdue) == []
     client.clock.instant = at(dt.date(2027, 2, 1))
     client.sweep()
     client.sweep()
-    overdue = {(e["data"]["case_id"], e["data"]["deadline"]) for e in client.events("CaseOverdue")}
-    assert overdue == {(open_lead.id, "filing_decision"), (still_filed.id, "decision")}
-    [rectification] = client.events("RectificationOverdue")
-    assert rectification["data"]["inspection_id"] == inspection.id
-    assert {e["data"]["record"] for e in client.events("PublicationOverdue")} == {"inspection", "case"}
+    overdue = {(e.message.case_id, e.message.deadline, e.message.state) for e in client.events(events.CaseOverdue)}
+    assert overdue == {(open_lead.id, "filing", "LEAD"), (still_filed.id, "decision", "FILED")}
+    [rectification] = client.events(events.RectificationOverdue)
+    assert (rectification.message.inspection_id, rectification.message.entity_id, rectification.message.due_date) == (
+        inspection.id, uscc(1), date_of(TODAY + dt.timedelta(days=10)))
+    assert {(e.message.record, e.message.record_id, e.message.entity_id)
+            for e in client.events(events.PublicationOverdue)} == {("inspection", inspection.id, uscc(1)),
+                                                                   ("case", decided.id, "")}
     assert client.cases.GetCase(pb.GetCaseRequest(id=open_lead.id)).filing_overdue
     assert client.inspections.GetInspection(pb.GetInspectionRequest(id=inspection.id)).rectification_overdue
     assert client.readings() == {"spot_check_completion": (0, 0), "inspection_checklist_complete": (1, 1),
                                  "case_filing_on_time": (3, 4), "case_closing_on_time": (1, 2),
-                                 "publication_on_time": (0, 2)}
+                                 "publication_on_time": (0, 2), "entities_supervised": (1, 1)}
     late = client.inspections.PublishInspectionResult(pb.PublishInspectionResultRequest(id=inspection.id))
     assert late.publication_overdue and client.readings()["publication_on_time"] == (0, 2)
+    # Decided after its limit and closed unpublished: the evidence says which clocks were missed.
+    client.cases.DecideCase(pb.DecideCaseRequest(id=still_filed.id, penalty=decision(yuan=5000)))
+    client.cases.CloseCase(pb.CloseCaseRequest(id=still_filed.id))
+    [closed] = client.events(events.CaseClosed)
+    assert (closed.message.closed_on, [(c.clock, c.met) for c in closed.message.clocks]) == (
+        date_of(dt.date(2027, 2, 1)), [("filing", True), ("closing", False), ("publication", False)])

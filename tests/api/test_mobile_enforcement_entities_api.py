@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 
+from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from tests.api.mobile_enforcement_fixtures import (
     INVALID,
@@ -26,9 +27,13 @@ def test_register_get_and_list_entities(client):
     assert again == first
     client.entity(3, pb.ENTITY_CATEGORY_PHARMACY, street="七宝镇", key=True)
     assert client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(3))).office_id == "MH02"
-    [registered, _] = client.events("EntityRegistered")
-    assert registered["data"] == {"uscc": uscc(1), "name": "小杨生煎", "category": "CATERING", "street": "莘庄镇",
-                                  "office_id": "MH01", "risk_level": "HIGH", "key_supervision": False}
+    [registered, _] = client.events(events.EntityRegistered)
+    assert (registered.aggregate_id, registered.message) == (uscc(1), events.EntityRegistered(
+        uscc=uscc(1), version=1, office_id="MH01", name="小杨生煎", category="CATERING", street="莘庄镇",
+        risk_level="HIGH", key_supervision=False))
+    # Each office's supervised population, a count (over 1) the workload reads.
+    assert client.readings("MH01")["entities_supervised"] == (1, 1)
+    assert client.readings("MH02")["entities_supervised"] == (1, 1)
     page = client.entities.ListEntities(pb.ListEntitiesRequest(page_size=1))
     rest = client.entities.ListEntities(pb.ListEntitiesRequest(page_size=1, page_token=page.next_page_token))
     assert [e.uscc for e in [*page.entities, *rest.entities]] == sorted([uscc(1), uscc(3)])
@@ -73,10 +78,17 @@ def test_update_entity_reroutes_and_checks_its_version(client):
         update_mask=["street", "risk_level"], expected_version=1))
     assert (updated.office_id, updated.risk_level, updated.name, updated.version) == (
         "MH02", pb.RISK_LEVEL_VERY_HIGH, "小杨生煎（1店）", 2)
-    assert client.events("EntityUpdated")[0]["data"]["previous_office_id"] == "MH01"
+    [moved] = client.events(events.EntityUpdated)
+    assert (moved.message.office_id, moved.message.previous_office_id, moved.message.version) == ("MH02", "MH01", 2)
+    assert (client.readings("MH01")["entities_supervised"], client.readings("MH02")["entities_supervised"]) == (
+        (0, 1), (1, 1))
+    client.entities.UpdateEntity(pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), name="小杨生煎（七宝店）"),
+                                                        update_mask=["name"]))
+    renamed = client.events(events.EntityUpdated)[1].message
+    assert (renamed.name, renamed.office_id, renamed.previous_office_id) == ("小杨生煎（七宝店）", "MH02", "")
     before = client.counts()
     for request, code, field in [
-        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), name="x"), update_mask=["name"], expected_version=1),
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), name="x"), update_mask=["name"], expected_version=2),
          grpc.StatusCode.ABORTED, None),
         (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1)), update_mask=["uscc"]), INVALID, "update_mask"),
         (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), category=0), update_mask=["category"]),
@@ -120,6 +132,9 @@ def test_import_registers_good_rows_and_reports_every_bad_one(client):
     retried = client.entities.ImportEntities(pb.ImportEntitiesRequest(request_id="i1",
                                                                        content="\n".join(rows).encode()))
     assert retried == result
+    assert (client.readings("MH01")["entities_supervised"], client.readings("MH02")["entities_supervised"]) == (
+        (2, 1), (1, 1))
+    assert sorted(e.message.uscc for e in client.events(events.EntityRegistered)) == [uscc(1), uscc(2), uscc(5)]
     before = client.counts()
     header = b"uscc,name,category,address,street,risk_level,key_supervision\n"
     for content in (b"\xff\xfe", b"uscc,name\n1,2\n", header + b'"'):

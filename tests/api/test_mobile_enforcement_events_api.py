@@ -1,53 +1,67 @@
-"""mobile_enforcement through a real gRPC server: other services' events on the in-process bus."""
+"""mobile_enforcement through a real gRPC server: command_center's events, made by its own use cases,
+arriving through the in-process bus late, out of order or broken. (Reports and rapid-test
+positives, published by complaints and facilities, are in tests/contracts.)"""
 
 from __future__ import annotations
 
-import datetime as dt
+import grpc
+from sqlalchemy import select
 
+from services.command_center.domain.offices import OfficeInput
+from services.common.context import SYSTEM_CALLER
+from services.mobile_enforcement.models import DeadLetter
+from supervision.command_center.v1 import events_pb2 as cc_events
+from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from tests.api.mobile_enforcement_fixtures import client as client  # a fixture: pytest finds it by name
-from tests.api.mobile_enforcement_fixtures import (
-    date,
-    uscc,
-)
+from tests.api.mobile_enforcement_fixtures import expect_error, uscc
 
 
-def test_reports_and_rapid_test_positives_become_leads_once(client):
-    client.entity(1, category=pb.ENTITY_CATEGORY_WET_MARKET)
-    report = {"complaint_id": "C-2026-0001", "office_id": "MH02", "category": "食品安全",
-              "respondent": {"name": "七宝某面馆", "uscc": "not-a-code", "address": "七宝老街9号", "street": "七宝镇"},
-              "description": "举报人称该店使用过期面粉", "received_at": "2026-10-28T03:00:00Z"}
-    first = client.announce("complaints", "CaseLeadRaised", "complaint/C-2026-0001", 4, report, "MH02")
-    client.running.bus.publish(first)  # redelivered
-    client.announce("complaints", "CaseLeadRaised", "complaint/C-2026-0001", 5, report, "MH02")
-    [lead] = client.cases.ListCases(pb.ListCasesRequest(filter="source = REPORT")).cases
-    # Received Wednesday 28 October: 15 working days end on Wednesday 18 November.
-    assert (lead.office_id, lead.party.name, lead.party.uscc, lead.filing_decision_due) == (
-        "MH02", "七宝某面馆", "", date(dt.date(2026, 11, 18)))
-    assert lead.source_ref == "C-2026-0001" and "过期面粉" in lead.description
-    positive = {"test_id": "RT-1", "office_id": "MH01", "item": "pesticide_residue", "reading": 62, "unit": "%",
-                "sample": {"name": "青菜", "vendor_name": "莘庄菜场3号摊", "vendor_uscc": uscc(1).lower(),
-                           "market": "莘庄菜场", "stall": "3号"}, "tested_at": "2026-11-02T01:30:00Z"}
-    client.announce("facilities", "RapidTestPositive", "rapid_test/RT-1", 3, positive, "MH01")
-    client.announce("facilities", "RapidTestPositive", "rapid_test/RT-2", 3,
-                    {**positive, "test_id": "RT-2", "sample": {**positive["sample"], "vendor_uscc": ""}}, "MH01")
-    follow_ups = client.inspections.ListInspections(pb.ListInspectionsRequest(
-        filter="kind = RAPID_TEST_FOLLOW_UP")).inspections
-    assert [(i.entity_id, i.source_ref, i.state) for i in follow_ups] == [
-        (uscc(1), "RT-1", pb.INSPECTION_STATE_PLANNED)]
-    leads = {c.source_ref: c for c in client.cases.ListCases(pb.ListCasesRequest(filter="source = RAPID_TEST")).cases}
-    assert (leads["RT-1"].entity_id, leads["RT-2"].entity_id, leads["RT-2"].party.name) == (
-        uscc(1), "", "莘庄菜场3号摊")
-    before = client.counts()
-    client.announce("facilities", "RapidTestPositive", "rapid_test/RT-3", 3,
-                    {**positive, "test_id": "RT-3", "tested_at": "yesterday"}, "MH01")
-    assert client.counts() == before
+def office_of(client, number: int) -> str:
+    return client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(number))).office_id
 
 
-def test_a_street_moving_to_another_office_takes_its_businesses(client):
+def test_a_street_moving_to_another_office_takes_its_businesses_and_their_count(client):
     client.entity(1)
-    client.office("MH02", ["七宝镇", "莘庄镇"], version=2, event_type="OfficeUpdated")
-    client.office("MH01", ["莘庄工业区"], version=2, event_type="OfficeUpdated")
-    assert client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(1))).office_id == "MH02"
-    client.office("MH02", ["七宝镇"], version=1, event_type="OfficeRegistered")  # stale: ignored
-    assert client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(1))).office_id == "MH02"
+    client.entity(2, street="七宝镇")
+    assert (client.readings("MH01")["entities_supervised"], client.readings("MH02")["entities_supervised"]) == (
+        (1, 1), (1, 1))
+    client.office("MH01", ["莘庄工业区"])  # released first: command_center refuses a street still covered
+    assert office_of(client, 1) == "MH01"  # nobody else supervises it yet
+    expect_error(lambda: client.entity(3), grpc.StatusCode.FAILED_PRECONDITION)
+    client.office("MH02", ["七宝镇", "莘庄镇"])
+    assert (office_of(client, 1), office_of(client, 2), client.entity(3).office_id) == ("MH02", "MH02", "MH02")
+    assert (client.readings("MH01")["entities_supervised"], client.readings("MH02")["entities_supervised"]) == (
+        (0, 1), (3, 1))
+    # Registering is what publishes an entity; a street moving is command_center's event, not the entity's.
+    assert [e.message.uscc for e in client.events(events.EntityRegistered)] == [uscc(1), uscc(2), uscc(3)]
+    assert client.events(events.EntityUpdated) == []
+
+
+def test_an_office_update_overtaken_by_its_older_registration_is_kept(client):
+    center = client.command_center
+    center.center.create_office(SYSTEM_CALLER, "", OfficeInput("MH03", "颛桥所", "闵行区", ["颛桥镇"]))
+    center.center.update_office(SYSTEM_CALLER, OfficeInput("MH03", "", "", ["颛桥镇", "吴泾镇"]), ["streets"], 0)
+    [registered] = [w for w in center.published(cc_events.OfficeRegistered) if w["aggregate_id"] == "MH03"]
+    [updated] = center.published(cc_events.OfficeUpdated)
+    client.running.bus.publish(updated)
+    client.running.bus.publish(registered)  # version 1 after version 2: ignored
+    center.deliver()  # the relay's own deliveries later: duplicates, ignored
+    assert client.entity(1, street="吴泾镇").office_id == "MH03"
+    assert client.counts()["dead_letters"] == 0
+
+
+def test_an_event_that_does_not_decode_is_parked_and_changes_nothing(client):
+    client.entity(1)
+    client.office("MH01", ["莘庄镇", "莘庄工业区"])
+    [wire] = client.command_center.published(cc_events.OfficeUpdated)
+    before = client.counts()
+    broken = {**wire, "id": "broken-1", "aggregate_version": wire["aggregate_version"] + 1,
+              "data": {**wire["data"], "streets": "莘庄镇"}}  # one text where a list belongs
+    client.running.bus.publish(broken)
+    assert client.counts() == {**before, "dead_letters": 1}
+    with client.running.store.read() as session:
+        parked = session.scalars(select(DeadLetter)).one()
+    assert (parked.event_id, parked.reason, parked.subscription) == (
+        "broken-1", "undecodable", "on_command_center_OfficeUpdated")
+    assert client.entity(2, street="莘庄工业区").office_id == "MH01"

@@ -7,7 +7,10 @@ import datetime as dt
 import grpc
 from sqlalchemy import delete, select, update
 
+from services.common.contracts import date_of, timestamp_of
 from services.mobile_enforcement.models import AuditRecord
+from supervision.common.v1.events_pb2 import StatutoryClock
+from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from tests.api.mobile_enforcement_fixtures import (
     INVALID,
@@ -24,10 +27,13 @@ from tests.api.mobile_enforcement_fixtures import (
 )
 from tests.api.mobile_enforcement_fixtures import client as client  # a fixture: pytest finds it by name
 
+PLAN_DUE = TODAY + dt.timedelta(days=30)
+
 
 def test_a_spot_check_inspection_from_start_to_publication(client):
     directory(client, 10)
-    plan = client.spot_checks.DrawPlan(plan_request(ratio_basis_points=1000, tier_ratios=[]))
+    plan = client.spot_checks.DrawPlan(plan_request(ratio_basis_points=1000, tier_ratios=[],
+                                                    due_date=date(PLAN_DUE)))
     target = targets_of(client, plan.id)[0]
     others = [o for o in ("MH01-001", "MH01-002", "MH01-003", "MH01-004") if o not in target.inspector_ids]
     found = expect_error(lambda: client.inspections.StartInspection(pb.StartInspectionRequest(
@@ -49,15 +55,24 @@ def test_a_spot_check_inspection_from_start_to_publication(client):
     # 20 working days after Monday 2 November 2026: Monday 30 November.
     assert (done.outcome, done.publication_due, done.rectification_due) == (
         pb.INSPECTION_OUTCOME_RECTIFICATION_ORDERED, date(dt.date(2026, 11, 30)), date(due))
-    [completed] = client.events("InspectionCompleted")
-    assert completed["data"]["outcome"] == "RECTIFICATION_ORDERED" and completed["data"]["plan_id"] == plan.id
+    [completed] = client.events(events.InspectionCompleted)
+    # Evidence of the team's work: who did it, on which day, and the plan's due date as its clock.
+    assert completed.message == events.InspectionCompleted(
+        inspection_id=done.id, version=done.version, office_id="MH01", entity_id=target.entity_id,
+        kind="SPOT_CHECK", plan_id=plan.id, outcome="RECTIFICATION_ORDERED", rectification_due=date_of(due),
+        completed_at=timestamp_of(client.clock.now()), publication_due=date_of(dt.date(2026, 11, 30)),
+        officer_ids=list(target.inspector_ids), completed_on=date_of(TODAY),
+        clocks=[StatutoryClock(clock="due_date", due_date=date_of(PLAN_DUE), met=True)], category="CATERING")
     published = client.inspections.PublishInspectionResult(pb.PublishInspectionResultRequest(id=done.id))
     assert published.HasField("publish_time") and not published.publication_overdue
     confirmed = client.inspections.ConfirmRectification(pb.ConfirmRectificationRequest(id=done.id, note="已整改"))
     assert confirmed.rectification_confirmed
+    [result] = client.events(events.InspectionResultPublished)
+    assert (result.message.inspection_id, result.message.published_at) == (done.id, timestamp_of(client.clock.now()))
     assert client.readings() == {"spot_check_completion": (1, plan.target_count),
                                  "inspection_checklist_complete": (1, 1), "case_filing_on_time": (0, 0),
-                                 "case_closing_on_time": (0, 0), "publication_on_time": (1, 1)}
+                                 "case_closing_on_time": (0, 0), "publication_on_time": (1, 1),
+                                 "entities_supervised": (10, 1)}
     trail = client.trails.VerifyAuditTrail(pb.VerifyAuditTrailRequest(subject=f"inspection/{done.id}"))
     assert (trail.intact, trail.records_checked) == (True, 6)
     for call in (lambda: client.inspections.PublishInspectionResult(pb.PublishInspectionResultRequest(id=done.id)),
@@ -82,7 +97,7 @@ UNLAWFUL_STARTS = [
 
 def test_an_inspection_is_started_by_a_lawful_team_only(client):
     client.entity(1)
-    client.officer("MH01-004", expires=TODAY - dt.timedelta(days=1), version=2, event_type="OfficerUpdated")
+    client.officer("MH01-004", expires=TODAY - dt.timedelta(days=1))
     client.spot_checks.DeclareConflict(pb.DeclareConflictRequest(conflict=pb.Conflict(
         officer_id="MH01-003", entity_id=uscc(1), reason="曾在该店任职")))
     planned = client.routine(uscc(1))
@@ -138,6 +153,9 @@ def test_completion_needs_every_item_and_an_outcome_the_failures_allow(client):
     assert (lead.state, lead.source, lead.source_ref, lead.entity_id) == (
         pb.CASE_STATE_LEAD, pb.LEAD_SOURCE_INSPECTION, done.id, uscc(1))
     assert "CAT-06" in lead.description
+    [completed] = client.events(events.InspectionCompleted)
+    assert (completed.message.lead_case_id, completed.message.kind, list(completed.message.clocks)) == (
+        done.lead_case_id, "ROUTINE", [])  # scheduled without a due date: no clock to meet
     # The failure has a note but no evidence: the record counts as incomplete.
     assert client.readings()["inspection_checklist_complete"] == (0, 1)
 
@@ -173,6 +191,14 @@ def test_scheduling_and_reading_inspections(client):
         id=scheduled.id, note="x" * 2001)), INVALID)
     expect_error(lambda: client.inspections.PublishInspectionResult(pb.PublishInspectionResultRequest(
         id=scheduled.id)), PRECONDITION)
+    client.clock.advance(days=1)
+    client.answer_all(client.inspections.StartInspection(pb.StartInspectionRequest(
+        id=scheduled.id, officer_ids=["MH01-002", "MH01-001"], location=location())))
+    client.inspections.CompleteInspection(pb.CompleteInspectionRequest(id=scheduled.id))
+    [late] = client.events(events.InspectionCompleted)
+    assert (list(late.message.officer_ids), late.message.completed_on, list(late.message.clocks)) == (
+        ["MH01-002", "MH01-001"], date_of(TODAY + dt.timedelta(days=1)),
+        [StatutoryClock(clock="due_date", due_date=date_of(TODAY), met=False)])
 
 
 # ---------------------------------------------------------------- evidence trail

@@ -8,8 +8,8 @@ from services.common.auth import issue_token
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from tests.api.mobile_enforcement_fixtures import (
     OFFICES,
-    Client,
     InstantClock,
+    connect,
     expect_error,
     host_mobile_enforcement,
     plan_request,
@@ -21,8 +21,8 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
     secret = "test-secret-of-at-least-32-bytes!!"
     running = host_mobile_enforcement(f"sqlite:///{tmp_path / 'enforcement.db'}", InstantClock(), AUTH_MODE="jwt",
                                       JWT_SECRET=secret)
+    client = connect(running, tmp_path)
     try:
-        client = Client(running)
         for office_id, street in OFFICES.items():
             client.office(office_id, [street])
 
@@ -58,4 +58,4 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
         assert imported.imported_count == 1 and [r.line for r in imported.rejected_rows] == [2]
         expect_error(lambda: client.entities.ListEntities(pb.ListEntitiesRequest()), grpc.StatusCode.UNAUTHENTICATED)
     finally:
-        running.close()
+        client.close()

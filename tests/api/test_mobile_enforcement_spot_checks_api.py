@@ -9,7 +9,9 @@ import grpc
 import pytest
 from sqlalchemy import update
 
+from services.common.contracts import date_of
 from services.mobile_enforcement.models import Inspection, PlanSnapshot
+from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from tests.api.mobile_enforcement_fixtures import (
     INVALID,
@@ -50,8 +52,11 @@ def test_a_drawn_plan_is_reproducible_and_publicly_verifiable(client):
             pb.ExportPlanSnapshotRequest(plan_id=plan.id, kind=kind)))
         assert hashlib.sha256(exported).hexdigest() == digest
     assert f"MH01-001\t1\t{uscc(10)}" in exported.decode()
-    [drawn] = client.events("PlanDrawn")
-    assert drawn["data"]["seed"] == "公开种子-2026-11" and drawn["data"]["target_count"] == 10
+    [drawn] = client.events(events.PlanDrawn)
+    assert drawn.message == events.PlanDrawn(
+        plan_id=plan.id, version=1, office_id="MH01", name="2026年第四季度双随机抽查", seed="公开种子-2026-11",
+        drawn_on=date_of(TODAY), entity_snapshot_digest=plan.entity_snapshot_digest,
+        officer_snapshot_digest=plan.officer_snapshot_digest, target_count=10)
     same_again = client.spot_checks.DrawPlan(plan_request(request_id="p2"))
     assert [t.entity_id for t in targets_of(client, same_again.id)] == [t.entity_id for t in targets]
     listed = client.spot_checks.ListPlans(pb.ListPlansRequest(filter='office_id = "MH01"'))
@@ -77,15 +82,14 @@ def test_tampering_with_a_plan_or_its_snapshot_is_detected(client):
 
 def test_a_plan_the_office_cannot_staff_is_refused_saying_why(client):
     directory(client, 10)
-    client.officer("MH01-002", expires=TODAY - dt.timedelta(days=1), version=2, event_type="OfficerUpdated")
-    client.officer("MH01-003", expires=TODAY - dt.timedelta(days=1), version=2, event_type="OfficerUpdated")
-    client.officer("MH01-004", expires=TODAY - dt.timedelta(days=1), version=2, event_type="OfficerUpdated")
+    for officer_id in ("MH01-002", "MH01-003", "MH01-004"):
+        client.officer(officer_id, expires=TODAY - dt.timedelta(days=1))
     before = client.counts()
     with pytest.raises(grpc.RpcError) as refused:
         client.spot_checks.DrawPlan(plan_request(ratio_basis_points=5000, tier_ratios=[]))
     assert refused.value.code() == PRECONDITION
     assert "no eligible inspectors: 1 officer(s)" in refused.value.details()
-    client.officer("MH01-002", version=3, event_type="OfficerUpdated")
+    client.officer("MH01-002")  # certificate renewed
     client.spot_checks.DeclareConflict(pb.DeclareConflictRequest(conflict=pb.Conflict(
         officer_id="MH01-002", entity_id=uscc(10), reason="股东")))
     before = client.counts()

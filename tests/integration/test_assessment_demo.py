@@ -36,6 +36,10 @@ def test_the_demo_has_a_closed_quarter_with_rankings_plans_and_grades(district):
     assert all(r.HasField("index") for r in rankings) and len({round(r.coefficient, 3) for r in rankings}) > 3
     by_index = scores.ListRankings(pb.ListRankingsRequest(period=quarter, basis=pb.RANKING_BASIS_INDEX)).rankings
     assert [r.office_id for r in by_index] != [r.office_id for r in rankings]  # the coefficients matter
+    # The workload's entities are each office's supervised population, with where it comes from.
+    mh01 = scores.GetPeriodScore(pb.GetPeriodScoreRequest(period=quarter, office_id="MH01"))
+    assert mh01.workload["entities"] >= 600 and mh01.workload_inputs[0].name == "entities"
+    assert "监管主体数（移动执法：辖区名录库在册主体" in mh01.workload_explanation
 
     plans = pb_grpc.ImprovementServiceStub(channel).ListImprovementPlans(
         pb.ListImprovementPlansRequest(page_size=1000)).plans
@@ -50,7 +54,8 @@ def test_the_demo_has_a_closed_quarter_with_rankings_plans_and_grades(district):
     differing = [a for a in graded if a.final_grade != a.proposed_grade]
     assert differing and all(a.final_reason for a in differing)
     assert {a.proposed_grade for a in graded} >= {pb.GRADE_GOOD, pb.GRADE_FAIRLY_GOOD, pb.GRADE_AVERAGE}
-    evidence = staff.ListEvidence(pb.ListEvidenceRequest(filter=f'officer_id = "{graded[0].officer_id}"'))
+    evidence = staff.ListEvidence(pb.ListEvidenceRequest(
+        filter=f'officer_id = "{graded[0].officer_id}" AND quarter = "{quarter}"', page_size=1000))
     assert len(evidence.evidence) == graded[0].evidence_count
 
     live = scores.GetLiveScore(pb.GetLiveScoreRequest(office_id="MH01"))

@@ -16,12 +16,17 @@ import pytest
 from sqlalchemy import BigInteger, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.assessment.domain import evidence
 from services.assessment.models import Evidence, IndicatorHistory
 from services.common import migrate
 from services.common.amqp import NamekoTransport
+from services.common.contracts import date_of
 from services.common.db import Store
 from services.common.events import EventWriter, OutboxMixin
+from services.common.indicators import IndicatorSnapshotMixin, Reading, refresh
 from services.common.relay import OutboxRelay
+from supervision.common.v1.events_pb2 import StatutoryClock
+from supervision.complaints.v1 import events_pb2 as complaints_pb
 from tests.processes import start_worker, stop
 
 pytestmark = pytest.mark.nameko
@@ -30,6 +35,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class SourceBase(DeclarativeBase):
+    pass
+
+
+class SourceSnapshot(IndicatorSnapshotMixin, SourceBase):
     pass
 
 
@@ -81,18 +90,23 @@ def count(store: Store, model, *where) -> int:
 def test_history_and_evidence_arrive_through_the_broker_once(worker, assessment_db, complaints, amqp_uri):
     store, writer = complaints
     office = f"T{uuid.uuid4().hex[:6]}"
-    as_of = dt.datetime(2026, 10, 20, 4, tzinfo=dt.UTC)
     with store.transaction() as session:
-        writer.record(session, "IndicatorsChanged", aggregate_type="indicators", aggregate_id=office, version=4,
-                      office_id=office, data={"office_id": office, "as_of": as_of.isoformat(), "indicators": [
-                          {"key": "complaints.satisfaction", "numerator": 9, "denominator": 10, "value": 0.9,
-                           "has_data": True}]})
-        writer.record(session, "ComplaintResolved", aggregate_type="complaint", aggregate_id="C-1", version=5,
-                      office_id=office, data={"complaint_id": "C-1", "office_id": office, "state": "RESOLVED",
-                                              "handled_by": f"{office}-01"})
+        # complaints' own publishing code: the refresher's IndicatorsChanged, and a resolved
+        # complaint as its contract carries it (two officers credited, its clocks met).
+        refresh(session, SourceSnapshot, writer, {office: [Reading(office, "complaints.satisfaction", 9, 10)]})
+        writer.record(session, complaints_pb.ComplaintResolved(
+            complaint_id="C-1", version=5, office_id=office, kind="COMPLAINT", state="RESOLVED", outcome="RESOLVED",
+            handled_by=f"{office}-01", on_time=True, officer_ids=[f"{office}-01", f"{office}-02"],
+            resolved_on=date_of(dt.date(2026, 10, 20)), clocks=[StatutoryClock(clock="acceptance", met=True)]),
+            aggregate_type="complaint", aggregate_id="C-1", version=5, office_id=office)
     relay = OutboxRelay("complaints", store, SourceOutbox, NamekoTransport(amqp_uri))
     assert relay.relay_once() == 2
     wait_for(lambda: count(assessment_db, Evidence, Evidence.office_id == office) == 1)
+    with assessment_db.read() as session:
+        [item] = session.scalars(select(Evidence).where(Evidence.office_id == office))
+        officers = evidence.officers_of(session, [item.id])[item.id]
+    assert (item.reference, item.on_time, item.occurred_on, officers) == (
+        "C-1", True, dt.date(2026, 10, 20), [f"{office}-01", f"{office}-02"])
     wait_for(lambda: count(assessment_db, IndicatorHistory, IndicatorHistory.office_id == office) == 1)
     with store.transaction() as session:  # the relay crashed before marking them sent: out again
         for row in session.scalars(select(SourceOutbox)):
@@ -102,4 +116,4 @@ def test_history_and_evidence_arrive_through_the_broker_once(worker, assessment_
     assert count(assessment_db, Evidence, Evidence.office_id == office) == 1
     with assessment_db.read() as session:
         stored = session.scalar(select(IndicatorHistory).where(IndicatorHistory.office_id == office))
-    assert (stored.version, stored.numerator, stored.as_of) == (4, 9, as_of)
+    assert (stored.version, stored.key, stored.numerator, stored.denominator) == (1, "complaints.satisfaction", 9, 10)

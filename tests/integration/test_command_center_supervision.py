@@ -1,6 +1,7 @@
 """command_center turns other services' events into supervision tasks (督办): incidents of levels
-I-III, as reported or after re-grading, through the real emergency service in monolithic mode; and
-an overdue complaint, delivered on the bus as complaints publishes it."""
+I-III, as reported or after re-grading, through the real emergency service in monolithic mode. (An
+overdue complaint, produced by complaints' own deadline sweep on a movable clock, and its
+redelivery are in tests/contracts/test_command_center_consumes.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services import monolith
-from services.common.events import Envelope
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
 from supervision.emergency.v1 import emergency_pb2 as em
@@ -81,17 +81,3 @@ def test_a_level_iv_incident_is_left_to_the_office_until_it_is_regraded(district
     settle(hosted)
     assert [t.source_ref for t in supervision_tasks(channels, "emergency.incident")] == [incident.id]
 
-
-def test_an_overdue_complaint_becomes_one_task_however_often_it_is_delivered(district):
-    hosted, channels = district
-    bus = hosted[0].relay.transport
-    envelope = Envelope(id=str(uuid.uuid4()), source="complaints", type="ComplaintOverdue", subject="complaint/C-1",
-                        time=dt.datetime.now(dt.UTC), office_id="MH01", aggregate_id="C-1", aggregate_version=2,
-                        data={"complaint_id": "C-1", "office_id": "MH01", "kind": "COMPLAINT",
-                              "deadline": "acceptance", "due_date": "2026-11-20"}).to_wire()
-    bus.publish(envelope)
-    bus.publish(envelope)
-    bus.publish({**envelope, "id": str(uuid.uuid4())})  # the same fact published twice
-    tasks = supervision_tasks(channels, "complaints.overdue")
-    assert [(t.office_id, t.source_ref) for t in tasks] == [("MH01", "C-1")]
-    assert tasks[0].due_date.year >= 2026

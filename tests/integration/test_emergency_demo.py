@@ -8,7 +8,9 @@ import collections
 import pytest
 from sqlalchemy import select
 
+from services.common.contracts import type_name
 from services.emergency.models import Drill, Incident, IncidentAction, Outbox
+from supervision.emergency.v1 import events_pb2
 
 
 @pytest.fixture
@@ -27,6 +29,7 @@ def test_the_demo_has_incidents_in_every_state_and_drills_per_office(district):
     assert {i.level for i in incidents} == {"II", "III", "IV"}
     assert len({i.office_id for i in incidents}) >= 5 and len({i.type for i in incidents}) == 5
     assert any(i.level != i.criteria_level for i in incidents)  # one was escalated by an officer
-    assert late and published["ActionOverdue"] and published["NotificationOverdue"]
+    assert late and published[type_name(events_pb2.ActionOverdue)]
+    assert published[type_name(events_pb2.NotificationOverdue)]
     assert len(drills) >= 12 and max(drills.values()) > min(drills.values())
     assert emergency.seed_demo() is False  # never over existing data

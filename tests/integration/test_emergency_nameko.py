@@ -2,7 +2,8 @@
 
 The worker's timer marks late actions and writes ActionOverdue / NotificationOverdue to the outbox;
 the API process's relay publishes them to the "emergency.events" exchange, where a queue of this
-test receives them. The worker also consumes command_center's events from the broker.
+test receives them. The worker also consumes command_center's events from the broker: command_center's
+own domain writes them to its outbox and its relay publishes them.
 
 This module runs in its own pytest process (`make test` runs it with -m nameko).
 """
@@ -17,37 +18,29 @@ from pathlib import Path
 import pytest
 from kombu import Connection, Queue, binding
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import BigInteger, Integer, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import select
 
-from services.common import migrate
+from services.command_center.domain.center import CommandCenter
+from services.command_center.domain.offices import OfficeInput
+from services.command_center.models import Outbox as CommandCenterOutbox
+from services.common import contracts, migrate
 from services.common.amqp import NamekoTransport
 from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
-from services.common.events import EventWriter, OutboxMixin
+from services.common.events import Envelope
 from services.common.relay import OutboxRelay
+from services.common.working_days import WorkingDayCalendar
 from services.emergency.domain.emergency import Emergency
 from services.emergency.domain.incidents import IncidentInput
 from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
 from services.emergency.models import IncidentAction, IndicatorSnapshot, Office
+from supervision.emergency.v1 import events_pb2
 from tests.processes import start_service, start_worker, stop
 
 pytestmark = pytest.mark.nameko
 
 SWEEP_SECONDS = 0.5
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class SourceBase(DeclarativeBase):
-    pass
-
-
-class CommandCenterOutbox(OutboxMixin, SourceBase):
-    """The outbox of a publisher of OfficeRegistered (command_center's contract)."""
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
 
 
 @pytest.fixture
@@ -57,7 +50,7 @@ def emergency_db(postgres_database):
     migrate.upgrade("emergency", ROOT / "services/emergency/migrations", store.url)
     emergency = Emergency(store, RuleBook.load(), lambda: dt.date.today(), lambda: dt.datetime.now(dt.UTC))
     with store.transaction() as session:
-        emergency.apply_office(session, {"id": "MH01", "name": "莘庄所", "district": "闵行区", "streets": ["莘庄镇"]})
+        emergency.apply_office(session, "MH01", name="莘庄所", district="闵行区", streets=["莘庄镇"])
     learned = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
     view = emergency.report_incident(SYSTEM_CALLER, "", IncidentInput(
         type="FOOD_SAFETY", office_id="MH01", title="某小学食堂学生腹泻", occurred_at=learned - dt.timedelta(hours=1),
@@ -108,13 +101,19 @@ def test_the_workers_sweep_publishes_each_overdue_action_once_through_the_broker
                                                                                  overdue_queue):
     store, incident_id = emergency_db
     received = receive(overdue_queue, 2)
-    by_type = {wire["type"]: wire for wire in received}
-    assert set(by_type) == {"ActionOverdue", "NotificationOverdue"}, received
-    assert by_type["NotificationOverdue"]["data"]["action_code"] == "REPORT"
-    assert by_type["ActionOverdue"]["data"]["action_code"] == "ONSITE"
-    for wire in received:
-        assert wire["source"] == "emergency" and wire["aggregate_id"] == incident_id
-        assert {"incident_id", "office_id", "type", "level", "title", "learned_at"} <= set(wire["data"])
+    by_type = {wire["type"]: Envelope.from_wire(wire) for wire in received}
+    assert set(by_type) == {contracts.type_name(m) for m in (events_pb2.ActionOverdue,
+                                                             events_pb2.NotificationOverdue)}, received
+    notice = by_type["supervision.emergency.v1.NotificationOverdue"]
+    late = by_type["supervision.emergency.v1.ActionOverdue"]
+    notification = contracts.decode(events_pb2.NotificationOverdue, notice.type, notice.data)
+    action = contracts.decode(events_pb2.ActionOverdue, late.type, late.data)
+    assert (notification.action_code, notification.action_kind) == ("REPORT", "NOTIFICATION")
+    assert (action.action_code, action.action_kind) == ("ONSITE", "ONSITE")
+    for envelope, message in ((notice, notification), (late, action)):
+        assert envelope.source == "emergency" and envelope.aggregate_id == message.incident_id == incident_id
+        assert (message.office_id, message.type, message.level) == ("MH01", "FOOD_SAFETY", "IV")
+        assert message.HasField("learned_at") and message.HasField("due_at")
     time.sleep(4 * SWEEP_SECONDS)  # later sweeps find nothing new
     assert overdue_queue.get(no_ack=True) is None
     with store.read() as session:
@@ -125,11 +124,10 @@ def test_the_workers_sweep_publishes_each_overdue_action_once_through_the_broker
 def test_the_worker_keeps_offices_from_command_centers_events(processes, emergency_db, amqp_uri, tmp_path):
     store, _ = emergency_db
     source = Store(f"sqlite:///{tmp_path / 'command_center.db'}")
-    SourceBase.metadata.create_all(source.engine)
-    with source.transaction() as session:
-        EventWriter("command_center", CommandCenterOutbox).record(
-            session, "OfficeRegistered", aggregate_type="office", aggregate_id="MH02", version=1, office_id="MH02",
-            data={"id": "MH02", "name": "七宝市场监督管理所", "district": "闵行区", "streets": ["七宝镇"]})
+    migrate.upgrade("command_center", ROOT / "services/command_center/migrations", source.url)
+    center = CommandCenter(source, dt.date.today, WorkingDayCalendar.load(None))
+    center.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH02", name="七宝市场监督管理所", district="闵行区",
+                                                        streets=["七宝镇"]))
     assert OutboxRelay("command_center", source, CommandCenterOutbox, NamekoTransport(amqp_uri)).relay_once() == 1
     deadline = time.monotonic() + 20
     while True:

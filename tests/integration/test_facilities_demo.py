@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.common import hash_chain
+from services.common.contracts import type_name
 from services.facilities.models import CustodyRecord, Outbox
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
+from supervision.facilities.v1 import events_pb2
 from supervision.facilities.v1 import facilities_pb2 as pb
 from supervision.facilities.v1 import facilities_pb2_grpc as pb_grpc
 
@@ -38,7 +40,8 @@ def test_the_demo_fills_every_office(demo_district):
     store = facilities.runtime.store
     with store.read() as session:
         published = {row.event_type for row in session.scalars(select(Outbox))}
-        assert {"RoomNonCompliant", "CalibrationDue", "RapidTestPositive", "RetestWindowExpired",
-                "CustodyChanged"} <= published
+        assert {type_name(message) for message in (events_pb2.RoomNonCompliant, events_pb2.CalibrationDue,
+                                                   events_pb2.RapidTestPositive, events_pb2.RetestWindowExpired,
+                                                   events_pb2.CustodyChanged)} <= published
         assert all(hash_chain.verify(session, CustodyRecord, item.id, expected_head=item.trail_head).intact
                    for item in items)

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from services.common import migrate
 from services.common.amqp import NamekoTransport
+from services.common.clock import shanghai_today
+from services.common.context import SYSTEM_CALLER
 from services.common.db import Store, utcnow
-from services.common.events import Envelope
-from services.gateway.domain.schemes import load_starting_scheme
 from services.gateway.models import HistoryPoint, KnownScheme
 from tests.processes import start_service, stop
 
@@ -43,16 +43,35 @@ def worker(gateway_store, amqp_uri):
     stop(process)
 
 
-def scheme_updated(version: int) -> dict:
-    body = load_starting_scheme().to_body()
-    return Envelope(id=str(uuid.uuid4()), source="assessment", type="SchemeUpdated", subject="scheme/district",
-                    time=utcnow(), aggregate_id="district", aggregate_version=version,
-                    data={"version": version, "effective_from": "2026-01-01",
-                          "scheme": {**body, "version": version}}).to_wire()
+@pytest.fixture
+def assessment(tmp_path):
+    """assessment's own use cases on a store of its own (no gRPC in this process)."""
+    from services.assessment.domain.assessment import Assessment
+
+    store = Store(f"sqlite:///{tmp_path / 'assessment.db'}")
+    migrate.upgrade("assessment", ROOT / "services/assessment/migrations", store.url)
+    yield Assessment(store, shanghai_today, lambda *args, **kwargs: {})
+    store.dispose()
 
 
-def test_the_worker_keeps_published_schemes_and_prunes_old_history(worker, gateway_store, amqp_uri):
-    version = int(time.time()) % 1_000_000 + 2
+def scheme_updated(assessment) -> dict:
+    """A new scheme version through assessment's UpdateScheme use case: the SchemeUpdated it writes."""
+    from services.assessment.domain.schemes import SchemeDraft
+    from services.assessment.models import Outbox
+
+    current = assessment.schemes.get_scheme(0, None)
+    record = assessment.schemes.update_scheme(
+        SYSTEM_CALLER, f"scheme-{uuid.uuid4()}", SchemeDraft(current.scheme, assessment.today(), "新版本"), 0)
+    with assessment.store.read() as session:
+        event = dict(session.scalars(select(Outbox.envelope).order_by(Outbox.id.desc())).first())
+    assert event["type"] == "supervision.assessment.v1.SchemeUpdated" and event["aggregate_version"] == \
+        record.scheme.version
+    return event
+
+
+def test_the_worker_keeps_published_schemes_and_prunes_old_history(worker, gateway_store, amqp_uri, assessment):
+    event = scheme_updated(assessment)
+    version = event["aggregate_version"]
     with gateway_store.transaction() as session:
         session.add(HistoryPoint(scope="MH01", series="index", resolution="minute", value=90.0, scheme_version=1,
                                  bucket=utcnow().replace(second=0, microsecond=0) - dt.timedelta(days=30)))
@@ -60,7 +79,7 @@ def test_the_worker_keeps_published_schemes_and_prunes_old_history(worker, gatew
     deadline = time.monotonic() + 30
     # A broadcast queue has a name of the worker's own: publish until it is bound and consumed.
     while True:
-        transport.publish(scheme_updated(version))
+        transport.publish(event)
         with gateway_store.read() as session:
             kept = session.get(KnownScheme, version)
         if kept is not None:
@@ -68,6 +87,7 @@ def test_the_worker_keeps_published_schemes_and_prunes_old_history(worker, gatew
         assert worker.poll() is None and time.monotonic() < deadline, "the worker did not keep the scheme"
         time.sleep(0.5)
     assert kept.body["names"]["command_center.task_on_time"] == "督办任务按期办结率"
+    assert kept.body["names"]["complaints.backlog"] == "投诉积压件数"  # unscored, named by assessment
     deadline = time.monotonic() + 10
     while True:
         with gateway_store.read() as session:

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from services import monolith
-from services.common import hash_chain
+from services.common import contracts, hash_chain
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES
 from services.mobile_enforcement.models import AuditRecord, Case, Entity, Inspection, Outbox, Plan
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
+from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
 from tests.integration.conftest import start_district, stop_district
@@ -49,8 +50,9 @@ def test_the_demo_has_every_type_a_plan_per_office_and_work_in_every_state(distr
     assert {("PLANNED", None), ("IN_PROGRESS", None), ("COMPLETED", "COMPLIANT"), ("COMPLETED", "ADVISED"),
             ("COMPLETED", "RECTIFICATION_ORDERED"), ("COMPLETED", "CASE_LEAD")} <= inspections
     assert cases == {"LEAD", "NOT_FILED", "FILED", "DECIDED", "CLOSED"}
-    assert overdue and published["CaseOverdue"] and published["RectificationOverdue"]
-    assert published["PublicationOverdue"] and published["CaseFiled"] and published["CaseClosed"]
+    assert overdue and all(published[contracts.type_name(message)] for message in (
+        events.CaseOverdue, events.RectificationOverdue, events.PublicationOverdue, events.CaseFiled,
+        events.CaseClosed))
     assert all(trail.intact for trail in trails)
     assert runtime.seed_demo() is False  # never over existing data
 

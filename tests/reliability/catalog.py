@@ -58,7 +58,7 @@ class ServiceSpec:
 
     @property
     def consumes(self) -> set[tuple[str, str]]:
-        return {(s.source, s.event_type) for s in self.subscriptions}
+        return {(s.source, s.type_name) for s in self.subscriptions}
 
 
 def service_names() -> list[str]:

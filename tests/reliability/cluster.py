@@ -168,7 +168,8 @@ class Fingerprint:
         for table in tables(self.url):
             if table in _VOLATILE or table in exclude or table.startswith("alembic_version"):
                 continue
-            source = ("(SELECT event_id, event_type FROM outbox WHERE event_type <> 'IndicatorsChanged')"
+            source = ("(SELECT event_id, event_type FROM outbox "
+                      "WHERE event_type <> 'supervision.common.v1.IndicatorsChanged')"
                       if table == "outbox" else f'"{table}"')
             parts.append(f"SELECT '{table}' AS t, count(*) AS n, "
                          f"coalesce(sum(hashtextextended(x::text, 7)), 0) AS h FROM {source} x")

@@ -23,7 +23,7 @@ def samples(templates: dict[str, str], databases, service: str) -> list[tuple[Su
     for subscription in catalog.spec(service).subscriptions:
         if subscription.source not in templates:
             continue
-        events = outbox_events(databases.url(templates[subscription.source]), subscription.event_type)
+        events = outbox_events(databases.url(templates[subscription.source]), subscription.type_name)
         if events:
             found.append((subscription, events[len(events) // 2]))
     return found
@@ -68,7 +68,7 @@ def counts(url: str) -> dict[str, int]:
     for table in tables(url):
         if table.startswith("alembic_version") or table == "indicator_snapshots":
             continue
-        where = " WHERE event_type <> 'IndicatorsChanged'" if table == "outbox" else ""
+        where = " WHERE event_type <> 'supervision.common.v1.IndicatorsChanged'" if table == "outbox" else ""
         found[table] = query(url, f'SELECT count(*) FROM "{table}"{where}')[0][0]
     return found
 

@@ -115,7 +115,7 @@ def test_an_api_process_killed_mid_write_leaves_the_change_and_its_event_both_or
             assert invoke(topology.apis[service].channel, method, regenerate(request), topology.metadata).ok
             assert fingerprint() != before and outbox_count(url) > events, "the write left no change or no event"
             written = [r[0] for r in query(url, "SELECT event_id FROM outbox WHERE id > %s AND sent_at IS NULL "
-                                                "AND event_type <> 'IndicatorsChanged'", (last,))]
+                                                "AND event_type <> 'supervision.common.v1.IndicatorsChanged'", (last,))]
             assert written, "the event went out although the broker was cut"
             topology.apis[service].kill()
             proxy.restore()

@@ -69,7 +69,8 @@ def test_two_replicas_publish_each_event_once_and_consumers_apply_it_once(servic
     twice = [i for i, n in published.items() if n > 1]
     repeated_versions = query(topology.urls[service],
                               "SELECT envelope->>'subject', envelope->>'aggregate_version', count(*) FROM outbox "
-                              "WHERE event_type = 'IndicatorsChanged' AND id > %s GROUP BY 1, 2 HAVING count(*) > 1",
+                              "WHERE event_type = 'supervision.common.v1.IndicatorsChanged' AND id > %s "
+                              "GROUP BY 1, 2 HAVING count(*) > 1",
                               (start[service],))
     stats.count("fault: two API replicas (+ two workers per consumer), writes", len(jobs))
     stats.count("fault: two replicas, events checked for single publication", len(written))

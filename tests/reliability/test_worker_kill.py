@@ -61,12 +61,12 @@ def test_a_worker_killed_mid_event_leaves_nothing_and_the_redelivery_applies_onc
     wait_until(lambda: not scalar(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                        "AND pid <> pg_backend_pid() AND state <> 'idle'"), 20,
                "the killed worker's transaction to end")
-    assert event["id"] not in inbox_ids(url, subscription.source, subscription.event_type)
+    assert event["id"] not in inbox_ids(url, subscription.source, subscription.type_name)
     assert fingerprint() == untouched, "a killed worker left a partial effect: " + \
         "; ".join(fingerprint.diff(untouched, fingerprint()))
 
     cluster.worker(service, url)
-    wait_until(lambda: event["id"] in inbox_ids(url, subscription.source, subscription.event_type), 30,
+    wait_until(lambda: event["id"] in inbox_ids(url, subscription.source, subscription.type_name), 30,
                "the redelivered event to be applied")
     applied = counts(url)
     publisher(cluster.amqp_uri).publish(event)  # and once more: a duplicate

@@ -221,7 +221,7 @@ class Topology:
 
 def outbox_count(url: str) -> int:
     """Events other than IndicatorsChanged (which a refresher adds on its own schedule)."""
-    return scalar(url, "SELECT count(*) FROM outbox WHERE event_type <> 'IndicatorsChanged'")
+    return scalar(url, "SELECT count(*) FROM outbox WHERE event_type <> 'supervision.common.v1.IndicatorsChanged'")
 
 
 def regenerate(request: Message) -> Message:

@@ -18,8 +18,13 @@ from sqlalchemy import select, update
 from services.assessment.domain import evidence, grading, history, periods
 from services.assessment.domain.assessment import Assessment
 from services.assessment.domain.improvement import PlanChange
+from services.assessment.domain.workload import ENTITIES_SUPERVISED
 from services.assessment.models import ImprovementPlan, Office, Officer, Period
 from services.common.context import SYSTEM_CALLER
+from services.common.contracts import timestamp_of
+from services.common.indicators import Reading, reading_message
+from supervision.common.v1.events_pb2 import IndicatorsChanged
+from supervision.common.v1.indicators_pb2 import IndicatorValue
 
 DEMO_VERSION = 0
 PER_TARGET_DENOMINATORS = {"facilities.rapid_tests_per_week": 20, "emergency.drills_per_year": 2}
@@ -73,7 +78,7 @@ def _quarter_end_values(assessment: Assessment, session, office_id: str, quarter
                         rng: random.Random, strength: float) -> None:
     scheme = assessment.schemes.in_force(session, quarter.end).scheme
     as_of = quarter.cutoff - dt.timedelta(hours=2)
-    by_source: dict[str, list[dict]] = {}
+    by_source: dict[str, list[IndicatorValue]] = {}
     for rule in scheme.indicators:
         info = assessment.context.catalogue.indicators[rule.key]
         if rule.key in SOMETIMES_WITHOUT_DATA and rng.random() < 0.35:
@@ -88,10 +93,13 @@ def _quarter_end_values(assessment: Assessment, session, office_id: str, quarter
                 denominator = rng.randint(8, 60)
                 numerator = round(denominator * (1 - shortfall))
         by_source.setdefault(info.source, []).append(
-            {"key": rule.key, "numerator": numerator, "denominator": denominator})
+            reading_message(Reading(office_id, rule.key, numerator, denominator)))
+    # The office's supervised population, the workload's entities input.
+    by_source.setdefault("mobile_enforcement", []).append(
+        reading_message(Reading(office_id, ENTITIES_SUPERVISED, rng.randint(600, 2400), 1)))
     for source, readings in by_source.items():
-        history.record(session, source, office_id, DEMO_VERSION, {"as_of": as_of.isoformat(), "indicators": readings},
-                       as_of)
+        history.record(session, source, IndicatorsChanged(office_id=office_id, version=DEMO_VERSION,
+                                                          as_of=timestamp_of(as_of), indicators=readings), as_of)
 
 
 def _work(session, officer: Officer, quarter: periods.Period, rng: random.Random, strength: float) -> None:

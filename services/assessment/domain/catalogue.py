@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from services.assessment.domain.evidence import WORKLOAD_INPUTS
 from services.assessment.domain.rulebook import RuleError, read_yaml
+from services.assessment.domain.workload import ENTITIES_SUPERVISED, WORKLOAD_INPUTS
 from services.common import scoring
 
 SCHEMES_DIR = Path(__file__).resolve().parent.parent / "schemes"
@@ -42,7 +42,7 @@ class Catalogue:
             raise RuleError(f"{path.name}: each kind needs a range [low, high]")
         if set(inputs) != set(WORKLOAD_INPUTS):
             raise RuleError(f"{path.name}: workload_inputs must be {', '.join(WORKLOAD_INPUTS)} (what the "
-                            "evidence counts)")
+                            "coefficient counts)")
         indicators = {}
         for key, entry in entries.items():
             where = f"{path.name}: indicators.{key}"
@@ -59,6 +59,8 @@ class Catalogue:
             else:
                 raise RuleError(f"{where}: kind must be one of {', '.join(kinds)}, or count with a range [low, high]")
             indicators[key] = IndicatorInfo(key, entry["name"], source, kind, low, high)
+        if ENTITIES_SUPERVISED not in indicators:
+            raise RuleError(f"{path.name}: indicators must list {ENTITIES_SUPERVISED} (the workload's entities)")
         return cls(indicators, {str(k): str(v) for k, v in inputs.items()})
 
     @property

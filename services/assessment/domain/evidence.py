@@ -1,30 +1,34 @@
 """Evidence of work, learned from other services' events: the basis of officers' grades (平时考核)
 and of the offices' workload (考核系数).
 
-The events' data shapes belong to their publishers and not all of them are settled, so officer
-ids and timeliness are read defensively from the keys publishers use for them.
+Each event names its record, its office, the officers who did the work, the day it was done and
+the statutory clocks it ran (supervision.common.v1.StatutoryClock): the work is on time when every
+clock was met.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from google.protobuf.message import Message
+from google.type import date_pb2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.assessment.models import Evidence, EvidenceOfficer
+from services.common.contracts import day_of
+from services.common.errors import Violations
+from supervision.command_center.v1 import events_pb2 as command_center_pb2
+from supervision.common.v1.events_pb2 import StatutoryClock
+from supervision.complaints.v1 import events_pb2 as complaints_pb2
+from supervision.mobile_enforcement.v1 import events_pb2 as mobile_enforcement_pb2
 
 TASK, INSPECTION, COMPLAINT, CASE = "TASK", "INSPECTION", "COMPLAINT", "CASE"
 KINDS = (TASK, INSPECTION, COMPLAINT, CASE)
-OFFICER_KEYS = ("officer_ids", "officer_id", "handled_by", "completed_by", "inspector_ids")
 MAX_OFFICERS = 20
-# Workload inputs of the scheme's formula, counted from the evidence of a period.
-ENTITIES, INSPECTIONS, COMPLAINTS, CASES = "entities", "inspections", "complaints", "cases"
-WORKLOAD_INPUTS = (ENTITIES, INSPECTIONS, COMPLAINTS, CASES)
-_INPUT_OF_KIND = {INSPECTION: INSPECTIONS, COMPLAINT: COMPLAINTS, CASE: CASES}
+MAX_ID, MAX_REFERENCE, MAX_ENTITY, MAX_TITLE = 32, 64, 64, 200
 
 
 @dataclass(frozen=True)
@@ -50,39 +54,77 @@ class EvidenceView:
     officer_ids: list[str] = field(default_factory=list)
 
 
-def from_event(kind: str, source: str, aggregate_id: str, office_id: str, occurred_on: dt.date,
-               data: dict[str, Any]) -> EvidenceInput | None:
-    """The evidence an event carries, or None when it names no office or record."""
-    reference = _text(data.get("id") or data.get(f"{kind.lower()}_id") or aggregate_id, 64)
-    office = _text(data.get("office_id") or office_id, 32)
-    if not reference or not office:
-        return None
-    return EvidenceInput(kind=kind, source=source, reference=reference, office_id=office, occurred_on=occurred_on,
-                         officer_ids=officer_ids_of(data), on_time=on_time_of(data),
-                         entity_id=_text(data.get("entity_id") or data.get("subject_id"), 64),
-                         title=_text(data.get("title") or data.get("entity_name") or data.get("category"), 200))
+def of_task(source: str, message: command_center_pb2.TaskCompleted, event_day: dt.date) -> EvidenceInput:
+    """A completed supervision task (督办): on time when its due-date clock was met."""
+    return _evidence(TASK, source, message.task_id, "task_id", message.office_id, message.completed_on, event_day,
+                     message.officer_ids, _clocks_met(message.clocks), title=message.title)
 
 
-def officer_ids_of(data: dict[str, Any]) -> tuple[str, ...]:
-    found: list[str] = []
-    for key in OFFICER_KEYS:
-        value = data.get(key)
-        for item in value if isinstance(value, list | tuple) else [value]:
-            officer_id = _text(item, 32)
-            if officer_id and officer_id not in found:
-                found.append(officer_id)
-    return tuple(found[:MAX_OFFICERS])
+def of_inspection(source: str, message: mobile_enforcement_pb2.InspectionCompleted,
+                  event_day: dt.date) -> EvidenceInput:
+    """A completed inspection, credited to every officer of its team."""
+    return _evidence(INSPECTION, source, message.inspection_id, "inspection_id", message.office_id,
+                     message.completed_on, event_day, message.officer_ids, _clocks_met(message.clocks),
+                     entity_id=message.entity_id, title=" ".join(filter(None, (message.kind, message.category))))
 
 
-def on_time_of(data: dict[str, Any]) -> bool | None:
-    for key, on_time_when in (("on_time", True), ("within_limit", True), ("overdue", False), ("late", False)):
-        if isinstance(data.get(key), bool):
-            return data[key] is on_time_when
-    return None
+def of_complaint(source: str, message: complaints_pb2.ComplaintResolved, event_day: dt.date) -> EvidenceInput:
+    """A complaint or report whose handling ended; complaints judges its timeliness itself (on_time)."""
+    return _evidence(COMPLAINT, source, message.complaint_id, "complaint_id", message.office_id,
+                     message.resolved_on, event_day, message.officer_ids, message.on_time,
+                     title=" ".join(filter(None, (message.kind, message.outcome or message.state))))
 
 
-def _text(value: object, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
+def of_case(source: str, message: mobile_enforcement_pb2.CaseClosed, event_day: dt.date) -> EvidenceInput:
+    """A closed penalty case, credited to its assigned officers: on time when every clock it ran was met."""
+    return _evidence(CASE, source, message.case_id, "case_id", message.office_id, message.closed_on, event_day,
+                     message.officer_ids, _clocks_met(message.clocks), entity_id=message.entity_id,
+                     title=message.party_name)
+
+
+# The events that count as evidence, with how each is read.
+READERS: dict[type[Message], Callable[[str, Message, dt.date], EvidenceInput]] = {
+    command_center_pb2.TaskCompleted: of_task,
+    mobile_enforcement_pb2.InspectionCompleted: of_inspection,
+    complaints_pb2.ComplaintResolved: of_complaint,
+    mobile_enforcement_pb2.CaseClosed: of_case,
+}
+
+
+def from_message(source: str, message: Message, event_day: dt.date) -> EvidenceInput:
+    """The evidence an event carries. `event_day` (the event's Asia/Shanghai day) stands in for the
+    day of the work only when the message lacks it."""
+    reader = READERS.get(type(message))
+    if reader is None:
+        raise TypeError(f"{message.DESCRIPTOR.full_name} is no evidence of work")
+    return reader(source, message, event_day)
+
+
+def _clocks_met(clocks: Sequence[StatutoryClock]) -> bool | None:
+    """On time when every clock was met; None (not judged) when the work ran no clock."""
+    return all(clock.met for clock in clocks) if clocks else None
+
+
+def _evidence(kind: str, source: str, reference: str, reference_field: str, office_id: str, day: date_pb2.Date,
+              event_day: dt.date, officer_ids: Iterable[str], on_time: bool | None, *, entity_id: str = "",
+              title: str = "") -> EvidenceInput:
+    violations = Violations()
+    if not 0 < len(reference) <= MAX_REFERENCE:
+        violations.add(reference_field, f"the record's id is required (at most {MAX_REFERENCE} characters)")
+    if not 0 < len(office_id) <= MAX_ID:
+        violations.add("office_id", f"the office is required (at most {MAX_ID} characters)")
+    officers: list[str] = []
+    for officer_id in officer_ids:
+        if len(officer_id) > MAX_ID:
+            violations.add("officer_ids", f"{officer_id[:MAX_ID]}... is longer than {MAX_ID} characters")
+        elif officer_id and officer_id not in officers:
+            officers.append(officer_id)
+    if len(officers) > MAX_OFFICERS:
+        violations.add("officer_ids", f"{len(officers)} officers; at most {MAX_OFFICERS} share one piece of work")
+    violations.raise_if_any(f"{kind.lower()} evidence {reference[:MAX_REFERENCE]!r} from {source} cannot be counted")
+    return EvidenceInput(kind=kind, source=source, reference=reference, office_id=office_id,
+                         occurred_on=day_of(day) or event_day, officer_ids=tuple(officers), on_time=on_time,
+                         entity_id=entity_id[:MAX_ENTITY], title=title[:MAX_TITLE])
 
 
 def record(session: Session, item: EvidenceInput) -> bool:
@@ -98,22 +140,17 @@ def record(session: Session, item: EvidenceInput) -> bool:
     return True
 
 
-def workload(session: Session, start: dt.date, end: dt.date, office_ids: Iterable[str]) -> dict[str, dict[str, float]]:
-    """Per office, the workload inputs of the period: inspections, complaints and cases handled,
-    and the entities supervised (distinct entities inspected)."""
+def counts(session: Session, start: dt.date, end: dt.date, office_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Per office, how many pieces of work of each kind it did in the period (for its workload)."""
     offices = list(office_ids)
-    inputs = {office: dict.fromkeys(WORKLOAD_INPUTS, 0.0) for office in offices}
-    in_period = (Evidence.office_id.in_(offices), Evidence.occurred_on >= start, Evidence.occurred_on <= end)
+    result: dict[str, dict[str, int]] = {office: dict.fromkeys(KINDS, 0) for office in offices}
     for office_id, kind, count in session.execute(
-            select(Evidence.office_id, Evidence.kind, func.count()).where(*in_period)
+            select(Evidence.office_id, Evidence.kind, func.count())
+            .where(Evidence.office_id.in_(offices), Evidence.occurred_on >= start, Evidence.occurred_on <= end)
             .group_by(Evidence.office_id, Evidence.kind)):
-        if kind in _INPUT_OF_KIND:
-            inputs[office_id][_INPUT_OF_KIND[kind]] = float(count)
-    for office_id, entities in session.execute(
-            select(Evidence.office_id, func.count(func.distinct(Evidence.entity_id)))
-            .where(*in_period, Evidence.kind == INSPECTION, Evidence.entity_id != "").group_by(Evidence.office_id)):
-        inputs[office_id][ENTITIES] = float(entities)
-    return inputs
+        if kind in KINDS:
+            result[office_id][kind] = int(count)
+    return result
 
 
 def of_officer(session: Session, officer_id: str, start: dt.date, end: dt.date) -> list[Evidence]:

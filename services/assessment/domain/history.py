@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.assessment.models import IndicatorHistory
+from services.common.contracts import instant_of
 from services.common.errors import InvalidArgument
+from supervision.common.v1.events_pb2 import IndicatorsChanged
+from supervision.common.v1.indicators_pb2 import IndicatorValue
 
 MAX_ID = 32
+MAX_KEY = 96
 
 
 @dataclass(frozen=True)
@@ -28,24 +31,23 @@ class Value:
 Values = dict[str, dict[str, Value]]
 
 
-def record(session: Session, source: str, office_id: str, version: int, data: dict[str, Any],
-           fallback_time: dt.datetime) -> int:
+def record(session: Session, source: str, message: IndicatorsChanged, fallback_time: dt.datetime) -> int:
     """Stores one IndicatorsChanged. A version already stored is left as it is (the event is the
     state of the office's indicators at that version, so a repeat carries nothing new). Returns
     the number of values stored."""
-    if not office_id or len(office_id) > MAX_ID:
-        raise InvalidArgument.of("data.office_id", f"IndicatorsChanged needs the office (at most {MAX_ID} characters)")
-    readings = data.get("indicators")
-    if not isinstance(readings, list):
-        raise InvalidArgument.of("data.indicators", "a list of readings is required")
+    office_id, version = message.office_id, message.version
+    if not 0 < len(office_id) <= MAX_ID:
+        raise InvalidArgument.of("office_id", f"IndicatorsChanged needs the office (at most {MAX_ID} characters)")
+    if version < 0:
+        raise InvalidArgument.of("version", f"IndicatorsChanged of office {office_id} has a negative version")
+    readings = [_reading(reading, index) for index, reading in enumerate(message.indicators)]
     if session.scalar(select(IndicatorHistory.version).where(
             IndicatorHistory.source == source, IndicatorHistory.office_id == office_id,
             IndicatorHistory.version == version).limit(1)) is not None:
         return 0
-    as_of = _instant(data.get("as_of")) or fallback_time
+    as_of = instant_of(message.as_of, message.HasField("as_of")) or fallback_time
     stored = 0
-    for index, reading in enumerate(readings):
-        key, numerator, denominator = _reading(reading, index)
+    for key, numerator, denominator in readings:
         if not key.startswith(source + "."):
             continue  # a source speaks for its own indicators only
         session.add(IndicatorHistory(source=source, office_id=office_id, version=version, key=key,
@@ -54,27 +56,13 @@ def record(session: Session, source: str, office_id: str, version: int, data: di
     return stored
 
 
-def _reading(reading: object, index: int) -> tuple[str, float, float]:
-    where = f"data.indicators[{index}]"
-    if not isinstance(reading, dict) or not isinstance(reading.get("key"), str):
-        raise InvalidArgument.of(where, "a reading with a key is required")
-    try:
-        numerator, denominator = float(reading["numerator"]), float(reading["denominator"])
-    except (KeyError, TypeError, ValueError):
-        raise InvalidArgument.of(where, "numerator and denominator must be numbers") from None
-    if not (math.isfinite(numerator) and math.isfinite(denominator)):
-        raise InvalidArgument.of(where, "numerator and denominator must be finite")
-    return reading["key"][:96], numerator, denominator
-
-
-def _instant(raw: object) -> dt.datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        instant = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return instant.astimezone(dt.UTC) if instant.tzinfo else None
+def _reading(reading: IndicatorValue, index: int) -> tuple[str, float, float]:
+    where = f"indicators[{index}]"
+    if not 0 < len(reading.key) <= MAX_KEY:
+        raise InvalidArgument.of(f"{where}.key", f"a key of at most {MAX_KEY} characters is required")
+    if not (math.isfinite(reading.numerator) and math.isfinite(reading.denominator)):
+        raise InvalidArgument.of(where, f"{reading.key}: numerator and denominator must be finite")
+    return reading.key, reading.numerator, reading.denominator
 
 
 def values_at(session: Session, cutoff: dt.datetime, office_ids: list[str] | None = None) -> Values:

@@ -19,16 +19,21 @@ from services.assessment.models import Period as PeriodRow
 from services.common import scoring
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import Caller
+from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import Aborted, FailedPrecondition, FieldViolation, NotFound, Violations
 from services.common.events import EventWriter
 from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
+from supervision.assessment.v1 import events_pb2
 
 OPEN, COMPLETED, VERIFIED, NOT_EFFECTIVE = "OPEN", "COMPLETED", "VERIFIED", "NOT_EFFECTIVE"
 ACTIVE = (OPEN, COMPLETED)
 MAX_TEXT = 4000
 UPDATABLE_FIELDS = ("actions", "owner", "due_date")
+# Every plan event carries the whole plan, so each has the same fields.
+PlanEvent = (events_pb2.ImprovementOpened | events_pb2.ImprovementUpdated | events_pb2.ImprovementCompleted
+             | events_pb2.ImprovementVerified | events_pb2.ImprovementOverdue)
 
 
 @dataclass
@@ -70,7 +75,7 @@ def verify(session: Session, events: EventWriter, period: periods.Period,
         verified += plan.state == VERIFIED
         not_effective += plan.state == NOT_EFFECTIVE
         offices.add(plan.office_id)
-        _event(events, session, "ImprovementVerified", plan)
+        _event(events, session, events_pb2.ImprovementVerified, plan)
     return Verification(verified, not_effective, offices)
 
 
@@ -91,7 +96,7 @@ def open_plans(session: Session, events: EventWriter, period: periods.Period,
             opened.append(plan)
     session.flush()
     for plan in opened:
-        _event(events, session, "ImprovementOpened", plan)
+        _event(events, session, events_pb2.ImprovementOpened, plan)
     return opened
 
 
@@ -139,7 +144,7 @@ class ImprovementDesk:
                 plan.due_date = change.due_date
                 plan.overdue = plan.overdue and change.due_date < self.context.today()
             _touch(plan)
-            _event(self.context.events, session, "ImprovementUpdated", plan)
+            _event(self.context.events, session, events_pb2.ImprovementUpdated, plan)
             mark_dirty(session, [plan.office_id])
             return plan
 
@@ -185,7 +190,7 @@ class ImprovementDesk:
                                          [_missing("plan.actions" if not plan.actions else "plan.owner")])
             plan.state, plan.completion_note, plan.completed_at = COMPLETED, note.strip(), utcnow()
             _touch(plan)
-            _event(self.context.events, session, "ImprovementCompleted", plan)
+            _event(self.context.events, session, events_pb2.ImprovementCompleted, plan)
             mark_dirty(session, [plan.office_id])
             return plan
 
@@ -200,7 +205,7 @@ class ImprovementDesk:
             for plan in plans:
                 plan.overdue = True
                 _touch(plan)
-                _event(self.context.events, session, "ImprovementOverdue", plan)
+                _event(self.context.events, session, events_pb2.ImprovementOverdue, plan)
             mark_dirty(session, None)
         return len(plans)
 
@@ -226,10 +231,9 @@ def _touch(plan: ImprovementPlan) -> None:
     plan.version += 1
 
 
-def _event(events: EventWriter, session: Session, event_type: str, plan: ImprovementPlan) -> None:
-    events.record(session, event_type, aggregate_type="improvement_plan", aggregate_id=plan.id,
-                  version=plan.version, office_id=plan.office_id,
-                  data={"id": plan.id, "office_id": plan.office_id, "period": plan.period_key,
-                        "indicator_key": plan.indicator_key, "value": plan.value, "target": plan.target,
-                        "owner": plan.owner, "due_date": plan.due_date.isoformat(), "state": plan.state,
-                        "overdue": plan.overdue, "verified_in": plan.verified_in})
+def _event(events: EventWriter, session: Session, message_type: type[PlanEvent], plan: ImprovementPlan) -> None:
+    events.record(session, message_type(
+        plan_id=plan.id, version=plan.version, office_id=plan.office_id, period=plan.period_key,
+        indicator_key=plan.indicator_key, value=plan.value, target=plan.target, owner=plan.owner,
+        due_date=date_of(plan.due_date), state=plan.state, overdue=plan.overdue, verified_in=plan.verified_in),
+        aggregate_type="improvement_plan", aggregate_id=plan.id, version=plan.version, office_id=plan.office_id)

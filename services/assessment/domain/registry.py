@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from services.assessment.models import Office, Officer
 from services.common.errors import InvalidArgument
 from services.common.indicators import mark_dirty
+from supervision.command_center.v1 import events_pb2 as command_center_pb2
 
 MAX_ID = 32
 
+OfficeMessage = command_center_pb2.OfficeRegistered | command_center_pb2.OfficeUpdated
+OfficerMessage = command_center_pb2.OfficerRegistered | command_center_pb2.OfficerUpdated
 
-def apply_office(session: Session, data: dict[str, Any], office_id: str) -> None:
-    office_id = str(data.get("id") or office_id)
-    if not office_id or len(office_id) > MAX_ID:
-        raise InvalidArgument.of("data.id", f"the office event needs an office id of at most {MAX_ID} characters")
-    name = str(data.get("name") or office_id)[:100]
+
+def apply_office(session: Session, message: OfficeMessage) -> None:
+    """Keeps the office (its name) as command_center last described it."""
+    office_id = message.office_id
+    if not 0 < len(office_id) <= MAX_ID:
+        raise InvalidArgument.of("office_id", f"the office event needs an office id of at most {MAX_ID} characters")
+    name = (message.name or office_id)[:100]
     office = session.get(Office, office_id)
     if office is None:
         session.add(Office(id=office_id, name=name))
@@ -26,19 +29,19 @@ def apply_office(session: Session, data: dict[str, Any], office_id: str) -> None
         office.name = name
 
 
-def apply_officer(session: Session, data: dict[str, Any], officer_id: str) -> None:
-    officer_id = str(data.get("id") or officer_id)
-    office_id = str(data.get("office_id") or "")
+def apply_officer(session: Session, message: OfficerMessage) -> None:
+    """Keeps the officer (name, office, group) as command_center last described them."""
+    officer_id, office_id = message.officer_id, message.office_id
     if not 0 < len(officer_id) <= MAX_ID or not 0 < len(office_id) <= MAX_ID:
-        raise InvalidArgument.of("data.office_id", f"the officer event needs the officer and the office "
-                                                   f"(ids of at most {MAX_ID} characters)")
+        raise InvalidArgument.of("office_id", f"the officer event needs the officer and the office "
+                                              f"(ids of at most {MAX_ID} characters)")
     officer = session.get(Officer, officer_id)
     moved_from = officer.office_id if officer else None
     if officer is None:
         officer = Officer(id=officer_id)
         session.add(officer)
-    officer.name = str(data.get("name") or "")[:50]
+    officer.name = message.name[:50]
     officer.office_id = office_id
-    officer.group = str(data.get("group") or "")[:32]
+    officer.group = message.group[:32]
     # staff_assessed counts an office's officers: both offices move when one moves.
     mark_dirty(session, {office_id, moved_from} - {None})

@@ -12,15 +12,19 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.assessment.domain.catalogue import Catalogue
 from services.assessment.domain.context import Context, ListResult
 from services.assessment.models import RequestKey, SchemeVersion
 from services.common import scoring
 from services.common.access import require_write
 from services.common.context import BUREAU_LEADER, Caller
+from services.common.contracts import date_of, timestamp_of
 from services.common.db import utcnow
 from services.common.errors import Aborted, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
+from services.common.scoring_messages import scheme_message_from_dict
+from supervision.assessment.v1 import assessment_pb2, events_pb2
 
 MAX_NOTE = 1000
 
@@ -105,16 +109,17 @@ class SchemeDesk:
                 replace(draft.scheme, version=version, effective_from=draft.effective_from.isoformat()))
             record = SchemeRecord(scheme, draft.effective_from, draft.note.strip(), caller.subject, utcnow())
             session.add(_row(record, caller.subject, record.created_at))
-            # The scheme in scoring.Scheme.from_dict form (what the gateway scores with), plus the
-            # names people read, for the indicators scored and the known ones not scored.
+            # The whole scheme (what the gateway scores with), plus the names people read, for
+            # the indicators scored and the known ones not scored.
             catalogue = self.context.catalogue
             scored = {rule.key for rule in scheme.indicators}
             self.context.events.record(
-                session, "SchemeUpdated", aggregate_type="scheme", aggregate_id="district", version=version,
-                data={**scheme.to_dict(), "note": record.note,
-                      "names": {key: catalogue.name_of(key) for key in sorted(scored)},
-                      "unscored_names": {key: info.name for key, info in catalogue.indicators.items()
-                                         if key not in scored}})
+                session, events_pb2.SchemeUpdated(
+                    version=version, scheme=scheme_message(record, catalogue),
+                    names={key: catalogue.name_of(key) for key in sorted(scored)},
+                    unscored_names={key: info.name for key, info in catalogue.indicators.items()
+                                    if key not in scored}),
+                aggregate_type="scheme", aggregate_id="district", version=version)
             return str(version)
 
         def load(session: Session, version: str) -> SchemeRecord:
@@ -138,6 +143,18 @@ class SchemeDesk:
         if len(draft.note) > MAX_NOTE:
             violations.add("scheme.note", f"at most {MAX_NOTE} characters")
         violations.raise_if_any("invalid scheme")
+
+
+def scheme_message(record: SchemeRecord, catalogue: Catalogue) -> assessment_pb2.Scheme:
+    """The Scheme message of a version, with the catalogue's names, as the API and SchemeUpdated show it."""
+    message = scheme_message_from_dict(record.scheme.to_dict())
+    message.effective_from.CopyFrom(date_of(record.effective_from))
+    message.note, message.created_by = record.note, record.created_by
+    if record.created_at is not None:
+        message.create_time.CopyFrom(timestamp_of(record.created_at))
+    for rule in message.indicators:
+        rule.name = catalogue.name_of(rule.key)
+    return message
 
 
 def _record(row: SchemeVersion) -> SchemeRecord:

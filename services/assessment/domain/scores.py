@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.assessment.domain import evidence, history, improvement, periods
+from services.assessment.domain import history, improvement, periods, workload
 from services.assessment.domain.context import Context, ListResult
 from services.assessment.domain.history import Value, Values
 from services.assessment.domain.schemes import SchemeDesk
@@ -27,6 +27,7 @@ from services.assessment.models import IndicatorSnapshot, Office, Period, Period
 from services.common import scoring
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
+from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import (
     AlreadyExists,
@@ -39,6 +40,7 @@ from services.common.errors import (
 from services.common.idempotency import run_once
 from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
+from supervision.assessment.v1 import events_pb2
 
 ADJUSTED, INDEX = "ADJUSTED", "INDEX"
 
@@ -107,14 +109,14 @@ class ScoreDesk:
         scheme = record.scheme
         values = history.values_at(session, period.cutoff, offices)
         scores = {office: scoring.score_office(scheme, office, pairs(values.get(office, {}))) for office in offices}
-        inputs = evidence.workload(session, period.start, period.end, offices)
+        inputs = workload.inputs(session, period.start, period.end, offices, values)
         coefficients = scoring.workload_coefficients(scheme.workload, inputs)
         adjusted = {r.office_id: (position, r) for position, r in enumerate(scoring.rank(scores.values(),
                                                                                           coefficients), 1)}
         by_index = {r.office_id: (position, r) for position, r in enumerate(scoring.rank(scores.values()), 1)}
         totals = scoring.district_values({office: pairs(v) for office, v in values.items()})
         district = score_to_json(scoring.score_office(scheme, "", totals), latest_as_of(values))
-        district["workload"] = {name: sum(i[name] for i in inputs.values()) for name in evidence.WORKLOAD_INPUTS}
+        district["workload"] = {name: sum(i[name] for i in inputs.values()) for name in workload.WORKLOAD_INPUTS}
 
         checked = improvement.verify(session, self.context.events, period, scores)
         _, policy = self.context.improvement.in_force(self.context.today())
@@ -138,16 +140,19 @@ class ScoreDesk:
                 indicators=stored["indicators"]))
         opened = improvement.open_plans(session, self.context.events, period, scores, due)
         row.plans_opened = len(opened)
+        # The contract's figures are plain doubles: an index without data travels as 0 (the API's
+        # Period and rankings keep it unset).
         self.context.events.record(
-            session, "PeriodClosed", aggregate_type="period", aggregate_id=period.key, version=1,
-            data={"period": period.key, "kind": period.kind, "start_date": period.start.isoformat(),
-                  "end_date": period.end.isoformat(), "scheme_version": scheme.version,
-                  "district_index": district["index"], "plans_opened": len(opened),
-                  "rankings": [{"office_id": office, "rank": adjusted[office][1].rank,
-                                "index_rank": by_index[office][1].rank, "index": adjusted[office][1].index,
-                                "coefficient": adjusted[office][1].coefficient,
-                                "adjusted_index": adjusted[office][1].adjusted}
-                               for office in sorted(offices, key=lambda o: adjusted[o][0])]})
+            session, events_pb2.PeriodClosed(
+                period=period.key, version=1, kind=period.kind, start_date=date_of(period.start),
+                end_date=date_of(period.end), scheme_version=scheme.version,
+                district_index=district["index"] or 0.0, plans_opened=len(opened),
+                rankings=[events_pb2.PeriodRanking(
+                    office_id=office, rank=adjusted[office][1].rank, index_rank=by_index[office][1].rank,
+                    index=adjusted[office][1].index or 0.0, coefficient=adjusted[office][1].coefficient,
+                    adjusted_index=adjusted[office][1].adjusted or 0.0)
+                    for office in sorted(offices, key=lambda o: adjusted[o][0])]),
+            aggregate_type="period", aggregate_id=period.key, version=1)
         mark_dirty(session, checked.offices | {plan.office_id for plan in opened})
 
     # ------------------------------------------------------------------ reading closed periods

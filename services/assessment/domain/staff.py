@@ -26,6 +26,7 @@ from services.common.errors import (
 from services.common.idempotency import run_once
 from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
+from supervision.assessment.v1 import events_pb2
 
 MAX_REASON = 1000
 GRADERS = (OFFICE_HEAD, BUREAU_LEADER, SYSTEM)
@@ -128,11 +129,12 @@ class StaffDesk:
             row.graded_by, row.graded_at = caller.subject, utcnow()
             row.updated_at, row.version = row.graded_at, row.version + 1
             self.context.events.record(
-                session, "OfficerGraded", aggregate_type="officer_assessment",
-                aggregate_id=f"{officer_id}/{quarter.key}", version=row.version, office_id=row.office_id,
-                data={"officer_id": officer_id, "office_id": row.office_id, "quarter": quarter.key,
-                      "proposed_grade": row.proposed_grade, "final_grade": grade,
-                      "differs": grade != row.proposed_grade, "points": row.points})
+                session, events_pb2.OfficerGraded(
+                    officer_id=officer_id, version=row.version, office_id=row.office_id, quarter=quarter.key,
+                    proposed_grade=row.proposed_grade, final_grade=grade, differs=grade != row.proposed_grade,
+                    points=row.points),
+                aggregate_type="officer_assessment", aggregate_id=f"{officer_id}/{quarter.key}", version=row.version,
+                office_id=row.office_id)
             mark_dirty(session, [row.office_id])
             return AssessmentView(row, _officer_name(session, officer_id))
 

@@ -25,7 +25,8 @@ from services.command_center.models import (
     TaskProgress,
 )
 from services.common.access import office_scope, require_read, require_write
-from services.common.context import BUREAU_LEADER, Caller
+from services.common.context import BUREAU_LEADER, SYSTEM, Caller
+from services.common.contracts import date_of
 from services.common.db import Store
 from services.common.errors import AlreadyExists
 from services.common.events import EventWriter
@@ -33,6 +34,8 @@ from services.common.idempotency import run_once
 from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
 from services.common.working_days import WorkingDayCalendar
+from supervision.command_center.v1 import events_pb2 as pb
+from supervision.common.v1.events_pb2 import StatutoryClock
 
 SOURCE = "command_center"
 VIEW_CACHE_SIZE = 4096
@@ -65,7 +68,7 @@ class CommandCenter:
 
         def create(session: Session) -> str:
             office = offices.create_office(session, data)
-            self._office_event(session, "OfficeRegistered", office)
+            self._office_event(session, pb.OfficeRegistered, office)
             mark_dirty(session, [office.id])
             return office.id
 
@@ -75,7 +78,7 @@ class CommandCenter:
         require_write(caller, None, district_roles=(BUREAU_LEADER,))
         with self.store.transaction() as session:
             office = offices.update_office(session, data, mask, expected_version)
-            self._office_event(session, "OfficeUpdated", office)
+            self._office_event(session, pb.OfficeUpdated, office)
             return self._office_view(session, office.id)
 
     def get_office(self, caller: Caller, office_id: str) -> OfficeView:
@@ -110,11 +113,13 @@ class CommandCenter:
     def _office_view(self, session: Session, office_id: str) -> OfficeView:
         return offices.office_views(session, [offices.get_office(session, office_id)], self.today())[0]
 
-    def _office_event(self, session: Session, event_type: str, office: Office) -> None:
-        self.events.record(session, event_type, aggregate_type="office", aggregate_id=office.id,
-                           version=office.version, office_id=office.id,
-                           data={"id": office.id, "name": office.name, "district": office.district,
-                                 "streets": offices.streets_of(session, office.id)})
+    def _office_event(self, session: Session, message: type[pb.OfficeRegistered | pb.OfficeUpdated],
+                      office: Office) -> None:
+        """Records the whole office (OfficeRegistered or OfficeUpdated), so consumers keep their copy from it."""
+        self.events.record(session, message(office_id=office.id, version=office.version, name=office.name,
+                                            district=office.district, streets=offices.streets_of(session, office.id)),
+                           aggregate_type="office", aggregate_id=office.id, version=office.version,
+                           office_id=office.id)
 
     # ------------------------------------------------------------------ officers
 
@@ -123,7 +128,7 @@ class CommandCenter:
 
         def create(session: Session) -> str:
             officer = offices.register_officer(session, data, self.today())
-            self._officer_event(session, "OfficerRegistered", officer)
+            self._officer_event(session, pb.OfficerRegistered, officer)
             mark_dirty(session, [officer.office_id])
             return officer.id
 
@@ -137,7 +142,7 @@ class CommandCenter:
             if data.office_id and data.office_id != current.office_id and "office_id" in (mask or ["office_id"]):
                 require_write(caller, data.office_id)
             officer, previous_office = offices.update_officer(session, data, mask, expected_version, self.today())
-            self._officer_event(session, "OfficerUpdated", officer)
+            self._officer_event(session, pb.OfficerUpdated, officer)
             mark_dirty(session, sorted({officer.office_id, previous_office}))
             return officer
 
@@ -162,13 +167,15 @@ class CommandCenter:
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].id if rows else None, len(rows), page))
 
-    def _officer_event(self, session: Session, event_type: str, officer: Officer) -> None:
-        expires = officer.certificate_expires.isoformat() if officer.certificate_expires else ""
-        self.events.record(session, event_type, aggregate_type="officer", aggregate_id=officer.id,
-                           version=officer.version, office_id=officer.office_id,
-                           data={"id": officer.id, "name": officer.name, "office_id": officer.office_id,
-                                 "group": officer.group, "certificate_no": officer.certificate_no,
-                                 "certificate_expires": expires})
+    def _officer_event(self, session: Session, message: type[pb.OfficerRegistered | pb.OfficerUpdated],
+                       officer: Officer) -> None:
+        """Records the whole officer (OfficerRegistered or OfficerUpdated)."""
+        self.events.record(session, message(officer_id=officer.id, version=officer.version,
+                                            office_id=officer.office_id, name=officer.name, group=officer.group,
+                                            certificate_no=officer.certificate_no,
+                                            certificate_expires=date_of(officer.certificate_expires)),
+                           aggregate_type="officer", aggregate_id=officer.id, version=officer.version,
+                           office_id=officer.office_id)
 
     # ------------------------------------------------------------------ duty list
 
@@ -222,7 +229,7 @@ class CommandCenter:
 
     def _assign(self, session: Session, data: TaskInput) -> Task:
         task = tasks.new_task(session, data, self.today())
-        self._task_event(session, "TaskAssigned", task)
+        self._task_event(session, pb.TaskAssigned, task)
         mark_dirty(session, [task.office_id])
         return task
 
@@ -244,15 +251,15 @@ class CommandCenter:
         return self._transition(
             caller, task_id,
             lambda session, task: tasks.complete(session, task, note, caller.subject, self.today()),
-            "TaskCompleted")
+            pb.TaskCompleted)
 
-    def _transition(self, caller: Caller, task_id: str, change, event_type: str | None) -> TaskView:
+    def _transition(self, caller: Caller, task_id: str, change, message: type[pb.TaskCompleted] | None) -> TaskView:
         with self.store.transaction() as session:
             task = tasks.get_task(session, task_id)
             require_write(caller, task.office_id)
             change(session, task)
-            if event_type:
-                self._task_event(session, event_type, task)
+            if message:
+                self._task_event(session, message, task)
                 mark_dirty(session, [task.office_id])
             return self._task_view(session, task.id)
 
@@ -283,7 +290,7 @@ class CommandCenter:
             for task in overdue:
                 task.overdue = True
                 task.version += 1
-                self._task_event(session, "TaskOverdue", task)
+                self._task_event(session, pb.TaskOverdue, task)
             mark_dirty(session, None)
         return len(overdue)
 
@@ -291,13 +298,24 @@ class CommandCenter:
         task = tasks.get_task(session, task_id)
         return TaskView(task, tasks.progress_of(session, [task.id])[task.id])
 
-    def _task_event(self, session: Session, event_type: str, task: Task) -> None:
-        self.events.record(session, event_type, aggregate_type="task", aggregate_id=task.id, version=task.version,
-                           office_id=task.office_id,
-                           data={"id": task.id, "office_id": task.office_id, "title": task.title,
-                                 "source": task.source, "source_ref": task.source_ref,
-                                 "due_date": task.due_date.isoformat(), "state": task.state,
-                                 "overdue": task.overdue, "completed_by": task.completed_by})
+    def _task_event(self, session: Session,
+                    message: type[pb.TaskAssigned | pb.TaskOverdue | pb.TaskCompleted], task: Task) -> None:
+        """Records the task as it now stands; a TaskCompleted also carries the evidence of the work
+        (who gets the credit, the day, and whether the due date was met)."""
+        event = message(task_id=task.id, version=task.version, office_id=task.office_id, title=task.title,
+                        source=task.source, source_ref=task.source_ref, due_date=date_of(task.due_date),
+                        state=task.state, overdue=task.overdue)
+        if isinstance(event, pb.TaskCompleted):
+            completed_on = self.today()
+            event.completed_by = task.completed_by
+            # The system closing a task is no officer's work.
+            if task.completed_by not in ("", SYSTEM):
+                event.officer_ids.append(task.completed_by)
+            event.completed_on.CopyFrom(date_of(completed_on))
+            event.clocks.append(StatutoryClock(clock="due_date", due_date=date_of(task.due_date),
+                                               met=completed_on <= task.due_date))
+        self.events.record(session, event, aggregate_type="task", aggregate_id=task.id, version=task.version,
+                           office_id=task.office_id)
 
     # ------------------------------------------------------------------ indicators
 

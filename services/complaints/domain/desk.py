@@ -229,9 +229,9 @@ class ComplaintDesk:
                 deadline.status = OVERDUE
                 complaint = self._touch(session, deadline.complaint_id)
                 complaint.overdue = True
-                self.events.record(session, "ComplaintOverdue", aggregate_type="complaint",
+                self.events.record(session, event_data.overdue(complaint, deadline), aggregate_type="complaint",
                                    aggregate_id=complaint.id, version=complaint.version,
-                                   office_id=complaint.office_id, data=event_data.overdue(complaint, deadline))
+                                   office_id=complaint.office_id)
             mark_dirty(session, None)
         if overdue:
             log.info("deadlines passed", extra={"overdue": [(d.complaint_id, d.kind) for d in overdue]})
@@ -266,7 +266,8 @@ class ComplaintDesk:
                                      at=self.now()))
 
     def _publish(self, session: Session, item: Item, event_types: list[str], from_office: str, actor: str) -> None:
+        today = self.today()
         for event_type in event_types:
-            self.events.record(session, event_type, aggregate_type="complaint", aggregate_id=item.complaint.id,
-                               version=item.complaint.version, office_id=item.complaint.office_id,
-                               data=event_data.BUILDERS[event_type](item, from_office, actor))
+            message = event_data.BUILDERS[event_type](item, from_office, actor, today)
+            self.events.record(session, message, aggregate_type="complaint", aggregate_id=item.complaint.id,
+                               version=item.complaint.version, office_id=item.complaint.office_id)

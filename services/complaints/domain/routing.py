@@ -9,15 +9,20 @@ office id (office ids have no '_'), which the bureau lists and routes by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.errors import InvalidArgument, NotFound
+from services.common.errors import InvalidArgument, NotFound, Violations
 from services.complaints.models import Office, OfficeStreet
+from supervision.command_center.v1.events_pb2 import OfficeRegistered, OfficeUpdated
+
+# OfficeRegistered and OfficeUpdated carry the same fields: the whole office.
+OfficeMessage = OfficeRegistered | OfficeUpdated
 
 DISTRICT_QUEUE = "_district_queue"
+# The widths of the office copy's columns (models.Office, models.OfficeStreet).
+MAX_OFFICE_ID, MAX_NAME, MAX_DISTRICT, MAX_STREET = 32, 100, 50, 50
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,25 @@ class OfficeAnnouncement:
     version: int
 
 
-def read_announcement(data: dict[str, Any], version: int) -> OfficeAnnouncement:
-    """The office in an OfficeRegistered/OfficeUpdated event; a malformed one is refused."""
-    streets = data.get("streets")
-    if not isinstance(data.get("id"), str) or not data["id"] or not isinstance(data.get("name"), str):
-        raise InvalidArgument.of("data.id", "an office event needs the office's id and name")
-    if not isinstance(streets, list) or not all(isinstance(s, str) and s.strip() for s in streets):
-        raise InvalidArgument.of("data.streets", "must be a list of street names")
-    return OfficeAnnouncement(id=data["id"], name=data["name"], district=str(data.get("district", "")),
-                              streets=[s.strip() for s in streets], version=version)
+def read_announcement(message: OfficeMessage) -> OfficeAnnouncement:
+    """The office in an OfficeRegistered/OfficeUpdated message; a malformed one is refused."""
+    office_id, name, district = message.office_id.strip(), message.name.strip(), message.district.strip()
+    streets = [street.strip() for street in message.streets]
+    violations = Violations()
+    for field, value, limit in (("office_id", office_id, MAX_OFFICE_ID), ("name", name, MAX_NAME)):
+        if not value:
+            violations.add(field, "an office event needs the office's id and name")
+        elif len(value) > limit:
+            violations.add(field, f"at most {limit} characters")
+    if len(district) > MAX_DISTRICT:
+        violations.add("district", f"at most {MAX_DISTRICT} characters")
+    if not streets:
+        violations.add("streets", "an office covers at least one street")
+    for index, street in enumerate(streets):
+        if not street or len(street) > MAX_STREET:
+            violations.add(f"streets[{index}]", f"a street name has 1-{MAX_STREET} characters")
+    violations.raise_if_any(f"malformed office event for {office_id or 'an unnamed office'}")
+    return OfficeAnnouncement(id=office_id, name=name, district=district, streets=streets, version=message.version)
 
 
 def apply_office(session: Session, announcement: OfficeAnnouncement) -> None:

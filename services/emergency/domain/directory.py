@@ -8,8 +8,6 @@ consumer has already dropped events older than what was applied.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,39 +15,32 @@ from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.emergency.models import Office, Officer
 
 
-def apply_office(session: Session, data: Mapping[str, Any]) -> Office:
+def apply_office(session: Session, office_id: str, *, name: str, district: str, streets: list[str]) -> Office:
+    """Keeps the office as command_center last described it; refuses one without id or name."""
     violations = Violations()
-    office_id, name = _text(data, "id", violations), _text(data, "name", violations)
-    streets = data.get("streets") or []
-    if not isinstance(streets, list) or not all(isinstance(s, str) for s in streets):
-        violations.add("data.streets", "must be a list of names")
+    office_id, name = _text(office_id, "office_id", violations), _text(name, "name", violations)
     violations.raise_if_any("malformed office event")
     office = session.get(Office, office_id)
     if office is None:
         office = Office(id=office_id)
         session.add(office)
-    office.name, office.district, office.streets = name, str(data.get("district", "")), list(streets)
+    office.name, office.district, office.streets = name, district, list(streets)
     return office
 
 
-def apply_officer(session: Session, data: Mapping[str, Any]) -> Officer:
+def apply_officer(session: Session, officer_id: str, *, name: str, office_id: str, group: str, certificate_no: str,
+                  certificate_expires: dt.date | None) -> Officer:
+    """Keeps the officer as command_center last described it; refuses one without id, name or office."""
     violations = Violations()
-    officer_id, name = _text(data, "id", violations), _text(data, "name", violations)
-    office_id = _text(data, "office_id", violations)
-    expires_text = str(data.get("certificate_expires") or "")
-    expires = None
-    if expires_text:
-        try:
-            expires = dt.date.fromisoformat(expires_text)
-        except ValueError:
-            violations.add("data.certificate_expires", f"{expires_text!r} is not a date YYYY-MM-DD")
+    officer_id, name = _text(officer_id, "officer_id", violations), _text(name, "name", violations)
+    office_id = _text(office_id, "office_id", violations)
     violations.raise_if_any("malformed officer event")
     officer = session.get(Officer, officer_id)
     if officer is None:
         officer = Officer(id=officer_id)
         session.add(officer)
-    officer.name, officer.office_id, officer.group = name, office_id, str(data.get("group", ""))
-    officer.certificate_no, officer.certificate_expires = str(data.get("certificate_no", "")), expires
+    officer.name, officer.office_id, officer.group = name, office_id, group
+    officer.certificate_no, officer.certificate_expires = certificate_no, certificate_expires
     return officer
 
 
@@ -76,9 +67,7 @@ def officer_of_office(session: Session, officer_id: str, office_id: str) -> Offi
     return officer
 
 
-def _text(data: Mapping[str, Any], key: str, violations: Violations) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        violations.add(f"data.{key}", "must be non-empty text")
-        return ""
+def _text(value: str, field: str, violations: Violations) -> str:
+    if not value.strip():
+        violations.add(f"data.{field}", "must be non-empty text")
     return value.strip()

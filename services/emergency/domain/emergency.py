@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import Caller
+from services.common.contracts import timestamp_of
 from services.common.db import Store
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.events import EventWriter
@@ -31,8 +32,13 @@ from services.emergency.models import (
     RequestKey,
     TimelineEntry,
 )
+from supervision.emergency.v1 import events_pb2
 
 SOURCE = "emergency"
+
+# Every event emergency publishes is about one incident and starts with the same eight fields.
+IncidentMessage = (events_pb2.IncidentReported | events_pb2.IncidentLevelChanged | events_pb2.IncidentClosed
+                   | events_pb2.ActionOverdue | events_pb2.NotificationOverdue)
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,11 @@ class Emergency:
         def create(session: Session) -> str:
             directory.known_office(session, data.office_id, "incident.office_id")
             incident = incidents.open_incident(session, data, rules, rule_set_id, self.now(), caller.subject)
-            self._incident_event(session, "IncidentReported", incident,
-                                 description=incident.description, occurred_at=incident.occurred_at.isoformat(),
-                                 report_due=_iso(report_due(actions.actions_of(session, [incident.id])[incident.id])),
-                                 rule_set=incident.rule_set, grading_reasons=incident.grading_reasons)
+            due = report_due(actions.actions_of(session, [incident.id])[incident.id])
+            self._incident_event(session, events_pb2.IncidentReported, incident,
+                                 description=incident.description, occurred_at=timestamp_of(incident.occurred_at),
+                                 report_due=timestamp_of(due), rule_set=incident.rule_set,
+                                 grading_reasons=grading_basis(incident.grading_reasons))
             mark_dirty(session, [incident.office_id])
             return incident.id
 
@@ -129,8 +136,8 @@ class Emergency:
     def close_incident(self, caller: Caller, incident_id: str, review: ReviewInput) -> IncidentView:
         def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
             incidents.close(session, incident, review, now, caller.subject)
-            self._incident_event(session, "IncidentClosed", incident, closed_at=now.isoformat(),
-                                 review_cause=incident.review_cause)
+            self._incident_event(session, events_pb2.IncidentClosed, incident,
+                                 closed_at=timestamp_of(incident.closed_at), review_cause=incident.review_cause)
 
         return self._change(caller, incident_id, change)
 
@@ -170,10 +177,10 @@ class Emergency:
                 incident = session.get(Incident, action.incident_id)
                 actions.mark_overdue(session, action, now)
                 incidents.touch(incident, now)
-                self._incident_event(session, "NotificationOverdue" if action.kind == NOTIFICATION else "ActionOverdue",
-                                     incident, action_id=action.id, action_code=action.code,
+                message = events_pb2.NotificationOverdue if action.kind == NOTIFICATION else events_pb2.ActionOverdue
+                self._incident_event(session, message, incident, action_id=action.id, action_code=action.code,
                                      action_title=action.title, action_kind=action.kind,
-                                     due_at=action.due_at.isoformat())
+                                     due_at=timestamp_of(action.due_at))
             mark_dirty(session, None)
         return len(overdue)
 
@@ -184,15 +191,18 @@ class Emergency:
 
     def _level_changed(self, session: Session, incident: Incident, previous: str | None) -> None:
         if previous is not None:
-            self._incident_event(session, "IncidentLevelChanged", incident, previous_level=previous,
-                                 grading_reasons=incident.grading_reasons)
+            self._incident_event(session, events_pb2.IncidentLevelChanged, incident, previous_level=previous,
+                                 grading_reasons=grading_basis(incident.grading_reasons))
 
-    def _incident_event(self, session: Session, event_type: str, incident: Incident, **extra) -> None:
-        self.events.record(session, event_type, aggregate_type="incident", aggregate_id=incident.id,
-                           version=incident.version, office_id=incident.office_id,
-                           data={"incident_id": incident.id, "office_id": incident.office_id, "type": incident.type,
-                                 "level": incident.level, "title": incident.title, "state": incident.state,
-                                 "learned_at": incident.learned_at.isoformat(), **extra})
+    def _incident_event(self, session: Session, message: type[IncidentMessage], incident: Incident,
+                        **fields) -> None:
+        """Records `message` with the incident as it now stands, plus the `fields` that event adds."""
+        self.events.record(session, message(incident_id=incident.id, version=incident.version,
+                                            office_id=incident.office_id, type=incident.type, level=incident.level,
+                                            title=incident.title, state=incident.state,
+                                            learned_at=timestamp_of(incident.learned_at), **fields),
+                           aggregate_type="incident", aggregate_id=incident.id, version=incident.version,
+                           office_id=incident.office_id)
 
     # ------------------------------------------------------------------ drills
 
@@ -222,13 +232,18 @@ class Emergency:
 
     # ------------------------------------------------------------------ command_center's directory
 
-    def apply_office(self, session: Session, data: dict) -> None:
-        office = directory.apply_office(session, data)
+    def apply_office(self, session: Session, office_id: str, *, name: str, district: str,
+                     streets: list[str]) -> None:
+        """Keeps command_center's office (the whole office, as its latest event carries it)."""
+        office = directory.apply_office(session, office_id, name=name, district=district, streets=streets)
         # A newly known office gets its indicators at once (no drills yet is a reading too).
         mark_dirty(session, [office.id])
 
-    def apply_officer(self, session: Session, data: dict) -> None:
-        directory.apply_officer(session, data)
+    def apply_officer(self, session: Session, officer_id: str, *, name: str, office_id: str, group: str,
+                      certificate_no: str, certificate_expires: dt.date | None) -> None:
+        """Keeps command_center's officer (the whole officer, as its latest event carries it)."""
+        directory.apply_officer(session, officer_id, name=name, office_id=office_id, group=group,
+                                certificate_no=certificate_no, certificate_expires=certificate_expires)
 
     # ------------------------------------------------------------------ indicators
 
@@ -246,6 +261,7 @@ def report_due(action_rows: list[IncidentAction]) -> dt.datetime | None:
     return min((a.due_at for a in action_rows if a.kind == NOTIFICATION), default=None)
 
 
-def _iso(instant: dt.datetime | None) -> str:
-    return instant.isoformat() if instant else ""
+def grading_basis(reasons: list[dict]) -> list[events_pb2.GradingBasis]:
+    """The stored grading reasons ({"level", "criterion", "text"}) as the events carry them."""
+    return [events_pb2.GradingBasis(level=r["level"], criterion=r["criterion"], text=r["text"]) for r in reasons]
 

@@ -27,6 +27,7 @@ from services.facilities.domain import fields
 from services.facilities.domain.directory import case_open, check_signatures
 from services.facilities.domain.workspace import ListResult, Workspace, get_office, utc_text
 from services.facilities.models import CustodyItem, CustodyRecord, RequestKey
+from supervision.facilities.v1 import events_pb2
 
 IN_STORE, DISPOSED = "IN_STORE", "DISPOSED"
 CHECK_IN, MOVE, DISPOSAL = "CHECK_IN", "MOVE", "DISPOSAL"
@@ -148,11 +149,10 @@ class Custody:
         item.trail_length, item.trail_head = row.sequence, row.hash
         item.version += 1
         self.workspace.events.record(
-            session, "CustodyChanged", aggregate_type="custody_item", aggregate_id=item.id, version=item.version,
-            office_id=item.office_id,
-            data={"item_id": item.id, "office_id": item.office_id, "case_id": item.case_id, "step": step,
-                  "state": item.state, "location": item.location, "signed_by": signers,
-                  "sequence": row.sequence, "hash": row.hash})
+            session, events_pb2.CustodyChanged(
+                item_id=item.id, version=item.version, office_id=item.office_id, case_id=item.case_id, step=step,
+                state=item.state, location=item.location, signed_by=signers, sequence=row.sequence, hash=row.hash),
+            aggregate_type="custody_item", aggregate_id=item.id, version=item.version, office_id=item.office_id)
 
     def get(self, caller: Caller, item_id: str) -> CustodyView:
         with self.workspace.store.read() as session:

@@ -8,10 +8,13 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from services.common.contracts import day_of
 from services.common.errors import FailedPrecondition, InvalidArgument, Violations
 from services.facilities.domain import rooms
 from services.facilities.domain.workspace import Workspace
 from services.facilities.models import Case, Office, Officer
+from supervision.command_center.v1 import events_pb2 as cc_events
+from supervision.mobile_enforcement.v1 import events_pb2 as me_events
 
 MIN_SIGNATURES = 2
 MAX_SIGNATURES = 4
@@ -64,43 +67,51 @@ class Directory:
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
-    def apply_office(self, session: Session, data: dict) -> None:
-        office_id, name = str(data.get("id") or ""), str(data.get("name") or "")
-        if not office_id or not name:
-            raise InvalidArgument.of("data.id", "an office event needs id and name")
-        office = session.get(Office, office_id)
+    def apply_office(self, session: Session,
+                     message: cc_events.OfficeRegistered | cc_events.OfficeUpdated) -> None:
+        """Keeps the office's name and district; a new office gets the standard's rooms, an existing
+        one any room the standard added since."""
+        if not message.office_id or not message.name.strip():
+            raise InvalidArgument.of("office_id" if not message.office_id else "name",
+                                     "an office event needs the office's id and name")
+        office = session.get(Office, message.office_id)
         if office is None:
-            office = Office(id=office_id)
+            office = Office(id=message.office_id)
             session.add(office)
-        office.name, office.district = name, str(data.get("district") or "")
+        office.name, office.district = message.name, message.district
         session.flush()
-        # A new office gets the standard's rooms; an existing one gets any the standard added since.
-        rooms.ensure_standard_rooms(session, office_id, self.workspace.standards.rooms.in_force(self.workspace.today()))
-        self.workspace.touched(session, [office_id])
+        rooms.ensure_standard_rooms(session, office.id,
+                                    self.workspace.standards.rooms.in_force(self.workspace.today()))
+        self.workspace.touched(session, [office.id])
 
-    def apply_officer(self, session: Session, data: dict) -> None:
-        officer_id, office_id = str(data.get("id") or ""), str(data.get("office_id") or "")
-        if not officer_id or not office_id:
-            raise InvalidArgument.of("data.id", "an officer event needs id and office_id")
-        expires = str(data.get("certificate_expires") or "")
-        try:
-            expires_on = dt.date.fromisoformat(expires) if expires else None
-        except ValueError:
-            raise InvalidArgument.of("data.certificate_expires", f"{expires!r} is not a date") from None
-        officer = session.get(Officer, officer_id)
+    def apply_officer(self, session: Session,
+                      message: cc_events.OfficerRegistered | cc_events.OfficerUpdated) -> None:
+        """Keeps who the officer is, their office and certificate: what signing a custody step checks."""
+        if not message.officer_id or not message.office_id:
+            raise InvalidArgument.of("officer_id" if not message.officer_id else "office_id",
+                                     "an officer event needs the officer's id and office_id")
+        expires_on = None
+        if message.HasField("certificate_expires"):
+            try:
+                expires_on = day_of(message.certificate_expires)
+            except ValueError as exc:  # a Date that names no day, e.g. 31 February
+                raise InvalidArgument.of("certificate_expires", f"not a date: {exc}") from None
+        officer = session.get(Officer, message.officer_id)
         if officer is None:
-            officer = Officer(id=officer_id)
+            officer = Officer(id=message.officer_id)
             session.add(officer)
-        officer.name, officer.office_id = str(data.get("name") or ""), office_id
-        officer.group, officer.certificate_no = str(data.get("group") or ""), str(data.get("certificate_no") or "")
+        officer.name, officer.office_id = message.name, message.office_id
+        officer.group, officer.certificate_no = message.group, message.certificate_no
         officer.certificate_expires = expires_on
 
-    def apply_case(self, session: Session, case_id: str, office_id: str, *, closed: bool) -> None:
-        if not case_id:
-            raise InvalidArgument.of("data.case_id", "a case event needs case_id")
-        case = session.get(Case, case_id)
+    def apply_case(self, session: Session, message: me_events.CaseFiled | me_events.CaseClosed, *,
+                   closed: bool) -> None:
+        """Keeps whether the case is open: its goods are evidence, not to be disposed of, until it closes."""
+        if not message.case_id:
+            raise InvalidArgument.of("case_id", "a case event needs the case's id")
+        case = session.get(Case, message.case_id)
         if case is None:
-            session.add(Case(id=case_id, office_id=office_id, closed=closed))
+            session.add(Case(id=message.case_id, office_id=message.office_id, closed=closed))
         else:
             case.closed = closed
-            case.office_id = office_id or case.office_id
+            case.office_id = message.office_id or case.office_id

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import Caller
+from services.common.contracts import date_of
 from services.common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -33,6 +34,7 @@ from services.facilities.domain.standards import EquipmentCategory, EquipmentRul
 from services.facilities.domain.vocabulary import IN_SERVICE, RETIRED, STATUSES
 from services.facilities.domain.workspace import ListResult, Workspace, get_office
 from services.facilities.models import Calibration, Equipment, RequestKey
+from supervision.facilities.v1 import events_pb2
 
 SERIAL_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$")
 MAX_MODEL = 100
@@ -256,12 +258,13 @@ class Inventory:
             for equipment in due:
                 equipment.due_notice_for = equipment.calibration_due
                 self.workspace.events.record(
-                    session, "CalibrationDue", aggregate_type="equipment", aggregate_id=equipment.id,
-                    version=equipment.version, office_id=equipment.office_id,
-                    data={"equipment_id": equipment.id, "office_id": equipment.office_id,
-                          "category": equipment.category, "category_name": category_name(rules, equipment.category),
-                          "serial_no": equipment.serial_no, "calibration_due": equipment.calibration_due.isoformat(),
-                          "overdue": equipment.calibration_due < today})
+                    session, events_pb2.CalibrationDue(
+                        equipment_id=equipment.id, version=equipment.version, office_id=equipment.office_id,
+                        category=equipment.category, category_name=category_name(rules, equipment.category),
+                        serial_no=equipment.serial_no, calibration_due=date_of(equipment.calibration_due),
+                        overdue=equipment.calibration_due < today),
+                    aggregate_type="equipment", aggregate_id=equipment.id, version=equipment.version,
+                    office_id=equipment.office_id)
             self.workspace.touched(session, None)
         return len(due)
 

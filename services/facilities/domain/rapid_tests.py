@@ -24,6 +24,7 @@ from services.common import credit_code
 from services.common.access import office_scope, require_read, require_write
 from services.common.clock import shanghai_date
 from services.common.context import Caller
+from services.common.contracts import timestamp_of
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
@@ -39,8 +40,9 @@ from services.facilities.domain.vocabulary import (
     POSITIVE_PENDING,
     RETEST_REQUESTED,
 )
-from services.facilities.domain.workspace import ListResult, Workspace, get_office, utc_text
+from services.facilities.domain.workspace import ListResult, Workspace, get_office
 from services.facilities.models import RapidTest, RequestKey
+from supervision.facilities.v1 import events_pb2, facilities_pb2
 
 ORIGINS = ("PUBLIC_REQUEST", "MARKET_SAMPLING")
 # A test may be entered after the fact (a paper log typed in), but not from the future.
@@ -200,9 +202,8 @@ class RapidTesting:
             test.kg_destroyed, test.confirmed_at = kg_destroyed, now
             test.version += 1
             if outcome == CONFIRMED_POSITIVE:
-                self.workspace.events.record(session, "RapidTestPositive", aggregate_type="rapid_test",
-                                             aggregate_id=test.id, version=test.version, office_id=test.office_id,
-                                             data=positive_event(test))
+                self.workspace.events.record(session, rapid_test_positive(test), aggregate_type="rapid_test",
+                                             aggregate_id=test.id, version=test.version, office_id=test.office_id)
             self.workspace.touched(session, [test.office_id])
             return test
 
@@ -252,22 +253,29 @@ class RapidTesting:
             for test in expired:
                 test.window_expiry_published = True
                 self.workspace.events.record(
-                    session, "RetestWindowExpired", aggregate_type="rapid_test", aggregate_id=test.id,
-                    version=test.version, office_id=test.office_id,
-                    data={"test_id": test.id, "office_id": test.office_id, "item": test.item,
-                          "retest_deadline": utc_text(test.retest_deadline)})
+                    session, events_pb2.RetestWindowExpired(
+                        test_id=test.id, version=test.version, office_id=test.office_id, item=test.item,
+                        retest_deadline=timestamp_of(test.retest_deadline)),
+                    aggregate_type="rapid_test", aggregate_id=test.id, version=test.version, office_id=test.office_id)
             if expired:
                 self.workspace.touched(session, sorted({t.office_id for t in expired}))
         return len(expired)
 
 
-def positive_event(test: RapidTest) -> dict:
-    """RapidTestPositive's data: what mobile_enforcement needs to open a follow-up inspection."""
-    return {"test_id": test.id, "office_id": test.office_id,
-            "sample": {"name": test.sample_name, "vendor_name": test.vendor_name, "vendor_uscc": test.vendor_uscc,
-                       "market": test.market, "stall": test.stall},
-            "item": test.item, "method": test.method, "reading": test.reading, "unit": test.unit,
-            "tested_at": utc_text(test.tested_at)}
+def rapid_test_positive(test: RapidTest) -> events_pb2.RapidTestPositive:
+    """RapidTestPositive for a confirmed positive: what mobile_enforcement needs to open a follow-up
+    inspection and a case lead."""
+    return events_pb2.RapidTestPositive(
+        test_id=test.id, version=test.version, office_id=test.office_id,
+        sample=facilities_pb2.Sample(name=test.sample_name, vendor_name=test.vendor_name,
+                                     vendor_uscc=test.vendor_uscc, market=test.market, stall=test.stall),
+        item=test.item, method=test.method, reading=_reading_text(test.reading), unit=test.unit,
+        tested_at=timestamp_of(test.tested_at))
+
+
+def _reading_text(reading: float) -> str:
+    """A reading as text without float noise or a trailing ".0": 68.0 -> "68", 0.05 -> "0.05"."""
+    return f"{reading:.15g}"
 
 
 def _get(session: Session, test_id: str) -> RapidTest:

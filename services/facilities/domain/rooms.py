@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.common.access import office_scope, require_write
 from services.common.context import Caller
+from services.common.contracts import date_of
 from services.common.errors import NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
@@ -25,6 +26,7 @@ from services.facilities.domain.standards import RoomRules, RoomStandard
 from services.facilities.domain.vocabulary import ASPECTS
 from services.facilities.domain.workspace import ListResult, Workspace, get_office
 from services.facilities.models import FourUnifiedCheck, RequestKey, Room, RoomCheck
+from supervision.facilities.v1 import events_pb2
 
 MAX_AREA_M2 = 100_000
 MAX_FINDINGS = fields.MAX_TEXT
@@ -172,10 +174,11 @@ class Rooms:
         room.version += 1
         if not check.compliant:
             self.workspace.events.record(
-                session, "RoomNonCompliant", aggregate_type="room", aggregate_id=room.key, version=room.version,
-                office_id=room.office_id,
-                data={"office_id": room.office_id, "room_kind": room.kind, "room_name": standard.name,
-                      "check_id": check.id, "checked_on": check.checked_on.isoformat(), "problems": check.problems})
+                session, events_pb2.RoomNonCompliant(
+                    room_key=room.key, version=room.version, office_id=room.office_id, room_kind=room.kind,
+                    room_name=standard.name, check_id=check.id, checked_on=date_of(check.checked_on),
+                    problems=check.problems),
+                aggregate_type="room", aggregate_id=room.key, version=room.version, office_id=room.office_id)
 
     def list_rooms(self, caller: Caller, page: Page, office_id: str | None, kind: str | None,
                    compliant: bool | None) -> ListResult:

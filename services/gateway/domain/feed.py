@@ -4,9 +4,17 @@ complainant's, reporter's, vendor's or officer's name, whatever the event carrie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from google.protobuf.message import Message
+
+from services.common.contracts import day_of
+from supervision.command_center.v1 import events_pb2 as command_center
+from supervision.complaints.v1 import events_pb2 as complaints
+from supervision.emergency.v1 import events_pb2 as emergency
+from supervision.facilities.v1 import events_pb2 as facilities
+from supervision.mobile_enforcement.v1 import events_pb2 as mobile_enforcement
 
 LEVELS = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
 ITEM_KINDS = {"COMPLAINT": "投诉", "REPORT": "举报", "INQUIRY": "咨询"}
@@ -14,48 +22,53 @@ DEADLINES = {"ACCEPTANCE": "受理", "MEDIATION": "调解", "MEDIATION_NOTICE": 
              "FILING_DECISION": "立案决定"}
 
 
-def _get(data: Mapping[str, Any], key: str, limit: int = 40) -> str:
-    return str(data.get(key) or "")[:limit]
+def _cut(value: str, limit: int = 40) -> str:
+    return value[:limit]
 
 
-def _kind(data: Mapping[str, Any]) -> str:
-    return ITEM_KINDS.get(_get(data, "kind").upper(), "投诉举报")
+def _kind(message: Message) -> str:
+    return ITEM_KINDS.get(message.kind.upper(), "投诉举报")
 
 
-def _level(data: Mapping[str, Any]) -> str:
-    level = _get(data, "level")
+def _level(message: Message) -> str:
+    level = _cut(message.level)
     return f"{LEVELS.get(level, '')}（{level}级）" if level else ""
+
+
+def _calibration_due(message: facilities.CalibrationDue) -> str:
+    due = day_of(message.calibration_due)
+    return f"{_cut(message.category_name) or '设备'} 检定到期日 {due.isoformat() if due else ''}"
 
 
 @dataclass(frozen=True)
 class Notable:
-    # The line shown, from the event's data; None when the event is not worth a line.
-    text: Callable[[Mapping[str, Any]], str] | None
+    # The line shown, from the event's message; None when the event is not worth a line.
+    text: Callable[[Message], str] | None
     # The alert probe (by source) to run again soon after the event.
     probe: str = ""
 
 
-NOTABLE: dict[tuple[str, str], Notable] = {
-    ("complaints", "ComplaintReceived"): Notable(lambda d: f"收到{_kind(d)}（{_get(d, 'category')}）", "complaints"),
-    ("complaints", "ComplaintOverdue"): Notable(
-        lambda d: f"{_kind(d)} {_get(d, 'complaint_id')} 超过{DEADLINES.get(_get(d, 'deadline').upper(), '办理')}期限",
+# (publisher, message class) -> what the feed and the probes make of it.
+NOTABLE: dict[tuple[str, type[Message]], Notable] = {
+    ("complaints", complaints.ComplaintReceived): Notable(
+        lambda m: f"收到{_kind(m)}（{_cut(m.category)}）", "complaints"),
+    ("complaints", complaints.ComplaintOverdue): Notable(
+        lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 超过{DEADLINES.get(_cut(m.deadline).upper(), '办理')}期限",
         "complaints"),
-    ("complaints", "ComplaintAccepted"): Notable(None, "complaints"),
-    ("complaints", "ComplaintRefused"): Notable(None, "complaints"),
-    ("complaints", "ComplaintResolved"): Notable(lambda d: f"{_kind(d)} {_get(d, 'complaint_id')} 已办结",
-                                                 "complaints"),
-    ("emergency", "IncidentReported"): Notable(lambda d: f"报告突发事件{_level(d)}：{_get(d, 'title')}", "emergency"),
-    ("emergency", "IncidentLevelChanged"): Notable(lambda d: f"突发事件调整为{_level(d)}：{_get(d, 'title')}",
-                                                   "emergency"),
-    ("emergency", "IncidentClosed"): Notable(lambda d: f"突发事件处置结束：{_get(d, 'title')}", "emergency"),
-    ("command_center", "TaskOverdue"): Notable(lambda d: f"督办任务超期：{_get(d, 'title')}"),
-    ("command_center", "OfficerRegistered"): Notable(None, "command_center"),
-    ("command_center", "OfficerUpdated"): Notable(None, "command_center"),
-    ("facilities", "CalibrationDue"): Notable(
-        lambda d: f"{_get(d, 'category_name') or '设备'} 检定到期日 {_get(d, 'calibration_due')}",
-        "facilities"),
-    ("facilities", "RapidTestPositive"): Notable(
-        lambda d: f"快检阳性：{_get(d.get('sample') or {}, 'name') or '样品'}"),
-    ("mobile_enforcement", "CaseFiled"): Notable(lambda d: "立案调查一起案件", "mobile_enforcement"),
-    ("mobile_enforcement", "CaseClosed"): Notable(lambda d: "结案一起案件", "mobile_enforcement"),
+    ("complaints", complaints.ComplaintAccepted): Notable(None, "complaints"),
+    ("complaints", complaints.ComplaintRefused): Notable(None, "complaints"),
+    ("complaints", complaints.ComplaintResolved): Notable(lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 已办结",
+                                                          "complaints"),
+    ("emergency", emergency.IncidentReported): Notable(lambda m: f"报告突发事件{_level(m)}：{_cut(m.title)}",
+                                                       "emergency"),
+    ("emergency", emergency.IncidentLevelChanged): Notable(lambda m: f"突发事件调整为{_level(m)}：{_cut(m.title)}",
+                                                           "emergency"),
+    ("emergency", emergency.IncidentClosed): Notable(lambda m: f"突发事件处置结束：{_cut(m.title)}", "emergency"),
+    ("command_center", command_center.TaskOverdue): Notable(lambda m: f"督办任务超期：{_cut(m.title)}"),
+    ("command_center", command_center.OfficerRegistered): Notable(None, "command_center"),
+    ("command_center", command_center.OfficerUpdated): Notable(None, "command_center"),
+    ("facilities", facilities.CalibrationDue): Notable(_calibration_due, "facilities"),
+    ("facilities", facilities.RapidTestPositive): Notable(lambda m: f"快检阳性：{_cut(m.sample.name) or '样品'}"),
+    ("mobile_enforcement", mobile_enforcement.CaseFiled): Notable(lambda m: "立案调查一起案件", "mobile_enforcement"),
+    ("mobile_enforcement", mobile_enforcement.CaseClosed): Notable(lambda m: "结案一起案件", "mobile_enforcement"),
 }

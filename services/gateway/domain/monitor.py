@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.common import contracts
 from services.common.access import require_read
 from services.common.context import Caller
 from services.common.db import Store, utcnow
 from services.common.errors import InvalidArgument, NotFound
-from services.common.events import Envelope
+from services.common.events import Event
 from services.gateway.domain.alerts import Alert
 from services.gateway.domain.changes import ChangeLog
 from services.gateway.domain.feed import NOTABLE
@@ -30,6 +31,8 @@ from services.gateway.domain.history import DISTRICT, History, Point, query_rang
 from services.gateway.domain.live import FeedItem, LiveIndex, OfficeState, View
 from services.gateway.domain.schemes import ASSESSMENT, SchemeBook, SchemeInForce, scheme_from_body
 from services.gateway.models import KnownScheme
+from supervision.command_center.v1.events_pb2 import OfficeRegistered, OfficeUpdated
+from supervision.common.v1.events_pb2 import IndicatorsChanged
 
 log = logging.getLogger(__name__)
 
@@ -116,23 +119,22 @@ class Monitor:
 
     # ------------------------------------------------------------------ consumed events
 
-    def indicators_changed(self, event: Envelope) -> str:
-        data = event.data
-        office_id = str(data.get("office_id") or event.office_id or event.aggregate_id)
-        items = data.get("indicators")
-        if not office_id or not isinstance(items, list):
-            raise InvalidArgument.of("data.indicators", "IndicatorsChanged needs office_id and indicators")
-        try:
-            readings = [(str(i["key"]), float(i["numerator"]), float(i["denominator"])) for i in items]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidArgument.of("data.indicators", f"malformed reading: {exc!r}") from None
-        as_of = _instant(data.get("as_of")) or event.time
+    def indicators_changed(self, event: Event[IndicatorsChanged]) -> str:
+        """Applies a source's whole set of an office's indicators (older versions are ignored)."""
+        message = event.message
+        office_id = message.office_id or event.office_id or event.aggregate_id
+        if not office_id:
+            raise InvalidArgument.of("office_id", "IndicatorsChanged names no office")
+        readings = [(i.key, i.numerator, i.denominator) for i in message.indicators]
+        if any(not key for key, _, _ in readings):
+            raise InvalidArgument.of("indicators", "every reading needs its indicator key")
+        as_of = contracts.instant_of(message.as_of, message.HasField("as_of")) or event.time
         return self.live.apply(event.source, office_id, event.aggregate_version, readings, as_of)
 
-    def office_changed(self, event: Envelope) -> None:
-        office_id = str(event.data.get("id") or event.aggregate_id)
-        name = str(event.data.get("name") or office_id)
-        self.live.name_offices({office_id: name}, {office_id: event.aggregate_version})
+    def office_changed(self, event: Event[OfficeRegistered | OfficeUpdated]) -> None:
+        """Names an office (or renames it) in the live index."""
+        office_id = event.message.office_id or event.aggregate_id
+        self.live.name_offices({office_id: event.message.name or office_id}, {office_id: event.aggregate_version})
 
     def scheme_published(self, body: dict, session: Session) -> None:
         """A scheme assessment published (SchemeUpdated, or GetScheme's answer): kept in the store
@@ -164,20 +166,13 @@ class Monitor:
             return scheme
         return None
 
-    def notable(self, event: Envelope) -> None:
-        notable = NOTABLE.get((event.source, event.type))
+    def notable(self, event: Event) -> None:
+        """A line in the live feed and a re-run of an alert probe, as feed.NOTABLE says."""
+        notable = NOTABLE.get((event.source, type(event.message)))
         if notable is None:
             return
         if notable.text is not None:
-            office_id = str(event.data.get("office_id") or event.office_id)
-            self.live.add_feed(FeedItem(event.time, office_id, event.source, notable.text(event.data)))
+            office_id = getattr(event.message, "office_id", "") or event.office_id
+            self.live.add_feed(FeedItem(event.time, office_id, event.source, notable.text(event.message)))
         if notable.probe:
             self.probe_soon(notable.probe)
-
-
-def _instant(raw: object) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None

@@ -96,7 +96,7 @@ class SchemeBook:
         with self._lock:
             if scheme.version in self._published:
                 return False
-            # Names the publication lacks (SchemeUpdated carries none) come from what we know.
+            # Names the publication lacks (an indicator it does not name) come from what we know.
             known = {**self.starting.names, **{k: v for s in self._published.values() for k, v in s.names.items()}}
             self._published[scheme.version] = SchemeInForce(scheme.scheme, scheme.effective_from, scheme.origin,
                                                             {**known, **scheme.names})

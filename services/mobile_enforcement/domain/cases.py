@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from decimal import Decimal
 
+from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArg
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
-from services.mobile_enforcement.domain import deadlines
+from services.mobile_enforcement.domain import deadlines, published
 from services.mobile_enforcement.domain.case_rules import (
     MAX_NAME,
     LeadInput,
@@ -122,8 +122,7 @@ class Cases:
             case.closing_due = deadlines.closing_due(self.workspace.calendar, rules, today)
             self._trail(session, case, "filed", caller, officers=team, closing_due=case.closing_due.isoformat(),
                         rule_set=rules.id)
-            self._event(session, "CaseFiled", case, filed_on=today.isoformat(),
-                        closing_due=case.closing_due.isoformat(), officer_ids=team)
+            self._event(session, case, published.case_filed(case))
 
         return self._transition(caller, case_id, change)
 
@@ -137,7 +136,7 @@ class Cases:
             self._filing_decided(case, today)
             case.state, case.not_filed_reason = NOT_FILED, reason
             self._trail(session, case, "not filed", caller, reason=reason)
-            self._event(session, "LeadDeclined", case, reason=reason)
+            self._event(session, case, published.lead_declined(case))
 
         return self._transition(caller, case_id, change)
 
@@ -257,10 +256,10 @@ class Cases:
                 case.publication_due = deadlines.penalty_publication_due(self.workspace.calendar, rules, today)
             case.state = DECIDED
             self._trail(session, case, "decided", caller, penalty=penalty.kind, party_kind=penalty.party_kind,
-                        fine_yuan=_money(penalty.fine_yuan), simplified=penalty.simplified, note=note,
+                        fine_yuan=published.money(penalty.fine_yuan), simplified=penalty.simplified, note=note,
                         rule_set=rules.id)
             if penalty.simplified:  # decided and executed on the spot
-                self._close(session, case, caller, "closed on the spot")
+                self._close(session, case, caller, "closed on the spot", today)
 
         return self._transition(caller, case_id, change)
 
@@ -274,7 +273,7 @@ class Cases:
             case.published_at = self.workspace.now()
             case.publication_overdue = case.publication_overdue or today > case.publication_due
             self._trail(session, case, "decision published", caller)
-            self._event(session, "DecisionPublished", case, published_at=utc_text(case.published_at))
+            self._event(session, case, published.decision_published(case))
 
         return self._transition(caller, case_id, change)
 
@@ -285,15 +284,14 @@ class Cases:
 
         def change(session: Session, case: Case, today: dt.date) -> None:
             _require(case, (DECIDED,), "closed")
-            self._close(session, case, caller, note)
+            self._close(session, case, caller, note, today)
 
         return self._transition(caller, case_id, change)
 
-    def _close(self, session: Session, case: Case, caller: Caller, note: str) -> None:
+    def _close(self, session: Session, case: Case, caller: Caller, note: str, today: dt.date) -> None:
         case.state, case.closed_at = CLOSED, self.workspace.now()
         self._trail(session, case, "closed", caller, note=note)
-        self._event(session, "CaseClosed", case, penalty=case.penalty_kind, fine_yuan=_money(case.fine_yuan),
-                    simplified=case.simplified, closed_at=utc_text(case.closed_at))
+        self._event(session, case, published.case_closed(case, today))
 
     # ------------------------------------------------------------------ reads
 
@@ -337,13 +335,6 @@ class Cases:
         case.trail_head = self.workspace.record(session, SUBJECT.format(case.id), action, caller.subject,
                                                 state=case.state, **details)
 
-    def _event(self, session: Session, event_type: str, case: Case, **data) -> None:
-        self.workspace.events.record(session, event_type, aggregate_type="case", aggregate_id=case.id,
-                                     version=case.version, office_id=case.office_id,
-                                     data={"case_id": case.id, "office_id": case.office_id,
-                                           "entity_id": case.entity_id or "", "party_name": case.party_name,
-                                           "source": case.source, "source_ref": case.source_ref, **data})
-
-
-def _money(amount: Decimal | None) -> str:
-    return f"{amount:.2f}" if amount is not None else ""
+    def _event(self, session: Session, case: Case, message: Message) -> None:
+        self.workspace.events.record(session, message, aggregate_type="case", aggregate_id=case.id,
+                                     version=case.version, office_id=case.office_id)

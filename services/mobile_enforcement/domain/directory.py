@@ -87,44 +87,46 @@ class Directory:
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
-    def apply_office(self, session: Session, data: dict) -> None:
-        office_id, name = str(data.get("id") or ""), str(data.get("name") or "")
-        streets = [str(s) for s in data.get("streets") or [] if str(s).strip()]
-        if not office_id or not name:
-            raise InvalidArgument.of("data.id", "an office event needs id and name")
+    def apply_office(self, session: Session, office_id: str, *, name: str, district: str,
+                     streets: list[str]) -> None:
+        """Keeps the office and the streets it covers; a street taken from another office takes the
+        businesses there with it."""
+        if not office_id.strip() or not name.strip():
+            raise InvalidArgument.of("office_id", "an office event needs the office's id and name")
+        streets = [street for street in streets if street.strip()]
         office = session.get(Office, office_id)
         if office is None:
             office = Office(id=office_id)
             session.add(office)
-        office.name, office.district = name, str(data.get("district") or "")
+        office.name, office.district = name, district
         session.flush()
         session.execute(delete(OfficeStreet).where(OfficeStreet.office_id == office_id,
                                                    OfficeStreet.street.not_in(streets)))
         for street in streets:
             row = session.get(OfficeStreet, street)
+            if row is not None and row.office_id == office_id:
+                continue
             if row is None:
                 session.add(OfficeStreet(street=street, office_id=office_id))
-            elif row.office_id != office_id:
-                # The street moved to this office: so do the businesses that operate there.
-                previous = row.office_id
+            else:
                 row.office_id = office_id
-                session.execute(update(Entity).where(Entity.street == street).values(office_id=office_id))
-                self.workspace.touched(session, [previous])
+            # The street is newly this office's (taken over, or released by another office first): so
+            # are the businesses that operate there.
+            elsewhere = (Entity.street == street, Entity.office_id != office_id)
+            previous = list(session.scalars(select(Entity.office_id).where(*elsewhere).distinct()))
+            if previous:
+                session.execute(update(Entity).where(*elsewhere).values(office_id=office_id))
+                self.workspace.touched(session, previous)
         self.workspace.touched(session, [office_id])
 
-    def apply_officer(self, session: Session, data: dict) -> None:
-        officer_id, office_id = str(data.get("id") or ""), str(data.get("office_id") or "")
-        if not officer_id or not office_id:
-            raise InvalidArgument.of("data.id", "an officer event needs id and office_id")
-        expires = str(data.get("certificate_expires") or "")
-        try:
-            expires_on = dt.date.fromisoformat(expires) if expires else None
-        except ValueError:
-            raise InvalidArgument.of("data.certificate_expires", f"{expires!r} is not a date") from None
+    def apply_officer(self, session: Session, officer_id: str, *, office_id: str, name: str, group: str,
+                      certificate_no: str, certificate_expires: dt.date | None) -> None:
+        """Keeps the officer, with the certificate that lets them inspect and handle cases."""
+        if not officer_id.strip() or not office_id.strip():
+            raise InvalidArgument.of("officer_id", "an officer event needs the officer's id and office_id")
         officer = session.get(Officer, officer_id)
         if officer is None:
             officer = Officer(id=officer_id)
             session.add(officer)
-        officer.name, officer.office_id = str(data.get("name") or ""), office_id
-        officer.group, officer.certificate_no = str(data.get("group") or ""), str(data.get("certificate_no") or "")
-        officer.certificate_expires = expires_on
+        officer.name, officer.office_id, officer.group = name, office_id, group
+        officer.certificate_no, officer.certificate_expires = certificate_no, certificate_expires

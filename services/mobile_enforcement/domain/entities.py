@@ -15,10 +15,12 @@ from services.common.credit_code import normalise_uscc, validate_uscc
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
+from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.directory import office_for_street
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LEVELS
 from services.mobile_enforcement.domain.workspace import ListResult, Workspace
 from services.mobile_enforcement.models import Entity, RequestKey
+from supervision.mobile_enforcement.v1 import events_pb2
 
 MAX_NAME = 200
 MAX_ADDRESS = 300
@@ -82,12 +84,6 @@ def get_entity(session: Session, uscc: str) -> Entity:
     return entity
 
 
-def entity_data(entity: Entity) -> dict:
-    return {"uscc": entity.uscc, "name": entity.name, "category": entity.category, "street": entity.street,
-            "office_id": entity.office_id, "risk_level": entity.risk_level,
-            "key_supervision": entity.key_supervision}
-
-
 class Entities:
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
@@ -104,7 +100,8 @@ class Entities:
                 raise AlreadyExists(f"entity {data.uscc} is already registered")
             entity = new_entity(session, data, office_id, self.workspace.now())
             session.flush()
-            self.published(session, "EntityRegistered", entity)
+            self.published(session, entity, published.entity_registered(entity))
+            self.workspace.touched(session, [office_id])  # its directory grew (entities_supervised)
             return entity.uscc
 
         return run_once(self.workspace.store, RequestKey, request_id, "RegisterEntity", create, get_entity)
@@ -132,7 +129,9 @@ class Entities:
             entity.office_id = office_id
             entity.updated_at = self.workspace.now()
             entity.version += 1
-            self.published(session, "EntityUpdated", entity, previous_office_id=previous_office)
+            self.published(session, entity, published.entity_updated(entity, previous_office))
+            if office_id != previous_office:  # one directory shrank, another grew
+                self.workspace.touched(session, [previous_office, office_id])
             return entity
 
     def get(self, caller: Caller, uscc: str) -> Entity:
@@ -159,7 +158,8 @@ class Entities:
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].uscc if rows else None, len(rows), page))
 
-    def published(self, session: Session, event_type: str, entity: Entity, **extra: str) -> None:
-        self.workspace.events.record(session, event_type, aggregate_type="entity", aggregate_id=entity.uscc,
-                                     version=entity.version, office_id=entity.office_id,
-                                     data={**entity_data(entity), **extra})
+    def published(self, session: Session, entity: Entity,
+                  message: events_pb2.EntityRegistered | events_pb2.EntityUpdated) -> None:
+        """Records the entity's event in the caller's transaction."""
+        self.workspace.events.record(session, message, aggregate_type="entity", aggregate_id=entity.uscc,
+                                     version=entity.version, office_id=entity.office_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.common.context import Caller
 from services.common.errors import InvalidArgument, PermissionDenied, Violations
 from services.common.idempotency import run_once
+from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.directory import office_for_street
 from services.mobile_enforcement.domain.entities import Entities, EntityInput, new_entity, validate
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LABELS
@@ -141,10 +142,15 @@ class EntityImport:
             existing |= set(session.scalars(select(Entity.uscc).where(Entity.uscc.in_(codes[start:start + 500]))))
         now = self.workspace.now()
         imported = 0
+        grown: set[str] = set()
         for line, data, office_id in accepted:
             if data.uscc in existing:
                 rejected.append(RowError(line, "uscc", f"{data.uscc} is already registered"))
                 continue
-            self.entities.published(session, "EntityRegistered", new_entity(session, data, office_id, now))
+            entity = new_entity(session, data, office_id, now)
+            self.entities.published(session, entity, published.entity_registered(entity))
+            grown.add(office_id)
             imported += 1
+        if grown:  # their directories grew (entities_supervised)
+            self.workspace.touched(session, sorted(grown))
         return sorted(rejected, key=lambda r: r.line), imported

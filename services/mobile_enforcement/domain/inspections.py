@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArg
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
-from services.mobile_enforcement.domain import deadlines, findings
+from services.mobile_enforcement.domain import deadlines, findings, published
 from services.mobile_enforcement.domain.case_rules import LeadInput
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Checklist
@@ -38,7 +39,7 @@ from services.mobile_enforcement.domain.vocabulary import (
     SOURCE_INSPECTION,
     SPOT_CHECK,
 )
-from services.mobile_enforcement.domain.workspace import ListResult, Workspace, join_ids, split_ids, utc_text
+from services.mobile_enforcement.domain.workspace import ListResult, Workspace, join_ids, split_ids
 from services.mobile_enforcement.models import Entity, Finding, Inspection, Officer, RequestKey
 
 SUBJECT = "inspection/{}"
@@ -234,8 +235,7 @@ class Inspections:
             self._trail(session, inspection, "completed", caller, outcome=final, summary=inspection.summary,
                         rectification_due=_iso(inspection.rectification_due), lead_case_id=inspection.lead_case_id,
                         publication_due=inspection.publication_due.isoformat(), rule_set=rules.id)
-            self._event(session, "InspectionCompleted", inspection, completed_at=utc_text(inspection.completed_at),
-                        publication_due=inspection.publication_due.isoformat())
+            self._event(session, inspection, published.inspection_completed(inspection, today))
             self.workspace.touched(session, [inspection.office_id])
 
         return self._transition(caller, inspection_id, change)
@@ -273,8 +273,7 @@ class Inspections:
             inspection.published_at = self.workspace.now()
             inspection.publication_overdue = inspection.publication_overdue or today > inspection.publication_due
             self._trail(session, inspection, "result published", caller)
-            self._event(session, "InspectionResultPublished", inspection,
-                        published_at=utc_text(inspection.published_at))
+            self._event(session, inspection, published.inspection_result_published(inspection))
             self.workspace.touched(session, [inspection.office_id])
 
         return self._transition(caller, inspection_id, change)
@@ -333,14 +332,9 @@ class Inspections:
         inspection.trail_head = self.workspace.record(session, SUBJECT.format(inspection.id), action, caller.subject,
                                                       state=inspection.state, **details)
 
-    def _event(self, session: Session, event_type: str, inspection: Inspection, **data) -> None:
-        self.workspace.events.record(
-            session, event_type, aggregate_type="inspection", aggregate_id=inspection.id, version=inspection.version,
-            office_id=inspection.office_id,
-            data={"inspection_id": inspection.id, "office_id": inspection.office_id, "entity_id": inspection.entity_id,
-                  "kind": inspection.kind, "plan_id": inspection.plan_id or "", "outcome": inspection.outcome or "",
-                  "rectification_due": _iso(inspection.rectification_due),
-                  "lead_case_id": inspection.lead_case_id or "", **data})
+    def _event(self, session: Session, inspection: Inspection, message: Message) -> None:
+        self.workspace.events.record(session, message, aggregate_type="inspection", aggregate_id=inspection.id,
+                                     version=inspection.version, office_id=inspection.office_id)
 
 
 def _iso(day: dt.date | None) -> str:

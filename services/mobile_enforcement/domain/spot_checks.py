@@ -31,7 +31,7 @@ from services.common.errors import (
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import earlier_request, run_once
 from services.common.paging import Page, next_token
-from services.mobile_enforcement.domain import draw
+from services.mobile_enforcement.domain import draw, published
 from services.mobile_enforcement.domain.directory import certified_on, get_office
 from services.mobile_enforcement.domain.draw import EntitySnapshot, OfficerRoster, RosterEntry, Target
 from services.mobile_enforcement.domain.entities import get_entity
@@ -204,11 +204,8 @@ class SpotChecks:
         _insert_many(session, Inspection.__table__, shared, varying,
                      [(f"{plan.id}-{position}", target.entity_id, position, join_ids(target.inspector_ids))
                       for position, target in enumerate(targets, start=1)])
-        self.workspace.events.record(
-            session, "PlanDrawn", aggregate_type="plan", aggregate_id=plan.id, version=1, office_id=plan.office_id,
-            data={"plan_id": plan.id, "office_id": plan.office_id, "name": plan.name, "seed": plan.seed,
-                  "drawn_on": today.isoformat(), "entity_snapshot_digest": plan.entity_digest,
-                  "officer_snapshot_digest": plan.officer_digest, "target_count": plan.target_count})
+        self.workspace.events.record(session, published.plan_drawn(plan), aggregate_type="plan",
+                                     aggregate_id=plan.id, version=1, office_id=plan.office_id)
         self.workspace.touched(session, [plan.office_id])
         return plan.id
 

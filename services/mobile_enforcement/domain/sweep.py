@@ -4,11 +4,14 @@ every office's indicators are refreshed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.vocabulary import COMPLETED, FILED, LEAD, RECTIFICATION_ORDERED
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Case, Inspection
@@ -31,47 +34,39 @@ class DeadlineSweep:
         with self.workspace.store.transaction() as session:
             leads = self._cases(session, select(Case).where(
                 Case.state == LEAD, Case.filing_overdue.is_(False), Case.paused_for.is_(None),
-                Case.filing_decision_due < today), "filing_overdue", "filing_decision", "filing_decision_due")
+                Case.filing_decision_due < today), "filing_overdue", published.filing_overdue)
             cases = self._cases(session, select(Case).where(
                 Case.state == FILED, Case.closing_overdue.is_(False), Case.paused_for.is_(None),
-                Case.closing_due < today), "closing_overdue", "decision", "closing_due")
+                Case.closing_due < today), "closing_overdue", published.decision_overdue)
             rectifications = self._inspections(session, select(Inspection).where(
                 Inspection.state == COMPLETED, Inspection.outcome == RECTIFICATION_ORDERED,
                 Inspection.rectification_confirmed_at.is_(None), Inspection.rectification_overdue.is_(False),
-                Inspection.rectification_due < today), "rectification_overdue", "RectificationOverdue",
-                "rectification_due")
+                Inspection.rectification_due < today), "rectification_overdue", published.rectification_overdue)
             publications = self._inspections(session, select(Inspection).where(
                 Inspection.state == COMPLETED, Inspection.published_at.is_(None),
                 Inspection.publication_overdue.is_(False), Inspection.publication_due < today),
-                "publication_overdue", "PublicationOverdue", "publication_due")
+                "publication_overdue", published.inspection_publication_overdue)
             publications += self._cases(session, select(Case).where(
                 Case.publication_due.is_not(None), Case.published_at.is_(None), Case.publication_overdue.is_(False),
-                Case.publication_due < today), "publication_overdue", "publication", "publication_due",
-                event_type="PublicationOverdue")
+                Case.publication_due < today), "publication_overdue", published.case_publication_overdue)
             self.workspace.touched(session, None)  # time moved every office's limits
         return SweepResult(leads, cases, rectifications, publications)
 
-    def _cases(self, session: Session, query, flag: str, deadline: str, due_field: str,
-               event_type: str = "CaseOverdue") -> int:
+    def _cases(self, session: Session, query, flag: str, message: Callable[[Case], Message]) -> int:
         rows = list(session.scalars(query.order_by(Case.id)))
         for case in rows:
             setattr(case, flag, True)
             case.version += 1
-            self.workspace.events.record(
-                session, event_type, aggregate_type="case", aggregate_id=case.id, version=case.version,
-                office_id=case.office_id,
-                data={"case_id": case.id, "office_id": case.office_id, "record": "case", "deadline": deadline,
-                      "due_date": getattr(case, due_field).isoformat(), "state": case.state})
+            self.workspace.events.record(session, message(case), aggregate_type="case", aggregate_id=case.id,
+                                         version=case.version, office_id=case.office_id)
         return len(rows)
 
-    def _inspections(self, session: Session, query, flag: str, event_type: str, due_field: str) -> int:
+    def _inspections(self, session: Session, query, flag: str, message: Callable[[Inspection], Message]) -> int:
         rows = list(session.scalars(query.order_by(Inspection.id)))
         for inspection in rows:
             setattr(inspection, flag, True)
             inspection.version += 1
-            self.workspace.events.record(
-                session, event_type, aggregate_type="inspection", aggregate_id=inspection.id,
-                version=inspection.version, office_id=inspection.office_id,
-                data={"inspection_id": inspection.id, "office_id": inspection.office_id, "record": "inspection",
-                      "entity_id": inspection.entity_id, "due_date": getattr(inspection, due_field).isoformat()})
+            self.workspace.events.record(session, message(inspection), aggregate_type="inspection",
+                                         aggregate_id=inspection.id, version=inspection.version,
+                                         office_id=inspection.office_id)
         return len(rows)

@@ -10,8 +10,12 @@ import pytest
 from services.assessment import indicators
 from services.assessment.domain import history, periods, registry
 from services.assessment.models import Base, ImprovementPlan, OfficerAssessment, Period
+from services.common.contracts import timestamp_of
 from services.common.db import Store, utcnow
 from services.common.errors import InvalidArgument
+from services.common.indicators import Reading, reading_message
+from supervision.command_center.v1 import events_pb2 as cc_pb
+from supervision.common.v1.events_pb2 import IndicatorsChanged
 
 OCTOBER = periods.parse("2026-10")
 
@@ -28,11 +32,17 @@ def at(day: int, month: int = 10) -> dt.datetime:
     return dt.datetime(2026, month, day, 4, tzinfo=dt.UTC)
 
 
+def indicators_changed(office_id: str, version: int, when: dt.datetime | None,
+                       readings: dict[str, tuple[float, float]]) -> IndicatorsChanged:
+    """IndicatorsChanged as every service's IndicatorRefresher writes it."""
+    return IndicatorsChanged(office_id=office_id, version=version, as_of=timestamp_of(when),
+                             indicators=[reading_message(Reading(office_id, key, n, d))
+                                         for key, (n, d) in readings.items()])
+
+
 def changed(session, source: str, version: int, when: dt.datetime, **readings: tuple[float, float]) -> int:
-    data = {"office_id": "MH01", "as_of": when.isoformat(),
-            "indicators": [{"key": f"{source}.{key}", "numerator": n, "denominator": d}
-                           for key, (n, d) in readings.items()]}
-    return history.record(session, source, "MH01", version, data, when)
+    message = indicators_changed("MH01", version, when, {f"{source}.{key}": value for key, value in readings.items()})
+    return history.record(session, source, message, when)
 
 
 def test_values_at_the_end_of_a_period_are_each_sources_latest_before_it(store):
@@ -52,26 +62,31 @@ def test_a_repeated_version_is_stored_once_and_a_source_speaks_only_for_itself(s
     with store.transaction() as session:
         assert changed(session, "complaints", 1, at(3), satisfaction=(1, 2)) == 1
         assert changed(session, "complaints", 1, at(4), satisfaction=(2, 2)) == 0
-        data = {"indicators": [{"key": "command_center.task_on_time", "numerator": 1, "denominator": 1},
-                               {"key": "complaints.backlog", "numerator": 4, "denominator": 1}]}
-        assert history.record(session, "complaints", "MH01", 2, data, at(5)) == 1
+        message = indicators_changed("MH01", 2, None, {"command_center.task_on_time": (1, 1),
+                                                       "complaints.backlog": (4, 1)})
+        assert history.record(session, "complaints", message, at(5)) == 1
     with store.read() as session:
         values = history.values_at(session, OCTOBER.cutoff)["MH01"]
     # An IndicatorsChanged carries every indicator of the office: version 2 is the whole state.
     assert {key: (v.numerator, v.denominator) for key, v in values.items()} == {"complaints.backlog": (4, 1)}
-    assert values["complaints.backlog"].as_of == at(5)  # no as_of in the data: the event's time
+    assert values["complaints.backlog"].as_of == at(5)  # no as_of in the message: the event's time
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"indicators": "all good"}, "data.indicators"),
-    ({"indicators": [{"numerator": 1, "denominator": 1}]}, "data.indicators[0]"),
-    ({"indicators": [{"key": "complaints.x", "numerator": "many", "denominator": 1}]}, "data.indicators[0]"),
-    ({"indicators": [{"key": "complaints.x", "numerator": float("nan"), "denominator": 1}]}, "data.indicators[0]"),
+@pytest.mark.parametrize(("message", "field"), [
+    (indicators_changed("MH01", 1, at(3), {"": (1, 1)}), "indicators[0].key"),
+    (indicators_changed("MH01", 1, at(3), {"complaints." + "x" * 90: (1, 1)}), "indicators[0].key"),
+    (indicators_changed("MH01", 1, at(3), {"complaints.x": (float("nan"), 1)}), "indicators[0]"),
+    (indicators_changed("MH01", 1, at(3), {"complaints.x": (1, 1), "complaints.y": (1, float("inf"))}),
+     "indicators[1]"),
+    (indicators_changed("", 1, at(3), {"complaints.x": (1, 1)}), "office_id"),
+    (indicators_changed("MH01", -1, at(3), {"complaints.x": (1, 1)}), "version"),
 ])
-def test_a_malformed_indicators_changed_is_refused(store, data, field):
+def test_a_malformed_indicators_changed_is_refused(store, message, field):
     with store.transaction() as session, pytest.raises(InvalidArgument) as raised:
-        history.record(session, "complaints", "MH01", 1, data, at(3))
+        history.record(session, "complaints", message, at(3))
     assert raised.value.violations[0].field == field
+    with store.read() as session:
+        assert history.values_at(session, OCTOBER.cutoff) == {}
 
 
 def plan(office_id: str, number: int, **columns) -> ImprovementPlan:
@@ -86,10 +101,11 @@ def plan(office_id: str, number: int, **columns) -> ImprovementPlan:
 def test_own_indicators(store):
     today = dt.date(2026, 11, 12)
     with store.transaction() as session:
-        registry.apply_office(session, {"id": "MH01", "name": "莘庄所"}, "MH01")
-        registry.apply_office(session, {"id": "MH02", "name": "七宝所"}, "MH02")
+        registry.apply_office(session, cc_pb.OfficeRegistered(office_id="MH01", version=1, name="莘庄所"))
+        registry.apply_office(session, cc_pb.OfficeRegistered(office_id="MH02", version=1, name="七宝所"))
         for number in range(1, 4):
-            registry.apply_officer(session, {"id": f"MH01-0{number}", "office_id": "MH01", "group": "GENERAL"}, "")
+            registry.apply_officer(session, cc_pb.OfficerRegistered(officer_id=f"MH01-0{number}", version=1,
+                                                                    office_id="MH01", group="GENERAL"))
         session.add(Period(key="2026-09", kind="MONTH", start_date=dt.date(2026, 9, 1), end_date=dt.date(2026, 9, 30),
                            scheme_version=1, scheme={}, district={}, district_index=None, office_count=2,
                            plans_opened=4, plans_verified=0, plans_not_effective=0, closed_at=utcnow(),
@@ -121,9 +137,9 @@ def test_own_indicators(store):
 
 
 @pytest.mark.parametrize("apply", [
-    lambda session: registry.apply_office(session, {"id": "X" * 33}, ""),
-    lambda session: registry.apply_officer(session, {"id": "O1", "office_id": ""}, ""),
-    lambda session: history.record(session, "complaints", "X" * 33, 1, {"indicators": []}, at(3)),
+    lambda session: registry.apply_office(session, cc_pb.OfficeUpdated(office_id="X" * 33)),
+    lambda session: registry.apply_officer(session, cc_pb.OfficerUpdated(officer_id="O1", office_id="")),
+    lambda session: history.record(session, "complaints", indicators_changed("X" * 33, 1, at(3), {}), at(3)),
 ])
 def test_events_naming_ids_the_store_cannot_hold_are_refused_not_retried(store, apply):
     # A DomainError is recorded as rejected; a database error would be redelivered for ever.

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from google.protobuf.message import Message
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common import contracts
 from services.common.db import Store
-from services.common.events import AppliedVersionMixin, InboxMixin, OutboxMixin
+from services.common.events import AppliedVersionMixin, DeadLetterMixin, Envelope, InboxMixin, OutboxMixin
+from supervision.command_center.v1.events_pb2 import OfficeUpdated
 
 
 class Base(DeclarativeBase):
@@ -31,6 +35,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
     pass
 
 
+class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
 class Effect(Base):
     """What the test handlers write: one row per applied event."""
 
@@ -41,7 +49,8 @@ class Effect(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-MODELS = SimpleNamespace(Base=Base, Outbox=Outbox, Inbox=Inbox, AppliedVersion=AppliedVersion, Effect=Effect)
+MODELS = SimpleNamespace(Base=Base, Outbox=Outbox, Inbox=Inbox, AppliedVersion=AppliedVersion,
+                         DeadLetter=DeadLetter, Effect=Effect)
 
 
 @pytest.fixture
@@ -71,16 +80,26 @@ def store(make_store) -> Store:
 
 @pytest.fixture
 def make_wire() -> Callable[..., dict[str, Any]]:
-    """Wire dicts as a producer would send them; every field overridable."""
+    """Deliveries as the relay sends them: a real contract message (command_center's OfficeUpdated
+    unless `message` names another) encoded the way EventWriter.record encodes it; every envelope
+    attribute overridable (a test of a broken delivery breaks it on purpose)."""
 
-    def make(**overrides: Any) -> dict[str, Any]:
+    def make(message: type[Message] = OfficeUpdated, **overrides: Any) -> dict[str, Any]:
         aggregate_id = overrides.pop("aggregate_id", "shop-1")
-        wire = {
-            "id": str(uuid.uuid4()), "source": "registry", "type": "shop.updated",
-            "subject": f"shop/{aggregate_id}", "time": "2026-03-02T08:00:00Z", "office_id": "office-1",
-            "aggregate_id": aggregate_id, "aggregate_version": 1, "traceparent": "",
-            "data": {"name": "Green Valley Market"},
-        }
+        version = overrides.get("aggregate_version", 1)
+        body = message()
+        fields = body.DESCRIPTOR.fields_by_name
+        setattr(body, body.DESCRIPTOR.fields[0].name, aggregate_id)
+        if "version" in fields and isinstance(version, int):
+            body.version = version
+        if "name" in fields:
+            body.name = "Green Valley Market"
+        source = overrides.pop("source", "command_center")
+        wire = Envelope(id=str(uuid.uuid4()), source=source, type=contracts.type_name(message),
+                        subject=f"office/{aggregate_id}", time=dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC),
+                        office_id="office-1", aggregate_id=aggregate_id,
+                        aggregate_version=version if isinstance(version, int) else 0,
+                        data=contracts.encode(body)).to_wire()
         wire.update(overrides)
         return wire
 

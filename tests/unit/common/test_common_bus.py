@@ -1,4 +1,4 @@
-"""InProcessBus: routing by (source, type) and synchronous, all-or-retry delivery."""
+"""InProcessBus: routing by (source, message) and synchronous, all-or-retry delivery."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from services.common.bus import DeliveryFailed, InProcessBus
 from services.common.consumer import Consumer, Subscription
+from supervision.command_center.v1.events_pb2 import OfficeRegistered, OfficerRegistered, OfficerUpdated
 
 
 def _effects(store, models) -> list[str]:
@@ -15,8 +16,8 @@ def _effects(store, models) -> list[str]:
 
 
 def _writer(models, note: str):
-    def handle(session, envelope) -> None:
-        session.add(models.Effect(event_id=envelope.id, note=note))
+    def handle(session, event) -> None:
+        session.add(models.Effect(event_id=event.id, note=note))
 
     return handle
 
@@ -24,16 +25,16 @@ def _writer(models, note: str):
 def test_events_reach_only_subscriptions_of_matching_source_and_type(make_store, models, make_wire):
     bus = InProcessBus()
     store_a, store_b = make_store("a"), make_store("b")
-    bus.subscribe(Consumer("a", store_a, models.Inbox, models.AppliedVersion), [
-        Subscription("registry", "shop.registered", _writer(models, "a.registered"), versioned=False)])
-    bus.subscribe(Consumer("b", store_b, models.Inbox, models.AppliedVersion), [
-        Subscription("registry", "shop.closed", _writer(models, "b.closed"), versioned=False),
-        Subscription("inspection", "shop.registered", _writer(models, "b.inspection"), versioned=False),
-        Subscription("registry", "shop.registered", _writer(models, "b.registered"), versioned=False),
+    bus.subscribe(Consumer("a", store_a, models.Inbox, models.AppliedVersion, models.DeadLetter), [
+        Subscription("command_center", OfficeRegistered, _writer(models, "a.registered"), versioned=False)])
+    bus.subscribe(Consumer("b", store_b, models.Inbox, models.AppliedVersion, models.DeadLetter), [
+        Subscription("command_center", OfficerRegistered, _writer(models, "b.closed"), versioned=False),
+        Subscription("mobile_enforcement", OfficeRegistered, _writer(models, "b.inspection"), versioned=False),
+        Subscription("command_center", OfficeRegistered, _writer(models, "b.registered"), versioned=False),
     ])
-    for source, event_type in [("registry", "shop.registered"), ("registry", "shop.closed"),
-                               ("inspection", "shop.registered"), ("registry", "shop.renamed")]:
-        bus.publish(make_wire(source=source, type=event_type))
+    for source, message in [("command_center", OfficeRegistered), ("command_center", OfficerRegistered),
+                            ("mobile_enforcement", OfficeRegistered), ("command_center", OfficerUpdated)]:
+        bus.publish(make_wire(message, source=source))
 
     assert _effects(store_a, models) == ["a.registered"]
     assert _effects(store_b, models) == ["b.registered", "b.closed", "b.inspection"]
@@ -50,11 +51,11 @@ def test_a_failing_consumer_fails_the_delivery_and_a_retry_applies_each_once(mak
             raise RuntimeError("store unavailable")
         session.add(models.Effect(event_id=envelope.id, note="flaky"))
 
-    bus.subscribe(Consumer("healthy", healthy, models.Inbox, models.AppliedVersion),
-                  [Subscription("registry", "shop.registered", _writer(models, "healthy"), versioned=False)])
-    bus.subscribe(Consumer("flaky", flaky, models.Inbox, models.AppliedVersion),
-                  [Subscription("registry", "shop.registered", sometimes, versioned=False)])
-    wire = make_wire(source="registry", type="shop.registered")
+    bus.subscribe(Consumer("healthy", healthy, models.Inbox, models.AppliedVersion, models.DeadLetter),
+                  [Subscription("command_center", OfficeRegistered, _writer(models, "healthy"), versioned=False)])
+    bus.subscribe(Consumer("flaky", flaky, models.Inbox, models.AppliedVersion, models.DeadLetter),
+                  [Subscription("command_center", OfficeRegistered, sometimes, versioned=False)])
+    wire = make_wire(OfficeRegistered)
 
     with pytest.raises(DeliveryFailed, match="flaky: RuntimeError"):
         bus.publish(wire)
@@ -67,4 +68,4 @@ def test_a_failing_consumer_fails_the_delivery_and_a_retry_applies_each_once(mak
 
 
 def test_publishing_with_no_subscriber_is_a_no_op(make_wire):
-    InProcessBus().publish(make_wire(source="nobody", type="nothing"))
+    InProcessBus().publish(make_wire(source="nobody"))

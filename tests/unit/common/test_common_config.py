@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from services.common.config import ConfigError, Settings, exit_on_config_error
@@ -115,3 +117,21 @@ def test_jwt_mode_with_either_key_is_accepted(key):
 def test_non_finite_seconds_are_refused(value):
     with pytest.raises(ConfigError):
         Settings.from_env({"RELAY_POLL_SECONDS": value})
+
+
+def test_a_clock_file_must_hold_an_aware_instant(tmp_path):
+    from services.common.clock import FileClock
+
+    clock_file = tmp_path / "clock"
+    with pytest.raises(ConfigError, match="CLOCK_FILE"):
+        Settings.from_env({"CLOCK_FILE": str(clock_file)})  # missing
+    clock_file.write_text("2026-08-03T10:00:00")
+    with pytest.raises(ConfigError, match="CLOCK_FILE"):
+        Settings.from_env({"CLOCK_FILE": str(clock_file)})  # no zone
+    clock_file.write_text("2026-08-03T10:00:00+08:00")
+    assert Settings.from_env({"CLOCK_FILE": str(clock_file)}).clock_file == str(clock_file)
+
+    clock = FileClock(str(clock_file))
+    assert (clock.today(), clock.now().hour) == (dt.date(2026, 8, 3), 2)
+    FileClock(str(clock_file)).set(dt.datetime(2026, 10, 9, 1, tzinfo=dt.UTC))
+    assert clock.today() == dt.date(2026, 10, 9)  # another process moved it

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, StatementError
 
 from services.common.db import normalise_url, sqlite_url, utcnow
 from services.common.events import EventWriter
+from supervision.command_center.v1.events_pb2 import OfficeRegistered, OfficeUpdated
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -84,13 +85,13 @@ def test_after_commit_listeners_hear_of_commits_that_wrote_events(store, models)
     assert calls == []
 
     with pytest.raises(RuntimeError), store.transaction() as session:
-        writer.record(session, "shop.registered", aggregate_type="shop", aggregate_id="s-1", version=1)
+        writer.record(session, OfficeRegistered(office_id="s-1"), aggregate_type="shop", aggregate_id="s-1", version=1)
         raise RuntimeError("rolled back")
     assert calls == []
 
     with store.transaction() as session:
-        writer.record(session, "shop.registered", aggregate_type="shop", aggregate_id="s-1", version=1)
-        writer.record(session, "shop.updated", aggregate_type="shop", aggregate_id="s-1", version=2)
+        writer.record(session, OfficeRegistered(office_id="s-1"), aggregate_type="shop", aggregate_id="s-1", version=1)
+        writer.record(session, OfficeUpdated(office_id="s-1"), aggregate_type="shop", aggregate_id="s-1", version=2)
     assert calls == ["first", "second"]  # once per commit, in registration order
 
     with store.transaction() as session:
@@ -107,7 +108,8 @@ def test_after_commit_listener_sees_the_committed_rows(store, models):
 
     store.after_commit.append(count_outbox)
     with store.transaction() as session:
-        EventWriter("registry", models.Outbox).record(session, "t", aggregate_type="a", aggregate_id="1", version=1)
+        EventWriter("registry", models.Outbox).record(session, OfficeUpdated(office_id="1"), aggregate_type="a",
+                                                      aggregate_id="1", version=1)
 
     assert seen == [1]
 

@@ -8,8 +8,10 @@ import json
 import pytest
 from sqlalchemy import select
 
+from services.common import contracts
 from services.common.context import traceparent_var
 from services.common.events import Envelope, EventWriter, MalformedEvent
+from supervision.command_center.v1.events_pb2 import OfficeRegistered
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -99,8 +101,9 @@ def test_event_writer_records_outbox_row_in_the_callers_transaction(store, model
     token = traceparent_var.set("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
     try:
         with store.transaction() as session:
-            envelope = writer.record(session, "shop.registered", aggregate_type="shop", aggregate_id="s-1",
-                                     version=1, office_id="office-3", data={"name": "菜场"})
+            envelope = writer.record(session, OfficeRegistered(office_id="s-1", version=1, name="菜场",
+                                                               streets=["莘庄镇"]),
+                                     aggregate_type="shop", aggregate_id="s-1", version=1, office_id="office-3")
     finally:
         traceparent_var.reset(token)
 
@@ -111,7 +114,12 @@ def test_event_writer_records_outbox_row_in_the_callers_transaction(store, model
     with store.read() as session:
         row = session.scalars(select(models.Outbox)).one()
         assert row.event_id == envelope.id
-        assert row.event_type == "shop.registered"
+        assert row.event_type == envelope.type == "supervision.command_center.v1.OfficeRegistered"
+        assert envelope.routing_key == "OfficeRegistered"
+        # The data is the message's proto3 JSON form, and decodes back to the same message.
+        assert row.envelope["data"] == {"office_id": "s-1", "version": "1", "name": "菜场", "streets": ["莘庄镇"]}
+        decoded = contracts.decode(OfficeRegistered, row.envelope["type"], row.envelope["data"])
+        assert decoded == OfficeRegistered(office_id="s-1", version=1, name="菜场", streets=["莘庄镇"])
         assert row.envelope == envelope.to_wire()
         assert Envelope.from_wire(row.envelope) == envelope
         assert row.created_at == envelope.time
@@ -123,7 +131,8 @@ def test_event_writer_row_disappears_with_a_rolled_back_change(store, models):
     writer = EventWriter("registry", models.Outbox)
 
     with pytest.raises(RuntimeError), store.transaction() as session:
-        writer.record(session, "shop.registered", aggregate_type="shop", aggregate_id="s-1", version=1)
+        writer.record(session, OfficeRegistered(office_id="s-1"), aggregate_type="shop", aggregate_id="s-1",
+                      version=1)
         raise RuntimeError("the change failed")
 
     with store.read() as session:
@@ -134,3 +143,13 @@ def test_event_writer_row_disappears_with_a_rolled_back_change(store, models):
 def test_null_or_empty_id_is_malformed(event_id):
     with pytest.raises(MalformedEvent):
         Envelope.from_wire(_wire(id=event_id))
+
+
+def test_event_writer_refuses_a_dictionary(store, models):
+    writer = EventWriter("registry", models.Outbox)
+
+    with pytest.raises(TypeError, match="protobuf message"), store.transaction() as session:
+        writer.record(session, {"name": "菜场"}, aggregate_type="shop", aggregate_id="s-1", version=1)
+
+    with store.read() as session:
+        assert session.scalars(select(models.Outbox)).all() == []

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.common.events import EventWriter
 from services.common.relay import OutboxRelay
+from supervision.command_center.v1.events_pb2 import OfficeUpdated
 
 
 class RecordingTransport:
@@ -67,8 +68,8 @@ def relays():
 
 def _record(store, writer, count: int, start_version: int = 1) -> list[str]:
     with store.transaction() as session:
-        return [writer.record(session, "shop.updated", aggregate_type="shop", aggregate_id="s-1",
-                              version=start_version + i, data={"n": start_version + i}).id
+        return [writer.record(session, OfficeUpdated(office_id="s-1", version=start_version + i),
+                              aggregate_type="shop", aggregate_id="s-1", version=start_version + i).id
                 for i in range(count)]
 
 

@@ -6,16 +6,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from google.type import date_pb2
 from sqlalchemy import select
 
+from services.common import contracts
 from services.common.clock import shanghai_date
 from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.events import Envelope, Event
 from services.emergency.domain.emergency import Emergency
 from services.emergency.domain.incidents import IncidentInput, ReviewInput
 from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
-from services.emergency.models import Base, Outbox
+from services.emergency.handlers import certificate_day
+from services.emergency.models import Base, Officer, Outbox
+from supervision.emergency.v1 import events_pb2
 
 T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
 HOUR = dt.timedelta(hours=1)
@@ -41,12 +46,11 @@ def emergency(tmp_path, moment):
     service = Emergency(store, RuleBook.load(), lambda: shanghai_date(moment.at), moment)
     with store.transaction() as session:
         for office_id in ("MH01", "MH02"):
-            service.apply_office(session, {"id": office_id, "name": f"{office_id}所", "district": "闵行区",
-                                           "streets": [office_id]})
-        service.apply_officer(session, {"id": "MH01-01", "name": "王伟", "office_id": "MH01", "group": "SUPERVISION",
-                                        "certificate_no": "SH0101", "certificate_expires": "2027-01-01"})
-        service.apply_officer(session, {"id": "MH02-01", "name": "李芳", "office_id": "MH02", "group": "SUPERVISION",
-                                        "certificate_no": "", "certificate_expires": ""})
+            service.apply_office(session, office_id, name=f"{office_id}所", district="闵行区", streets=[office_id])
+        service.apply_officer(session, "MH01-01", name="王伟", office_id="MH01", group="SUPERVISION",
+                              certificate_no="SH0101", certificate_expires=dt.date(2027, 1, 1))
+        service.apply_officer(session, "MH02-01", name="李芳", office_id="MH02", group="SUPERVISION",
+                              certificate_no="", certificate_expires=None)
     yield service
     store.dispose()
 
@@ -58,10 +62,17 @@ def report(emergency: Emergency, incident_type="FOOD_SAFETY", learned=T0, office
         learned_at=learned, counts=dict.fromkeys(COUNT_FIELDS, 0) | given, circumstances=list(circumstances)))
 
 
-def events(emergency: Emergency, *types: str) -> list[dict]:
+def events(emergency: Emergency, message_class: type) -> list[Event]:
+    """The events of one type in the outbox, read back as a consumer decodes them."""
+    name = contracts.type_name(message_class)
     with emergency.store.read() as session:
-        rows = session.scalars(select(Outbox).where(Outbox.event_type.in_(types)).order_by(Outbox.id))
-        return [row.envelope for row in rows]
+        rows = session.scalars(select(Outbox).where(Outbox.event_type == name).order_by(Outbox.id))
+        return [Event(envelope, contracts.decode(message_class, envelope.type, envelope.data))
+                for envelope in (Envelope.from_wire(row.envelope) for row in rows)]
+
+
+def instant(stamp) -> dt.datetime:
+    return contracts.instant_of(stamp)
 
 
 def due(view) -> dict[str, dt.timedelta]:
@@ -86,10 +97,18 @@ def test_the_plan_of_the_level_is_instantiated_with_deadlines_from_learned_at(em
     equipment = report(emergency, "SPECIAL_EQUIPMENT", trapped_count=2, trapped_hours=2.5)
     assert due(equipment)["REPORT"] == HOUR
     assert {a.state for a in food.actions} == {"OPEN"} and food.incident.state == "ACTIVE"
-    [reported, _] = events(emergency, "IncidentReported")
-    assert reported["data"]["level"] == "IV" and reported["data"]["report_due"] == (T0 + 2 * HOUR).isoformat()
-    assert {"incident_id", "office_id", "type", "level", "title", "learned_at"} <= set(reported["data"])
-    assert reported["aggregate_id"] == food.incident.id and reported["office_id"] == "MH01"
+    [reported, special] = events(emergency, events_pb2.IncidentReported)
+    message = reported.message
+    assert (message.incident_id, message.office_id, message.type, message.level, message.state) == (
+        food.incident.id, "MH01", "FOOD_SAFETY", "IV", "ACTIVE")
+    assert message.version == food.incident.version == reported.aggregate_version
+    assert (instant(message.learned_at), instant(message.occurred_at), instant(message.report_due)) == (
+        T0, T0 - HOUR, T0 + 2 * HOUR)
+    assert (message.title, message.rule_set) == ("某小学食堂学生腹泻", "2020-01-01")
+    assert [(r.level, r.criterion) for r in message.grading_reasons] == [("IV", "FS-IV-ill")]
+    assert message.grading_reasons[0].text  # the criterion in words
+    assert reported.aggregate_id == food.incident.id and reported.office_id == "MH01"
+    assert instant(special.message.report_due) == T0 + HOUR
 
 
 def test_the_rule_set_in_force_when_the_office_learned_of_it_applies(emergency):
@@ -114,16 +133,17 @@ def test_new_counts_regrade_and_a_higher_level_adds_its_missing_actions(emergenc
     # Required only from the re-grade on, so due from then: never overdue on arrival.
     assert added == {"REPORT_UPWARD": (moment.at + 2 * HOUR, "III"), "INFORM_PUBLIC": (moment.at + 24 * HOUR, "III")}
     assert due(view)["REPORT"] == 2 * HOUR  # the actions it had keep their deadlines
-    [changed] = events(emergency, "IncidentLevelChanged")
-    assert (changed["data"]["previous_level"], changed["data"]["level"]) == ("IV", "III")
-    assert changed["aggregate_version"] == view.incident.version
+    [changed] = events(emergency, events_pb2.IncidentLevelChanged)
+    assert (changed.message.previous_level, changed.message.level) == ("IV", "III")
+    assert [r.criterion for r in changed.message.grading_reasons] == ["FS-III-ill"]
+    assert changed.aggregate_version == changed.message.version == view.incident.version
 
     same = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view), [], [], "", 0)
     assert same.incident.version == view.incident.version  # nothing new: no change, no event
     lower = emergency.update_counts(SYSTEM_CALLER, view.incident.id, counts_of(view, ill_count=60), [],
                                     ["ill_count"], "核减误报病例", 0)
     assert lower.incident.level == "IV" and len(lower.actions) == len(view.actions)
-    assert [e["data"]["level"] for e in events(emergency, "IncidentLevelChanged")] == ["III", "IV"]
+    assert [e.message.level for e in events(emergency, events_pb2.IncidentLevelChanged)] == ["III", "IV"]
 
 
 def test_an_officer_may_raise_the_level_but_never_below_the_criteria(emergency):
@@ -165,11 +185,14 @@ def test_the_sweep_marks_each_late_action_once_with_its_event(emergency, moment)
     moment.at = T0 + 2 * HOUR + dt.timedelta(seconds=1)
     assert emergency.sweep_overdue() == 2
     assert emergency.sweep_overdue() == 0
-    notification = events(emergency, "NotificationOverdue")
-    action = events(emergency, "ActionOverdue")
-    assert [e["data"]["action_code"] for e in notification] == ["REPORT"]
-    assert [e["data"]["action_code"] for e in action] == ["ONSITE"]
-    assert action[0]["data"]["due_at"] == (T0 + 2 * HOUR).isoformat()
+    [notification] = events(emergency, events_pb2.NotificationOverdue)
+    [action] = events(emergency, events_pb2.ActionOverdue)
+    assert (notification.message.action_code, notification.message.action_kind) == ("REPORT", "NOTIFICATION")
+    assert (action.message.action_code, action.message.action_kind) == ("ONSITE", "ONSITE")
+    assert action.message.action_id == action_id(view, "ONSITE") and action.message.action_title
+    assert instant(action.message.due_at) == T0 + 2 * HOUR
+    assert (action.message.incident_id, action.message.level, action.message.state) == (view.incident.id, "IV",
+                                                                                        "ACTIVE")
     current = emergency.get_incident(SYSTEM_CALLER, view.incident.id)
     assert {a.code for a in current.actions if a.overdue} == {"REPORT", "ONSITE"}
     assert [e.kind for e in current.timeline].count("ACTION_OVERDUE") == 2
@@ -218,8 +241,10 @@ def test_closing_needs_every_action_done_and_the_review(emergency):
     assert {v.field for v in raised.value.violations} == {"review.measures", "review.lessons"}
     closed = emergency.close_incident(SYSTEM_CALLER, view.incident.id, review)
     assert closed.incident.state == "CLOSED" and closed.incident.closed_at is not None
-    [event] = events(emergency, "IncidentClosed")
-    assert event["data"]["incident_id"] == view.incident.id and event["data"]["level"] == "IV"
+    [event] = events(emergency, events_pb2.IncidentClosed)
+    assert (event.message.incident_id, event.message.level, event.message.state) == (view.incident.id, "IV", "CLOSED")
+    assert instant(event.message.closed_at) == closed.incident.closed_at
+    assert event.message.review_cause == "留样菜品检出诺如病毒"
     incident_id = view.incident.id
     refused = [
         lambda: emergency.complete_action(SYSTEM_CALLER, incident_id, view.actions[0].id, "", None),
@@ -266,10 +291,22 @@ def test_a_bad_report_names_every_problem(emergency, moment):
         report(emergency, office_id="MH99", ill_count=1)
 
 
-def test_malformed_directory_events_are_refused(emergency):
+def test_an_office_or_officer_without_its_identity_is_refused(emergency):
     with emergency.store.transaction() as session:
-        with pytest.raises(InvalidArgument):
-            emergency.apply_office(session, {"id": "", "name": "所", "streets": "not a list"})
-        with pytest.raises(InvalidArgument):
-            emergency.apply_officer(session, {"id": "X", "name": "n", "office_id": "MH01",
-                                              "certificate_expires": "2027-02-30"})
+        with pytest.raises(InvalidArgument) as raised:
+            emergency.apply_office(session, " ", name="", district="闵行区", streets=[])
+        assert {v.field for v in raised.value.violations} == {"data.office_id", "data.name"}
+        with pytest.raises(InvalidArgument) as raised:
+            emergency.apply_officer(session, "X", name="n", office_id="", group="SUPERVISION", certificate_no="",
+                                    certificate_expires=None)
+        assert {v.field for v in raised.value.violations} == {"data.office_id"}
+        assert session.get(Officer, "X") is None
+
+
+def test_a_certificate_day_must_be_a_calendar_day():
+    assert certificate_day(date_pb2.Date()) is None
+    assert certificate_day(date_pb2.Date(year=2027, month=2, day=28)) == dt.date(2027, 2, 28)
+    for bad in (date_pb2.Date(year=2027, month=2, day=30), date_pb2.Date(year=2027, month=2)):
+        with pytest.raises(InvalidArgument) as raised:
+            certificate_day(bad)
+        assert [v.field for v in raised.value.violations] == ["data.certificate_expires"]

@@ -36,7 +36,7 @@ def test_assessment_outranks_the_file_from_its_effective_date():
     assert (book.in_force(dt.date(2026, 11, 30)).version, book.in_force(dt.date(2026, 11, 30)).origin) == \
         (1, ASSESSMENT)
     assert book.in_force(dt.date(2026, 12, 1)).version == 2
-    # SchemeUpdated carries no names: they come from what the gateway knew.
+    # A publication that names no indicator: the names come from what the gateway knew.
     assert book.in_force(dt.date(2026, 12, 1)).name_of("command_center.task_on_time") == "督办任务按期办结率"
 
 
