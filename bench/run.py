@@ -41,7 +41,8 @@ from bench.simulation import SIM_CAPACITY_CONCURRENCY, SIM_CAPACITY_RATE, SIM_RA
 
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 # Benchmarks of the other issues, run when present: module -> the results name it writes.
-OTHERS = {"complaints": "complaints", "mobile_enforcement_draw": "mobile_enforcement", "gateway": "gateway"}
+OTHERS = {"complaints": "complaints", "mobile_enforcement_draw": "mobile_enforcement", "gateway": "gateway",
+          "event_contracts": "event-contracts"}
 
 
 # ---------------------------------------------------------------- figures and ratios

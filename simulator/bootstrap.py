@@ -51,8 +51,8 @@ SETTLE_SECONDS = 120.0
 SETTLE_SECONDS_PER_OFFICE = 1.0
 PROGRESS_SECONDS = 30.0
 PUBLISHED = "supervision_events_published_total"
-# The relay counts events by their type: the contract message's full name.
-OFFICER_REGISTERED = cc_events.OfficerRegistered.DESCRIPTOR.full_name
+# The relay counts events by their message's short name (the routing key).
+OFFICER_REGISTERED = cc_events.OfficerRegistered.DESCRIPTOR.name
 
 
 def office_id(number: int) -> str:

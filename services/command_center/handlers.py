@@ -41,7 +41,7 @@ class Handlers:
         due = self.center.calendar.add_working_days(self.center.today(), int(rule["due_in_working_days"]))
         try:
             missed = day_of(overdue.due_date)
-        except ValueError:  # no calendar day: only the description would show it, so it is left out
+        except InvalidArgument:  # no calendar day: only the description would show it, so it is left out
             missed = None
         description = f"complaint {overdue.complaint_id} passed its {overdue.deadline or 'statutory'} deadline"
         if missed is not None:

@@ -131,8 +131,8 @@ class Consumer:
                                            event_type=envelope.type, applied_at=utcnow()))
             reason = exc.message if isinstance(exc, DomainError) else f"the store refused a value: {exc.orig}"
             return self.park(subscription, wire, REFUSED, reason)
-        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, outcome).inc()
-        HANDLER_SECONDS.labels(self.service, envelope.type).observe(time.perf_counter() - started)
+        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.routing_key, outcome).inc()
+        HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(time.perf_counter() - started)
         return outcome
 
     def _apply(self, subscription: Subscription, event: Event) -> str:

@@ -24,7 +24,8 @@ def waiting(runtime: ServiceRuntime) -> list:
 
 
 def run(runtime: ServiceRuntime, replay_ids: list[int], replay_all: bool, out=sys.stdout) -> int:
-    """Lists the waiting dead letters, or replays the named ones; returns how many were applied."""
+    """Lists the waiting dead letters, or replays the named ones. Returns the exit status: 1 when a
+    named one does not exist or was parked again, else 0."""
     consumer = runtime.consumer()
     if not replay_ids and not replay_all:
         rows = waiting(runtime)
@@ -32,6 +33,10 @@ def run(runtime: ServiceRuntime, replay_ids: list[int], replay_all: bool, out=sy
         for row in rows:
             print(f"  #{row.id}  {row.parked_at:%Y-%m-%d %H:%M:%S}Z  {row.reason:<12} {row.subscription}  "
                   f"event {row.event_id} ({row.event_type or '?'}): {row.error}", file=out)
+        return 0
+    if runtime.broadcast:
+        print(f"{runtime.name}: its live model is each replica's own memory and repairs itself from the sources "
+              "(reconcile); its dead letters are for reading, not replaying", file=out)
         return 0
     ids = [row.id for row in waiting(runtime)] if replay_all else replay_ids
     applied = 0
@@ -44,4 +49,4 @@ def run(runtime: ServiceRuntime, replay_ids: list[int], replay_all: bool, out=sy
         print(f"  #{dead_letter_id}: {outcome}", file=out)
         applied += outcome != "rejected"
     print(f"{runtime.name}: {applied} of {len(ids)} replayed", file=out)
-    return applied
+    return 0 if applied == len(ids) else 1

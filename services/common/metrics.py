@@ -23,6 +23,7 @@ GRPC_MSG_SENT = Counter("grpc_server_msg_sent_total", "Messages sent by the serv
 OUTBOX_BACKLOG = Gauge("supervision_outbox_backlog", "Outbox rows not yet published.", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("supervision_outbox_oldest_age_seconds",
                           "Age of the oldest unpublished outbox row (0 when empty).", ["service"])
+# Events are labelled by their message's short name (event_type="OfficeRegistered"), the routing key.
 EVENTS_PUBLISHED = Counter("supervision_events_published_total", "Events published by the relay.",
                            ["service", "event_type"])
 EVENTS_PUBLISH_FAILED = Counter("supervision_events_publish_failed_total",

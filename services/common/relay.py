@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 
+from services.common import contracts
 from services.common.db import Store, utcnow
 from services.common.events import OutboxMixin
 from services.common.metrics import EVENTS_PUBLISH_FAILED, EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
@@ -111,7 +112,7 @@ class OutboxRelay:
                     raise
                 row.sent_at = utcnow()
                 published += 1
-                EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+                EVENTS_PUBLISHED.labels(self.service, contracts.routing_key(row.event_type)).inc()
         return published
 
     def _relay_unlocked(self) -> int:
@@ -133,7 +134,7 @@ class OutboxRelay:
                 failure = (row_id, exc)
                 break
             sent.append(row_id)
-            EVENTS_PUBLISHED.labels(self.service, event_type).inc()
+            EVENTS_PUBLISHED.labels(self.service, contracts.routing_key(event_type)).inc()
         if sent or failure:
             with self.store.transaction() as session:
                 if sent:

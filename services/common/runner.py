@@ -42,8 +42,7 @@ def _main(service: str, build: Build, argv: list[str] | None) -> None:
         log.info("migrated", extra={"service": service})
         return
     if args.command == "dead-letters":
-        dead_letters.run(runtime, args.replay, args.replay_all)
-        return
+        raise SystemExit(dead_letters.run(runtime, args.replay, args.replay_all))
     if not settings.amqp_uri:
         raise ConfigError(f"configuration error: AMQP_URI is required for '{args.command}' "
                           "(amqp://user:password@host:5672/); use `make run` for the monolithic mode")

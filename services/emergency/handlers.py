@@ -52,11 +52,8 @@ def certificate_day(value: date_pb2.Date) -> dt.date | None:
     # Refused as InvalidArgument, so the consumer parks the event instead of retrying it for ever.
     if not (value.year or value.month or value.day):
         return None
-    try:
-        day = day_of(value)
-    except ValueError:
-        day = None
-    if day is None:
+    day = day_of(value, "data.certificate_expires")  # raises for a day that does not exist
+    if day is None:  # partly set
         raise InvalidArgument.of("data.certificate_expires",
                                  f"{value.year:04d}-{value.month:02d}-{value.day:02d} is not a calendar day")
     return day

@@ -121,7 +121,7 @@ class EventListener:
             self._park(subscription, body, exc.reason, str(exc))
             return
         if envelope.id in self._seen:
-            EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "duplicate").inc()
+            EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.routing_key, "duplicate").inc()
             return
         self._seen[envelope.id] = None
         if len(self._seen) > REMEMBERED_IDS:
@@ -133,9 +133,9 @@ class EventListener:
             return
         except Exception:  # the next reconcile repairs what this event would have done
             log.exception("event handler failed", extra={"event_id": envelope.id, "event_type": envelope.type})
-            EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "failed").inc()
+            EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.routing_key, "failed").inc()
             return
-        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.type, "applied").inc()
+        EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.routing_key, "applied").inc()
 
     def _park(self, subscription: Subscription, body: dict, reason: str, error: str) -> None:
         try:

@@ -10,8 +10,11 @@ then asserts the consumer's effect through its own API or store.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from services.common.consumer import APPLIED, Consumer
 from tests.conftest import make_settings
 from tests.support import Clock, RunningService, host
 
@@ -65,3 +68,33 @@ def center(tmp_path):
     yield make
     for built in made:
         built.close()
+
+
+# ------------------------------------------------------------------ every subscription has a test
+
+HERE = Path(__file__).parent
+# (consumer service, subscription name) of every event a contract test got applied in this session.
+APPLIED_SUBSCRIPTIONS: set[tuple[str, str]] = set()
+COVERAGE_TEST = "test_every_subscription.py"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def record_applied_subscriptions():
+    """Notes which subscriptions the contract tests exercised (for test_every_subscription.py)."""
+    original = Consumer._apply
+
+    def applying(self, subscription, event):
+        outcome = original(self, subscription, event)
+        if outcome == APPLIED:
+            APPLIED_SUBSCRIPTIONS.add((self.service, subscription.name))
+        return outcome
+
+    Consumer._apply = applying
+    yield
+    Consumer._apply = original
+
+
+def pytest_collection_modifyitems(config, items):
+    """The coverage check runs after every other test of the session."""
+    last = [item for item in items if item.path.name == COVERAGE_TEST]
+    items[:] = [item for item in items if item.path.name != COVERAGE_TEST] + last

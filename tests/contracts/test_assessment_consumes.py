@@ -25,8 +25,13 @@ from supervision.assessment.v1 import assessment_pb2 as pb
 from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
+from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.complaints.v1 import complaints_pb2 as cp
 from supervision.complaints.v1 import complaints_pb2_grpc as cp_grpc
+from supervision.emergency.v1 import emergency_pb2 as em
+from supervision.emergency.v1 import emergency_pb2_grpc as em_grpc
+from supervision.facilities.v1 import facilities_pb2 as fa
+from supervision.facilities.v1 import facilities_pb2_grpc as fa_grpc
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
 from tests.support import Clock
@@ -127,6 +132,53 @@ def test_indicators_changed_of_each_service_goes_into_the_history(district):
     staffing = max((row for row in rows if row.key == "command_center.certificates_valid"),
                    key=lambda row: row.version)
     assert (staffing.numerator, staffing.denominator) == (4, 4)
+
+
+def record_drill(built) -> None:
+    """emergency: a drill held today, one of the office's two a year."""
+    em_grpc.IncidentServiceStub(built["emergency"].channel).RecordDrill(em.RecordDrillRequest(
+        request_id="drill-1", drill=em.Drill(office_id="MH01", held_on=date_of(built.clock.today),
+                                             title="食物中毒应急处置演练", participant_count=12,
+                                             incident_type=em.INCIDENT_TYPE_FOOD_SAFETY)), metadata=LEADER)
+
+
+def register_calibrated_reader(built) -> None:
+    """facilities: the office's pesticide reader, calibrated a month ago."""
+    fa_grpc.EquipmentServiceStub(built["facilities"].channel).RegisterEquipment(fa.RegisterEquipmentRequest(
+        request_id="reader-1", equipment=fa.Equipment(
+            office_id="MH01", category="pesticide_reader", model="NY-12", serial_no="SN-0001",
+            last_calibrated_on=date_of(built.clock.today - dt.timedelta(days=30)))), metadata=LEADER)
+
+
+@pytest.mark.parametrize(("source", "act", "key", "moved"), [
+    ("emergency", record_drill, "emergency.drills_per_year", ((0, 2), (1, 2))),
+    ("facilities", register_calibrated_reader, "facilities.equipment_in_calibration", ((0, 0), (1, 1))),
+], ids=["emergency", "facilities"])
+def test_indicators_changed_of_emergency_and_facilities_goes_into_the_history(center, monkeypatch, source, act, key,
+                                                                              moved):
+    """The source learns MH01 from command_center and publishes its indicators; work recorded
+    through its API moves one, and assessment's history holds each published version, the latest
+    equal to the source's own answer."""
+    monkeypatch.setenv("INDICATOR_SOURCES", "")  # assessment never calls a source in this test
+    built = center("command_center", source, "assessment", AUTH_MODE="jwt", JWT_SECRET=SECRET)
+    cc_grpc.OfficeServiceStub(built["command_center"].channel).CreateOffice(cc.CreateOfficeRequest(
+        request_id="office-MH01", office=cc.Office(id="MH01", name="莘庄市场监督管理所", district="闵行区",
+                                                   streets=[STREET])), metadata=LEADER)
+    built.settle()
+    act(built)
+    built.settle()
+
+    with built["assessment"].store.read() as session:
+        rows = list(session.scalars(select(IndicatorHistory).where(
+            IndicatorHistory.source == source, IndicatorHistory.office_id == "MH01")
+            .order_by(IndicatorHistory.version)))
+    history = [(row.numerator, row.denominator) for row in rows if row.key == key]
+    # As first published for the office, and after the work.
+    assert len(history) >= 2 and (history[0], history[-1]) == moved, history
+    latest = {row.key: (row.numerator, row.denominator) for row in rows}  # the last version of each key
+    answer = indicators_pb2_grpc.IndicatorSourceStub(built[source].channel).ListIndicators(
+        indicators_pb2.ListIndicatorsRequest(office_ids=["MH01"]), metadata=LEADER)
+    assert latest == {i.key: (i.numerator, i.denominator) for i in answer.indicators if i.office_id == "MH01"}
 
 
 # ---------------------------------------------------------------- work done: evidence

@@ -92,10 +92,8 @@ class Directory:
                                      "an officer event needs the officer's id and office_id")
         expires_on = None
         if message.HasField("certificate_expires"):
-            try:
-                expires_on = day_of(message.certificate_expires)
-            except ValueError as exc:  # a Date that names no day, e.g. 31 February
-                raise InvalidArgument.of("certificate_expires", f"not a date: {exc}") from None
+            # A Date that names no day (31 February) is refused, so the event is parked.
+            expires_on = day_of(message.certificate_expires, "certificate_expires")
         officer = session.get(Officer, message.officer_id)
         if officer is None:
             officer = Officer(id=message.officer_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from services.common.contracts import day_of
+from services.common.errors import InvalidArgument
 from supervision.command_center.v1 import events_pb2 as command_center
 from supervision.complaints.v1 import events_pb2 as complaints
 from supervision.emergency.v1 import events_pb2 as emergency
@@ -36,7 +37,10 @@ def _level(message: Message) -> str:
 
 
 def _calibration_due(message: facilities.CalibrationDue) -> str:
-    due = day_of(message.calibration_due)
+    try:
+        due = day_of(message.calibration_due)
+    except InvalidArgument:  # no calendar day: the line is still worth showing, without it
+        due = None
     return f"{_cut(message.category_name) or '设备'} 检定到期日 {due.isoformat() if due else ''}"
 
 
