@@ -21,7 +21,16 @@ from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import select, text
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from services.common import contracts, legacy_events
@@ -92,8 +101,16 @@ class Timer:
 
 
 APPLIED, DUPLICATE, STALE, REJECTED = "applied", "duplicate", "stale", "rejected"
-# Why a delivery was parked in the dead-letter table.
-MALFORMED, REFUSED = "malformed", "refused"
+# Why a delivery was parked in the dead-letter table (besides the decoder's unknown_type and undecodable).
+MALFORMED, REFUSED, FAILED = "malformed", "refused", "failed"
+# Failures of the store or the network, not of the event: redelivered until they pass.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError, PendingRollbackError,
+             ConnectionError, TimeoutError)
+
+
+def transient(exc: BaseException) -> bool:
+    """True for a failure of the store or the network (worth a redelivery), not of the event."""
+    return isinstance(exc, TRANSIENT) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 class Consumer:
@@ -125,15 +142,29 @@ class Consumer:
             # The event is valid but our rules refuse it, or our store cannot hold a value it carries
             # (e.g. longer than a column): redelivering would fail the same way for ever, so it is
             # marked as seen and parked for an operator (replaying it clears the mark).
-            with self.store.transaction() as session:
-                if session.get(self.inbox, envelope.id) is None:
-                    session.add(self.inbox(event_id=envelope.id, source=envelope.source,
-                                           event_type=envelope.type, applied_at=utcnow()))
+            self._mark_seen(envelope)
             reason = exc.message if isinstance(exc, DomainError) else f"the store refused a value: {exc.orig}"
             return self.park(subscription, wire, REFUSED, reason)
+        except Exception as exc:
+            if transient(exc):
+                raise  # the store or the network is away: the transport redelivers once it is back
+            # A handler's own failure (a bug) on this event. Redelivering would fail the same way and,
+            # in monolithic mode, hold back every later event of the publisher behind this one:
+            # parked for the fix, then a replay.
+            log.exception("event handler failed", extra={"service": self.service, "event_id": envelope.id,
+                                                         "event_type": envelope.type})
+            self._mark_seen(envelope)
+            return self.park(subscription, wire, FAILED, f"{type(exc).__name__}: {exc}")
         EVENTS_CONSUMED.labels(self.service, envelope.source, envelope.routing_key, outcome).inc()
         HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(time.perf_counter() - started)
         return outcome
+
+    def _mark_seen(self, envelope: Envelope) -> None:
+        """Records a parked event in the inbox, so its redelivery is a duplicate, not a loop."""
+        with self.store.transaction() as session:
+            if session.get(self.inbox, envelope.id) is None:
+                session.add(self.inbox(event_id=envelope.id, source=envelope.source, event_type=envelope.type,
+                                       applied_at=utcnow()))
 
     def _apply(self, subscription: Subscription, event: Event) -> str:
         envelope = event.envelope
@@ -191,7 +222,7 @@ class Consumer:
         subscription = by_name.get(name)
         if subscription is None:
             raise LookupError(f"dead letter {dead_letter_id}: this service has no subscription {name}")
-        if reason == REFUSED:
+        if reason in (REFUSED, FAILED):
             with self.store.transaction() as session:
                 seen = session.get(self.inbox, event_id)
                 if seen is not None:

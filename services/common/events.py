@@ -163,7 +163,7 @@ class AppliedVersionMixin:
 
 class DeadLetterMixin:
     """Deliveries a consumer could not apply (a type it does not know, data that does not decode, a
-    refusal by its rules): kept with the whole envelope for an operator to read and replay
+    refusal by its rules, its handler's own failure): kept with the whole envelope for an operator to read and replay
     (`python -m services.<service> dead-letters`), never dropped in silence."""
 
     __tablename__ = "dead_letters"
@@ -176,7 +176,7 @@ class DeadLetterMixin:
     event_id: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(128))
-    # malformed, unknown_type, undecodable or refused.
+    # malformed, unknown_type, undecodable, refused (by the rules or the store) or failed (the handler).
     reason: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text)
     envelope: Mapped[dict] = mapped_column(JSON)

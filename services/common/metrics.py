@@ -32,7 +32,8 @@ EVENTS_CONSUMED = Counter("supervision_events_consumed_total", "Events handled b
                           ["service", "source", "event_type", "outcome"])
 EVENTS_DEAD_LETTERED = Counter(
     "supervision_events_dead_lettered_total",
-    "Deliveries parked in a consumer's dead-letter table (malformed, unknown_type, undecodable, refused).",
+    "Deliveries parked in a consumer's dead-letter table "
+    "(malformed, unknown_type, undecodable, refused, failed).",
     ["service", "source", "event_type", "reason"])
 HANDLER_SECONDS = Histogram("supervision_event_handler_seconds", "Event handler latency.",
                             ["service", "event_type"],

@@ -22,8 +22,9 @@ from services.common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-# A failing delivery is requeued (the store may be down); waiting first keeps a broken handler
-# from spinning through the same message thousands of times a second.
+# Consumer.handle raises only while the store or the network is away (an event it cannot apply is
+# parked): the delivery is requeued, after a wait so that an outage does not spin through the same
+# message thousands of times a second.
 REQUEUE_DELAY_SECONDS = 1.0
 
 
@@ -32,7 +33,7 @@ def _event_method(consumer: Consumer, subscription: Subscription):
         try:
             tpool.execute(consumer.handle, subscription, payload)
         except Exception:
-            log.exception("event handler failed; requeueing",
+            log.exception("event delivery failed (store or network); requeueing",
                           extra={"service": consumer.service, "event_type": subscription.event_type})
             eventlet.sleep(REQUEUE_DELAY_SECONDS)
             raise

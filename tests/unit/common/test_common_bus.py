@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from services.common.bus import DeliveryFailed, InProcessBus
 from services.common.consumer import Consumer, Subscription
@@ -48,7 +49,7 @@ def test_a_failing_consumer_fails_the_delivery_and_a_retry_applies_each_once(mak
     def sometimes(session, envelope) -> None:
         if failures["left"]:
             failures["left"] -= 1
-            raise RuntimeError("store unavailable")
+            raise OperationalError("INSERT ...", {}, OSError("store unavailable"))
         session.add(models.Effect(event_id=envelope.id, note="flaky"))
 
     bus.subscribe(Consumer("healthy", healthy, models.Inbox, models.AppliedVersion, models.DeadLetter),
@@ -57,7 +58,7 @@ def test_a_failing_consumer_fails_the_delivery_and_a_retry_applies_each_once(mak
                   [Subscription("command_center", OfficeRegistered, sometimes, versioned=False)])
     wire = make_wire(OfficeRegistered)
 
-    with pytest.raises(DeliveryFailed, match="flaky: RuntimeError"):
+    with pytest.raises(DeliveryFailed, match="flaky: OperationalError"):
         bus.publish(wire)
     assert _effects(healthy, models) == ["healthy"]  # the others still got it
     assert _effects(flaky, models) == []

@@ -8,7 +8,7 @@ import threading
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 from services.common import errors
 from services.common.consumer import APPLIED, DUPLICATE, REJECTED, STALE, Consumer, Subscription
@@ -177,12 +177,12 @@ def test_a_value_the_store_cannot_hold_is_parked_not_redelivered_for_ever(consum
     assert consumer.handle(subscription, wire) == DUPLICATE
 
 
-def test_unexpected_failure_propagates_and_leaves_nothing(consumer, store, models, make_wire):
-    handler = Recorder(models, fail_with=RuntimeError("store hiccup"))
+def test_a_store_failure_propagates_for_redelivery_and_leaves_nothing(consumer, store, models, make_wire):
+    handler = Recorder(models, fail_with=OperationalError("UPDATE offices ...", {}, OSError("server closed")))
     subscription = Subscription("command_center", OfficeUpdated, handler)
     wire = make_wire(aggregate_version=2)
 
-    with pytest.raises(RuntimeError, match="store hiccup"):
+    with pytest.raises(OperationalError, match="server closed"):
         consumer.handle(subscription, wire)
 
     assert _effects(store, models) == []
@@ -193,6 +193,26 @@ def test_unexpected_failure_propagates_and_leaves_nothing(consumer, store, model
     assert consumer.handle(subscription, wire) == APPLIED
     assert _effects(store, models) == [wire["id"]]
     assert _versions(store, models) == {"command_center/office/shop-1": 2}
+
+
+def test_a_handlers_own_failure_is_parked_not_redelivered_for_ever(consumer, store, models, make_wire):
+    """A bug that fails on one event must not loop on it (nor, in monolithic mode, hold back every
+    later event of its publisher): parked with the error; after the fix, a replay applies it once."""
+    handler = Recorder(models, fail_with=KeyError("streets"))
+    subscription = Subscription("command_center", OfficeUpdated, handler)
+    wire, later = make_wire(aggregate_version=2), make_wire(aggregate_id="shop-2")
+
+    assert consumer.handle(subscription, wire) == REJECTED
+    assert consumer.handle(subscription, wire) == DUPLICATE  # a redelivery does not run it again
+
+    assert _effects(store, models) == []
+    assert _parked(store, models) == [(wire["id"], "failed", "on_command_center_OfficeUpdated")]
+    with store.read() as session:
+        assert session.scalars(select(models.DeadLetter.error)).one() == "KeyError: 'streets'"
+    handler.fail_with = None
+    assert consumer.handle(subscription, later) == APPLIED  # the next event is not held back
+    assert consumer.replay([subscription], _parked_ids(store, models)[0]) == APPLIED
+    assert _effects(store, models) == [later["id"], wire["id"]]
 
 
 @pytest.mark.parametrize("mutate", [
