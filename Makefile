@@ -71,7 +71,7 @@ run-micro: $(STUBS) $(WEB_ASSETS)
 k8s-check: $(INSTALLED)
 	$(PY) tools/k8s_check.py
 
-# Issue 11. demo: the center as `make run` starts it, and the simulator playing days of the
+# A living district. demo: the center as `make run` starts it, and the simulator playing days of the
 # district at 120x through its APIs, nights skipped so the dashboard never goes quiet; Ctrl-C
 # stops both. smoke: the center on free ports in a temporary directory and a minute of load with
 # every action in the mix, at a rate this machine holds; any failed request fails it.
@@ -87,7 +87,7 @@ smoke: $(STUBS)
 bench-soak: $(STUBS)
 	$(PY) -m bench.soak
 
-# Issue 10. The reliability suite (tests/reliability, docs/reliability.md): faults, bad input, access
+# The reliability suite (tests/reliability, docs/reliability.md): faults, bad input, access
 # and evidence on real processes, PostgreSQL and RabbitMQ, in microservices mode. Its tests are
 # collected only when named, so `make test` does not run them. Workers run as processes of their own,
 # so no test of this suite runs eventlet-patched: one pytest process, with nameko's plugin off.

@@ -1,4 +1,4 @@
-"""Issue 3's benchmarks, in one run: CreateComplaint through the full bootstrap on SQLite against
+"""The complaints benchmarks, in one run: CreateComplaint through the full bootstrap on SQLite against
 the bare echo server of the same run (goal: at least a quarter of its throughput), and
 ListComplaints for one office, a page of 50, over 100,000 complaints (goal: p99 under 20 ms).
 
@@ -120,7 +120,7 @@ def main() -> None:
             stop_process(service)
     ratio = create_result.throughput / echo_result.throughput
     lines = [
-        "# complaints benchmarks (issue 3)", "",
+        "# complaints benchmarks", "",
         f"Command: `python -m bench.complaints` (also run by `make bench`); {time.strftime('%Y-%m-%d %H:%M UTC')}.",
         f"Machine: {machine()}", "",
         "| call | throughput (req/s) | p50 (ms) | p99 (ms) | requests | errors |", "|---|---|---|---|---|---|",

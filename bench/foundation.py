@@ -1,4 +1,4 @@
-"""Issue 2's benchmarks, in one run on one machine:
+"""The foundation's benchmarks (gRPC per-call cost, event delays), in one run on one machine:
 
 - gRPC: a bare echo server (no interceptors) against GetOffice and CreateOffice through the full
   bootstrap on SQLite; throughput and p50/p99 with a concurrent grpc.aio client.
@@ -201,7 +201,7 @@ def main() -> None:
         amqp = rabbitmq_latency(work, rate, event_seconds)
     echo, get, create = loads
     lines = [
-        "# Foundation benchmarks (issue 2)", "",
+        "# Foundation benchmarks", "",
         f"Command: `make bench` (runs `python -m bench.foundation`); {time.strftime('%Y-%m-%d %H:%M UTC')}.",
         f"Machine: {machine()}", "",
         "## gRPC, concurrent grpc.aio client (32 callers), servers in their own processes", "",

@@ -1,4 +1,4 @@
-"""Issue 8's benchmarks of the gateway, in one run on one machine, servers in their own processes:
+"""The gateway's benchmarks, in one run on one machine, servers in their own processes:
 
 - Propagation from a committed change (an officer's certificate in command_center) to an SSE
   client of /api/v1/stream: monolithic mode (in-process bus; goal p99 < 300 ms) and microservices
@@ -364,7 +364,7 @@ def main() -> None:
         micro = microservices(work, changes)
     mono_s, micro_s = summary(mono), summary(micro)
     lines = [
-        "# Gateway benchmarks (issue 8)", "",
+        "# Gateway benchmarks", "",
         f"Command: `python -m bench.gateway`; {time.strftime('%Y-%m-%d %H:%M UTC')}.",
         f"Machine: {machine()}; load average at start {load:.1f} (2 cores, shared with other work).", "",
         "Servers run in their own processes; clients (aiohttp, grpc.aio) in the benchmark's process.", "",

@@ -1,4 +1,4 @@
-"""Issue 4's benchmarks, in one run on one machine:
+"""The spot-check draw's benchmarks, in one run on one machine:
 
 - DrawPlan over 1,000,000 entities and 500 officers at 5% (goal: under 3 s and under 500 MB): the
   whole use case on SQLite (read both directory snapshots, draw, store the plan, its compressed
@@ -221,7 +221,7 @@ def main() -> None:
         loads = write_path(work, seconds)
     echo, record = loads
     lines = [
-        "# mobile_enforcement benchmarks (issue 4)", "",
+        "# mobile_enforcement benchmarks", "",
         f"Command: `python -m bench.mobile_enforcement_draw`; {time.strftime('%Y-%m-%d %H:%M UTC')}.",
         f"Machine: {machine()}", "",
         f"## DrawPlan: {drawn['population']:,} entities, {OFFICERS} officers, 5% per tier, SQLite", "",

@@ -5,9 +5,9 @@ peers measured in the same run, as ratios:
 - a nameko RPC echo over RabbitMQ (bench/nameko_echo.py: eventlet-patched service and client
   processes), the way the services' workers talk.
 
-Runs: the foundation (issue 2, bench/foundation.py), then every other benchmark module present
+Runs: the foundation (bench/foundation.py), then every other benchmark module present
 (bench/complaints.py, bench/mobile_enforcement_draw.py, bench/gateway.py: each in its own
-process, their reports embedded), then the simulator (issue 11) against the demo district: a day's mix at a rate the
+process, their reports embedded), then the simulator against the demo district: a day's mix at a rate the
 machine holds, and the highest rate it sustains. The sustained ten-minute load is
 `make bench-soak` (bench/soak.py); its latest result is quoted.
 
@@ -257,7 +257,7 @@ def simulator_section(runs: dict, peers: dict) -> list[str]:
     day, capacity = runs["day_mix"], runs["capacity"]
     echo_p50 = peers["grpc_echo"]["p50_ms"]
     sustained = capacity.get("per_second")
-    lines = ["## The simulator's load (issue 11)", "",
+    lines = ["## The simulator's load", "",
              "The demo district on a monolith of its own (`simulator.center`, SQLite, in-process events), the load "
              "generator in another process. Each action is one request (a few read a directory first).", "",
              *([f"Did not run: {day['error']}", ""] if "error" in day else []),

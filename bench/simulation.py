@@ -1,4 +1,4 @@
-"""The simulator (issue 11) as a benchmark: the day's mix against the demo district at a fixed rate
+"""The simulator as a benchmark: the day's mix against the demo district at a fixed rate
 and at more than the machine holds (`make bench`), and the scaling curves (`python -m bench.run
 --scaling`): districts of 14, 200 and 2,000 offices registered through the APIs, each loaded the
 same way; throughput, latency and the center's memory against the district's size."""

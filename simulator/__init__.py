@@ -1,4 +1,4 @@
-"""The district simulator and load generator (issue 11).
+"""The district simulator and load generator.
 
 It plays a day of the demo district through the public interfaces only: the services' gRPC
 contracts (generated stubs `supervision.*`) and the gateway's HTTP complaint form and JSON reads.

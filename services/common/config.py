@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from services.common.clock import FileClock
+
 T = TypeVar("T")
 
 
@@ -143,8 +145,6 @@ class Settings:
 
 def _clock_file(raw: str) -> str:
     if raw:
-        from services.common.clock import FileClock
-
         FileClock(raw).now()  # raises ValueError for a missing file or a bad instant
     return raw
 

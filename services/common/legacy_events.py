@@ -22,6 +22,8 @@ from google.protobuf.message import Message
 
 from services.common.clock import shanghai_date
 from services.common.contracts import UndecodableEvent, date_of, timestamp_of, type_name
+from services.common.scoring_messages import scheme_message_from_dict
+from supervision.common.v1.events_pb2 import StatutoryClock
 
 # Who did the work when no officer did: never credited to an officer.
 SYSTEM_SUBJECTS = frozenset({"", "system"})
@@ -164,8 +166,6 @@ _renames("supervision.facilities.v1.RoomNonCompliant", room_key="key")
 
 @_derives("supervision.command_center.v1.TaskCompleted")
 def _task_completed(message, data: dict[str, Any], time: dt.datetime) -> None:
-    from supervision.common.v1.events_pb2 import StatutoryClock
-
     _credit(message, data.get("completed_by"))
     message.completed_on.CopyFrom(date_of(shanghai_date(time)))
     if message.HasField("due_date"):
@@ -197,6 +197,4 @@ def _publication_overdue(message, data: dict[str, Any], time: dt.datetime) -> No
 @_derives("supervision.assessment.v1.SchemeUpdated")
 def _scheme_updated(message, data: dict[str, Any], time: dt.datetime) -> None:
     """The old SchemeUpdated was the scheme's own dictionary (scoring.Scheme.to_dict), flat."""
-    from services.common.scoring_messages import scheme_message_from_dict
-
     message.scheme.CopyFrom(scheme_message_from_dict(data))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.reliability import stats
-from tests.reliability.cluster import Broker, Cluster, Databases
+from tests.reliability.cluster import Broker, Databases
+from tests.reliability.processes import Cluster
 
 HERE = Path(__file__).resolve().parent
 

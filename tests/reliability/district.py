@@ -22,14 +22,8 @@ from google.protobuf.message import Message
 from services.common.auth import issue_token
 from tests.reliability import catalog, stats
 from tests.reliability.catalog import Method, ServiceSpec
-from tests.reliability.cluster import (
-    Cluster,
-    Databases,
-    Fingerprint,
-    Process,
-    free_port,
-    indicator_sources,
-)
+from tests.reliability.cluster import Databases, Fingerprint, free_port
+from tests.reliability.processes import Cluster, Process, indicator_sources
 
 SECRET = "chaos-suite-secret-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 AUDIENCE = "supervision-cloud"

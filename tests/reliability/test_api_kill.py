@@ -22,7 +22,6 @@ from tests.reliability import stats
 from tests.reliability.cluster import (
     Broker,
     Capture,
-    Cluster,
     Databases,
     Fingerprint,
     amqp_via,
@@ -32,6 +31,7 @@ from tests.reliability.cluster import (
     wait_until,
 )
 from tests.reliability.district import invoke
+from tests.reliability.processes import Cluster
 from tests.reliability.topology import Topology, fault_services, outbox_count, regenerate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.timeout(180)]

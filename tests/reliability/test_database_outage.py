@@ -17,8 +17,9 @@ import grpc
 import pytest
 
 from tests.reliability import catalog, stats
-from tests.reliability.cluster import Broker, Cluster, Databases, inbox_ids, publisher, scalar, wait_until, with_port
+from tests.reliability.cluster import Broker, Databases, inbox_ids, publisher, scalar, wait_until, with_port
 from tests.reliability.events import renewed, samples
+from tests.reliability.processes import Cluster
 from tests.reliability.topology import Topology, fault_services, outbox_count, regenerate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.timeout(300)]

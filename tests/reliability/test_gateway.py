@@ -19,8 +19,9 @@ from collections import Counter
 import pytest
 
 from tests.reliability import catalog, stats
-from tests.reliability.cluster import Broker, Cluster, Databases, free_port, indicator_sources, wait_until
+from tests.reliability.cluster import Broker, Databases, free_port, wait_until
 from tests.reliability.district import SECRET, bearer, invoke, token
+from tests.reliability.processes import Cluster, indicator_sources
 
 GATEWAY = "gateway"
 HERE = catalog.ROOT / "services" / GATEWAY

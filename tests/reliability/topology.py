@@ -18,13 +18,10 @@ from tests.reliability import catalog
 from tests.reliability.builders import fresh_ids, plausible
 from tests.reliability.catalog import Method
 from tests.reliability.cluster import (
-    Cluster,
     Databases,
     Fingerprint,
-    Process,
     free_port,
     inbox_ids,
-    indicator_sources,
     publisher,
     query,
     queue_depths,
@@ -33,6 +30,7 @@ from tests.reliability.cluster import (
     wait_until,
 )
 from tests.reliability.district import Harvest, Outcome, invoke
+from tests.reliability.processes import Cluster, Process, indicator_sources
 
 
 def fault_services() -> list[str]:

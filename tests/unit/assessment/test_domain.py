@@ -9,23 +9,15 @@ import pytest
 
 from services.assessment import indicators
 from services.assessment.domain import history, periods, registry
-from services.assessment.models import Base, ImprovementPlan, OfficerAssessment, Period
+from services.assessment.models import ImprovementPlan, OfficerAssessment, Period
 from services.common.contracts import timestamp_of
-from services.common.db import Store, utcnow
+from services.common.db import utcnow
 from services.common.errors import InvalidArgument
 from services.common.indicators import Reading, reading_message
 from supervision.command_center.v1 import events_pb2 as cc_pb
 from supervision.common.v1.events_pb2 import IndicatorsChanged
 
 OCTOBER = periods.parse("2026-10")
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'assessment.db'}")
-    Base.metadata.create_all(store.engine)
-    yield store
-    store.dispose()
 
 
 def at(day: int, month: int = 10) -> dt.datetime:

@@ -7,9 +7,7 @@ import datetime as dt
 import pytest
 
 from services.assessment.domain import evidence, history, periods, workload
-from services.assessment.models import Base
 from services.common.contracts import date_of, timestamp_of
-from services.common.db import Store
 from services.common.errors import InvalidArgument
 from services.common.indicators import Reading, reading_message
 from supervision.command_center.v1 import events_pb2 as cc_pb
@@ -102,14 +100,6 @@ def test_an_event_that_is_no_work_is_not_evidence():
 
 
 # ---------------------------------------------------------------- in the store
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'assessment.db'}")
-    Base.metadata.create_all(store.engine)
-    yield store
-    store.dispose()
 
 
 def population(office_id: str, version: int, at: dt.datetime, entities: int) -> IndicatorsChanged:
