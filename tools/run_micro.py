@@ -9,9 +9,10 @@ events delivered through RabbitMQ before the next one seeds (its demo builds on 
     .venv/bin/python tools/run_micro.py [--no-demo] [--only command_center,complaints]
 
 Environment: POSTGRES_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres; the server
-that gets the databases), AMQP_URI (default amqp://guest:guest@127.0.0.1:5672/; give a vhost of
-its own, e.g. .../supervision_micro, when a test suite uses the same broker: workers of the same
-service share queues), and every variable of README's table, passed on to the processes.
+that gets the databases), AMQP_URI (default amqp://guest:guest@127.0.0.1:5672/supervision_micro: a
+virtual host of its own, made with rabbitmqctl on a local broker when missing, because the test
+suites publish on the same broker and workers of the same service would share their queues, events
+of test offices included), and every variable of README's table, passed on to the processes.
 Ctrl-C (SIGINT) or SIGTERM stops the children: gateway first, then the API processes (they drain and
 publish what they committed), then the workers.
 """
@@ -22,6 +23,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,13 +33,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/supervision_micro"
 FIRST_GRPC_PORT = 50051   # as in monolithic mode when a service does not say (MONOLITH_PORT)
 FIRST_METRICS_PORT = 9101  # API 9101, worker 9102, next service 9103/9104, ...
 START_TIMEOUT_SECONDS = 90
@@ -267,6 +269,29 @@ def settle(services: list[Service], children: list[Child], deadline: float) -> N
         time.sleep(0.3)
 
 
+def ensure_vhost(amqp_uri: str) -> None:
+    """Makes the URI's virtual host on a local broker when it does not exist yet (rabbitmqctl)."""
+    from kombu import Connection
+
+    parsed = urlparse(amqp_uri)
+    vhost = unquote(parsed.path[1:]) or "/"
+    try:
+        with Connection(amqp_uri, connect_timeout=5) as connection:
+            connection.ensure_connection(max_retries=1)
+        return
+    except Exception as error:  # noqa: BLE001 - any refusal: try to make the vhost, else say why
+        reason = error
+    ctl = shutil.which("rabbitmqctl")
+    if vhost == "/" or parsed.hostname not in ("127.0.0.1", "localhost") or ctl is None:
+        raise SystemExit(f"run-micro: cannot connect to {amqp_uri}: {reason}")
+    user = parsed.username or "guest"
+    for args in (["add_vhost", vhost], ["set_permissions", "-p", vhost, user, ".*", ".*", ".*"]):
+        done = subprocess.run([ctl, *args], capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0 and "already exists" not in done.stderr + done.stdout:
+            raise SystemExit(f"run-micro: rabbitmqctl {' '.join(args)} failed: {done.stderr.strip()}")
+    print(f"run-micro: created RabbitMQ virtual host {vhost}", flush=True)
+
+
 def declare_exchanges(amqp_uri: str, services: list[Service]) -> None:
     """Declares each service's event exchange ("<service>.events", as nameko declares it).
 
@@ -382,6 +407,7 @@ def main() -> int:
     for service in services:
         migrate(service, amqp_uri)
     print(f"run-micro: migrated {', '.join(s.name for s in services)}", file=sys.stderr)
+    ensure_vhost(amqp_uri)
     declare_exchanges(amqp_uri, services)
 
     signal.signal(signal.SIGTERM, _interrupt)
