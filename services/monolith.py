@@ -1,6 +1,8 @@
 """Monolithic mode (`make run`): every service in one process, each on its own gRPC port, each with
 its own SQLite file under DATA_DIR, events through the in-process bus. The gateway, last, serves
-the dashboard, the HTTP/JSON API and /metrics of the whole process on HTTP_PORT."""
+the dashboard and the HTTP/JSON API on HTTP_PORT; /metrics of the whole process is on METRICS_PORT,
+as in the microservices mode, never on the public HTTP port. The dashboard's address carries a
+bureau-leader token only with DEVELOPMENT_LOGIN=true."""
 
 from __future__ import annotations
 
@@ -9,8 +11,6 @@ import logging
 import os
 import sys
 
-from prometheus_client import start_http_server
-
 from services.common import logs, migrate
 from services.common.bus import InProcessBus
 from services.common.clock import Clock, FileClock
@@ -18,6 +18,7 @@ from services.common.config import Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.grpc_server import wait_for_termination_signal
 from services.common.hosting import HostedService
+from services.common.runner import start_metrics_server
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +64,17 @@ def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | Non
 def main() -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
+    metrics_port = start_metrics_server(settings.metrics_port)
     hosted = start(settings, clock=FileClock(settings.clock_file) if settings.clock_file else None)
     gateway = next((s for s in hosted if s.runtime.name == GATEWAY), None)
-    if gateway is None:
-        start_http_server(settings.http_port)
     lines = ["", "智慧监管云中心 — monolithic mode", ""]
     lines += [f"  {s.runtime.name:<20} gRPC  localhost:{s.server.port}" for s in hosted]
-    lines += [f"  {'metrics':<20} HTTP  http://localhost:{settings.http_port}/metrics"]
+    lines += [f"  {'metrics':<20} HTTP  http://localhost:{metrics_port}/metrics"]
     if gateway is not None:
         lines += [f"  {'API':<20} HTTP  http://localhost:{settings.http_port}/api/v1/openapi.json",
                   "", f"  大屏 dashboard: {gateway.dashboard_url('localhost')}"]
+        if settings.auth_mode == "jwt" and not gateway.parts.config.development_login:
+            lines += ["  (AUTH_MODE=jwt: open it with #token=<jwt>; DEVELOPMENT_LOGIN=true prints a development login)"]
     lines += ["", f"  data: {os.path.abspath(settings.data_dir)}",
               "", "  try: grpcurl -plaintext localhost:50051 list", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -24,7 +24,7 @@ from functools import partial
 from google.type import date_pb2
 
 from simulator import content
-from simulator.clients import GATEWAY_HTTP, SERVICES, Clients
+from simulator.clients import SERVICES, Clients
 from simulator.clock import shanghai_today
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
@@ -96,7 +96,8 @@ async def bootstrap(clients: Clients, offices: int, businesses_per_office: int =
         await wait_until_published(clients, "command_center", OFFICER_REGISTERED, officers_before + 8 * offices,
                                    settle)
     else:
-        log.info("no event counters in the gateway's /metrics (not a monolith?): waiting 5 s for the officers")
+        log.info("no event counters in the center's /metrics (not a monolith, or not on --metrics?): "
+                 "waiting 5 s for the officers")
         await asyncio.sleep(5)
     if "facilities" in clients.present:
         stub = clients.stub("facilities", fa_grpc.EquipmentServiceStub)
@@ -146,12 +147,10 @@ async def wait_until_known(clients: Clients, offices: set[str], settle: float) -
 
 
 async def published(clients: Clients, service: str, event_type: str) -> float | None:
-    """How many events of a type the service published, from the gateway's /metrics (the whole
-    process in monolithic mode); None when the counter is not there."""
-    if GATEWAY_HTTP not in clients.present:
-        return None
-    text = await clients.http_text("/metrics")
-    if PUBLISHED not in text:
+    """How many events of a type the service published, from the center's /metrics (METRICS_PORT, the
+    whole process in monolithic mode); None when the counter is not there."""
+    text = await clients.metrics_text()
+    if text is None or PUBLISHED not in text:
         return None
     # A process that never published the type has no line for it yet: zero.
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()

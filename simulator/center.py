@@ -65,7 +65,8 @@ class Center:
         line = self._read_ready_line()
         ports = json.loads(line)
         self.addresses = Addresses({name: f"127.0.0.1:{port}" for name, port in ports["grpc"].items()},
-                                   f"http://127.0.0.1:{ports['http']}" if ports.get("http") else DEFAULT_HTTP)
+                                   f"http://127.0.0.1:{ports['http']}" if ports.get("http") else DEFAULT_HTTP,
+                                   f"http://127.0.0.1:{ports['metrics']}")
         return self.addresses
 
     def _read_ready_line(self) -> str:
@@ -86,7 +87,8 @@ class Center:
         """`python -m services.monolith` with its own ports and var/; its log goes on to this
         terminal, and the run begins once it printed its banner, which it does after loading the
         demo district (its ports open before that)."""
-        self.addresses = Addresses.monolith(http=f"http://127.0.0.1:{env.get('HTTP_PORT', '8080')}")
+        self.addresses = Addresses.monolith(http=f"http://127.0.0.1:{env.get('HTTP_PORT', '8080')}",
+                                            metrics=f"http://127.0.0.1:{env.get('METRICS_PORT', '9090')}")
         taken = [address for address in self.addresses.grpc.values() if _listening(address)]
         if taken:
             raise CenterError(f"something already listens on {', '.join(taken)}: a center is running (play against "
@@ -162,6 +164,7 @@ def serve() -> None:
     """`python -m simulator.center`: the monolith on free loopback ports until SIGTERM or SIGINT;
     the demo district is loaded unless DEMO_DATA=false."""
     from services import monolith  # the one part of services the simulator uses: starting the center
+    from services.common.runner import start_metrics_server
 
     # The monolith's own configuration (README's variables), read the way `make run` reads it.
     settings = monolith.Settings.from_env()
@@ -169,10 +172,11 @@ def serve() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    metrics = start_metrics_server(0)  # as the monolith's METRICS_PORT, on a free port
     hosted = monolith.start(settings, host="127.0.0.1", ports={**dict.fromkeys(names, 0), "gateway_http": 0})
     ports = {service.runtime.name: service.server.port for service in hosted}
     http = next((getattr(service, "http_port", None) for service in hosted if hasattr(service, "http_port")), None)
-    print(json.dumps({"grpc": ports, "http": http, "pid": os.getpid()}), flush=True)
+    print(json.dumps({"grpc": ports, "http": http, "metrics": metrics, "pid": os.getpid()}), flush=True)
     while not stop.wait(3600):
         pass
     for service in hosted:

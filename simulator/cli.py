@@ -16,7 +16,7 @@ from simulator import discovery
 from simulator.actions import CATALOGUE, PRESETS
 from simulator.bootstrap import bootstrap
 from simulator.center import Center, CenterError
-from simulator.clients import DEFAULT_HTTP, GATEWAY_HTTP, SERVICES, Addresses, Clients
+from simulator.clients import DEFAULT_HTTP, DEFAULT_METRICS, GATEWAY_HTTP, SERVICES, Addresses, Clients
 from simulator.clock import SimClock, parse_start
 from simulator.engine import Engine, RunOptions
 from simulator.mix import MixError, parse_mix
@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--port", type=_port, action="append", default=[], metavar="SERVICE=PORT",
                        help="a service's gRPC port when not the monolith's (repeatable)")
     where.add_argument("--http", default=DEFAULT_HTTP, help=f"the gateway's HTTP address (default {DEFAULT_HTTP})")
+    where.add_argument("--metrics", default=DEFAULT_METRICS,
+                       help=f"the center's /metrics address, its METRICS_PORT (default {DEFAULT_METRICS})")
     where.add_argument("--no-demo", action="store_true", help="start the center without the demo district (run, temp)")
     where.add_argument("--bootstrap-offices", type=_positive(int, 1, 9999), default=0, metavar="N",
                        help="when the center has no office, register N offices with officers, rapid-test readers "
@@ -179,7 +181,8 @@ def parse_args(argv: list[str] | None = None) -> Options | None:
                      rate=args.rate, mix=mix,
                      poisson=not args.constant, form_per_minute=args.form_rate_per_minute,
                      form_burst=args.form_burst)
-    return Options(center=args.center, addresses=Addresses.monolith(args.host, dict(args.port), args.http),
+    addresses = Addresses.monolith(args.host, dict(args.port), args.http, args.metrics)
+    return Options(center=args.center, addresses=addresses,
                    demo=not args.no_demo, bootstrap_offices=args.bootstrap_offices,
                    businesses_per_office=args.businesses_per_office, settle_timeout=args.settle_timeout,
                    timeout=args.timeout, json_path=args.json_path,

@@ -32,6 +32,8 @@ SERVICES: dict[str, tuple[int, str]] = {
 }
 GATEWAY_HTTP = "gateway_http"
 DEFAULT_HTTP = "http://127.0.0.1:8080"
+# The center's /metrics (METRICS_PORT): never on the gateway's public HTTP port.
+DEFAULT_METRICS = "http://127.0.0.1:9090"
 PROBE_SECONDS = 3.0
 REPROBE_SECONDS = 30.0
 
@@ -47,12 +49,13 @@ class HttpError(Exception):
 class Addresses:
     grpc: dict[str, str]
     http: str
+    metrics: str = DEFAULT_METRICS
 
     @classmethod
     def monolith(cls, host: str = "127.0.0.1", overrides: dict[str, int] | None = None,
-                 http: str = DEFAULT_HTTP) -> Addresses:
+                 http: str = DEFAULT_HTTP, metrics: str = DEFAULT_METRICS) -> Addresses:
         ports = {name: port for name, (port, _) in SERVICES.items()} | (overrides or {})
-        return cls({name: f"{host}:{port}" for name, port in ports.items()}, http.rstrip("/"))
+        return cls({name: f"{host}:{port}" for name, port in ports.items()}, http.rstrip("/"), metrics.rstrip("/"))
 
 
 class Clients:
@@ -121,14 +124,18 @@ class Clients:
         raw = await asyncio.to_thread(self._http_blocking, method, path, body, timeout or self.timeout)
         return json.loads(raw) if raw else {}
 
-    async def http_text(self, path: str) -> str:
-        """A GET of text (the Prometheus metrics)."""
-        raw = await asyncio.to_thread(self._http_blocking, "GET", path, None, self.timeout)
+    async def metrics_text(self) -> str | None:
+        """The center's Prometheus metrics (METRICS_PORT), or None where they cannot be read."""
+        try:
+            raw = await asyncio.to_thread(self._http_blocking, "GET", "/metrics", None, self.timeout,
+                                          self.addresses.metrics)
+        except (HttpError, OSError):
+            return None
         return raw.decode("utf-8", "replace")
 
-    def _http_blocking(self, method: str, path: str, body: dict | None, timeout: float) -> bytes:
+    def _http_blocking(self, method: str, path: str, body: dict | None, timeout: float, base: str = "") -> bytes:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(self.addresses.http + path, data=data, method=method,
+        request = urllib.request.Request((base or self.addresses.http) + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"} if data else {})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import os
+import uuid
 from dataclasses import dataclass, field
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -154,3 +157,29 @@ class TcpProxy:
     def close(self) -> None:
         self.cut()
         self.listener.close()
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@contextlib.contextmanager
+def redis_key_prefix():
+    """A key prefix of the caller's own on the local Redis (REDIS_URL), its keys removed afterwards;
+    Redis unreachable fails the test under CI=true and skips it elsewhere."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true but unavailable at {REDIS_URL}: {error}")
+        pytest.skip(f"Redis unavailable at {REDIS_URL}: {error}")
+    prefix = f"test:complaint-form:{uuid.uuid4().hex}:"
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -35,7 +35,7 @@ class SchemeApi(pb_grpc.SchemeServiceServicer):
         return messages.scheme_to_proto(record, self.catalogue)
 
     def ListSchemeVersions(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"created_by": str})
         result = self.schemes.list_versions(page, terms.get("created_by"))
         return pb.ListSchemeVersionsResponse(
@@ -59,7 +59,7 @@ class ScoreApi(pb_grpc.ScoreServiceServicer):
         return messages.period_to_proto(self.scores.get_period(request.period))
 
     def ListPeriods(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"kind": str})
         kind = enum_filter(pb.PeriodKind, str(terms["kind"]), "kind", "PERIOD_KIND_") if "kind" in terms else None
         result = self.scores.list_periods(page, kind)
@@ -72,7 +72,7 @@ class ScoreApi(pb_grpc.ScoreServiceServicer):
 
     def ListRankings(self, request, context):
         basis = enum_name(pb.RankingBasis, request.basis, "basis", "RANKING_BASIS_", required=False) or ADJUSTED
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str})
         period, result = self.scores.rankings(current_caller(), request.period, basis, page, terms.get("office_id"))
         return pb.ListRankingsResponse(
@@ -89,7 +89,7 @@ class ImprovementApi(pb_grpc.ImprovementServiceServicer):
         return messages.plan_to_proto(self.plans.get_plan(current_caller(), request.id), self.catalogue)
 
     def ListImprovementPlans(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "period": str, "state": str, "indicator_key": str,
                                               "overdue": bool})
         state = (enum_filter(pb.ImprovementState, str(terms["state"]), "state", messages.IMPROVEMENT_STATE)
@@ -124,7 +124,7 @@ class StaffAssessmentApi(pb_grpc.StaffAssessmentServiceServicer):
         return messages.assessment_to_proto(view)
 
     def ListOfficerAssessments(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "quarter": str, "proposed_grade": str,
                                               "final_grade": str})
         grades = {name: enum_filter(pb.Grade, str(terms[name]), name, messages.GRADE) if name in terms else None
@@ -141,7 +141,7 @@ class StaffAssessmentApi(pb_grpc.StaffAssessmentServiceServicer):
         return messages.assessment_to_proto(view)
 
     def ListEvidence(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"officer_id": str, "office_id": str, "quarter": str, "kind": str})
         kind = (enum_filter(pb.EvidenceKind, str(terms["kind"]), "kind", messages.EVIDENCE_KIND)
                 if "kind" in terms else None)

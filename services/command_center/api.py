@@ -102,7 +102,7 @@ class OfficeApi(pb_grpc.OfficeServiceServicer):
         return self._proto(self.center.get_office(current_caller(), request.id))
 
     def ListOffices(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"district": str, "street": str})
         result = self.center.list_offices(current_caller(), page, terms.get("district"), terms.get("street"))
         return pb.ListOfficesResponse(offices=[office_to_proto(v) for v in result.items],
@@ -133,7 +133,7 @@ class OfficerApi(pb_grpc.OfficerServiceServicer):
         return officer_to_proto(officer, self.center.today())
 
     def ListOfficers(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "group": str, "certificate_valid": bool})
         group = enum_filter(pb.GroupKind, str(terms["group"]), "group", GROUP) if "group" in terms else None
         result = self.center.list_officers(current_caller(), page, terms.get("office_id"), group,
@@ -154,7 +154,7 @@ class DutyListApi(pb_grpc.DutyListServiceServicer):
         return pb.ImportDutyListResponse(imported_count=imported, total_count=total)
 
     def ListDutyItems(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"category": str, "responsible_level": str, "group": str})
         level = (enum_filter(pb.ResponsibleLevel, str(terms["responsible_level"]), "responsible_level", LEVEL)
                  if "responsible_level" in terms else None)
@@ -188,7 +188,7 @@ class TaskApi(pb_grpc.TaskServiceServicer):
         return task_to_proto(self.center.complete_task(current_caller(), request.id, request.note))
 
     def ListTasks(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "state": str, "overdue": bool, "source": str})
         state = enum_filter(pb.TaskState, str(terms["state"]), "state", STATE) if "state" in terms else None
         result = self.center.list_tasks(current_caller(), page, terms.get("office_id"), state, terms.get("overdue"),

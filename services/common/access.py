@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.context import Caller
+from services.common.context import DISTRICT_WRITE_ROLES, SYSTEM, Caller
 from services.common.errors import PermissionDenied
 
 
@@ -14,16 +14,18 @@ def require_read(caller: Caller, office_id: str) -> None:
 def require_write(caller: Caller, office_id: str | None = None, *, district_roles: tuple[str, ...] = ()) -> None:
     """A write to `office_id` (None: a district-level write).
 
-    District-wide writers always pass; office users pass for their own office unless the write is
-    district-level; `district_roles` narrows district-level writes to the roles named.
+    Write scope comes from write roles only: bureau leader and system write everywhere, office
+    heads and officers their own office, the auditor nowhere (whatever else its token holds).
+    `district_roles` narrows district-level writes to the roles named (system always passes).
     """
     if caller.read_only:
         raise PermissionDenied(f"{caller.subject} has read-only access")
     if office_id is None:
-        if not caller.district_wide or (district_roles and not caller.has_any(*district_roles, "system")):
+        allowed = DISTRICT_WRITE_ROLES & (set(district_roles) | {SYSTEM}) if district_roles else DISTRICT_WRITE_ROLES
+        if not caller.roles & allowed:
             raise PermissionDenied(f"{caller.subject} may not make district-level changes")
         return
-    if not caller.may_see_office(office_id):
+    if not caller.may_write_office(office_id):
         raise PermissionDenied(f"{caller.subject} may not change records of office {office_id}")
 
 

@@ -7,12 +7,20 @@ resulting Caller from context and scope Get and List to what it may see.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import jwt
 
 from services.common.config import Settings
-from services.common.context import ROLES, Caller
+from services.common.context import ROLES, SYSTEM, Caller
 from services.common.errors import Unauthenticated
+
+# The claim that marks a token as a service's own (the gateway's, a job's): only such a token may
+# carry the system role, and it carries nothing else.
+TOKEN_USE = "token_use"
+SERVICE_USE = "service"
+# Clock skew tolerated between the token's minter and this process when measuring a token's lifetime.
+LIFETIME_LEEWAY_SECONDS = 60
 
 
 class TokenVerifier:
@@ -25,6 +33,8 @@ class TokenVerifier:
             self._algorithms = ["HS256"]
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer or None
+        self._max_lifetime = settings.jwt_max_lifetime_seconds
+        self._max_service_lifetime = settings.jwt_service_max_lifetime_seconds
 
     def verify(self, authorization: str | None) -> Caller:
         if not authorization:
@@ -41,7 +51,25 @@ class TokenVerifier:
             raise Unauthenticated("token audience is not this service") from None
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from None
+        if claims.get(TOKEN_USE) == SERVICE_USE:
+            check_lifetime(claims, self._max_service_lifetime, time.time(), "JWT_SERVICE_MAX_LIFETIME_SECONDS")
+        else:
+            check_lifetime(claims, self._max_lifetime, time.time(), "JWT_MAX_LIFETIME_SECONDS")
         return caller_from_claims(claims)
+
+
+def check_lifetime(claims: dict, max_seconds: int, now: float, setting: str) -> None:
+    """A token may live at most `max_seconds`, from its iat and from now: a long-lived token that
+    leaks stays usable for that long, so the identity provider's tokens must be short."""
+    exp = _number(claims.get("exp"))
+    if exp is None:
+        raise Unauthenticated("invalid token: exp must be a number")
+    iat = _number(claims.get("iat"))
+    if iat is not None and exp - iat > max_seconds:
+        raise Unauthenticated(f"token lifetime {int(exp - iat)} s exceeds the {max_seconds} s allowed ({setting})")
+    if exp - now > max_seconds + LIFETIME_LEEWAY_SECONDS:
+        raise Unauthenticated(f"token expires {int(exp - now)} s from now, beyond the {max_seconds} s allowed "
+                              f"({setting})")
 
 
 def caller_from_claims(claims: dict) -> Caller:
@@ -51,17 +79,41 @@ def caller_from_claims(claims: dict) -> Caller:
     unknown = set(roles) - ROLES
     if unknown:
         raise Unauthenticated(f"token has unknown roles: {', '.join(sorted(unknown))}")
-    caller = Caller(subject=str(claims["sub"]), roles=frozenset(roles), office_id=str(claims.get("office_id", "")))
+    service_token = claims.get(TOKEN_USE) == SERVICE_USE
+    if SYSTEM in roles and not service_token:
+        raise Unauthenticated(f"the system role is for the services' own calls: a user token may not claim it "
+                              f"(service tokens say {TOKEN_USE}={SERVICE_USE!r})")
+    if service_token and set(roles) != {SYSTEM}:
+        raise Unauthenticated("a service token carries the system role and no other")
+    caller = Caller(subject=str(claims["sub"]), roles=frozenset(roles), office_id=str(claims.get("office_id", "")),
+                    expires_at=_number(claims.get("exp")))
     if not caller.district_wide and not caller.office_id:
         raise Unauthenticated("an office role needs the office_id claim")
     return caller
 
 
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def issue_token(secret: str, *, subject: str, roles: list[str], office_id: str = "",
                 audience: str = "supervision-cloud", ttl: dt.timedelta = dt.timedelta(hours=8)) -> str:
-    """HS256 token for development logins and tests; production tokens come from the identity provider."""
+    """HS256 user token for development logins and tests; production tokens come from the identity provider."""
     now = dt.datetime.now(dt.UTC)
     claims = {"sub": subject, "roles": roles, "aud": audience, "iat": now, "exp": now + ttl}
     if office_id:
         claims["office_id"] = office_id
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def service_claims(subject: str, audience: str, issued_at: int, lifetime_seconds: int) -> dict:
+    """The claims of a service's own token: the system role, marked as a service token."""
+    return {"sub": subject, "roles": [SYSTEM], TOKEN_USE: SERVICE_USE, "aud": audience, "iat": issued_at,
+            "exp": issued_at + lifetime_seconds}
+
+
+def issue_service_token(secret: str, *, subject: str, audience: str = "supervision-cloud",
+                        ttl: dt.timedelta = dt.timedelta(hours=1)) -> str:
+    """HS256 token for a service's own calls (tests, tools); the gateway mints its own the same way."""
+    claims = service_claims(subject, audience, int(time.time()), int(ttl.total_seconds()))
     return jwt.encode(claims, secret, algorithm="HS256")

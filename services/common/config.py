@@ -6,16 +6,21 @@ instead of failing later in a way an operator has to debug.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from services.common.clock import FileClock
 
 T = TypeVar("T")
+
+MIN_JWT_SECRET_BYTES = 32
 
 
 class ConfigError(Exception):
@@ -106,6 +111,27 @@ class Settings:
     working_calendar_file: str
     # Rehearsals and tests of whole periods only: the services' today and now come from this file.
     clock_file: str = ""
+    # The longest a bearer token may live (exp - iat, and exp - now): a stolen token dies within it.
+    jwt_max_lifetime_seconds: int = 12 * 3600
+    # The same for service tokens (token_use=service): GATEWAY_SERVICE_TOKEN is set once per deploy.
+    jwt_service_max_lifetime_seconds: int = 30 * 86400
+    # Streaming calls (watches, reflection, exports) hold a server thread each while open: capped so
+    # that unary calls and health checks always find one (see grpc_stream_settings).
+    grpc_max_streams: int = 4
+    grpc_max_streams_per_connection: int = 2
+    # Idle connections are closed, and every connection is eventually retired so clients rebalance
+    # and a stuck stream's connection does not live forever.
+    grpc_max_connection_idle_seconds: float = 300.0
+    grpc_max_connection_age_seconds: float = 1800.0
+    grpc_max_connection_age_grace_seconds: float = 30.0
+    # Evidence trails' HMAC keys as (key id, key) pairs and the id new records are sealed with; when
+    # empty, a key file under data_dir holds them (services.common.hash_chain.TrailKeys). Kept out of
+    # repr so that a logged Settings never shows a key.
+    trail_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    trail_active_key_id: str = ""
+    # The key List methods seal page tokens with; empty: derived from JWT_SECRET, else random per
+    # process (services.common.paging.page_token_key). Kept out of repr like every key.
+    page_token_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,14 +160,56 @@ class Settings:
             sweep_interval_seconds=_read(env, "SWEEP_INTERVAL_SECONDS", "60", _positive_float, "seconds > 0"),
             demo_data=_read(env, "DEMO_DATA", "true", _boolean, "true or false"),
             working_calendar_file=env.get("WORKING_CALENDAR_FILE", ""),
+            jwt_max_lifetime_seconds=_read(env, "JWT_MAX_LIFETIME_SECONDS", "43200", _positive_int,
+                                           "a positive number of seconds"),
+            jwt_service_max_lifetime_seconds=_read(env, "JWT_SERVICE_MAX_LIFETIME_SECONDS", "2592000",
+                                                   _positive_int, "a positive number of seconds"),
+            **grpc_stream_settings(env),
+            **trail_key_settings(env),
+            page_token_secret=page_token_secret_setting(env),
             clock_file=_read(env, "CLOCK_FILE", "", _clock_file,
                              "a readable file holding an ISO 8601 instant with its zone"),
         )
         if auth_mode == "jwt" and not (settings.jwt_secret or settings.jwt_public_key):
             raise ConfigError("configuration error: AUTH_MODE=jwt needs JWT_SECRET (HS256) or "
                               "JWT_PUBLIC_KEY (RS256/ES256, PEM)")
+        if auth_mode == "jwt" and settings.jwt_secret and len(settings.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            # An HS256 key shorter than the hash is open to offline guessing from any one token.
+            raise ConfigError(f"configuration error: JWT_SECRET is {len(settings.jwt_secret.encode())} bytes; "
+                              f"expected at least {MIN_JWT_SECRET_BYTES} bytes of random data "
+                              "(e.g. `openssl rand -base64 48`)")
         return settings
 
+
+def grpc_stream_settings(env: Mapping[str, str]) -> dict[str, int | float]:
+    """The gRPC stream caps and connection lifetimes; the stream cap must leave unary calls a thread."""
+    workers = _read(env, "GRPC_WORKERS", "8", _positive_int, "a positive integer")
+    # By default half the threads may serve streams; the other half always remain for unary calls
+    # and health checks, whatever number of idle streams clients open.
+    max_streams = _read(env, "GRPC_MAX_STREAMS", str(workers // 2), _non_negative_int,
+                        "a whole number >= 0 (0 refuses every streaming call)")
+    if max_streams >= workers:
+        raise ConfigError(f"configuration error: GRPC_MAX_STREAMS={max_streams} leaves no thread for unary "
+                          f"calls and health checks; expected at most GRPC_WORKERS - 1 = {workers - 1} "
+                          f"(default GRPC_WORKERS // 2 = {workers // 2})")
+    return {
+        "grpc_max_streams": max_streams,
+        "grpc_max_streams_per_connection": _read(env, "GRPC_MAX_STREAMS_PER_CONNECTION", "2", _positive_int,
+                                                 "a positive integer"),
+        "grpc_max_connection_idle_seconds": _read(env, "GRPC_MAX_CONNECTION_IDLE_SECONDS", "300",
+                                                  _positive_float, "seconds > 0"),
+        "grpc_max_connection_age_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_SECONDS", "1800",
+                                                 _positive_float, "seconds > 0"),
+        "grpc_max_connection_age_grace_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", "30",
+                                                       _positive_float, "seconds > 0"),
+    }
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return value
 
 def _clock_file(raw: str) -> str:
     if raw:
@@ -156,3 +224,65 @@ def _boolean(raw: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("not a boolean")
+
+
+MIN_TRAIL_KEY_BYTES = 32
+TRAIL_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+
+
+def parse_trail_keys(raw: str, source: str) -> dict[str, bytes]:
+    """`id:base64key,id2:base64key` -> {id: key}; a ConfigError names `source` and never echoes a key."""
+    keys: dict[str, bytes] = {}
+    for number, entry in enumerate((e.strip() for e in raw.replace("\n", ",").split(",")), start=1):
+        if not entry:
+            continue
+        key_id, colon, encoded = entry.partition(":")
+        key_id = key_id.strip()
+        if not colon or not TRAIL_KEY_ID.match(key_id):
+            raise ConfigError(f"configuration error: {source} entry {number} is not `id:base64key` with an id of "
+                              "1-32 letters, digits or . _ -")
+        if key_id in keys:
+            raise ConfigError(f"configuration error: {source} names key id {key_id!r} twice")
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError(f"configuration error: {source} key {key_id!r} is not valid base64") from None
+        if len(key) < MIN_TRAIL_KEY_BYTES:
+            raise ConfigError(f"configuration error: {source} key {key_id!r} is {len(key)} bytes; expected at "
+                              f"least {MIN_TRAIL_KEY_BYTES} bytes of random data (e.g. `openssl rand -base64 32`)")
+        keys[key_id] = key
+    return keys
+
+
+def trail_key_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """TRAIL_KEYS and TRAIL_ACTIVE_KEY_ID, checked together: the active id must be one of the keys."""
+    keys = parse_trail_keys(env.get("TRAIL_KEYS", ""), "TRAIL_KEYS")
+    active = env.get("TRAIL_ACTIVE_KEY_ID", "").strip()
+    if not keys:
+        if active:
+            raise ConfigError("configuration error: TRAIL_ACTIVE_KEY_ID is set but TRAIL_KEYS is empty; "
+                              "expected TRAIL_KEYS=id:base64key[,id2:base64key]")
+        return {}
+    if not active:
+        if len(keys) > 1:
+            raise ConfigError("configuration error: TRAIL_ACTIVE_KEY_ID must name the key new trail records use "
+                              f"when TRAIL_KEYS holds several ({', '.join(keys)})")
+        active = next(iter(keys))
+    if active not in keys:
+        raise ConfigError(f"configuration error: TRAIL_ACTIVE_KEY_ID={active!r} is not among the TRAIL_KEYS ids "
+                          f"({', '.join(keys)})")
+    return {"trail_keys": tuple(keys.items()), "trail_active_key_id": active}
+
+
+MIN_PAGE_TOKEN_SECRET_BYTES = 32
+
+
+def page_token_secret_setting(env: Mapping[str, str]) -> str:
+    """PAGE_TOKEN_SECRET: empty, or at least 32 bytes; never echoed in the error, being a key."""
+    secret = env.get("PAGE_TOKEN_SECRET", "")
+    if secret and len(secret.encode()) < MIN_PAGE_TOKEN_SECRET_BYTES:
+        # A short key could be guessed offline from any one token, and then tokens forged.
+        raise ConfigError(f"configuration error: PAGE_TOKEN_SECRET is {len(secret.encode())} bytes; expected "
+                          f"at least {MIN_PAGE_TOKEN_SECRET_BYTES} bytes of random data "
+                          "(e.g. `openssl rand -base64 48`), or unset to derive it from JWT_SECRET")
+    return secret

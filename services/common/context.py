@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 traceparent_var: contextvars.ContextVar[str] = contextvars.ContextVar("traceparent", default="")
+# The request message of the gRPC call being handled (None outside one): idempotent creates compare
+# a replayed request_id's payload with the first one's.
+request_var: contextvars.ContextVar[object | None] = contextvars.ContextVar("request", default=None)
 
 
 def new_traceparent() -> str:
@@ -46,6 +49,10 @@ SYSTEM = "system"
 ROLES = frozenset({BUREAU_LEADER, OFFICE_HEAD, OFFICER, AUDITOR, SYSTEM})
 DISTRICT_WIDE_ROLES = frozenset({BUREAU_LEADER, AUDITOR, SYSTEM})
 WRITE_ROLES = frozenset({BUREAU_LEADER, OFFICE_HEAD, OFFICER, SYSTEM})
+# Write scope comes from the write roles alone: the auditor's district-wide reading never widens
+# what an office user of the same token may change.
+DISTRICT_WRITE_ROLES = frozenset({BUREAU_LEADER, SYSTEM})
+OFFICE_WRITE_ROLES = frozenset({OFFICE_HEAD, OFFICER})
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ class Caller:
     roles: frozenset[str] = field(default_factory=frozenset)
     # The office a non-district user belongs to; empty for district-wide roles.
     office_id: str = ""
+    # When the caller's token expires (epoch seconds); None for the system's own work and AUTH_MODE=off.
+    # Not part of equality: the same person with a refreshed token is the same caller.
+    expires_at: float | None = field(default=None, compare=False)
 
     @property
     def district_wide(self) -> bool:
@@ -63,8 +73,19 @@ class Caller:
     def read_only(self) -> bool:
         return not (self.roles & WRITE_ROLES)
 
+    @property
+    def writes_district_wide(self) -> bool:
+        """May change records of every office and district-level records (bureau leader, system)."""
+        return bool(self.roles & DISTRICT_WRITE_ROLES)
+
     def may_see_office(self, office_id: str) -> bool:
         return self.district_wide or (bool(self.office_id) and office_id == self.office_id)
+
+    def may_write_office(self, office_id: str) -> bool:
+        """May change records of `office_id`: district writers anywhere, office writers in their own office."""
+        if self.writes_district_wide:
+            return True
+        return bool(self.roles & OFFICE_WRITE_ROLES) and bool(self.office_id) and office_id == self.office_id
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
@@ -78,3 +99,8 @@ caller_var: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller", de
 
 def current_caller() -> Caller:
     return caller_var.get()
+
+
+def current_request() -> object | None:
+    """The request message of the gRPC call in progress, or None (timers, event handlers, tests)."""
+    return request_var.get()

@@ -192,7 +192,9 @@ class DeadLetterMixin:
 
 class RequestKeyMixin:
     """request_id of each Create: a retry with the same id returns the first result. The column holds
-    the caller's subject and the request_id hashed together (idempotency.stored_key)."""
+    the caller's subject and the request_id hashed together (idempotency.stored_key); payload_hash
+    the first request's message without its request_id (idempotency.payload_hash), '' for a key
+    stored outside a gRPC call or before payloads were kept."""
 
     __tablename__ = "request_keys"
 
@@ -200,6 +202,7 @@ class RequestKeyMixin:
     method: Mapped[str] = mapped_column(String(64))
     resource_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    payload_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class EventWriter:

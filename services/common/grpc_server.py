@@ -35,6 +35,7 @@ from services.common.context import (
     new_request_id,
     new_traceparent,
     request_id_var,
+    request_var,
     traceparent_var,
     valid_traceparent,
 )
@@ -60,6 +61,13 @@ _STATUS_OF: dict[type[errors.DomainError], tuple[grpc.StatusCode, int]] = {
 
 # Probes and tooling must work without a token.
 _OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+# Keepalive: the server pings a connection that has calls open, and closes it when the peer stops
+# answering, so a vanished client's streams end and free their threads. A client may ping a
+# connection that carries no data no more often than this (more often counts as abuse: closed).
+KEEPALIVE_TIME_MS = 60_000
+KEEPALIVE_TIMEOUT_MS = 20_000
+MIN_CLIENT_PING_INTERVAL_MS = 10_000
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -99,6 +107,8 @@ class _Method:
         service, name = _split(method)
         self.labels = (grpc_type, service, name)
         self.needs_auth = needs_auth
+        # Health and reflection: open to anyone, so their streams get the smaller share of slots.
+        self.tokenless = method.startswith(_OPEN_SERVICES)
         self.started = GRPC_STARTED.labels(*self.labels)
         self.received = GRPC_MSG_RECEIVED.labels(*self.labels)
         self.sent = GRPC_MSG_SENT.labels(*self.labels)
@@ -112,9 +122,72 @@ class _Method:
         return child
 
 
+class StreamsFull(Exception):
+    """A streaming call refused because it would take a thread that unary calls need."""
+
+
+class StreamGate:
+    """Counts the open streaming calls, in all and per connection, and refuses one beyond either cap.
+
+    A streaming call holds a server thread for as long as it stays open (an idle health watch or
+    reflection stream too): without a cap, a few idle streams take every thread and unary calls and
+    health checks wait behind them until their deadline. Token-less streams (health, reflection) may
+    take only half of the slots, so anonymous callers cannot crowd out the streams of signed-in ones.
+    """
+
+    def __init__(self, max_streams: int, max_per_connection: int):
+        self.max_streams = max_streams
+        self.max_open_streams = (max_streams + 1) // 2
+        self.max_per_connection = max_per_connection
+        self._lock = threading.Lock()
+        self._open = 0
+        self._open_tokenless = 0
+        self._by_connection: dict[str, int] = {}
+
+    def enter(self, connection: str, tokenless: bool) -> Callable[[], None]:
+        """Takes a slot for one stream or raises StreamsFull; returns the function that gives it back."""
+        with self._lock:
+            held = self._by_connection.get(connection, 0)
+            if held >= self.max_per_connection:
+                raise StreamsFull(f"this connection already has its maximum of {self.max_per_connection} "
+                                  "streaming calls open (GRPC_MAX_STREAMS_PER_CONNECTION); close one first")
+            if self._open >= self.max_streams:
+                raise StreamsFull(f"this server already serves its maximum of {self.max_streams} streaming "
+                                  "calls (GRPC_MAX_STREAMS); retry later")
+            if tokenless and self._open_tokenless >= self.max_open_streams:
+                raise StreamsFull(f"this server already serves its maximum of {self.max_open_streams} health "
+                                  "and reflection streams; use Health/Check, or retry later")
+            self._open += 1
+            self._open_tokenless += tokenless
+            self._by_connection[connection] = held + 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if released:
+                    return
+                released = True
+                self._open -= 1
+                self._open_tokenless -= tokenless
+                left = self._by_connection[connection] - 1
+                if left:
+                    self._by_connection[connection] = left
+                else:
+                    del self._by_connection[connection]  # or every connection ever seen would stay
+
+        return release
+
+    def open_streams(self) -> int:
+        """How many streaming calls hold a slot now."""
+        with self._lock:
+            return self._open
+
+
 class CallInterceptor(grpc.ServerInterceptor):
-    def __init__(self, verifier: TokenVerifier | None):
+    def __init__(self, verifier: TokenVerifier | None, streams: StreamGate | None = None):
         self._verifier = verifier
+        self._streams = streams
         # The wrapped handler of each method, made once: the method's handler never changes while
         # the server runs, and the call's own metadata is read from its context.
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
@@ -141,12 +214,25 @@ class CallInterceptor(grpc.ServerInterceptor):
                 self._wrap(handler.unary_stream, _Method("server_stream", method, needs_auth), streaming=True),
                 request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer)
+        # Client streams keep gRPC's own deserializer: a bad message fails the stream where it is read.
+        if handler.stream_stream:
+            return grpc.stream_stream_rpc_method_handler(
+                self._wrap_client_stream(handler.stream_stream, _Method("bidi_stream", method, needs_auth),
+                                         responses_stream=True),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_client_stream(handler.stream_unary, _Method("client_stream", method, needs_auth),
+                                         responses_stream=False),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
         return handler
 
     def _wrap(self, behaviour: Callable, method: _Method, *, streaming: bool):
         if streaming:
             def stream(request, context: grpc.ServicerContext):
-                with self._call(method, context, request):
+                with self._call(method, context, request, holds_thread=True):
                     for response in behaviour(request, context):
                         method.sent.inc()
                         yield response
@@ -161,8 +247,27 @@ class CallInterceptor(grpc.ServerInterceptor):
 
         return unary
 
+    def _wrap_client_stream(self, behaviour: Callable, method: _Method, *, responses_stream: bool):
+        # No single request message: the call's context holds none (request None).
+        if responses_stream:
+            def bidi(requests, context: grpc.ServicerContext):
+                with self._call(method, context, None, holds_thread=True):
+                    for response in behaviour(requests, context):
+                        method.sent.inc()
+                        yield response
+
+            return bidi
+
+        def client_stream(requests, context: grpc.ServicerContext):
+            with self._call(method, context, None, holds_thread=True):
+                response = behaviour(requests, context)
+            method.sent.inc()
+            return response
+
+        return client_stream
+
     @contextmanager
-    def _call(self, method: _Method, context: grpc.ServicerContext, request):
+    def _call(self, method: _Method, context: grpc.ServicerContext, request, holds_thread: bool = False):
         started = time.perf_counter()
         method.started.inc()
         method.received.inc()
@@ -178,14 +283,22 @@ class CallInterceptor(grpc.ServerInterceptor):
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
                 raise _Expired
+            if holds_thread and self._streams is not None:
+                # Taken before the token is checked so a refused stream gives its thread back at once; given
+                # back when the handler returns, which is when its thread is free again.
+                tokens.append(_Slot(self._streams.enter(context.peer(), tokenless=method.tokenless)))
             caller = (self._verifier.verify(_metadata_value(metadata, "authorization"))
                       if method.needs_auth else SYSTEM_CALLER)
             tokens.append(caller_var.set(caller))
             _refuse_unusable(request)
+            tokens.append(request_var.set(request))
             yield
         except _Expired:
             code = grpc.StatusCode.DEADLINE_EXCEEDED
             context.abort(code, "deadline exceeded before the call started")
+        except StreamsFull as full:
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED
+            context.abort(code, str(full))
         except errors.DomainError as error:
             status = status_for(error)
             code = status.code
@@ -207,11 +320,21 @@ class CallInterceptor(grpc.ServerInterceptor):
             method.handled(code).inc()
             method.seconds.observe(time.perf_counter() - started)
             for token in reversed(tokens):
-                token.var.reset(token)
+                if isinstance(token, _Slot):
+                    token.release()
+                else:
+                    token.var.reset(token)
 
 
 class _Expired(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A stream slot held by the call, given back with the call's context variables."""
+
+    release: Callable[[], None]
 
 
 _STORE_AWAY = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
@@ -275,6 +398,7 @@ class RunningServer:
     port: int
     health: health.HealthServicer
     service_names: list[str]
+    streams: StreamGate | None = None
 
     def drain(self, grace_seconds: float) -> None:
         """Reports NOT_SERVING, refuses new calls, lets in-flight calls finish within the grace."""
@@ -285,9 +409,12 @@ class RunningServer:
 def start_server(registrations: list[tuple[Callable[[object, grpc.Server], None], object]],
                  service_names: list[str], settings: Settings, port: int, host: str = "[::]") -> RunningServer:
     verifier = TokenVerifier(settings) if settings.auth_mode == "jwt" else None
+    # Settings.from_env enforces this; Settings built in code get the same guarantee.
+    max_streams = max(0, min(settings.grpc_max_streams, settings.grpc_workers - 1))
+    streams = StreamGate(max_streams, settings.grpc_max_streams_per_connection)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
-        interceptors=[CallInterceptor(verifier)],
+        interceptors=[CallInterceptor(verifier, streams)],
         # Beyond this many calls in flight the server answers RESOURCE_EXHAUSTED at once
         # instead of queueing work it cannot finish within any reasonable deadline.
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
@@ -296,6 +423,16 @@ def start_server(registrations: list[tuple[Callable[[object, grpc.Server], None]
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             # Without this a second process on the same port starts "successfully" and shares it.
             ("grpc.so_reuseport", 0),
+            ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+            ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+            # No pings on a connection without calls: the idle limit below closes it instead.
+            ("grpc.keepalive_permit_without_calls", 0),
+            ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
+            ("grpc.max_connection_idle_ms", _ms(settings.grpc_max_connection_idle_seconds)),
+            # Every connection is retired after this age (its calls get the grace to finish), so
+            # long-lived clients reconnect and rebalance and no stream stays open for ever.
+            ("grpc.max_connection_age_ms", _ms(settings.grpc_max_connection_age_seconds)),
+            ("grpc.max_connection_age_grace_ms", _ms(settings.grpc_max_connection_age_grace_seconds)),
         ],
     )
     for add_to_server, servicer in registrations:
@@ -309,7 +446,11 @@ def start_server(registrations: list[tuple[Callable[[object, grpc.Server], None]
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port}")
     server.start()
-    return RunningServer(server, bound, health_servicer, service_names)
+    return RunningServer(server, bound, health_servicer, service_names, streams)
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 def wait_for_termination_signal() -> None:

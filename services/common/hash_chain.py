@@ -1,9 +1,22 @@
-"""Hash-chained audit trails: append-only records where each one's hash covers the one before.
+"""Hash-chained, keyed audit trails: append-only records where each one's seal covers the one before.
 
 A trail is the sequence of records of one chain key (a custody item, a case). Each row stores the
-record's canonical JSON, the previous record's hash and its own hash = SHA-256(previous hash +
-canonical JSON), so changing, removing or reordering a past record breaks the chain at that
-record. `verify` recomputes a chain and names the first record that does not match.
+record's canonical JSON, the previous record's hash, the id of the key it was sealed with, and its
+own hash = HMAC-SHA256(key, previous hash + canonical JSON). Changing, removing or reordering a past
+record breaks the chain at that record, and because the key is held outside the database
+(TRAIL_KEYS, or a key file under DATA_DIR: TrailKeys), someone who can write to the database cannot
+re-hash the rest of the chain and the owner's head to make a rewritten record verify: they would
+need the key. `verify` recomputes a chain and names the first record that does not match, that
+names a key this process does not hold, or that carries no key id at all.
+
+Keys rotate by id: new records are sealed with the active key, older ones verify with the key their
+`key_id` names, so an old key stays listed (not active) for as long as records sealed with it exist.
+
+Records written before trails were keyed (plain SHA-256, no key id) are sealed once, by the schema
+migration that adds the key id column (`seal_legacy_records`): each such chain is first checked
+under the old scheme, including the head its owner stored, and only a chain that verifies is
+re-hashed with the active key (its owner's head updated). From then on a record without a key id is
+refused as unkeyed, so writing records in the old unkeyed form is no way around the key.
 
 `append` runs inside the caller's transaction (the record exists if and only if the change it
 records does) and is serialised per chain, so two concurrent appends can never both extend the
@@ -12,22 +25,36 @@ same head and fork the trail.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import logging
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, event, select, text
+from sqlalchemy import BigInteger, Connection, Integer, String, Text, UniqueConstraint, event, select, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from services.common.config import ConfigError, Settings, parse_trail_keys
+
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+# Where TrailKeys keeps its keys when TRAIL_KEYS is not set: a file under DATA_DIR, never the database.
+KEY_FILE = "trail-keys"
 
 # What `verify` can find wrong with a record.
 CONTENT = "content"  # the stored hash does not match the record and the hash before it
 LINK = "link"  # the record does not point at the hash of the record before it
 SEQUENCE = "sequence"  # a record is missing before this one, or records were renumbered
 TRUNCATED = "truncated"  # the chain ends before the head its owner remembers
+UNKNOWN_KEY = "unknown_key"  # the record names a key id this process does not hold
+UNKEYED = "unkeyed"  # the record carries no key id (the unkeyed scheme is no longer accepted)
 
 
 def canonical_json(record: Mapping[str, Any]) -> str:
@@ -36,7 +63,77 @@ def canonical_json(record: Mapping[str, Any]) -> str:
 
 
 def chain_hash(previous_hash: str, canonical: str) -> str:
+    """The unkeyed hash of records written before trails were keyed: SHA-256(previous hash + JSON)."""
     return hashlib.sha256(previous_hash.encode("ascii") + canonical.encode("utf-8")).hexdigest()
+
+
+def keyed_hash(key: bytes, previous_hash: str, canonical: str) -> str:
+    """A record's seal: HMAC-SHA256(key, previous hash + canonical JSON), hex."""
+    return hmac.new(key, previous_hash.encode("ascii") + canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class TrailKeys:
+    """The keys trails are sealed with, by id, and the id new records use. Held outside the database."""
+
+    keys: Mapping[str, bytes] = field(repr=False)
+    active_id: str
+
+    def __post_init__(self) -> None:
+        if self.active_id not in self.keys:
+            raise ValueError(f"the active trail key id {self.active_id!r} is not among the keys")
+
+    def seal(self, key_id: str, previous_hash: str, canonical: str) -> str:
+        """The hash of a record sealed with the key `key_id` (KeyError when it is not held)."""
+        return keyed_hash(self.keys[key_id], previous_hash, canonical)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TrailKeys:
+        """TRAIL_KEYS / TRAIL_ACTIVE_KEY_ID when set, else the key file under DATA_DIR (made on first use)."""
+        if settings.trail_keys:
+            return cls(dict(settings.trail_keys), settings.trail_active_key_id)
+        return cls.from_key_file(Path(settings.data_dir) / KEY_FILE)
+
+    @classmethod
+    def from_key_file(cls, path: Path) -> TrailKeys:
+        """Keys from a file of `id:base64key` lines, the last line's key active; a missing file is created
+        (mode 0600) with one new random key. For development and single-host installs: a production
+        deployment gives TRAIL_KEYS from its secret store instead."""
+        if not path.exists():
+            _create_key_file(path)
+        try:
+            raw = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"configuration error: cannot read the trail key file {path} ({exc})") from None
+        keys = parse_trail_keys(raw, f"the trail key file {path}")
+        if not keys:
+            raise ConfigError(f"configuration error: the trail key file {path} holds no key; expected lines of "
+                              "`id:base64key` (or set TRAIL_KEYS)")
+        if path.stat().st_mode & 0o077:
+            log.warning("the trail key file is readable by other users; it should be mode 0600",
+                        extra={"path": str(path)})
+        return cls(keys, list(keys)[-1])
+
+
+def _create_key_file(path: Path) -> None:
+    """Writes a new key file atomically: two processes starting at once end up with the same key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A key id of its own: records sealed under another installation's key file are then reported as
+    # sealed with an unknown key, not as altered.
+    line = f"local-{secrets.token_hex(4)}:{base64.b64encode(secrets.token_bytes(32)).decode('ascii')}\n"
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(line)
+        try:
+            os.link(scratch, path)  # fails if another process created the file first: theirs wins
+            log.warning("created a trail key file; keep it safe and back it up with the data",
+                        extra={"path": str(path)})
+        except FileExistsError:
+            pass
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 class HashChainMixin:
@@ -50,6 +147,8 @@ class HashChainMixin:
     record: Mapped[str] = mapped_column(Text)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The id of the key the hash was sealed with (TrailKeys); never NULL for records written now.
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     @declared_attr.directive
     def __table_args__(cls):
@@ -74,15 +173,18 @@ def _refuse_rewriting_trails(session: Session, _flush_context, _instances) -> No
             raise AppendOnly(f"trail record {record.chain_key}#{record.sequence} cannot be changed")
 
 
-def append(session: Session, model: type[HashChainMixin], chain_key: str, record: Mapping[str, Any]) -> HashChainMixin:
-    """Adds `record` at the head of the chain `chain_key`, in the caller's transaction."""
+def append(session: Session, model: type[HashChainMixin], chain_key: str, record: Mapping[str, Any],
+           keys: TrailKeys) -> HashChainMixin:
+    """Adds `record` at the head of the chain `chain_key`, sealed with the active key, in the caller's
+    transaction."""
     canonical = canonical_json(record)
     _lock_chain(session, model, chain_key)
     head = session.scalars(select(model).where(model.chain_key == chain_key)
                            .order_by(model.sequence.desc()).limit(1)).first()
     previous_hash = head.hash if head is not None else GENESIS
     row = model(chain_key=chain_key, sequence=head.sequence + 1 if head is not None else 1, record=canonical,
-                previous_hash=previous_hash, hash=chain_hash(previous_hash, canonical))
+                previous_hash=previous_hash, hash=keys.seal(keys.active_id, previous_hash, canonical),
+                key_id=keys.active_id)
     session.add(row)
     session.flush()
     return row
@@ -127,7 +229,7 @@ class Verification:
         return self.first_break is None
 
 
-def verify(session: Session, model: type[HashChainMixin], chain_key: str, *,
+def verify(session: Session, model: type[HashChainMixin], chain_key: str, keys: TrailKeys, *,
            expected_head: str | None = None) -> Verification:
     """Recomputes the chain in sequence order and stops at the first record that does not match.
 
@@ -139,7 +241,7 @@ def verify(session: Session, model: type[HashChainMixin], chain_key: str, *,
     checked = 0
     rows = session.scalars(select(model).where(model.chain_key == chain_key).order_by(model.sequence, model.id))
     for row in rows:
-        found = _check(row, expected_sequence, previous_hash)
+        found = _check(row, expected_sequence, previous_hash, keys)
         if found is not None:
             return Verification(chain_key, checked, previous_hash, found)
         previous_hash = row.hash
@@ -154,7 +256,7 @@ def verify(session: Session, model: type[HashChainMixin], chain_key: str, *,
     return Verification(chain_key, checked, previous_hash, None)
 
 
-def _check(row: HashChainMixin, expected_sequence: int, previous_hash: str) -> Break | None:
+def _check(row: HashChainMixin, expected_sequence: int, previous_hash: str, keys: TrailKeys) -> Break | None:
     if row.sequence != expected_sequence:
         return Break(row.sequence, row.id, SEQUENCE,
                      f"record {row.sequence} stands where record {expected_sequence} should: "
@@ -164,8 +266,89 @@ def _check(row: HashChainMixin, expected_sequence: int, previous_hash: str) -> B
         return Break(row.sequence, row.id, LINK,
                      f"record {row.sequence} does not link to {before}: "
                      f"{before} was altered or the records were reordered")
-    if chain_hash(row.previous_hash, row.record) != row.hash:
+    if row.key_id is None:
+        return Break(row.sequence, row.id, UNKEYED,
+                     f"record {row.sequence} carries no key id: unkeyed records are not accepted since trails "
+                     "were keyed (it was forged, or it was written before and did not verify when sealed)")
+    if row.key_id not in keys.keys:
+        return Break(row.sequence, row.id, UNKNOWN_KEY,
+                     f"record {row.sequence} is sealed with key id {row.key_id!r}, which is not among this "
+                     "process's trail keys: the key was retired too early, or the key id was altered")
+    if not hmac.compare_digest(keys.seal(row.key_id, row.previous_hash, row.record), row.hash):
         return Break(row.sequence, row.id, CONTENT,
-                     f"record {row.sequence}'s stored hash does not match its content: "
-                     "the record or its hash was altered")
+                     f"record {row.sequence}'s stored hash does not match its content under key "
+                     f"{row.key_id!r}: the record or its hash was altered")
     return None
+
+
+@dataclass(frozen=True)
+class Trail:
+    """One kind of trail a service keeps: its table, and the heads its owners stored when they last
+    appended (chain key -> head), so that a trail cut short or removed entirely is found too."""
+
+    model: type[HashChainMixin]
+    heads: Callable[[Session], Mapping[str, str]]
+
+
+def verify_trails(session: Session, trail: Trail, keys: TrailKeys, chain_key: str | None = None) -> list[Verification]:
+    """Every chain of the trail (or the one named), in chain key order: each in the table, and each an
+    owner remembers a head for although its records are gone."""
+    heads = trail.heads(session)
+    stored = set(session.scalars(select(trail.model.chain_key).distinct()))
+    owned = {key for key, head in heads.items() if head != GENESIS}
+    keys_to_check = sorted(stored | owned) if chain_key is None else [chain_key] if chain_key in stored | owned else []
+    return [verify(session, trail.model, key, keys, expected_head=heads.get(key)) for key in keys_to_check]
+
+
+def seal_legacy_records(connection: Connection, table: str, owners: list[tuple[str, str]],
+                        load_keys: Callable[[], TrailKeys]) -> None:
+    """Seals a trail's unkeyed records with the active key, once, when the key id column is added.
+
+    `owners`: (table, chain key prefix) of each table whose rows store a chain's head in `trail_head`
+    (the chain key is prefix + the owner's id). A chain is sealed only if it verifies under the old
+    unkeyed scheme, its head included; a chain that does not is left unkeyed, so verification keeps
+    reporting it broken. The keys are loaded only when there is something to seal.
+    """
+    rows = connection.execute(text(
+        f'SELECT id, chain_key, sequence, record, previous_hash, hash FROM "{table}" WHERE key_id IS NULL '
+        "ORDER BY chain_key, sequence, id")).all()
+    if not rows:
+        return
+    keys = load_keys()
+    heads: dict[str, tuple[str, str, str]] = {}  # chain key -> (owner table, owner id, stored head)
+    for owner_table, prefix in owners:
+        for owner_id, head in connection.execute(text(f'SELECT id, trail_head FROM "{owner_table}"')):
+            heads[f"{prefix}{owner_id}"] = (owner_table, owner_id, head)
+    chains: dict[str, list] = {}
+    for row in rows:
+        chains.setdefault(row.chain_key, []).append(row)
+    sealed, refused = 0, []
+    for chain_key, chain in chains.items():
+        owner = heads.get(chain_key)
+        if not _legacy_intact(chain, owner[2] if owner else None):
+            refused.append(chain_key)
+            continue
+        previous = GENESIS
+        for row in chain:
+            digest = keys.seal(keys.active_id, previous, row.record)
+            connection.execute(text(f'UPDATE "{table}" SET previous_hash = :previous, hash = :hash, '
+                                    "key_id = :key_id WHERE id = :id"),
+                               {"previous": previous, "hash": digest, "key_id": keys.active_id, "id": row.id})
+            previous = digest
+        if owner:
+            connection.execute(text(f'UPDATE "{owner[0]}" SET trail_head = :head WHERE id = :id'),
+                               {"head": previous, "id": owner[1]})
+        sealed += 1
+    log.warning("sealed the unkeyed trail records written before trails were keyed", extra={
+        "table": table, "key_id": keys.active_id, "chains_sealed": sealed, "records": len(rows),
+        "chains_not_verifying": len(refused), "not_verifying": refused[:20]})
+
+
+def _legacy_intact(chain: list, expected_head: str | None) -> bool:
+    previous = GENESIS
+    for expected_sequence, row in enumerate(chain, start=1):
+        if row.sequence != expected_sequence or row.previous_hash != previous or \
+                chain_hash(row.previous_hash, row.record) != row.hash:
+            return False
+        previous = row.hash
+    return expected_head is None or previous == expected_head

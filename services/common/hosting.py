@@ -15,6 +15,7 @@ from services.common.config import Settings
 from services.common.consumer import Timer, run_timer
 from services.common.db import Store
 from services.common.grpc_server import RunningServer, start_server
+from services.common.paging import page_token_key, use_page_token_key
 from services.common.relay import OutboxRelay, Transport
 from services.common.runtime import ServiceRuntime
 
@@ -49,6 +50,8 @@ class HostedService:
                  port: int, host: str = "[::]", run_timers: bool = True):
         self.runtime = runtime
         self.settings = settings
+        # Before anything serves: every List call seals and checks page tokens with this key.
+        use_page_token_key(page_token_key(settings))
         self.port = port
         self.host = host
         self.relay = OutboxRelay(runtime.name, runtime.store, runtime.outbox_model, transport,

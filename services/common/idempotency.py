@@ -3,6 +3,10 @@
 A request_id belongs to its caller: the same id sent by another caller is another request. Kept
 unscoped, anyone who learnt an id (from a log, a shared device) could send it again and be
 answered with the first caller's record, whatever their access to it.
+
+A retry is the same request sent again. The key keeps a hash of the first request's message, so
+an id reused for a different request is refused (ALREADY_EXISTS) rather than answered with the
+first result: answered, the caller would believe its second request was carried out.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.common.context import current_caller
+from services.common.context import current_caller, current_request
 from services.common.db import Store, utcnow
-from services.common.errors import InvalidArgument
+from services.common.errors import AlreadyExists, FieldViolation, InvalidArgument
 from services.common.events import RequestKeyMixin
 
 T = TypeVar("T")
@@ -29,9 +34,45 @@ def stored_key(request_id: str) -> str:
     return hashlib.sha256(f"{current_caller().subject}\n{request_id}".encode()).hexdigest()
 
 
+def payload_hash(request: object | None) -> str:
+    """SHA-256 of a request message without its request_id; '' when there is no message (a call
+    made outside gRPC: demo loaders, domain tests), which no comparison can use."""
+    if not isinstance(request, Message):
+        return ""
+    if "request_id" in request.DESCRIPTOR.fields_by_name:
+        body = type(request)()
+        body.CopyFrom(request)
+        body.ClearField("request_id")
+    else:
+        body = request
+    return hashlib.sha256(body.SerializeToString(deterministic=True)).hexdigest()
+
+
 def earlier_request(session: Session, key_model: type[RequestKeyMixin], request_id: str) -> RequestKeyMixin | None:
     """The key this caller stored for `request_id`, if the request was carried out before."""
     return session.get(key_model, stored_key(request_id)) if request_id else None
+
+
+def earlier_result(session: Session, key_model: type[RequestKeyMixin], request_id: str, method: str,
+                   payload: str | None = None) -> str | None:
+    """The id of what the first request with `request_id` created, if this caller sent it before;
+    refuses the id when that request was another method's or carried another payload (`payload`:
+    the request's payload_hash, by default that of the gRPC call in progress)."""
+    key = earlier_request(session, key_model, request_id)
+    if key is None:
+        return None
+    if payload is None:
+        payload = payload_hash(current_request())
+    if key.method != method:
+        raise InvalidArgument.of("request_id", f"already used for {key.method}")
+    # A key without a hash (stored before payloads were kept, or outside a gRPC call) and a call
+    # without a message cannot be compared: both answer as the retry they most likely are.
+    if key.payload_hash and payload and key.payload_hash != payload:
+        raise AlreadyExists(
+            f"request_id {request_id!r} was already used for a different request; "
+            "use a new request_id for a new request",
+            [FieldViolation("request_id", "already used for a different request")])
+    return key.resource_id
 
 
 def run_once(store: Store, key_model: type[RequestKeyMixin], request_id: str, method: str,
@@ -39,18 +80,17 @@ def run_once(store: Store, key_model: type[RequestKeyMixin], request_id: str, me
     """Runs `create` (returning the new resource's id) once per request_id, then `load`s the result."""
     if len(request_id) > MAX_REQUEST_ID:
         raise InvalidArgument.of("request_id", f"at most {MAX_REQUEST_ID} characters")
+    payload = payload_hash(current_request()) if request_id else ""
     for attempt in (1, 2):
         try:
             with store.transaction() as session:
-                key = earlier_request(session, key_model, request_id)
-                if key is not None:
-                    if key.method != method:
-                        raise InvalidArgument.of("request_id", f"already used for {key.method}")
-                    return load(session, key.resource_id)
+                resource_id = earlier_result(session, key_model, request_id, method, payload)
+                if resource_id is not None:
+                    return load(session, resource_id)
                 resource_id = create(session)
                 if request_id:
                     session.add(key_model(request_id=stored_key(request_id), method=method,
-                                          resource_id=resource_id, created_at=utcnow()))
+                                          resource_id=resource_id, created_at=utcnow(), payload_hash=payload))
                 session.flush()
                 return load(session, resource_id)
         except IntegrityError:

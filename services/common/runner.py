@@ -1,5 +1,6 @@
-"""`python -m services.<service> serve | worker | migrate | dead-letters`: the entry points of a
-service's processes, and the operator's view of the events it parked."""
+"""`python -m services.<service> serve | worker | migrate | dead-letters | verify-trails`: the entry
+points of a service's processes, the operator's view of the events it parked, and the check of its
+evidence trails."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 from prometheus_client import start_http_server
 
-from services.common import dead_letters, logs, migrate
+from services.common import dead_letters, logs, migrate, trail_check
 from services.common.clock import FileClock
 from services.common.config import ConfigError, Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
@@ -27,11 +28,12 @@ def main(service: str, build: Build, argv: list[str] | None = None) -> None:
 
 def _main(service: str, build: Build, argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
-    parser.add_argument("command", choices=["serve", "worker", "migrate", "dead-letters"])
+    parser.add_argument("command", choices=["serve", "worker", "migrate", "dead-letters", "verify-trails"])
     parser.add_argument("--replay", metavar="ID", type=int, action="append", default=[],
                         help="dead-letters: deliver this parked event again (repeatable)")
     parser.add_argument("--replay-all", action="store_true",
                         help="dead-letters: deliver every parked event not yet replayed again")
+    parser.add_argument("--chain", metavar="KEY", help="verify-trails: check only this trail (its chain key)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
@@ -43,14 +45,23 @@ def _main(service: str, build: Build, argv: list[str] | None) -> None:
         return
     if args.command == "dead-letters":
         raise SystemExit(dead_letters.run(runtime, args.replay, args.replay_all))
+    if args.command == "verify-trails":
+        raise SystemExit(trail_check.run(runtime, args.chain))
     if not settings.amqp_uri:
         raise ConfigError(f"configuration error: AMQP_URI is required for '{args.command}' "
                           "(amqp://user:password@host:5672/); use `make run` for the monolithic mode")
-    start_http_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port)
     if args.command == "worker":
         importlib.import_module(f"services.{service}.worker").run(runtime, settings)
         return
     serve(runtime, settings)
+
+
+def start_metrics_server(port: int) -> int:
+    """/metrics of the whole process on a port of its own (METRICS_PORT), which only Prometheus may
+    reach; the port it got (0 asks for any free one)."""
+    server, _ = start_http_server(port)
+    return server.server_port
 
 
 def clock_options(settings: Settings, build: Callable) -> dict:

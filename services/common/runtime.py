@@ -16,6 +16,7 @@ from services.common.business_metrics import ItemCounts
 from services.common.consumer import Consumer, Subscription, Timer
 from services.common.db import Store
 from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin
+from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
 
 Registration = tuple[Callable[[object, grpc.Server], None], object]
@@ -44,6 +45,9 @@ class ServiceRuntime:
     broadcast: bool = False
     # Where deliveries that cannot be applied are parked for an operator.
     dead_letter_model: type[DeadLetterMixin] | None = None
+    # The evidence trails the service keeps and the keys they are sealed with (`verify-trails`).
+    trails: list[Trail] = field(default_factory=list)
+    trail_keys: TrailKeys | None = None
 
     def consumer(self) -> Consumer:
         if self.dead_letter_model is None:

@@ -39,3 +39,39 @@ def drop_dead_letters() -> None:
     with op.batch_alter_table("dead_letters", schema=None) as batch_op:
         batch_op.drop_index("ux_dead_letters_delivery")
     op.drop_table("dead_letters")
+
+
+def add_request_key_payload_hash() -> None:
+    """request_keys.payload_hash (services.common.events.RequestKeyMixin) as first introduced: ''
+    on the keys stored before, which keep answering as retries."""
+    with op.batch_alter_table("request_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("payload_hash", sa.String(length=64), server_default="", nullable=False))
+
+
+def drop_request_key_payload_hash() -> None:
+    """Undoes add_request_key_payload_hash."""
+    with op.batch_alter_table("request_keys", schema=None) as batch_op:
+        batch_op.drop_column("payload_hash")
+
+
+def add_trail_key_ids(table: str, owners: list[tuple[str, str]]) -> None:
+    """<table>.key_id (services.common.hash_chain.HashChainMixin) as first introduced, then the
+    records written before it sealed once with the active trail key (hash_chain.seal_legacy_records;
+    `owners` as it documents). The keys come from this process's environment (TRAIL_KEYS, or the key
+    file under DATA_DIR) and are read only when there are records to seal."""
+    from services.common import hash_chain
+    from services.common.config import Settings
+
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.add_column(sa.Column("key_id", sa.String(length=32), nullable=True))
+    if op.get_context().as_sql:
+        return  # offline SQL: no rows to read; sealing happens when the migration runs for real
+    hash_chain.seal_legacy_records(op.get_bind(), table, owners,
+                                   lambda: hash_chain.TrailKeys.from_settings(Settings.from_env()))
+
+
+def drop_trail_key_ids(table: str) -> None:
+    """Undoes add_trail_key_ids' column. The sealed hashes stay keyed: code from before reads them as
+    altered, so a downgrade is for a database that is to be restored from a backup anyway."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.drop_column("key_id")

@@ -119,7 +119,7 @@ class ComplaintApi(pb_grpc.ComplaintServiceServicer):
         return complaint_to_proto(self.desk.get_complaint(current_caller(), request.id))
 
     def ListComplaints(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "state": str, "kind": str, "overdue": bool})
         state = enum_filter(pb.ComplaintState, str(terms["state"]), "state", STATE) if "state" in terms else None
         kind = enum_filter(pb.ComplaintKind, str(terms["kind"]), "kind", KIND) if "kind" in terms else None

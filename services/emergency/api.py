@@ -122,7 +122,7 @@ class IncidentApi(pb_grpc.IncidentServiceServicer):
         return incident_to_proto(self.emergency.get_incident(current_caller(), request.id))
 
     def ListIncidents(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "type": str, "level": str, "state": str})
         incident_type = enum_filter(pb.IncidentType, str(terms["type"]), "type", TYPE) if "type" in terms else None
         level = enum_filter(pb.Level, str(terms["level"]), "level", LEVEL) if "level" in terms else None
@@ -175,7 +175,7 @@ class IncidentApi(pb_grpc.IncidentServiceServicer):
         return drill_to_proto(self.emergency.record_drill(current_caller(), request.request_id, data))
 
     def ListDrills(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "year": str})
         year = _year(terms["year"]) if "year" in terms else None
         result = self.emergency.list_drills(current_caller(), page, terms.get("office_id"), year)

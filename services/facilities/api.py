@@ -30,7 +30,10 @@ STATE = "TEST_STATE_"
 CUSTODY_STATE = "CUSTODY_STATE_"
 METHOD = "DISPOSAL_METHOD_"
 PROBLEMS = {hash_chain.CONTENT: pb.TRAIL_PROBLEM_CONTENT, hash_chain.LINK: pb.TRAIL_PROBLEM_LINK,
-            hash_chain.SEQUENCE: pb.TRAIL_PROBLEM_SEQUENCE, hash_chain.TRUNCATED: pb.TRAIL_PROBLEM_TRUNCATED}
+            hash_chain.SEQUENCE: pb.TRAIL_PROBLEM_SEQUENCE, hash_chain.TRUNCATED: pb.TRAIL_PROBLEM_TRUNCATED,
+            # The contract has no value of its own for these: the stored hash cannot be confirmed; the
+            # detail says why (no key id, or a key id this process does not hold).
+            hash_chain.UNKEYED: pb.TRAIL_PROBLEM_CONTENT, hash_chain.UNKNOWN_KEY: pb.TRAIL_PROBLEM_CONTENT}
 STEPS = {CHECK_IN: pb.CUSTODY_STEP_CHECK_IN, MOVE: pb.CUSTODY_STEP_MOVE, DISPOSAL: pb.CUSTODY_STEP_DISPOSAL}
 
 
@@ -93,7 +96,7 @@ class RoomApi(pb_grpc.RoomServiceServicer):
         self.rooms = rooms
 
     def ListRooms(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "kind": str, "compliant": bool})
         result = self.rooms.list_rooms(current_caller(), page, terms.get("office_id"), terms.get("kind"),
                                        terms.get("compliant"))
@@ -118,7 +121,7 @@ class RoomApi(pb_grpc.RoomServiceServicer):
         return four_unified_to_proto(self.rooms.record_four_unified(current_caller(), request.request_id, data))
 
     def ListFourUnifiedChecks(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "aspect": str, "passed": bool})
         aspect = enum_filter(pb.FourUnifiedAspect, str(terms["aspect"]), "aspect", ASPECT) if "aspect" in terms \
             else None
@@ -170,7 +173,7 @@ class EquipmentApi(pb_grpc.EquipmentServiceServicer):
         return equipment_to_proto(self.inventory.set_status(current_caller(), request.id, status), self.workspace)
 
     def ListEquipment(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "category": str, "status": str,
                                               "in_calibration": bool})
         status = enum_filter(pb.EquipmentStatus, str(terms["status"]), "status", STATUS) if "status" in terms \
@@ -243,7 +246,7 @@ class RapidTestApi(pb_grpc.RapidTestServiceServicer):
         return test_to_proto(test, self.workspace)
 
     def ListTests(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "item": str, "state": str, "tested_on": str})
         state = enum_filter(pb.TestState, str(terms["state"]), "state", STATE) if "state" in terms else None
         tested_on = _date_filter(terms["tested_on"], "tested_on") if "tested_on" in terms else None
@@ -320,7 +323,7 @@ class CustodyApi(pb_grpc.CustodyServiceServicer):
         return custody_to_proto(self.custody.get(current_caller(), request.id))
 
     def ListCustodyItems(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "case_id": str, "state": str})
         state = enum_filter(pb.CustodyState, str(terms["state"]), "state", CUSTODY_STATE) if "state" in terms \
             else None

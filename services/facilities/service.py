@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
+from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 from services.facilities.domain.custody import Custody
@@ -18,7 +21,15 @@ from services.facilities.domain.rooms import Rooms
 from services.facilities.domain.standards import Standards
 from services.facilities.domain.workspace import Workspace
 from services.facilities.handlers import Handlers
-from services.facilities.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
+from services.facilities.models import (
+    AppliedVersion,
+    CustodyItem,
+    CustodyRecord,
+    DeadLetter,
+    Inbox,
+    IndicatorSnapshot,
+    Outbox,
+)
 
 NAME = "facilities"
 MONOLITH_PORT = 50055
@@ -32,7 +43,7 @@ GRPC_SERVICES = [
 
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
-    workspace = Workspace(store, Standards.load(), today, now)
+    workspace = Workspace(store, Standards.load(), today, now, TrailKeys.from_settings(settings))
     rooms, inventory, testing = Rooms(workspace), Inventory(workspace), RapidTesting(workspace)
     reports, custody = Reports(workspace), Custody(workspace)
     handlers = Handlers(Directory(workspace), inventory, testing)
@@ -64,5 +75,11 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
         grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
-        seed_demo=seed_demo, indicators=refresher,
+        seed_demo=seed_demo, indicators=refresher, trails=[Trail(CustodyRecord, custody_heads)],
+        trail_keys=workspace.trail_keys,
     )
+
+
+def custody_heads(session) -> dict[str, str]:
+    """Each custody item's trail head as the item stored it (the chain key is the item's id)."""
+    return {item_id: head for item_id, head in session.execute(select(CustodyItem.id, CustodyItem.trail_head))}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import grpc
 
@@ -84,13 +85,13 @@ class MonitoringApi(pb_grpc.MonitoringServiceServicer):
         self._watchers = threading.BoundedSemaphore(max_watchers)
 
     def ListOfficeIndices(self, request, context):
-        page_size, offset = parse_office_page(request.page_size, request.page_token)
         terms = parse_filter(request.filter, {"office_id": str})
+        page_size, offset = parse_office_page(request.page_size, request.page_token, terms.get("office_id"))
         page = self.monitor.list_offices(page_size, offset, terms.get("office_id"))
         caller = current_caller()
         return pb.ListOfficeIndicesResponse(
             offices=[office_to_proto(page.view, s, detail=caller.may_see_office(s.office_id)) for s in page.offices],
-            next_page_token=office_page_token(page.next_offset),
+            next_page_token=office_page_token(page.next_offset, terms.get("office_id")),
             scheme_version=page.view.scheme.version)
 
     def GetOfficeIndex(self, request, context):
@@ -116,6 +117,11 @@ class MonitoringApi(pb_grpc.MonitoringServiceServicer):
         try:
             reset = bool(request.resume_after)
             while context.is_active():
+                # A watch lives no longer than its token: past the expiry a departed user's client
+                # would go on receiving figures, so it ends and the client signs in again.
+                left = None if caller.expires_at is None else caller.expires_at - time.time()
+                if left is not None and left <= 0:
+                    context.abort(grpc.StatusCode.UNAUTHENTICATED, "token expired")
                 if seq is None:
                     snapshot = log.snapshot(self.monitor.view)
                     yield from self._snapshot(snapshot.view, snapshot.seq, caller, wanted, reset)
@@ -129,7 +135,7 @@ class MonitoringApi(pb_grpc.MonitoringServiceServicer):
                     yield from self._changes(entry, caller, wanted)
                     seq = entry.seq
                 if not entries:
-                    log.wait_after(seq, WAIT_SECONDS)
+                    log.wait_after(seq, WAIT_SECONDS if left is None else min(WAIT_SECONDS, left))
         finally:
             STREAM_CLIENTS.labels("grpc").dec()
             self._watchers.release()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -28,13 +29,30 @@ class GatewayConfig:
     stream_max_clients: int
     form_requests_per_minute: float
     form_burst: int
-    form_trust_forwarded: bool
+    # Peers whose X-Forwarded-For is believed (the Ingress controller, a load balancer).
+    form_trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    # Every citizen together: what the bureau can take in from the form.
+    form_district_per_minute: float
+    # Where every replica keeps the form's buckets; empty: each process its own (monolith, development).
+    form_redis_url: str
+    form_redis_prefix: str
+    # Signs the form tokens; replicas need the same key to accept each other's. Empty: a random key
+    # per process (one process only).
+    form_secret: bytes
     # A bearer token for the gateway's own calls when AUTH_MODE=jwt and no JWT_SECRET can mint one.
     service_token: str
+    # `make run` only: the dashboard's address printed at start carries an 8-hour bureau-leader token.
+    development_login: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
         env = os.environ if env is None else env
+        if "COMPLAINT_FORM_TRUST_FORWARDED" in env:
+            # Trusting any peer's X-Forwarded-For let a client choose its own address; refused, not
+            # mapped, so that an operator decides which proxies to trust.
+            raise ConfigError("configuration error: COMPLAINT_FORM_TRUST_FORWARDED is no longer read; list the "
+                              "proxies whose X-Forwarded-For is trusted in COMPLAINT_FORM_TRUSTED_PROXIES "
+                              "(e.g. 10.0.0.0/8) and unset it")
         return cls(
             sources=sources_from_env(env),
             source_timeout_seconds=_read(env, "INDICATOR_SOURCE_TIMEOUT_SECONDS", "3", _positive, "seconds > 0"),
@@ -47,8 +65,15 @@ class GatewayConfig:
             form_requests_per_minute=_read(env, "COMPLAINT_FORM_RATE_PER_MINUTE", "5", _positive,
                                            "submissions per minute per client > 0"),
             form_burst=_read(env, "COMPLAINT_FORM_BURST", "3", _count, "a number of submissions >= 1"),
-            form_trust_forwarded=_read(env, "COMPLAINT_FORM_TRUST_FORWARDED", "false", _boolean, "true or false"),
+            form_trusted_proxies=_read(env, "COMPLAINT_FORM_TRUSTED_PROXIES", "", _networks,
+                                       "comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1/32"),
+            form_district_per_minute=_read(env, "COMPLAINT_FORM_DISTRICT_PER_MINUTE", "60", _positive,
+                                           "submissions per minute from everyone > 0"),
+            form_redis_url=_read(env, "COMPLAINT_FORM_REDIS_URL", "", _redis_url, "redis://host:port/db or empty"),
+            form_redis_prefix=env.get("COMPLAINT_FORM_REDIS_PREFIX", "") or "supervision:complaint-form:",
+            form_secret=_read(env, "COMPLAINT_FORM_SECRET", "", _secret, "at least 32 characters, or empty"),
             service_token=env.get("GATEWAY_SERVICE_TOKEN", ""),
+            development_login=_read(env, "DEVELOPMENT_LOGIN", "false", _boolean, "true or false"),
         )
 
 
@@ -72,6 +97,23 @@ def _count(raw: str) -> int:
     if value < 1:
         raise ValueError("must be >= 1")
     return value
+
+
+def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+
+
+def _redis_url(raw: str) -> str:
+    raw = raw.strip()
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _secret(raw: str) -> bytes:
+    if raw and len(raw) < 32:
+        raise ValueError("too short")
+    return raw.encode()
 
 
 def _boolean(raw: str) -> bool:

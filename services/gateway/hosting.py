@@ -23,7 +23,7 @@ from services.common.grpc_server import RunningServer
 from services.common.hosting import HostedService
 from services.common.relay import Transport
 from services.gateway.http_api.routes import Context
-from services.gateway.http_api.security import HttpAuth, RateLimiter
+from services.gateway.http_api.security import HttpAuth, form_limiter, form_tokens
 from services.gateway.http_api.server import HttpServer
 from services.gateway.http_api.stream import StreamHub
 from services.gateway.listener import EventListener
@@ -34,6 +34,7 @@ DEVELOPMENT_LOGIN_SECONDS = 8 * 3600
 
 
 def development_token(settings: Settings) -> str:
+    """An 8-hour bureau-leader token signed with JWT_SECRET, for a development login only."""
     now = int(time.time())
     claims = {"sub": "dev-bureau-leader", "roles": [BUREAU_LEADER], "aud": settings.jwt_audience, "iat": now,
               "exp": now + DEVELOPMENT_LOGIN_SECONDS}
@@ -57,9 +58,9 @@ class GatewayHost(HostedService):
         self.listener = (EventListener(amqp_uri, runtime.subscriptions, self.parts.feeder.reconcile_soon,
                                        runtime.consumer()) if amqp_uri else None)
         context = Context(self.parts.monitor, self.parts.upstream, HttpAuth(settings),
-                          RateLimiter(config.form_requests_per_minute, config.form_burst),
+                          form_limiter(config),
                           StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),
-                          config.form_trust_forwarded, self.parts.feeder.ready.is_set)
+                          config.form_trusted_proxies, self.parts.feeder.ready.is_set, form_tokens(config))
         # "[::]" (every interface for gRPC) is None for aiohttp: IPv4 and IPv6 alike.
         self.http = HttpServer(context, None if host in ("[::]", "::", "") else host,
                                settings.http_port if http_port is None else http_port)
@@ -69,11 +70,12 @@ class GatewayHost(HostedService):
         return self.http.port
 
     def dashboard_url(self, hostname: str) -> str:
-        """The dashboard's address. AUTH_MODE=off: open as it is. AUTH_MODE=jwt with JWT_SECRET: with a
-        development login (an 8-hour bureau-leader token in the fragment, which the page keeps for the
-        session and which never reaches a server log)."""
+        """The dashboard's address. With DEVELOPMENT_LOGIN=true, AUTH_MODE=jwt and JWT_SECRET, a
+        development login: an 8-hour bureau-leader token in the fragment, which the page keeps for the
+        session. Never otherwise: the address is printed to the log, and whoever reads the log of a
+        shared machine or a collected log stream would hold the district's widest role."""
         url = f"http://{hostname}:{self.http_port}/"
-        if self.settings.auth_mode == "jwt" and self.settings.jwt_secret:
+        if self.parts.config.development_login and self.settings.auth_mode == "jwt" and self.settings.jwt_secret:
             token = development_token(self.settings)
             url += f"#token={token}"
         return url

@@ -26,6 +26,9 @@ HTTP_REQUESTS = Counter("supervision_gateway_http_requests_total", "HTTP request
                         ["route", "method", "code"])
 HTTP_SECONDS = Histogram("supervision_gateway_http_request_seconds", "HTTP response latency (streams excluded).",
                          ["route"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+FORM_LIMIT_FALLBACKS = Counter("supervision_gateway_form_limit_fallbacks_total",
+                               "Complaint form submissions limited in this process only because the shared "
+                               "limit (Redis) did not answer.")
 
 
 class IndexGauges:

@@ -2,7 +2,8 @@
 
 `worker`, `migrate` and `dead-letters` are every service's (services.common.runner). `serve` hosts
 the gateway: gRPC on GRPC_PORT, the dashboard, the HTTP/JSON API and the live stream on HTTP_PORT,
-the event listener on AMQP_URI, /metrics on METRICS_PORT as every process (and on HTTP_PORT too).
+the event listener on AMQP_URI, /metrics on METRICS_PORT as every process (never on HTTP_PORT, the
+public one). DEVELOPMENT_LOGIN is refused: a deployment never mints tokens for itself.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import logging
 import sys
 
-from prometheus_client import start_http_server
-
 from services.common import logs, runner
 from services.common.config import ConfigError, Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.grpc_server import wait_for_termination_signal
+from services.gateway.config import GatewayConfig
 from services.gateway.service import NAME, build
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,12 @@ def serve() -> None:
     if not settings.amqp_uri:
         raise ConfigError("configuration error: AMQP_URI is required for 'serve' (amqp://user:password@host:5672/); "
                           "use `make run` for the monolithic mode")
+    if GatewayConfig.from_env().development_login:
+        raise ConfigError("configuration error: DEVELOPMENT_LOGIN=true is for the monolithic mode only (`make run`); "
+                          "a deployed gateway takes its users' tokens from the identity provider")
     store = Store(settings.database_url or sqlite_url(settings.data_dir, NAME))
     runtime = build(settings, store)
-    start_http_server(settings.metrics_port)
+    runner.start_metrics_server(settings.metrics_port)
     # Timers run in the worker: one retention sweep for every replica.
     hosted = GatewayHost(runtime, settings, NamekoTransport(settings.amqp_uri), port=settings.grpc_port,
                          run_timers=False, amqp_uri=settings.amqp_uri)

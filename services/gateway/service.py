@@ -66,9 +66,10 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
         from services.gateway.api import MonitoringApi
         from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
 
-        # A watcher holds a server thread: half of them stay for the other calls.
+        # A watcher holds a server thread: watchers may take the stream slots (GRPC_MAX_STREAMS), which
+        # leave threads for the other calls.
         return [(pb_grpc.add_MonitoringServiceServicer_to_server,
-                 MonitoringApi(monitor, max_watchers=max(1, settings.grpc_workers // 2)))]
+                 MonitoringApi(monitor, max_watchers=max(1, settings.grpc_max_streams)))]
 
     return GatewayRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,

@@ -15,14 +15,13 @@ from collections.abc import Mapping
 
 import grpc
 import jwt
-from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from services.common.config import ConfigError, Settings
 from services.common.context import SYSTEM
-from services.common.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument
-from services.gateway.domain.complaint_form import ComplaintForm
+from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument
+from services.gateway.domain.complaint_form import ComplaintForm, forwarded_request_id
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 
 COMMAND_CENTER, COMPLAINTS, ASSESSMENT = "command_center", "complaints", "assessment"
@@ -58,12 +57,14 @@ class Credentials:
             if time.time() < expires - 300:
                 return token
             now = int(time.time())
-            claims = {"sub": "gateway", "roles": [SYSTEM], "aud": self.settings.jwt_audience, "iat": now,
-                      "exp": now + TOKEN_SECONDS}
+            lifetime = min(TOKEN_SECONDS, self.settings.jwt_service_max_lifetime_seconds)
+            # token_use=service: the services accept the system role from service tokens only.
+            claims = {"sub": "gateway", "roles": [SYSTEM], "token_use": "service", "aud": self.settings.jwt_audience,
+                      "iat": now, "exp": now + lifetime}
             if self.settings.jwt_issuer:
                 claims["iss"] = self.settings.jwt_issuer
             token = jwt.encode(claims, self.settings.jwt_secret, algorithm="HS256")
-            self._minted = (token, now + TOKEN_SECONDS)
+            self._minted = (token, now + lifetime)
             return token
 
 
@@ -139,23 +140,23 @@ class Upstream:
                          "minimum": scheme.workload.minimum, "maximum": scheme.workload.maximum},
         }
 
-    def create_complaint(self, form: ComplaintForm, now: dt.datetime) -> dict:
-        """Forwards the public form to complaints; the answer carries no personal data."""
+    def create_complaint(self, form: ComplaintForm) -> dict:
+        """Forwards the public form to complaints; the answer carries no personal data. The request
+        is the same for the same token and form, so that complaints recognises a retry."""
         from supervision.complaints.v1 import complaints_pb2 as pb
         from supervision.complaints.v1 import complaints_pb2_grpc as pb_grpc
 
-        received = timestamp_pb2.Timestamp()
-        received.FromDatetime(now)
+        # No received_at: complaints stamps an online submission with the moment it takes it in,
+        # where the statutory clocks start; a time set here would differ on every retry.
         complaint = pb.Complaint(
             kind=pb.ComplaintKind.Value(f"COMPLAINT_KIND_{form.kind.upper()}"), channel=pb.CHANNEL_ONLINE_12315,
-            received_at=received,
             complainant=pb.Complainant(name=form.complainant_name, phone=form.complainant_phone,
                                        id_number=form.complainant_id_number, anonymous=form.anonymous),
             respondent=pb.Respondent(name=form.respondent_name, uscc=form.respondent_uscc,
                                      address=form.respondent_address, street=form.respondent_street),
             category=form.category, description=form.description, amount_yuan=form.amount_yuan)
-        request = pb.CreateComplaintRequest(request_id=f"gateway-form:{form.request_id or uuid.uuid4()}",
-                                            complaint=complaint)
+        request_id = forwarded_request_id(form.request_id) if form.request_id else f"gateway-form:{uuid.uuid4()}"
+        request = pb.CreateComplaintRequest(request_id=request_id, complaint=complaint)
         if not self.has(COMPLAINTS):
             raise UpstreamUnavailable("complaint intake is not configured (INDICATOR_SOURCES has no complaints)")
         try:
@@ -190,9 +191,11 @@ def _domain_error(error: grpc.RpcError) -> Exception:
                 detail.Unpack(bad_request)
                 found += [FieldViolation(v.field.removeprefix("complaint."), v.description)
                           for v in bad_request.field_violations]
-        return InvalidArgument(f"complaint refused: {error.details()}", found)
-    if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.NOT_FOUND):
-        return FailedPrecondition(f"complaint refused: {error.details()}")
+        return InvalidArgument(f"表单未通过校验：{error.details()}", found)
+    if code == grpc.StatusCode.ALREADY_EXISTS:  # the token came with another form before
+        return AlreadyExists("这个表单令牌已用于另一份内容不同的表单；提交新的投诉请重新获取表单令牌")
+    if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
+        return FailedPrecondition(f"暂时无法登记这份投诉：{error.details()}")
     if code == grpc.StatusCode.ABORTED:
-        return Aborted(f"complaint not taken, try again: {error.details()}")
-    return UpstreamUnavailable(f"complaint intake unavailable ({code.name})")
+        return Aborted(f"投诉未能登记，请重试：{error.details()}")
+    return UpstreamUnavailable(f"投诉受理服务暂时不可用，请稍后再试（{code.name}）")

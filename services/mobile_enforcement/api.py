@@ -49,7 +49,7 @@ class EntityApi(pb_grpc.EntityServiceServicer):
         return m.entity_to_proto(entity)
 
     def ListEntities(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "category": str, "risk_level": str, "street": str,
                                               "key_supervision": bool})
         result = self.entities.list(current_caller(), page, terms.get("office_id"),
@@ -81,7 +81,7 @@ class ChecklistApi(pb_grpc.ChecklistServiceServicer):
         return m.checklist_to_proto(self.workspace.catalog.in_force(category, day))
 
     def ListChecklists(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"category": str})
         checklists, token = self.workspace.catalog.page(
             page, _filter_enum(terms, "category", pb.EntityCategory, m.CATEGORY))
@@ -109,14 +109,14 @@ class SpotCheckApi(pb_grpc.SpotCheckServiceServicer):
         return m.plan_to_proto(self.spot_checks.get_plan(current_caller(), request.id))
 
     def ListPlans(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str})
         result = self.spot_checks.list_plans(current_caller(), page, terms.get("office_id"))
         return pb.ListPlansResponse(plans=[m.plan_to_proto(v) for v in result.items],
                                     next_page_token=result.next_page_token)
 
     def ListPlanTargets(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         result = self.spot_checks.list_targets(current_caller(), request.plan_id, page)
         return pb.ListPlanTargetsResponse(targets=[m.target_to_proto(i) for i in result.items],
                                           next_page_token=result.next_page_token)
@@ -140,7 +140,7 @@ class SpotCheckApi(pb_grpc.SpotCheckServiceServicer):
         return m.conflict_to_proto(declared)
 
     def ListConflicts(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"officer_id": str, "entity_id": str})
         result = self.spot_checks.list_conflicts(current_caller(), page, terms.get("officer_id"),
                                                  terms.get("entity_id"))
@@ -163,7 +163,7 @@ class InspectionApi(pb_grpc.InspectionServiceServicer):
         return m.inspection_to_proto(self.inspections.get(current_caller(), request.id))
 
     def ListInspections(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "entity_id": str, "plan_id": str, "kind": str,
                                               "state": str})
         result = self.inspections.list(current_caller(), page, terms.get("office_id"), terms.get("entity_id"),
@@ -207,7 +207,7 @@ class CaseApi(pb_grpc.CaseServiceServicer):
         return m.case_to_proto(self.cases.get(current_caller(), request.id))
 
     def ListCases(self, request, context):
-        page = parse_page(request.page_size, request.page_token)
+        page = parse_page(request)
         terms = parse_filter(request.filter, {"office_id": str, "state": str, "source": str, "entity_id": str})
         result = self.cases.list(current_caller(), page, terms.get("office_id"),
                                  _filter_enum(terms, "state", pb.CaseState, m.CASE_STATE),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
+from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 from services.common.working_days import WorkingDayCalendar
@@ -22,7 +25,16 @@ from services.mobile_enforcement.domain.spot_checks import SpotChecks
 from services.mobile_enforcement.domain.sweep import DeadlineSweep
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.handlers import Handlers
-from services.mobile_enforcement.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
+from services.mobile_enforcement.models import (
+    AppliedVersion,
+    AuditRecord,
+    Case,
+    DeadLetter,
+    Inbox,
+    IndicatorSnapshot,
+    Inspection,
+    Outbox,
+)
 
 NAME = "mobile_enforcement"
 MONOLITH_PORT = 50052
@@ -39,7 +51,8 @@ GRPC_SERVICES = [
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
     calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
-    workspace = Workspace(store, RuleBook.load(), Catalog.load(), calendar, today, now)
+    workspace = Workspace(store, RuleBook.load(), Catalog.load(), calendar, today, now,
+                          TrailKeys.from_settings(settings))
     entities, cases = Entities(workspace), Cases(workspace)
     inspections, spot_checks = Inspections(workspace, cases), SpotChecks(workspace)
     sweep = DeadlineSweep(workspace)
@@ -74,4 +87,12 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         dead_letter_model=DeadLetter, migrations_dir=Path(__file__).with_name("migrations"),
         grpc_registrations=registrations, grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(),
         timers=handlers.timers(), seed_demo=seed_demo, indicators=refresher,
+        trails=[Trail(AuditRecord, audit_heads)], trail_keys=workspace.trail_keys,
     )
+
+
+def audit_heads(session) -> dict[str, str]:
+    """Each inspection's and case's trail head as it stored it, by chain key (inspection/<id>, case/<id>)."""
+    heads = {f"inspection/{i}": head for i, head in session.execute(select(Inspection.id, Inspection.trail_head))}
+    heads.update({f"case/{i}": head for i, head in session.execute(select(Case.id, Case.trail_head))})
+    return heads

@@ -107,7 +107,9 @@ async def submit_form(ctx: Ctx, work: Work) -> None:
         raise NotReady("the form's rate limit for this client is used up")
     category = ctx.rng.choice(list(content.COMPLAINT_SUBJECTS))
     name, uscc, address, street = respondent(ctx, office)
-    form = {"kind": "complaint", "request_id": ctx.request_id("form"),
+    # The form takes a request id only as a token the gateway issued (one per form).
+    token = (await ctx.clients.http("GET", "/api/v1/complaints/form-token"))["token"]
+    form = {"kind": "complaint", "request_id": token,
             "complainant": {"name": content.person_name(ctx.rng), "phone": content.mobile_number(ctx.rng)},
             "respondent": {"name": name, "uscc": uscc, "address": address, "street": street},
             "category": category, "description": ctx.rng.choice(content.COMPLAINT_SUBJECTS[category]),

@@ -64,3 +64,17 @@ def test_offices_see_their_own_records_and_only_heads_grade(secured):
         officer_id="MH01-04", quarter="2026-Q3"), metadata=officer).points == 5
     expect_error(lambda: client.schemes.UpdateScheme(pb.UpdateSchemeRequest(scheme=pb.Scheme()), metadata=head),
                  grpc.StatusCode.PERMISSION_DENIED)
+
+
+def test_an_auditor_role_never_lets_an_office_head_grade_another_office(secured):
+    """The head of MH02 whose token also holds the auditor role reads MH01's work but grades nobody there."""
+    client = secured
+    quarter_of_work(client)
+    client.office("MH02")
+    token = issue_token("s" * 32, subject="head2", roles=["office_head", "auditor"], office_id="MH02")
+    mixed = [("authorization", f"Bearer {token}")]
+    assert client.staff.ListEvidence(pb.ListEvidenceRequest(), metadata=mixed).evidence
+    expect_error(lambda: client.staff.ProposeGrades(pb.ProposeGradesRequest(office_id="MH01", quarter="2026-Q3"),
+                                                    metadata=mixed), grpc.StatusCode.PERMISSION_DENIED)
+    expect_error(lambda: client.staff.GetOfficerAssessment(pb.GetOfficerAssessmentRequest(
+        officer_id="MH01-01", quarter="2026-Q3"), metadata=as_("leader", "bureau_leader")), grpc.StatusCode.NOT_FOUND)

@@ -40,11 +40,11 @@ def test_the_starting_scheme_is_served_with_names_and_sources(client):
 
 
 def test_update_scheme_adds_a_version_and_publishes_scheme_updated(client):
-    updated = client.schemes.UpdateScheme(pb.UpdateSchemeRequest(request_id="s1", scheme=edited(client, target=0.98),
-                                                                 expected_version=1))
+    request = pb.UpdateSchemeRequest(request_id="s1", scheme=edited(client, target=0.98), expected_version=1)
+    updated = client.schemes.UpdateScheme(request)
     assert (updated.version, updated.note, updated.created_by) == (2, "提高督办按期率要求", "system")
     assert next(r for r in updated.indicators if r.key == TASKS).target == 0.98
-    again = client.schemes.UpdateScheme(pb.UpdateSchemeRequest(request_id="s1", scheme=edited(client, target=0.5)))
+    again = client.schemes.UpdateScheme(request)
     assert again == updated  # a retry returns the first result
     assert client.schemes.GetScheme(pb.GetSchemeRequest()).version == 2
     assert client.schemes.GetScheme(pb.GetSchemeRequest(as_of=date(TODAY - dt.timedelta(days=1)))).version == 1

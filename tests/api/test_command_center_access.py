@@ -63,6 +63,8 @@ def code_of(call) -> grpc.StatusCode:
                     algorithm="HS256")),
     auth(token(["bureau_leader"], audience="someone-else")),
     auth(token(["janitor"])),
+    auth(token(["bureau_leader"], ttl=dt.timedelta(days=365 * 100))),  # beyond JWT_MAX_LIFETIME_SECONDS
+    auth(token(["system"])),  # a user token may not claim the services' own role
 ])
 def test_bad_or_missing_tokens_are_unauthenticated(secured, metadata):
     _, offices, _, _ = secured
@@ -129,6 +131,26 @@ def test_the_auditor_reads_everything_and_changes_nothing(secured):
         == grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_an_auditor_role_never_widens_an_office_users_write_scope(secured):
+    """Office users whose token also holds the auditor role read MH02 but change nothing there."""
+    running, _, tasks, task = secured
+    officers = pb_grpc.OfficerServiceStub(running.channel)
+    officer = auth(token(["officer", "auditor"], office_id="MH01"))
+    head = auth(token(["office_head", "auditor"], office_id="MH01"))
+    assert tasks.GetTask(pb.GetTaskRequest(id=task.id), metadata=officer).id == task.id
+    assert code_of(lambda: tasks.AcceptTask(pb.AcceptTaskRequest(id=task.id), metadata=officer)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: officers.RegisterOfficer(pb.RegisterOfficerRequest(request_id="r-mixed", officer=pb.Officer(
+        id="MH02-07", name="李娜", office_id="MH02", group=pb.GROUP_KIND_SUPERVISION, certificate_no="SH-MH02-07",
+        certificate_expires=date(running.clock.today + dt.timedelta(days=90)))), metadata=head)) \
+        == grpc.StatusCode.PERMISSION_DENIED
+    leader = auth(token(["bureau_leader"]))
+    after = tasks.GetTask(pb.GetTaskRequest(id=task.id), metadata=leader)
+    assert (after.state, after.version) == (task.state, task.version)
+    assert code_of(lambda: officers.GetOfficer(pb.GetOfficerRequest(id="MH02-07"), metadata=leader)) \
+        == grpc.StatusCode.NOT_FOUND
+
+
 def test_a_request_id_is_its_callers_own(secured):
     """The head of MH01 sends the request_id the bureau leader used for an MH02 officer: it is a new
     request of the head's, never an answer with the leader's record."""
@@ -145,5 +167,8 @@ def test_a_request_id_is_its_callers_own(secured):
 
     assert register("MH02-01", "MH02", leader).office_id == "MH02"
     assert register("MH01-01", "MH01", head).id == "MH01-01"
-    assert register("MH02-09", "MH02", leader).id == "MH02-01"  # the leader's retry: the first result
-    assert register("MH01-09", "MH01", head).id == "MH01-01"
+    assert register("MH02-01", "MH02", leader).id == "MH02-01"  # the leader's retry: the first result
+    assert register("MH01-01", "MH01", head).id == "MH01-01"
+    # Each caller's request_id is taken by its first request: another request under it is refused.
+    assert code_of(lambda: register("MH02-09", "MH02", leader)) == grpc.StatusCode.ALREADY_EXISTS
+    assert code_of(lambda: register("MH01-09", "MH01", head)) == grpc.StatusCode.ALREADY_EXISTS

@@ -82,8 +82,9 @@ def test_report_grades_the_incident_and_instantiates_its_plan(emergency):
 
 
 def test_a_repeated_request_id_returns_the_first_incident(emergency):
-    first = report(emergency, "r-1", ill_count=5)
-    again = report(emergency, "r-1", ill_count=500)
+    request = pb.ReportIncidentRequest(request_id="r-1", incident=incident(ill_count=5))
+    first = emergency.incidents.ReportIncident(request)
+    again = emergency.incidents.ReportIncident(request)  # a retry sends the same request again
     assert again == first
     assert rows(emergency)["incidents"] == 1 and len(events(emergency, events_pb2.IncidentReported)) == 1
 
@@ -384,6 +385,15 @@ def test_an_office_user_sees_and_changes_only_its_own_incidents(tmp_path):
         expect_error(lambda: client.incidents.AddTimelineNote(pb.AddTimelineNoteRequest(
             incident_id=mine.id, note="x"), metadata=other), grpc.StatusCode.PERMISSION_DENIED)
         assert list(client.incidents.ListIncidents(pb.ListIncidentsRequest(), metadata=other).incidents) == []
+        # The auditor role in the same token reads the district but widens no write scope.
+        mixed = as_(["office_head", "auditor"], "MH02")
+        before = client.incidents.GetIncident(pb.GetIncidentRequest(id=mine.id), metadata=mixed)
+        expect_error(lambda: client.incidents.AddTimelineNote(pb.AddTimelineNoteRequest(
+            incident_id=mine.id, note="x"), metadata=mixed), grpc.StatusCode.PERMISSION_DENIED)
+        expect_error(lambda: client.incidents.ReportIncident(pb.ReportIncidentRequest(
+            incident=incident(office_id="MH01")), metadata=mixed), grpc.StatusCode.PERMISSION_DENIED)
+        leader = as_(["bureau_leader"])
+        assert client.incidents.GetIncident(pb.GetIncidentRequest(id=mine.id), metadata=leader) == before
         auditor = client.incidents.ListIncidents(pb.ListIncidentsRequest(), metadata=as_(["auditor"]))
         assert [i.id for i in auditor.incidents] == [mine.id]
         expect_error(lambda: client.incidents.EscalateLevel(pb.EscalateLevelRequest(

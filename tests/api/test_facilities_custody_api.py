@@ -49,7 +49,7 @@ def test_custody_steps_are_signed_by_two_officers_and_chained(client, officers):
     case_id = client.file_case(officers)
     item = check_in(client, officers, case_id=case_id, request_id="in-1", note="随案移交")
     assert item.state == pb.CUSTODY_STATE_IN_STORE and item.trail_length == 1
-    assert check_in(client, officers, case_id=case_id, request_id="in-1") == item
+    assert check_in(client, officers, case_id=case_id, request_id="in-1", note="随案移交") == item
     moved = client.custody.Move(pb.MoveRequest(item_id=item.id, to_location="罚没物品库 B-03",
                                                 signed_by=["MH01-03", "MH01-01"]))
     assert moved.location == "罚没物品库 B-03" and moved.trail_length == 2

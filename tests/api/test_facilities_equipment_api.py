@@ -26,7 +26,8 @@ def test_equipment_is_registered_calibrated_and_counted_against_the_configuratio
                              last_calibrated=dt.date(2026, 1, 31))
     assert reader.calibration_due == date(dt.date(2027, 1, 31)) and reader.in_calibration
     assert reader.category_name == "食品安全快速检测仪" and reader.status == pb.EQUIPMENT_STATUS_IN_SERVICE
-    assert client.register("rapid_test_reader", serial="other", request_id="e1") == reader
+    assert client.register("rapid_test_reader", serial="RTR-001", request_id="e1",
+                           last_calibrated=dt.date(2026, 1, 31)) == reader
     vehicle = client.register("vehicle", serial="HU-A12345")
     assert not vehicle.needs_calibration and vehicle.in_calibration
     expect_error(lambda: client.register("rapid_test_reader", serial="RTR-001"), grpc.StatusCode.ALREADY_EXISTS)

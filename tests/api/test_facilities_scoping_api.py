@@ -48,6 +48,16 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
         expect_error(lambda: client.rooms.RecordRoomCheck(pb.RecordRoomCheckRequest(check=room_check()),
                                                           metadata=auditor), denied)
         assert len(client.rooms.ListRooms(pb.ListRoomsRequest(page_size=100), metadata=auditor).rooms) == 20
+        # The auditor role in the same token reads the district but widens no write scope.
+        mixed = as_(["officer", "auditor"], "MH02")
+        before = client.equipment.GetEquipment(pb.GetEquipmentRequest(id=vehicles["MH01"]), metadata=mixed)
+        expect_error(lambda: client.rooms.RecordRoomCheck(pb.RecordRoomCheckRequest(check=room_check()),
+                                                          metadata=mixed), denied)
+        expect_error(lambda: client.equipment.RegisterEquipment(pb.RegisterEquipmentRequest(equipment=pb.Equipment(
+            office_id="MH01", category="vehicle", model="EV", serial_no="V-mixed")), metadata=mixed), denied)
+        expect_error(lambda: client.equipment.SetEquipmentStatus(pb.SetEquipmentStatusRequest(
+            id=vehicles["MH01"], status=pb.EQUIPMENT_STATUS_RETIRED), metadata=mixed), denied)
+        assert client.equipment.GetEquipment(pb.GetEquipmentRequest(id=vehicles["MH01"]), metadata=leader) == before
         expect_error(lambda: client.rooms.ListRooms(pb.ListRoomsRequest()), grpc.StatusCode.UNAUTHENTICATED)
     finally:
         if client is not None:

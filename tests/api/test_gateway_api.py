@@ -8,6 +8,7 @@ import time
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import select
 
 from services.gateway.models import HistoryPoint, KnownScheme
@@ -158,7 +159,9 @@ def test_probes_metrics_and_the_api_document(district):
     assert district.get("/healthz").body == {"status": "ok"}
     ready = district.get("/readyz").body
     assert ready["status"] == "ready" and {s["source"] for s in ready["sources"]} >= {"command_center", "assessment"}
-    metrics = district.get("/metrics").body
+    # The process's registry, which METRICS_PORT serves (the public HTTP port does not: 404).
+    assert district.get("/metrics").status == 404
+    metrics = generate_latest(REGISTRY).decode()
     assert 'supervision_office_index{dimension="index",office_id="MH01"}' in metrics
     assert 'supervision_office_index{dimension="duties",office_id="MH02"}' in metrics
     assert "supervision_gateway_stream_clients" in metrics and "supervision_gateway_event_lag_seconds" in metrics

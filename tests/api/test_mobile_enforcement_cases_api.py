@@ -49,7 +49,7 @@ def test_a_lead_gets_its_filing_decision_due_in_working_days(client):
     assert (lead.state, lead.office_id, lead.filing_decision_due, lead.filing_decision_due_provisional) == (
         pb.CASE_STATE_LEAD, "MH01", date(dt.date(2026, 10, 23)), False)
     assert (lead.rule_set, lead.party.name) == ("samr-order-2-2021", "小杨生煎（1店）")
-    assert client.lead(uscc(1), ref="函-1", request_id="l1") == lead
+    assert client.lead(uscc(1), ref="函-1", received=at(dt.date(2026, 9, 28)), request_id="l1") == lead
     unregistered = client.lead(office_id="MH02", party=pb.Party(name="无名摊贩", address="七宝老街"), ref="函-2")
     assert (unregistered.entity_id, unregistered.office_id) == ("", "MH02")
     linked = client.lead(office_id="MH01", party=pb.Party(name="小杨生煎", uscc=uscc(1)), ref="函-3")

@@ -56,6 +56,23 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
             f"{uscc(4)},甲,CATERING,x,莘庄镇,LOW,false\n{uscc(5)},乙,CATERING,x,七宝镇,LOW,false\n").encode()),
             metadata=mh02)
         assert imported.imported_count == 1 and [r.line for r in imported.rejected_rows] == [2]
+        # The auditor role in the same token reads the district but widens no write scope.
+        mixed = as_(["officer", "auditor"], "MH02")
+        before = client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(1)), metadata=mixed)
+        for call in (
+            lambda: client.entities.UpdateEntity(pb.UpdateEntityRequest(entity=pb.Entity(
+                uscc=uscc(1), risk_level=pb.RISK_LEVEL_HIGH), update_mask=["risk_level"]), metadata=mixed),
+            lambda: client.cases.OpenLead(pb.OpenLeadRequest(lead=pb.Case(
+                entity_id=uscc(1), source=pb.LEAD_SOURCE_REFERRAL, description="x")), metadata=mixed),
+        ):
+            expect_error(call, denied)
+        assert client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(1)), metadata=leader) == before
+        mixed_import = client.entities.ImportEntities(pb.ImportEntitiesRequest(content=(
+            "uscc,name,category,address,street,risk_level,key_supervision\n"
+            f"{uscc(6)},丙,CATERING,x,莘庄镇,LOW,false\n").encode()), metadata=mixed)
+        assert mixed_import.imported_count == 0 and [r.line for r in mixed_import.rejected_rows] == [2]
+        expect_error(lambda: client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(6)), metadata=leader),
+                     grpc.StatusCode.NOT_FOUND)
         expect_error(lambda: client.entities.ListEntities(pb.ListEntitiesRequest()), grpc.StatusCode.UNAUTHENTICATED)
     finally:
         client.close()

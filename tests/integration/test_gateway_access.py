@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from services.common.auth import issue_token
+from services.common.auth import issue_service_token, issue_token
 from supervision.gateway.v1 import gateway_pb2 as pb
 from tests.api.gateway_fixtures import CHROMIUM, CHROMIUM_ARGS, District
 from tests.conftest import make_settings
@@ -18,7 +18,7 @@ TOKENS = {
     "office_head": issue_token(SECRET, subject="head-mh01", roles=["office_head"], office_id="MH01"),
     "officer": issue_token(SECRET, subject="officer-mh01", roles=["officer"], office_id="MH01"),
 }
-SYSTEM = issue_token(SECRET, subject="test", roles=["system"])
+SYSTEM = issue_service_token(SECRET, subject="test")
 DISTRICT_WIDE = {"bureau_leader", "auditor"}
 
 
@@ -26,7 +26,7 @@ DISTRICT_WIDE = {"bureau_leader", "auditor"}
 def district(tmp_path_factory):
     running = District(tmp_path_factory.mktemp("access"), "sqlite:///" + str(
         tmp_path_factory.mktemp("access-store") / "gateway.db"),
-        make_settings(AUTH_MODE="jwt", JWT_SECRET=SECRET))
+        make_settings(AUTH_MODE="jwt", JWT_SECRET=SECRET), gateway_env={"DEVELOPMENT_LOGIN": "true"})
     running.add_offices(certified={"MH01": 4, "MH02": 2, "MH03": 3}, metadata=[("authorization", f"Bearer {SYSTEM}")])
     yield running
     running.close()
@@ -74,8 +74,9 @@ def test_no_valid_token_is_a_401_except_for_probes_and_the_page(district, header
     reply = district.get("/api/v1/offices", headers=headers)
     assert reply.status == 401 and reason in reply.error["message"]
     assert district.get("/api/v1/stream", headers=headers).status == 401
-    for open_path in ("/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/"):
+    for open_path in ("/healthz", "/readyz", "/api/v1/openapi.json", "/"):
         assert district.get(open_path, headers=headers).status == 200, open_path
+    assert district.get("/metrics", headers=headers).status == 404  # on METRICS_PORT only
 
 
 def test_the_session_says_who_the_caller_is(district):
@@ -101,7 +102,9 @@ def test_grpc_applies_the_same_rules(district):
 
 
 def test_the_development_login_opens_the_dashboard_with_a_token(district):
-    """AUTH_MODE=jwt with JWT_SECRET: `make run` prints the dashboard address with a bureau-leader token."""
+    """AUTH_MODE=jwt with JWT_SECRET and DEVELOPMENT_LOGIN=true: `make run` prints the dashboard address
+    with a bureau-leader token. The page runs under the gateway's Content-Security-Policy and breaks none
+    of it (a violation would be a script or style the browser refused)."""
     from playwright.sync_api import sync_playwright
 
     from services.common.auth import TokenVerifier
@@ -114,10 +117,61 @@ def test_the_development_login_opens_the_dashboard_with_a_token(district):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(url)
+            refused = []
+            page.on("console", lambda message: refused.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            page.add_init_script("window.cspViolations = [];"
+                                 "document.addEventListener('securitypolicyviolation', (e) => "
+                                 "window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));")
+            response = page.goto(url)
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
             page.locator('[data-office="MH02"] .tile-index').wait_for(timeout=10_000)
             page.locator("#link.live").wait_for(timeout=10_000)
             assert "#token" not in page.url  # kept for the session, not left in the address bar
             assert page.locator("#who").inner_text() == "dev-bureau-leader"
+            page.locator("[data-office='MH02']").click()  # the drill-down panel and its chart
+            page.locator("#drill:not([hidden])").wait_for(timeout=10_000)
+            page.wait_for_timeout(500)
+            assert page.evaluate("window.cspViolations") == [] and refused == []
+        finally:
+            browser.close()
+
+
+def test_the_dashboard_follows_its_token_past_the_stream_s_end_at_expiry(district):
+    """The live stream ends when the page's token expires. With a fresh token in the session (a sign-in
+    in another tab), the page reconnects with it and stays live; with only the expired one, it asks in
+    Chinese to sign in again and stops reconnecting."""
+    import datetime as dt
+
+    from playwright.sync_api import sync_playwright
+
+    base = f"http://127.0.0.1:{district.port}/"
+
+    def short() -> str:
+        return issue_token(SECRET, subject="leader", roles=["bureau_leader"], ttl=dt.timedelta(seconds=6))
+
+    fresh = TOKENS["bureau_leader"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            renewed = browser.new_page()
+            renewed.goto(f"{base}#token={short()}")
+            renewed.locator("#link.live").wait_for(timeout=10_000)
+            renewed.evaluate("token => sessionStorage.setItem('gatewayToken', token)", fresh)
+            with renewed.expect_request(lambda r: "/api/v1/stream" in r.url and fresh in r.url, timeout=10_000):
+                pass
+            renewed.locator("#link.live").wait_for(timeout=10_000)
+            assert renewed.locator("#signin").is_hidden()
+
+            expired = browser.new_page()
+            streams: list[str] = []
+            expired.on("request", lambda r: streams.append(r.url) if "/api/v1/stream" in r.url else None)
+            expired.goto(f"{base}#token={short()}")
+            expired.locator("#link.live").wait_for(timeout=10_000)
+            expired.locator("#signin").wait_for(state="visible", timeout=10_000)
+            assert "登录已过期" in expired.locator("#signin").inner_text()
+            asked = len(streams)
+            expired.wait_for_timeout(4_000)  # longer than the page's reconnect delay
+            assert len(streams) == asked <= 3, streams  # no reconnecting in a loop
         finally:
             browser.close()

@@ -65,6 +65,12 @@ def test_the_dashboard_updates_without_a_reload_in_chromium(gateway):
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
+            # The gateway's Content-Security-Policy: a script or style it made the browser refuse.
+            page.on("console", lambda message: errors.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            page.add_init_script("window.cspViolations = [];"
+                                 "document.addEventListener('securitypolicyviolation', (e) => "
+                                 "window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));")
             page.goto(f"http://127.0.0.1:{port}/")
             figure = page.locator(f'[data-office="{office}"] .tile-figure[data-key="complaints.backlog"]')
             figure.wait_for(timeout=10_000)
@@ -91,6 +97,8 @@ def test_the_dashboard_updates_without_a_reload_in_chromium(gateway):
             page.locator("#drill-body tr[data-indicator]").first.wait_for(timeout=5_000)
             explanations = page.locator("#drill-body tr[data-indicator] td:last-child").all_inner_texts()
             assert any("扣" in text or "满分" in text for text in explanations)
+            page.locator("#drill-body .office-trend canvas").first.wait_for(timeout=5_000)
+            assert page.evaluate("window.cspViolations") == []
             assert errors == []
         finally:
             browser.close()

@@ -48,9 +48,10 @@ def test_a_complaint_from_the_form_is_routed_and_moves_the_office_figures(distri
         assert NAME not in text and PHONE not in text
 
 
-def test_a_retry_with_the_same_request_id_creates_nothing_new(district):
-    first = district.request("POST", "/api/v1/complaints", {**FORM, "request_id": "form-retry-1"})
-    again = district.request("POST", "/api/v1/complaints", {**FORM, "request_id": "form-retry-1"})
+def test_a_retry_with_the_same_form_token_creates_nothing_new(district):
+    token = district.get("/api/v1/complaints/form-token").body["token"]
+    first = district.request("POST", "/api/v1/complaints", {**FORM, "request_id": token})
+    again = district.request("POST", "/api/v1/complaints", {**FORM, "request_id": token})
     assert first.status == again.status == 201 and first.body["id"] == again.body["id"]
 
 

@@ -63,9 +63,9 @@ def gateway(command_center, postgres_database, amqp_uri):
     migrated = subprocess.run([sys.executable, "-m", "services.gateway", "migrate"], cwd=ROOT, timeout=60,
                               env={**os.environ, "DATABASE_URL": postgres_database}, capture_output=True, text=True)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
-    http_port = free_port()
+    http_port, metrics_port = free_port(), free_port()
     process = start_service("gateway", "serve", DATABASE_URL=postgres_database, AMQP_URI=amqp_uri,
-                            GRPC_PORT=str(free_port()), HTTP_PORT=str(http_port),
+                            GRPC_PORT=str(free_port()), HTTP_PORT=str(http_port), METRICS_PORT=str(metrics_port),
                             INDICATOR_SOURCES=f"command_center=127.0.0.1:{command_center.hosted.server.port}")
     deadline = time.monotonic() + 30
     while get(http_port, "/readyz")[0] != 200:
@@ -73,7 +73,7 @@ def gateway(command_center, postgres_database, amqp_uri):
             process.kill()
             pytest.fail(f"gateway serve did not get ready: {process.communicate()[0][-3000:]}")
         time.sleep(0.2)
-    yield process, http_port
+    yield process, http_port, metrics_port
     if process.poll() is None:
         process.kill()
         process.wait()
@@ -88,7 +88,7 @@ def certificates(port: int, office_id: str) -> tuple[float, float] | None:
 
 
 def test_serve_follows_a_service_through_the_broker_and_stops_cleanly(command_center, gateway):
-    process, port = gateway
+    process, port, metrics_port = gateway
     offices = cc_grpc.OfficeServiceStub(command_center.channel)
     officers = cc_grpc.OfficerServiceStub(command_center.channel)
     offices.CreateOffice(cc_pb.CreateOfficeRequest(office=cc_pb.Office(
@@ -99,8 +99,11 @@ def test_serve_follows_a_service_through_the_broker_and_stops_cleanly(command_ce
     officers.RegisterOfficer(cc_pb.RegisterOfficerRequest(officer=cc_pb.Officer(
         id="MH01-01", name="王伟", office_id="MH01", group=GROUPS[0])))  # not certified yet
     wait_for(lambda: certificates(port, "MH01") == (0, 1), timeout=10)
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
         assert 'supervision_gateway_event_lag_seconds_count{source="command_center"}' in reply.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as public:  # the public HTTP port does not serve them
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert public.value.code == 404
     stop(process)
 
 

@@ -23,7 +23,7 @@ from services.common.auth import issue_token
 from tests.reliability import catalog, stats
 from tests.reliability.catalog import Method, ServiceSpec
 from tests.reliability.cluster import Databases, Fingerprint, free_port
-from tests.reliability.processes import Cluster, Process, indicator_sources
+from tests.reliability.processes import TRAIL_KEY_SETTINGS, Cluster, Process, indicator_sources
 
 SECRET = "chaos-suite-secret-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 AUDIENCE = "supervision-cloud"
@@ -295,7 +295,8 @@ def _load_demo(urls: dict[str, str]) -> None:
     saved = {key: os.environ.pop(key) for key in list(os.environ) if key.endswith("_DATABASE_URL")}
     try:
         with tempfile.TemporaryDirectory(prefix="chaos-demo-") as data_dir:
-            hosted = monolith.start(make_settings(DATA_DIR=data_dir, DEMO_DATA="true"), host="127.0.0.1",
+            hosted = monolith.start(make_settings(DATA_DIR=data_dir, DEMO_DATA="true", **TRAIL_KEY_SETTINGS),
+                                    host="127.0.0.1",
                                     ports=dict.fromkeys(monolith.SERVICES, 0))
             for service in hosted:
                 service.stop(0.5)

@@ -4,6 +4,7 @@ environment the test chooses, watched until they serve or consume, killed or sto
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -130,11 +131,17 @@ def indicator_sources(grpc_ports: dict[str, int]) -> dict[str, str]:
     return {"INDICATOR_SOURCES": listed} if listed else {}
 
 
+# The evidence trail key of every process of the suite and of the seeded district (district.py):
+# trails sealed by one process must verify in another.
+TRAIL_KEY_SETTINGS = {"TRAIL_KEYS": "chaos:" + base64.b64encode(b"reliability-suite-trail-key-0001").decode(),
+                      "TRAIL_ACTIVE_KEY_ID": "chaos"}
+
+
 def base_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
     env.update({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "0.2",
                 "SWEEP_INTERVAL_SECONDS": "3600", "DRAIN_GRACE_SECONDS": "2", "DEMO_DATA": "false",
-                "AUTH_MODE": "off"})
+                "AUTH_MODE": "off", **TRAIL_KEY_SETTINGS})
     env.update(extra)
     return env
 

@@ -58,6 +58,11 @@ def bad_credentials() -> dict[str, tuple]:
         "no sub": bearer(custom_token(sub=None)),
         "not valid yet (nbf)": bearer(custom_token(nbf=now + dt.timedelta(hours=1))),
         "6 KB token": bearer("e" * 6000),
+        "100-year token": bearer(custom_token(exp=now + dt.timedelta(days=365 * 100))),
+        "13 h left and no iat": bearer(custom_token(iat=None, exp=now + dt.timedelta(hours=13))),
+        "user token claiming system": bearer(custom_token(roles=["system"])),
+        "service token with another role": bearer(custom_token(roles=["system", "bureau_leader"],
+                                                               token_use="service")),
         "Bearer Bearer": (("authorization", "Bearer Bearer " + token(["bureau_leader"])),),
     }
 

@@ -9,15 +9,29 @@ the parts only the gateway has. Skipped, with the reason, while services/gateway
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
+import socket
+import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from http.client import HTTPConnection
+from pathlib import Path
 
+import grpc
+import jwt
 import pytest
 
+from services.common.auth import issue_token
+from supervision.gateway.v1 import gateway_pb2 as pb
+from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
+from tests.api.gateway_fixtures import SseClient
 from tests.reliability import catalog, stats
 from tests.reliability.cluster import Broker, Databases, free_port, wait_until
 from tests.reliability.district import SECRET, bearer, invoke, token
@@ -81,7 +95,8 @@ class Gateway:
         found = {}
         _, document = http(self.http_port, OPENAPI)
         for path, operations in (document or {}).get("paths", {}).items():
-            if "get" in operations and "{" not in path and not path.endswith(("/stream", "/session")):
+            # A form token is new on every call by design: not a figure.
+            if "get" in operations and "{" not in path and not path.endswith(("/stream", "/session", "/form-token")):
                 status, body = http(self.http_port, path, self.leader)
                 found[f"GET {path}"] = (status, _stable(body))
         for method in catalog.spec(GATEWAY).methods:
@@ -196,7 +211,8 @@ def test_the_public_complaint_form_keeps_personal_data_out_of_logs_events_and_an
     streets = [s for o in (offices or {}).get("offices", []) for s in o.get("streets", [])] or ["莘庄镇"]
     receipts = []
     for index, p in enumerate(people):
-        form = {"kind": "complaint", "request_id": f"form-pii-{index}-{time.time()}",
+        _, issued = http(gateway.http_port, "/api/v1/complaints/form-token")
+        form = {"kind": "complaint", "request_id": issued["token"],
                 "complainant": {"name": p["name"], "phone": p["phone"], "id_number": p["id_number"]},
                 "respondent": {"name": "某某便利店", "address": f"闵行区{streets[index % len(streets)]}某路1号",
                                "street": streets[index % len(streets)]},
@@ -267,6 +283,8 @@ def test_the_http_api_never_answers_5xx_and_matches_its_openapi_document(gateway
         if operation.path.endswith("/stream"):
             continue  # Server-Sent Events never end; the stream is the gateway's own tests' business
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if mode is GenerationMode.NEGATIVE and operation.path.endswith("/form-token"):
+                continue  # no parameters, no body, no token: nothing in it can be made invalid
             @settings(max_examples=SCHEMATHESIS_EXAMPLES, deadline=None, derandomize=True, database=None,
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
@@ -283,3 +301,152 @@ def test_the_http_api_never_answers_5xx_and_matches_its_openapi_document(gateway
     stats.count("gateway: schemathesis requests (valid and invalid)", calls[0])
     assert gateway.process.healthy()
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+# ---------------------------------------------------------------- the front door
+
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options")
+SHORT_TOKEN_SECONDS = 2
+JWT_IN_TEXT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
+
+
+def _raw(port: int, path: str, method: str = "GET", token_value: str = "") -> tuple[int, dict[str, str], bytes]:
+    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, headers={"Authorization": f"Bearer {token_value}"} if token_value else {})
+        reply = connection.getresponse()
+        return reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read()
+    finally:
+        connection.close()
+
+
+def test_the_gateway_serves_its_metrics_on_the_metrics_port_only(gateway):
+    """`serve`: the per-office figures of /metrics are for Prometheus on METRICS_PORT, not for whoever
+    reaches the public HTTP port (the Ingress routes all of it)."""
+    status, _, body = _raw(gateway.http_port, "/metrics")
+    assert status == 404 and b"supervision_office_index" not in body
+    assert _raw(gateway.http_port, "/metrics", token_value=gateway.leader)[0] == 404
+    with urllib.request.urlopen(f"http://127.0.0.1:{gateway.process.metrics_port}/metrics", timeout=10) as reply:
+        assert b"supervision_office_index{" in reply.read()
+
+
+def test_every_kind_of_gateway_response_carries_the_security_headers(gateway):
+    answers = {path: _raw(gateway.http_port, path, method, value) for path, method, value in [
+        ("/", "GET", ""), ("/static/app.js", "GET", ""), ("/static/no-such.js", "GET", ""), ("/healthz", "GET", ""),
+        ("/api/v1/district", "GET", gateway.leader), ("/api/v1/district", "GET", ""), ("/no-such-page", "GET", ""),
+        ("/api/v1/offices/NOPE", "GET", gateway.leader), ("/api/v1/scheme", "DELETE", gateway.leader)]}
+    stream = SseClient(gateway.http_port, token=gateway.leader)
+    try:
+        answers["/api/v1/stream"] = (stream.response.status, {k.lower(): v for k, v in stream.response.getheaders()},
+                                     b"")
+    finally:
+        stream.close()
+    statuses = {path: status for path, (status, _, _) in answers.items()}
+    assert {200, 401, 404, 405} <= set(statuses.values()), statuses
+    missing = {path: [h for h in SECURITY_HEADERS if h not in headers] for path, (_, headers, _) in answers.items()}
+    assert not {p: m for p, m in missing.items() if m}, missing
+    stats.count("gateway: responses checked for the security headers", len(answers))
+
+
+def test_a_live_stream_and_a_watch_end_when_their_token_expires(gateway):
+    """A token expiring in about 2 s: the SSE stream says token-expired and ends, the gRPC watch ends
+    UNAUTHENTICATED, each within a second of the expiry, instead of delivering figures for ever."""
+    short = issue_token(SECRET, subject="chaos-short-lived", roles=["bureau_leader"],
+                        ttl=dt.timedelta(seconds=SHORT_TOKEN_SECONDS))
+    expires = jwt.decode(short, options={"verify_signature": False})["exp"]
+    watch = pb_grpc.MonitoringServiceStub(gateway.process.channel).WatchIndices(
+        pb.WatchIndicesRequest(), metadata=bearer(short), timeout=SHORT_TOKEN_SECONDS + 8)
+    watched: list[object] = []
+
+    def consume() -> None:
+        try:
+            for _ in watch:
+                pass
+        except grpc.RpcError as error:
+            watched.extend([error.code(), error.details(), time.time()])
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    stream = SseClient(gateway.http_port, query={"access_token": short})
+    try:
+        assert stream.next()[1] == "snapshot"
+        stream.until("token-expired", timeout=SHORT_TOKEN_SECONDS + 5)
+        assert time.time() <= expires + 1.5
+    finally:
+        stream.close()
+    consumer.join(SHORT_TOKEN_SECONDS + 10)
+    assert watched[:2] == [grpc.StatusCode.UNAUTHENTICATED, "token expired"], watched
+    assert watched[2] <= expires + 1.5
+    assert _raw(gateway.http_port, "/api/v1/stream", token_value=short)[0] == 401
+
+
+class Monolith:
+    """`python -m services.monolith` (make run) as a process: AUTH_MODE=jwt with a JWT_SECRET, its
+    banner (the whole of its output until it serves) kept."""
+
+    def __init__(self, data_dir: Path, **env: str):
+        self.http_port, self.metrics_port = free_port(), free_port()
+        self.output: list[str] = []
+        variables = {**os.environ, "DATA_DIR": str(data_dir), "AUTH_MODE": "jwt", "JWT_SECRET": SECRET,
+                     "HTTP_PORT": str(self.http_port), "METRICS_PORT": str(self.metrics_port), "DEMO_DATA": "false",
+                     "LOG_FORMAT": "text", "SWEEP_INTERVAL_SECONDS": "3600", **env}
+        self.process = subprocess.Popen([sys.executable, "-m", "services.monolith"], cwd=catalog.ROOT, env=variables,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.served = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            if "grpcurl" in line:  # the banner's last line
+                self.served.set()
+
+    def wait_serving(self) -> None:
+        wait_until(lambda: self.served.is_set() or self.process.poll() is not None, 120, "the monolith's banner")
+        assert self.served.is_set(), "".join(self.output)[-3000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _taken_monolith_ports() -> list[int]:
+    taken = []
+    for port in range(50051, 50058):  # the monolith's fixed gRPC ports (README)
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                taken.append(port)
+    return taken
+
+
+def test_the_monolith_serves_metrics_on_its_own_port_and_prints_no_token_unless_asked(tmp_path):
+    """`make run` with AUTH_MODE=jwt and JWT_SECRET: /metrics on METRICS_PORT (404 on HTTP_PORT), and no
+    bureau-leader token in its output (a log anyone on the machine or the log stream may read); only
+    DEVELOPMENT_LOGIN=true prints the development login."""
+    assert not _taken_monolith_ports(), f"the monolith's gRPC ports are taken: {_taken_monolith_ports()}"
+    plain = Monolith(tmp_path / "plain")
+    try:
+        plain.wait_serving()
+        status, _, _ = _raw(plain.http_port, "/metrics")
+        with urllib.request.urlopen(f"http://127.0.0.1:{plain.metrics_port}/metrics", timeout=10) as reply:
+            metrics = reply.read().decode()
+        banner = "".join(plain.output)
+    finally:
+        plain.stop()
+    assert status == 404
+    assert "supervision_gateway_stream_clients" in metrics and "grpc_server_started_total" in metrics
+    assert f"localhost:{plain.metrics_port}/metrics" in banner
+    assert not JWT_IN_TEXT.search(banner), "the monolith printed a token without DEVELOPMENT_LOGIN"
+    assert "#token=eyJ" not in banner
+    development = Monolith(tmp_path / "development", DEVELOPMENT_LOGIN="true")
+    try:
+        development.wait_serving()
+    finally:
+        development.stop()
+    assert JWT_IN_TEXT.search("".join(development.output)), "DEVELOPMENT_LOGIN=true prints the development login"
+    stats.count("gateway: monolith starts checked for metrics port and printed tokens", 2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.personal_data import may_see
 from services.complaints.domain.routing import DISTRICT_QUEUE, OfficeAnnouncement
 from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION
-from services.complaints.domain.states import COMPLAINT, OPEN_STATES, REPORT
+from services.complaints.domain.states import COMPLAINT, ONLINE, OPEN_STATES, REPORT
 from services.complaints.domain.workflow import Item, Step
 from services.complaints.models import (
     Complaint,
@@ -72,6 +72,10 @@ class ComplaintDesk:
         if caller.read_only:
             raise PermissionDenied(f"{caller.subject} has read-only access")
         data = data.cleaned()
+        if data.received_at is None and data.channel == ONLINE:
+            # An online submission reaches the bureau when it reaches this service; the gateway leaves
+            # the time out so that its retries send the same request.
+            data = replace(data, received_at=self.now())
         intake.validate(data, self.now(), self.today())
         received_on = shanghai_date(data.received_at)
         first_clock = FIRST_CLOCK.get(data.kind)

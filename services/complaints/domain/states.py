@@ -5,6 +5,8 @@ from __future__ import annotations
 COMPLAINT, REPORT, INQUIRY = "COMPLAINT", "REPORT", "INQUIRY"
 KINDS = (COMPLAINT, REPORT, INQUIRY)
 CHANNELS = ("HOTLINE_12315", "ONLINE_12315", "REFERRAL_12345", "WALK_IN", "LETTER")
+# The 12315 online form (the gateway forwards the public form on it).
+ONLINE = "ONLINE_12315"
 
 RECEIVED = "RECEIVED"
 # complaints

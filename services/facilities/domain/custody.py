@@ -145,7 +145,7 @@ class Custody:
         record = {"item_id": item.id, "office_id": item.office_id, "case_id": item.case_id, "step": step,
                   "location": item.location, "signed_by": signers, "note": note.strip(),
                   "at": utc_text(self.workspace.now()), **details}
-        row = hash_chain.append(session, CustodyRecord, item.id, record)
+        row = hash_chain.append(session, CustodyRecord, item.id, record, self.workspace.trail_keys)
         item.trail_length, item.trail_head = row.sequence, row.hash
         item.version += 1
         self.workspace.events.record(
@@ -182,7 +182,8 @@ class Custody:
         with self.workspace.store.read() as session:
             item = _get(session, item_id)
             require_read(caller, item.office_id)
-            return hash_chain.verify(session, CustodyRecord, item.id, expected_head=item.trail_head)
+            return hash_chain.verify(session, CustodyRecord, item.id, self.workspace.trail_keys,
+                                     expected_head=item.trail_head)
 
 
 def _parse(record: str) -> dict:

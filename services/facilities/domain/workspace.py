@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from services.common.config import Settings
 from services.common.db import Store
 from services.common.errors import NotFound
 from services.common.events import EventWriter
+from services.common.hash_chain import TrailKeys
 from services.common.indicators import Reading, mark_dirty
 from services.facilities import indicators
 from services.facilities.domain.standards import Standards
@@ -28,12 +30,14 @@ class ListResult:
 
 class Workspace:
     def __init__(self, store: Store, standards: Standards, today: Callable[[], dt.date],
-                 now: Callable[[], dt.datetime]):
+                 now: Callable[[], dt.datetime], trail_keys: TrailKeys | None = None):
         self.store = store
         self.standards = standards
         self.today = today
         self.now = now
         self.events = EventWriter(SOURCE, Outbox)
+        # The keys custody trails are sealed with; by default those this process's environment names.
+        self.trail_keys = trail_keys or TrailKeys.from_settings(Settings.from_env())
 
     @staticmethod
     def touched(session: Session, office_ids: list[str] | None) -> None:

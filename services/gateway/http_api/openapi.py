@@ -86,7 +86,14 @@ SCHEMAS = {
             "name": _text("respondent.name"), "uscc": _text("respondent.uscc"),
             "address": _text("respondent.address"), "street": _text("respondent.street")}},
         "category": _text("category"), "description": _text("description"), "amount_yuan": _text("amount_yuan"),
-        "request_id": {**_text("request_id"), "description": "A retry with the same id creates nothing new."}}},
+        "request_id": {**_text("request_id"), "description":
+                       "Optional: a form token from GET /api/v1/complaints/form-token, one per form; anything "
+                       "else is a 400. A retry with the same token and the same form answers the receipt of "
+                       "the first (201 again) and creates nothing; the same token with another form is a 409. "
+                       "A token is good for 24 hours and only for the citizen who holds it."}}},
+    "FormToken": {"type": "object", "required": ["token", "expires_in"], "properties": {
+        "token": {"type": "string", "description": "Send it as the form's request_id."},
+        "expires_in": {"type": "integer", "description": "Seconds it is accepted for."}}},
     "ComplaintReceipt": {"type": "object", "properties": {
         "id": {"type": "string"}, "kind": {"type": "string"}, "office_id": {"type": "string"},
         "state": {"type": "string"}, "acceptance_due": {"type": ["string", "null"], "format": "date"},
@@ -156,7 +163,8 @@ def document() -> dict:
                     **ERRORS}}},
             "/api/v1/stream": {"get": {
                 "summary": "Live stream (Server-Sent Events): snapshot, then office, district, ranks, alert, feed, "
-                           "scheme and source events; resumable with Last-Event-ID",
+                           "scheme and source events; resumable with Last-Event-ID; at the token's expiry a "
+                           "token-expired event, and the stream ends",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False,
                                 "schema": {"type": "string"}},
                                _query("access_token", "bearer token for EventSource, which cannot set headers")],
@@ -166,14 +174,23 @@ def document() -> dict:
             "/api/v1/session": {"get": {"summary": "Who the caller is, as the gateway sees it",
                                         "responses": {"200": _ok({"type": "object"}), **ERRORS}}},
             "/api/v1/complaints": {"post": {
-                "summary": "The public complaint form (no token), forwarded to complaints; rate-limited per client",
+                "summary": "The public complaint form (no bearer token), forwarded to complaints; limited per "
+                           "client (the address, or behind a trusted proxy the nearest untrusted "
+                           "X-Forwarded-For hop) and for the whole district. Messages are in Chinese.",
                 "security": [],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ComplaintForm")}}},
                 "responses": {"201": _ok(_ref("ComplaintReceipt"), "Received"),
-                              "400": ERRORS["400"], "409": _error("complaints refused the item as it stands"),
+                              "400": _error("Not JSON, a field wrong, or request_id not a valid form token"),
+                              "409": _error("The form token came with a different form before, or complaints "
+                                            "refused the item as it stands"),
                               "413": _error("Larger than the form allows"),
                               "415": _error("Not application/json"),
-                              "429": _error("Too many submissions from this client (see Retry-After)"),
+                              "429": _error("Too many submissions from this client or the district "
+                                            "(see Retry-After)"),
                               "503": _error("Complaint intake unavailable; retry later")}}},
+            "/api/v1/complaints/form-token": {"get": {
+                "summary": "A new form token (no bearer token): the request_id that makes a retry of the form safe",
+                "security": [],
+                "responses": {"200": _ok(_ref("FormToken"), "Issued")}}},
         },
     }

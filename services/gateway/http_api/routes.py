@@ -1,4 +1,5 @@
-"""The HTTP/JSON API under /api/v1, the probes, /metrics and the dashboard.
+"""The HTTP/JSON API under /api/v1, the probes and the dashboard (the process's /metrics is on
+METRICS_PORT, never here: this port is the public one).
 
 Errors are JSON ({"error": {code, status, message, details}}, the shape of Google's JSON APIs):
 bad input is a 4xx naming what is wrong, never a 5xx; a service the gateway depends on being
@@ -18,17 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from services.common import errors
 from services.common.context import new_request_id, request_id_var
-from services.gateway.domain.complaint_form import parse_form
+from services.gateway.domain.complaint_form import FormTokens, parse_form
 from services.gateway.domain.history import RESOLUTIONS
 from services.gateway.domain.monitor import Monitor
 from services.gateway.domain.paging import office_page_token, parse_office_page
 from services.gateway.http_api import present
 from services.gateway.http_api.openapi import document
-from services.gateway.http_api.security import HttpAuth, RateLimiter, client_address
+from services.gateway.http_api.security import FormLimiter, HttpAuth, Network, client_address
 from services.gateway.http_api.stream import StreamHub
 from services.gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from services.gateway.upstream import Upstream, UpstreamUnavailable
@@ -51,10 +51,11 @@ class Context:
     monitor: Monitor
     upstream: Upstream
     auth: HttpAuth
-    limiter: RateLimiter
+    limiter: FormLimiter
     hub: StreamHub
-    trust_forwarded: bool
+    trusted_proxies: tuple[Network, ...]
     ready: Callable[[], bool]
+    form_tokens: FormTokens
 
 
 def error_response(code: int, message: str, details: list[dict] | None = None, headers=None) -> web.Response:
@@ -70,6 +71,24 @@ def _dumps(value) -> str:
 
 def ok(body, status: int = 200) -> web.Response:
     return web.json_response(body, status=status, dumps=_dumps)
+
+
+# Sent with every response of this server (API, errors, files, the dashboard, the stream): the page
+# runs only its own scripts and styles, talks only to this origin, is never framed, and no response
+# is sniffed into another type or leaks its address (with a token in the fragment) as a referrer.
+# Style attributes stay allowed: ECharts writes its tooltips' markup with them.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+                           "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+                           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response passes here just before its headers are sent, the ones
+    aiohttp makes itself (404, 405, static files) and the streams too."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 @web.middleware
@@ -129,6 +148,7 @@ def _integer(raw: str | None, field: str) -> int:
 
 def build_app(ctx: Context) -> web.Application:
     app = web.Application(middlewares=[errors_and_metrics], client_max_size=FORM_MAX_BYTES * 4)
+    app.on_response_prepare.append(add_security_headers)
     monitor = ctx.monitor
 
     def authed(handler: Callable[..., Awaitable[web.StreamResponse]]):
@@ -140,15 +160,16 @@ def build_app(ctx: Context) -> web.Application:
     fragments = present.OfficeFragments()
 
     async def offices(request, caller):
+        office_id = request.query.get("office_id") or None
         size, offset = parse_office_page(_integer(request.query.get("page_size"), "page_size"),
-                                         request.query.get("page_token", ""))
+                                         request.query.get("page_token", ""), office_id)
         # Taken first: a stream resumed from it repeats a change the list may show already (harmless
         # for states), and misses none.
         position = monitor.changes.position(monitor.changes.seq)
-        page = monitor.list_offices(size, offset, request.query.get("office_id") or None)
+        page = monitor.list_offices(size, offset, office_id)
         listed = b",".join(fragments.fragment(page.view, s, detail=caller.may_see_office(s.office_id))
                            for s in page.offices)
-        rest = _dumps({"next_page_token": office_page_token(page.next_offset),
+        rest = _dumps({"next_page_token": office_page_token(page.next_offset, office_id),
                        "scheme_version": page.view.scheme.version, "position": position})
         return web.Response(body=b'{"offices":[' + listed + b"]," + rest[1:].encode(),
                             content_type="application/json")
@@ -190,25 +211,35 @@ def build_app(ctx: Context) -> web.Application:
                    "auth_mode": "jwt" if ctx.auth.verifier is not None else "off"})
 
     async def complaint_form(request):
-        wait = ctx.limiter.allow(client_address(request, ctx.trust_forwarded))
+        # Citizens read these answers: every message is Chinese.
+        loop = asyncio.get_running_loop()
+        wait = await loop.run_in_executor(None, ctx.limiter.allow, client_address(request, ctx.trusted_proxies))
         if wait:
-            return error_response(429, "too many submissions from this client; try again later",
-                                  headers={"Retry-After": str(max(1, round(wait)))})
+            return error_response(429, "提交过于频繁，请稍后再试", headers={"Retry-After": str(max(1, round(wait)))})
         if request.content_type != "application/json":
-            return error_response(415, "send the form as application/json")
+            return error_response(415, "请以 application/json 提交表单")
         if request.content_length is not None and request.content_length > FORM_MAX_BYTES:
-            return error_response(413, f"the form may be at most {FORM_MAX_BYTES} bytes")
+            return error_response(413, f"表单不能超过 {FORM_MAX_BYTES // 1024} KB")
         raw = await request.content.read(FORM_MAX_BYTES + 1)
         if len(raw) > FORM_MAX_BYTES:
-            return error_response(413, f"the form may be at most {FORM_MAX_BYTES} bytes")
+            return error_response(413, f"表单不能超过 {FORM_MAX_BYTES // 1024} KB")
         try:
             body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise errors.InvalidArgument.of("body", f"not JSON: {exc}") from None
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, a number past int's limit, nesting too deep
+            raise errors.InvalidArgument("表单不是有效的 JSON",
+                                         [errors.FieldViolation("body", "须为 UTF-8 编码的 JSON 对象")]) from None
         form = parse_form(body)
-        created = await asyncio.get_running_loop().run_in_executor(
-            None, ctx.upstream.create_complaint, form, monitor.now())
+        if form.request_id:
+            ctx.form_tokens.check(form.request_id)
+        created = await loop.run_in_executor(None, ctx.upstream.create_complaint, form)
+        # A retry (the same token and form) answers the same receipt, 201 again: the gateway keeps no
+        # state to tell a first submission from a repeated one.
         return ok(created, status=201)
+
+    async def complaint_form_token(request):
+        response = ok(ctx.form_tokens.issue())
+        response.headers["Cache-Control"] = "no-store"  # one token per form, never a shared cached one
+        return response
 
     async def openapi(request):
         return ok(document())
@@ -220,9 +251,6 @@ def build_app(ctx: Context) -> web.Application:
         if ctx.ready():
             return ok({"status": "ready", "sources": [present.source(s) for s in monitor.view.sources.values()]})
         return error_response(503, "starting: the live index has not asked every source yet")
-
-    async def metrics(request):
-        return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def dashboard(request):
         if not ECHARTS.is_file():
@@ -240,10 +268,10 @@ def build_app(ctx: Context) -> web.Application:
     app.router.add_get(f"{api}/stream", authed(stream))
     app.router.add_get(f"{api}/session", authed(session))
     app.router.add_post(f"{api}/complaints", complaint_form)
+    app.router.add_get(f"{api}/complaints/form-token", complaint_form_token)
     app.router.add_get(f"{api}/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
     app.router.add_get("/", dashboard)
     app.router.add_static("/static/", STATIC, append_version=False)
     return app

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 from services.common.context import SYSTEM_CALLER, Caller
+from services.gateway.config import GatewayConfig
+from services.gateway.domain.complaint_form import FormTokens
+from services.gateway.metrics import FORM_LIMIT_FALLBACKS
 
 
 class HttpAuth:
@@ -58,10 +65,174 @@ class RateLimiter:
         return wait
 
 
-def client_address(request: web.Request, trust_forwarded: bool) -> str:
-    """The client's address: behind a trusted proxy (an Ingress), the first X-Forwarded-For entry."""
-    if trust_forwarded:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+log = logging.getLogger(__name__)
+
+
+def client_address(request: web.Request, trusted_proxies: Iterable[Network]) -> str:
+    """The client the form's limit counts: the direct peer, unless it is a trusted proxy; then the
+    rightmost X-Forwarded-For hop that is not one (hops to its left are whatever the client wrote).
+    An IPv6 client is its /64, which one subscriber holds whole."""
+    trusted = tuple(trusted_proxies)
+    nearest = _address(request.remote or "")
+    if nearest is None:
+        return request.remote or "unknown"
+    if _is_trusted(nearest, trusted):
+        hops = [hop.strip() for value in request.headers.getall("X-Forwarded-For", ()) for hop in value.split(",")]
+        for hop in reversed([h for h in hops if h]):
+            address = _address(hop)
+            if address is None:
+                break  # not an address: the proxy nearest to it answers for the client
+            nearest = address
+            if not _is_trusted(address, trusted):
+                break
+    if nearest.version == 6:
+        return str(ipaddress.ip_network(f"{nearest}/64", strict=False))
+    return str(nearest)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":")[0]
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _is_trusted(address, trusted: tuple[Network, ...]) -> bool:
+    return any(address.version == network.version and address in network for network in trusted)
+
+
+class TokenBuckets:
+    """Token buckets in this process, taken from several at once or from none (a submission counts
+    against its client and the district together)."""
+
+    MAX_KEYS = 100_000  # beyond this the least recently seen clients are forgotten
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, demands: list[tuple[str, float, float]]) -> float:
+        """`demands`: (key, tokens per second, burst). 0 when every bucket had a token (each is
+        spent); otherwise the seconds until all would, and nothing is spent."""
+        now = self.clock()
+        with self._lock:
+            levels = []
+            for key, rate, burst in demands:
+                tokens, at = self._buckets.pop(key, (burst, now))
+                levels.append(min(burst, tokens + max(0.0, now - at) * rate))
+            wait = max([(1 - level) / rate for level, (_, rate, _) in zip(levels, demands, strict=True)
+                        if level < 1], default=0.0)
+            for level, (key, _, _) in zip(levels, demands, strict=True):
+                self._buckets[key] = (level - 1 if wait == 0 else level, now)
+            while len(self._buckets) > self.MAX_KEYS:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+# Both buckets of a submission checked and spent in one step, on Redis's clock (replicas' clocks
+# differ). A bucket is a hash {tokens, at}; it expires once it would be full again anyway.
+_TAKE_BOTH = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local levels, wait = {}, 0
+for i, key in ipairs(KEYS) do
+  local rate, burst = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local stored = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens, at = tonumber(stored[1]) or burst, tonumber(stored[2]) or now
+  local level = math.min(burst, tokens + math.max(0, now - at) * rate)
+  levels[i] = level
+  if level < 1 then wait = math.max(wait, (1 - level) / rate) end
+end
+for i, key in ipairs(KEYS) do
+  local rate, burst = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local level = levels[i]
+  if wait == 0 then level = level - 1 end
+  redis.call('HSET', key, 'tokens', tostring(level), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+end
+return tostring(wait)
+"""
+
+
+class FormLimiter:
+    """The public form's limit: `burst` submissions at once per client, refilled at `per_minute`,
+    and `district_per_minute` from everyone together (one minute's worth at once).
+
+    With a Redis URL the buckets are shared by every replica. When Redis does not answer, each
+    process limits on its own (the limit is then per replica) and counts it in
+    supervision_gateway_form_limit_fallbacks_total; the form never fails because of it."""
+
+    REDIS_TIMEOUT_SECONDS = 0.25
+    # After Redis failed, it is asked again only after this long, so an outage costs no latency.
+    REDIS_RETRY_SECONDS = 5.0
+    WARN_EVERY_SECONDS = 60.0
+
+    def __init__(self, per_minute: float, burst: int, district_per_minute: float, redis_url: str = "",
+                 prefix: str = "supervision:complaint-form:", clock: Callable[[], float] = time.monotonic):
+        self.client_rate, self.client_burst = per_minute / 60.0, float(burst)
+        self.district_rate, self.district_burst = district_per_minute / 60.0, float(max(1.0, district_per_minute))
+        self.prefix = prefix
+        self.clock = clock
+        self.local = TokenBuckets(clock)
+        self._redis = self._script = None
+        if redis_url:
+            import redis  # only deployments with replicas need it
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=self.REDIS_TIMEOUT_SECONDS,
+                                               socket_connect_timeout=self.REDIS_TIMEOUT_SECONDS)
+            self._script = self._redis.register_script(_TAKE_BOTH)
+        self._redis_down_until = 0.0
+        self._warned_at = -self.WARN_EVERY_SECONDS
+
+    @property
+    def shared(self) -> bool:
+        return self._redis is not None
+
+    def allow(self, client: str) -> float:
+        """0 when allowed (and counted); otherwise the seconds to wait. May block up to a Redis timeout."""
+        if self._redis is not None and self.clock() >= self._redis_down_until:
+            try:
+                return float(self._script(
+                    keys=[f"{self.prefix}client:{client}", f"{self.prefix}district"],
+                    args=[self.client_rate, self.client_burst, self.district_rate, self.district_burst]))
+            except Exception as error:  # noqa: BLE001 - any Redis failure falls back, never a 500
+                self._redis_failed(error)
+        return self.local.take([(f"client:{client}", self.client_rate, self.client_burst),
+                                ("district", self.district_rate, self.district_burst)])
+
+    def _redis_failed(self, error: Exception) -> None:
+        FORM_LIMIT_FALLBACKS.inc()
+        now = self.clock()
+        self._redis_down_until = now + self.REDIS_RETRY_SECONDS
+        if now - self._warned_at >= self.WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("the complaint form's shared rate limit (Redis) did not answer; each gateway limits "
+                        "on its own until it does", extra={"error": f"{type(error).__name__}: {error}"[:200]})
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+
+
+def form_limiter(config: GatewayConfig) -> FormLimiter:
+    """The form's limit as configured (COMPLAINT_FORM_*)."""
+    return FormLimiter(config.form_requests_per_minute, config.form_burst, config.form_district_per_minute,
+                       config.form_redis_url, config.form_redis_prefix)
+
+
+def form_tokens(config: GatewayConfig) -> FormTokens:
+    """The form tokens' signer: COMPLAINT_FORM_SECRET, or a key of this process only."""
+    if config.form_secret:
+        return FormTokens(config.form_secret)
+    log.warning("COMPLAINT_FORM_SECRET is not set: form tokens are signed with a key of this process, which "
+                "other replicas do not accept; set it wherever more than one gateway serves the form")
+    return FormTokens(secrets.token_bytes(32))

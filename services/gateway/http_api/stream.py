@@ -6,6 +6,10 @@ the last id it received as Last-Event-ID: the stream continues right after it, w
 without a repeat. When that position is gone from the replay buffer (or was issued by another
 process), the client gets a fresh snapshot marked `"reset": true` instead.
 
+A stream lives no longer than the token it was opened with: at the token's expiry the client gets a
+`token-expired` event and the stream ends, so a revoked or departed user's screen stops receiving
+figures within the token's lifetime. The dashboard reconnects with the token it holds then.
+
 Each change is rendered once per visibility (full, or as the ranking shows an office the caller
 may not see in detail) and every client waiting on the same event is woken at once, so a change
 costs one JSON encoding and one write per client.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -31,11 +36,19 @@ log = logging.getLogger(__name__)
 
 RETRY_MILLISECONDS = 1000
 BATCH = 500
+TOKEN_EXPIRED = "token-expired"
 
 
 def encode(event: str, position: str, data: Any) -> bytes:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {position}\nevent: {event}\ndata: {body}\n\n".encode()
+    # No position, no id line: an event outside the change log leaves the client's Last-Event-ID as it was.
+    head = f"id: {position}\n" if position else ""
+    return f"{head}event: {event}\ndata: {body}\n\n".encode()
+
+
+def _seconds_left(caller: Caller) -> float | None:
+    """Until the caller's token expires; None for a caller without one (AUTH_MODE=off, system)."""
+    return None if caller.expires_at is None else caller.expires_at - time.time()
 
 
 class StreamHub:
@@ -98,6 +111,10 @@ class StreamHub:
 
     async def _pump(self, response: web.StreamResponse, caller: Caller, seq: int | None, reset: bool) -> None:
         while not self._closing:
+            left = _seconds_left(caller)
+            if left is not None and left <= 0:
+                await response.write(encode(TOKEN_EXPIRED, "", {"message": "token expired: sign in again"}))
+                return
             if seq is None:
                 snapshot = self.log.snapshot(self.monitor.view)
                 position = self.log.position(snapshot.seq)
@@ -117,10 +134,12 @@ class StreamHub:
                 if chunk:
                     await response.write(chunk)
                 continue
+            wait = self.heartbeat if left is None else min(self.heartbeat, left)
             try:
-                await asyncio.wait_for(waiter.wait(), self.heartbeat)
+                await asyncio.wait_for(waiter.wait(), wait)
             except TimeoutError:
-                await response.write(b": keep-alive\n\n")
+                if wait == self.heartbeat:
+                    await response.write(b": keep-alive\n\n")
 
     def _render(self, entry: Entry, caller: Caller) -> bytes:
         change = entry.change

@@ -5,6 +5,7 @@
 
 const state = {
   token: "",
+  lastEventId: "",
   session: null,
   scheme: null,
   offices: new Map(),
@@ -16,10 +17,13 @@ const state = {
   trend: [],
 };
 const charts = {};
+const RECONNECT_MILLISECONDS = 3000;
 const DIMENSION_COLORS = ["#38c6ff", "#2ed47a", "#ffb020", "#b38cff"];
 
 // ------------------------------------------------------------------ access
 
+// The token the page holds, re-read at every use: a sign-in in another tab of the session (or the
+// address opened again with a new #token=) replaces it without reloading this page.
 function readToken() {
   const match = location.hash.match(/token=([^&]+)/);
   if (match) {
@@ -27,10 +31,33 @@ function readToken() {
     history.replaceState(null, "", location.pathname);
   }
   state.token = sessionStorage.getItem("gatewayToken") || "";
+  return state.token;
+}
+
+// Whether a JWT's exp has passed (the signature is the server's business; the page only avoids
+// reconnecting in a loop with a token the server will refuse).
+function tokenExpired(token) {
+  if (!token) return false;
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(payload + "=".repeat((4 - (payload.length % 4)) % 4)));
+    return typeof claims.exp === "number" && claims.exp * 1000 <= Date.now();
+  } catch (error) {
+    return false;
+  }
+}
+
+function askToSignIn() {
+  const link = document.getElementById("link");
+  link.textContent = "已断开";
+  link.className = "link offline";
+  document.getElementById("who").textContent = "登录已过期";
+  document.getElementById("signin").hidden = false;
 }
 
 async function api(path) {
-  const headers = state.token ? { Authorization: `Bearer ${state.token}` } : {};
+  const token = readToken();
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
   const response = await fetch(path, { headers });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -69,6 +96,7 @@ function el(tag, attributes = {}, ...children) {
   for (const [key, value] of Object.entries(attributes)) {
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
+    else if (key === "style") node.style.cssText = value; // through the CSSOM, which the CSP allows
     else node.setAttribute(key, value);
   }
   for (const child of children) node.append(child);
@@ -276,13 +304,37 @@ function pushTrend(time, index) {
   renderTrend();
 }
 
+// The stream ends when the token it was opened with expires (event token-expired), and a stream
+// refused (401) is not retried by EventSource: either way the page opens a new one with the token it
+// holds now, resuming after the last event it received, or asks to sign in again when that token
+// has expired too.
 function connect() {
-  const query = state.token ? `?access_token=${encodeURIComponent(state.token)}` : "";
+  const token = readToken();
+  if (tokenExpired(token)) {
+    askToSignIn();
+    return;
+  }
+  const params = new URLSearchParams();
+  if (token) params.set("access_token", token);
+  if (state.lastEventId) params.set("last_event_id", state.lastEventId);
+  const query = params.toString() ? `?${params}` : "";
   const source = new EventSource(`/api/v1/stream${query}`);
   const link = document.getElementById("link");
-  const on = (name, handler) => source.addEventListener(name, (event) => handler(JSON.parse(event.data)));
+  const on = (name, handler) => source.addEventListener(name, (event) => {
+    if (event.lastEventId) state.lastEventId = event.lastEventId;
+    handler(JSON.parse(event.data));
+  });
+  const reconnect = (delay) => {
+    source.close();
+    setTimeout(connect, delay);
+  };
   source.onopen = () => { link.textContent = "实时"; link.className = "link live"; };
-  source.onerror = () => { link.textContent = "重连中"; link.className = "link offline"; };
+  source.onerror = () => {
+    link.textContent = "重连中";
+    link.className = "link offline";
+    if (source.readyState === EventSource.CLOSED) reconnect(RECONNECT_MILLISECONDS);
+  };
+  source.addEventListener("token-expired", () => reconnect(0));
   on("snapshot", applySnapshot);
   on("office", (office) => {
     const known = state.offices.get(office.office_id) || {};
@@ -318,6 +370,7 @@ function connect() {
 
 async function start() {
   readToken();
+  window.addEventListener("hashchange", readToken);
   clockTick();
   setInterval(clockTick, 1000);
   document.getElementById("drill-close").addEventListener("click", closeDrill);
@@ -330,6 +383,10 @@ async function start() {
       `${state.session.subject}${state.session.office_id ? `（${state.session.office_id}）` : ""}`;
     document.getElementById("who").textContent = who;
   } catch (error) {
+    if (error.status === 401 && tokenExpired(state.token)) {
+      askToSignIn();
+      return;
+    }
     document.getElementById("who").textContent = error.status === 401 ? "未登录：请使用带令牌的地址打开" : "";
     if (error.status === 401) return;
   }

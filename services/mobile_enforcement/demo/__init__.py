@@ -219,7 +219,7 @@ def _late_work(workspace: Workspace, office_id: str, number: int) -> None:
     for days, build in ((40, _stale_lead), (100, _stale_case), (35, _stale_inspection)):
         past = Workspace(workspace.store, workspace.rules, workspace.catalog, workspace.calendar,
                          lambda days=days: workspace.today() - dt.timedelta(days=days),
-                         lambda days=days: workspace.now() - dt.timedelta(days=days))
+                         lambda days=days: workspace.now() - dt.timedelta(days=days), workspace.trail_keys)
         build(past, office_id, number)
 
 

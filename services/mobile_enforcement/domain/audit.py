@@ -27,4 +27,5 @@ class AuditTrails:
         with self.workspace.store.read() as session:
             owner = _OWNERS[kind](session, record_id)
             require_read(caller, owner.office_id)
-            return hash_chain.verify(session, AuditRecord, f"{kind}/{owner.id}", expected_head=owner.trail_head)
+            return hash_chain.verify(session, AuditRecord, f"{kind}/{owner.id}", self.workspace.trail_keys,
+                                     expected_head=owner.trail_head)

@@ -128,7 +128,7 @@ class EntityImport:
             office_id = office_for_street(session, data.street)
             if office_id is None:
                 rejected.append(RowError(line, "street", f"no office covers {data.street!r}"))
-            elif not caller.may_see_office(office_id):
+            elif not caller.may_write_office(office_id):
                 rejected.append(RowError(line, "street", f"{data.street} is covered by office {office_id}, "
                                                          "outside your office"))
             elif data.uscc in first_line:

@@ -29,7 +29,7 @@ from services.common.errors import (
     Violations,
 )
 from services.common.hash_chain import GENESIS
-from services.common.idempotency import earlier_request, run_once
+from services.common.idempotency import earlier_result, run_once
 from services.common.paging import Page, next_token
 from services.mobile_enforcement.domain import draw, published
 from services.mobile_enforcement.domain.directory import certified_on, get_office
@@ -165,9 +165,9 @@ class SpotChecks:
         require_write(caller, data.office_id)
         with self.workspace.store.read() as session:
             # A retry returns the first draw without reading a million entities again.
-            key = earlier_request(session, RequestKey, request_id)
-            if key is not None and key.method == "DrawPlan":
-                return self._view(session, key.resource_id)
+            first = earlier_result(session, RequestKey, request_id, "DrawPlan")
+            if first is not None:
+                return self._view(session, first)
             get_office(session, data.office_id)
             entities = read_entity_snapshot(session, data.office_id, data.categories)
             roster = read_roster(session, data.office_id, today)

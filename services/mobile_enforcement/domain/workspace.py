@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.common import hash_chain
+from services.common.config import Settings
 from services.common.db import Store
 from services.common.events import EventWriter
 from services.common.indicators import Reading, mark_dirty
@@ -32,7 +33,8 @@ class ListResult:
 
 class Workspace:
     def __init__(self, store: Store, rules: RuleBook, catalog: Catalog, calendar: WorkingDayCalendar,
-                 today: Callable[[], dt.date], now: Callable[[], dt.datetime]):
+                 today: Callable[[], dt.date], now: Callable[[], dt.datetime],
+                 trail_keys: hash_chain.TrailKeys | None = None):
         self.store = store
         self.rules = rules
         self.catalog = catalog
@@ -40,6 +42,8 @@ class Workspace:
         self.today = today
         self.now = now
         self.events = EventWriter(SOURCE, Outbox)
+        # The keys audit trails are sealed with; by default those this process's environment names.
+        self.trail_keys = trail_keys or hash_chain.TrailKeys.from_settings(Settings.from_env())
 
     @staticmethod
     def touched(session: Session, office_ids: list[str] | None) -> None:
@@ -54,7 +58,7 @@ class Workspace:
         """Appends an evidence record to the subject's hash-chained trail; returns the new head,
         which the owner stores so that removing the newest records is detected too."""
         record = {"action": action, "at": utc_text(self.now()), "by": by, **details}
-        return hash_chain.append(session, AuditRecord, subject, record).hash
+        return hash_chain.append(session, AuditRecord, subject, record, self.trail_keys).hash
 
 
 def utc_text(instant: dt.datetime) -> str:

@@ -1,16 +1,19 @@
-"""Bearer tokens to Callers (TokenVerifier, issue_token) and what a Caller may see."""
+"""Bearer tokens to Callers (TokenVerifier, issue_token) and what a Caller may see: lifetime limits,
+the system role kept to service tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import jwt
 import pytest
 
-from services.common.auth import TokenVerifier, issue_token
+from services.common.auth import SERVICE_USE, TokenVerifier, issue_service_token, issue_token
 from services.common.config import Settings
 from services.common.context import AUDITOR, BUREAU_LEADER, OFFICE_HEAD, OFFICER, SYSTEM, SYSTEM_CALLER, Caller
 from services.common.errors import Unauthenticated
+from services.gateway.upstream import Credentials
 
 SECRET = "test-secret-of-at-least-32-bytes-xx"
 OTHER_SECRET = "another-secret-of-at-least-32-bytes"
@@ -197,3 +200,118 @@ def test_has_any_and_system_caller():
     assert caller.has_any(AUDITOR, OFFICER)
     assert not caller.has_any(AUDITOR, BUREAU_LEADER)
     assert SYSTEM_CALLER.district_wide and not SYSTEM_CALLER.read_only
+
+
+# --- token lifetime -------------------------------------------------------------------------------
+
+def _signed(**claims) -> str:
+    """A bureau leader's token with `claims` changed (a claim given as None is left out)."""
+    now = int(time.time())
+    body = {"sub": "a", "roles": [BUREAU_LEADER], "aud": "supervision-cloud", "iat": now, "exp": now + 3600}
+    body.update(claims)
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, SECRET, algorithm="HS256")
+
+
+def test_a_hundred_year_token_is_refused(verifier):
+    token = issue_token(SECRET, subject="a", roles=[BUREAU_LEADER], ttl=dt.timedelta(days=365 * 100))
+
+    message = _unauthenticated(verifier, _bearer(token))
+    assert "exceeds the 43200 s allowed" in message and "JWT_MAX_LIFETIME_SECONDS" in message
+
+
+def test_a_token_issued_for_longer_than_the_maximum_is_refused_even_near_its_end(verifier):
+    now = int(time.time())
+    # Issued 13 h ago for 14 h: only an hour left, but minted beyond the 12 h a token may live.
+    token = _signed(iat=now - 13 * 3600, exp=now + 3600)
+
+    assert "token lifetime 50400 s exceeds" in _unauthenticated(verifier, _bearer(token))
+
+
+def test_a_token_without_iat_may_not_expire_beyond_the_maximum_from_now(verifier):
+    now = int(time.time())
+
+    assert "from now, beyond the 43200 s allowed" in _unauthenticated(
+        verifier, _bearer(_signed(iat=None, exp=now + 13 * 3600)))
+    assert verifier.verify(_bearer(_signed(iat=None, exp=now + 11 * 3600))).subject == "a"
+
+
+def test_the_development_login_and_a_twelve_hour_token_are_accepted(verifier):
+    now = int(time.time())
+
+    assert verifier.verify(_bearer(issue_token(SECRET, subject="a", roles=[AUDITOR]))).subject == "a"  # 8 h
+    assert verifier.verify(_bearer(_signed(iat=now, exp=now + 12 * 3600))).subject == "a"
+
+
+def test_the_maximum_lifetime_is_configurable():
+    short = TokenVerifier(Settings.from_env({"AUTH_MODE": "jwt", "JWT_SECRET": SECRET,
+                                             "JWT_MAX_LIFETIME_SECONDS": "900"}))
+    now = int(time.time())
+
+    assert _unauthenticated(short, _bearer(_signed(iat=now, exp=now + 3600))).startswith(
+        "token lifetime 3600 s exceeds the 900 s")
+    assert short.verify(_bearer(_signed(iat=now, exp=now + 900))).subject == "a"
+
+
+def test_the_caller_carries_its_tokens_expiry(verifier):
+    now = int(time.time())
+    caller = verifier.verify(_bearer(_signed(iat=now, exp=now + 600)))
+
+    assert caller.expires_at == float(now + 600)
+    assert caller == Caller(subject="a", roles=frozenset({BUREAU_LEADER}))  # expiry is not identity
+    assert len({caller, Caller(subject="a", roles=frozenset({BUREAU_LEADER}), expires_at=1.0)}) == 1
+    assert SYSTEM_CALLER.expires_at is None
+
+
+# --- the system role ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("roles", [[SYSTEM], [SYSTEM, BUREAU_LEADER], [AUDITOR, SYSTEM]])
+def test_a_user_token_may_not_claim_the_system_role(verifier, roles):
+    token = issue_token(SECRET, subject="mallory", roles=roles)
+
+    assert "the system role is for the services' own calls" in _unauthenticated(verifier, _bearer(token))
+
+
+@pytest.mark.parametrize("token_use", ["user", "Service", "", 1])
+def test_only_the_service_token_use_lets_the_system_role_in(verifier, token_use):
+    token = _signed(roles=[SYSTEM], token_use=token_use)
+
+    assert "the system role is for the services' own calls" in _unauthenticated(verifier, _bearer(token))
+
+
+@pytest.mark.parametrize("roles", [[SYSTEM, BUREAU_LEADER], [BUREAU_LEADER], [OFFICER]])
+def test_a_service_token_carries_the_system_role_alone(verifier, roles):
+    token = _signed(roles=roles, token_use=SERVICE_USE, office_id="o-1")
+
+    assert _unauthenticated(verifier, _bearer(token)) == "a service token carries the system role and no other"
+
+
+def test_a_service_token_is_the_system_caller(verifier):
+    caller = verifier.verify(_bearer(issue_service_token(SECRET, subject="reporting-job")))
+
+    assert (caller.subject, caller.roles, caller.office_id) == ("reporting-job", frozenset({SYSTEM}), "")
+    assert caller.writes_district_wide
+
+
+def test_the_gateways_own_token_is_a_service_token_within_the_lifetime():
+    settings = Settings.from_env({"AUTH_MODE": "jwt", "JWT_SECRET": SECRET,
+                                  "JWT_SERVICE_MAX_LIFETIME_SECONDS": "1800"})
+    [(_, authorization)] = Credentials(settings, "").metadata()
+
+    caller = TokenVerifier(settings).verify(authorization)
+    assert caller.roles == frozenset({SYSTEM})
+    assert caller.expires_at is not None and caller.expires_at - time.time() <= 1800
+
+
+def test_service_tokens_have_their_own_longer_maximum(verifier):
+    """GATEWAY_SERVICE_TOKEN is set once per deploy: up to 30 days by default, never a century."""
+    now = int(time.time())
+    month = 30 * 86400
+
+    assert verifier.verify(_bearer(_signed(roles=[SYSTEM], token_use=SERVICE_USE, exp=now + month))).roles == {SYSTEM}
+    message = _unauthenticated(verifier, _bearer(_signed(roles=[SYSTEM], token_use=SERVICE_USE,
+                                                         exp=now + 100 * 365 * 86400)))
+    assert "JWT_SERVICE_MAX_LIFETIME_SECONDS" in message
+    # A user token gets no more than the user maximum by claiming to be a service's.
+    assert "system role and no other" in _unauthenticated(verifier, _bearer(_signed(
+        token_use=SERVICE_USE, exp=now + month)))
+    assert "JWT_MAX_LIFETIME_SECONDS" in _unauthenticated(verifier, _bearer(_signed(exp=now + month)))

@@ -135,3 +135,29 @@ def test_a_clock_file_must_hold_an_aware_instant(tmp_path):
     assert (clock.today(), clock.now().hour) == (dt.date(2026, 8, 3), 2)
     FileClock(str(clock_file)).set(dt.datetime(2026, 10, 9, 1, tzinfo=dt.UTC))
     assert clock.today() == dt.date(2026, 10, 9)  # another process moved it
+
+
+@pytest.mark.parametrize("secret", ["secret", "s" * 31, "密" * 10])  # 30 bytes in UTF-8
+def test_a_short_jwt_secret_stops_start_up(secret, capsys):
+    with pytest.raises(SystemExit) as exited:
+        exit_on_config_error(lambda: Settings.from_env({"AUTH_MODE": "jwt", "JWT_SECRET": secret}))
+
+    assert exited.value.code == 2
+    message = capsys.readouterr().err
+    assert "JWT_SECRET" in message and "at least 32 bytes" in message
+    assert secret not in message  # the secret itself never reaches the log
+
+
+def test_a_secret_of_32_bytes_is_accepted_and_an_unused_one_is_not_checked():
+    assert Settings.from_env({"AUTH_MODE": "jwt", "JWT_SECRET": "s" * 32}).jwt_secret == "s" * 32
+    assert Settings.from_env({"AUTH_MODE": "off", "JWT_SECRET": "short"}).auth_mode == "off"
+
+
+def test_the_maximum_token_lifetime_defaults_to_twelve_hours_and_must_be_positive():
+    assert Settings.from_env({}).jwt_max_lifetime_seconds == 12 * 3600
+    assert Settings.from_env({"JWT_MAX_LIFETIME_SECONDS": "900"}).jwt_max_lifetime_seconds == 900
+    assert Settings.from_env({}).jwt_service_max_lifetime_seconds == 30 * 86400
+    for name in ("JWT_MAX_LIFETIME_SECONDS", "JWT_SERVICE_MAX_LIFETIME_SECONDS"):
+        for bad in ("0", "-5", "12h", ""):
+            with pytest.raises(ConfigError, match=name):
+                Settings.from_env({name: bad})

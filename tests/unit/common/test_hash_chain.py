@@ -1,5 +1,6 @@
 """The hash-chained audit trail on a real SQLite file (and PostgreSQL for concurrent appends):
-every kind of tampering is detected and the record it starts at is named."""
+every kind of tampering is detected and the record it starts at is named. (Keys, rotation and
+rewrites by someone without the key: test_hash_chain_keys.py.)"""
 
 from __future__ import annotations
 
@@ -19,11 +20,15 @@ from services.common.hash_chain import (
     TRUNCATED,
     AppendOnly,
     HashChainMixin,
+    TrailKeys,
     append,
     canonical_json,
     chain_hash,
+    keyed_hash,
     verify,
 )
+
+KEYS = TrailKeys({"k1": b"k" * 32}, "k1")
 
 
 class Base(DeclarativeBase):
@@ -44,12 +49,12 @@ def trail_store(tmp_path):
 
 def write(store: Store, chain_key: str, *records: dict) -> list[Trail]:
     with store.transaction() as session:
-        return [append(session, Trail, chain_key, record) for record in records]
+        return [append(session, Trail, chain_key, record, KEYS) for record in records]
 
 
 def check(store: Store, chain_key: str, **options):
     with store.read() as session:
-        return verify(session, Trail, chain_key, **options)
+        return verify(session, Trail, chain_key, KEYS, **options)
 
 
 def steps(n: int) -> list[dict]:
@@ -77,7 +82,8 @@ def test_appends_link_each_record_to_the_one_before(trail_store):
     assert [r.sequence for r in rows] == [1, 2, 3]
     assert rows[0].previous_hash == GENESIS
     assert [r.previous_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
-    assert rows[1].hash == chain_hash(rows[0].hash, canonical_json(steps(3)[1]))
+    assert rows[1].hash == keyed_hash(b"k" * 32, rows[0].hash, canonical_json(steps(3)[1]))
+    assert {r.key_id for r in rows} == {"k1"}
     result = check(trail_store, "item-1", expected_head=rows[-1].hash)
     assert result.intact and result.records_checked == 3 and result.head == rows[-1].hash
 
@@ -95,7 +101,7 @@ def test_chains_are_independent(trail_store):
 def test_an_append_rolls_back_with_the_callers_transaction(trail_store):
     write(trail_store, "item-1", *steps(1))
     with pytest.raises(RuntimeError), trail_store.transaction() as session:
-        append(session, Trail, "item-1", {"step": "move"})
+        append(session, Trail, "item-1", {"step": "move"}, KEYS)
         raise RuntimeError("the change it records failed")
     assert check(trail_store, "item-1").records_checked == 1
     assert write(trail_store, "item-1", {"step": "move"})[0].sequence == 2
@@ -145,10 +151,11 @@ def test_altered_hash_is_named(trail_store):
 
 
 def test_altered_content_with_a_recomputed_hash_breaks_the_next_link(trail_store):
+    """Even whoever holds the key cannot change one record alone: the next one links to the old hash."""
     rows = write(trail_store, "item-1", *steps(3))
     forged = canonical_json({"step": "move-2", "location": "门外"})
     tamper(trail_store, update(Trail).where(Trail.id == rows[1].id)
-           .values(record=forged, hash=chain_hash(rows[1].previous_hash, forged)))
+           .values(record=forged, hash=keyed_hash(b"k" * 32, rows[1].previous_hash, forged)))
     found = check(trail_store, "item-1").first_break
     assert (found.sequence, found.record_id, found.problem) == (3, rows[2].id, LINK)
     assert "record 2" in found.detail
@@ -216,7 +223,7 @@ def test_a_second_appender_on_postgresql_waits_for_the_first(postgres_database):
 
     def first() -> None:
         with store.transaction() as session:
-            append(session, Trail, "item-1", {"by": "first"})
+            append(session, Trail, "item-1", {"by": "first"}, KEYS)
             first_appended.set()
             release_first.wait(10)
 

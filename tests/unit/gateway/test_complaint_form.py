@@ -35,7 +35,7 @@ def test_every_problem_is_named_at_once():
                         "request_id": "bad id!"})
     assert set(problems) == {"kind", "respondent.name", "category", "description", "extra",
                              "complainant.name", "complainant.nickname", "complainant.anonymous", "request_id"}
-    assert problems["complainant.name"] == "at most 50 characters"
+    assert problems["complainant.name"] == "最多 50 个字符"
 
 
 @pytest.mark.parametrize("body", [[], "text", None, 5])
@@ -44,7 +44,7 @@ def test_a_body_that_is_not_an_object_is_refused(body):
 
 
 def test_a_description_past_its_limit_is_refused():
-    assert refused({**VALID, "description": "长" * 2001}) == {"description": "at most 2000 characters"}
+    assert refused({**VALID, "description": "长" * 2001}) == {"description": "最多 2000 个字符"}
 
 
 def test_objects_where_objects_belong():

@@ -28,6 +28,17 @@ exists supervision-amqp || create supervision-amqp \
   --from-literal=AMQP_URI="amqp://$(value rabbitmq-admin RABBITMQ_DEFAULT_USER):$(value rabbitmq-admin RABBITMQ_DEFAULT_PASS)@rabbitmq:5672/"
 # AUTH_MODE=off in dev: the key is there for trying AUTH_MODE=jwt.
 create supervision-jwt --from-literal=JWT_SECRET="$(random)$(random)"
+# The key every replica seals List page tokens with.
+create supervision-page-tokens --from-literal=PAGE_TOKEN_SECRET="$(random)$(random)"
+# The key every gateway replica signs the public complaint form's tokens with.
+create gateway-complaint-form --from-literal=COMPLAINT_FORM_SECRET="$(random)$(random)"
+# The keys each service seals its evidence trails with (HMAC-SHA256, `id:base64key`): a 32-byte
+# random key under a dated id; rotation appends a new id to TRAIL_KEYS and names it in
+# TRAIL_ACTIVE_KEY_ID (docs/operations.md, Secrets).
+for service in facilities mobile-enforcement; do
+  create "$service-trail-keys" \
+    --from-literal=TRAIL_KEYS="dev-$(date +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+done
 
 # One role and database per service: the role's password is a key of postgresql-roles (read by
 # PostgreSQL's initdb script) and part of the service's DATABASE_URL.
