@@ -283,14 +283,14 @@ class CallInterceptor(grpc.ServerInterceptor):
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
                 raise _Expired
-            if holds_thread and self._streams is not None:
-                # Taken before the token is checked so a refused stream gives its thread back at once; given
-                # back when the handler returns, which is when its thread is free again.
-                tokens.append(_Slot(self._streams.enter(context.peer(), tokenless=method.tokenless)))
             caller = (self._verifier.verify(_metadata_value(metadata, "authorization"))
                       if method.needs_auth else SYSTEM_CALLER)
             tokens.append(caller_var.set(caller))
             _refuse_unusable(request)
+            if holds_thread and self._streams is not None:
+                # After the checks that answer at once (a bad token or request is told so, whatever
+                # the slots); given back when the handler returns, which is when its thread is free.
+                tokens.append(_Slot(self._streams.enter(context.peer(), tokenless=method.tokenless)))
             tokens.append(request_var.set(request))
             yield
         except _Expired:

@@ -122,6 +122,26 @@ def test_one_connection_gets_at_most_its_share_of_streams():
         server.server.stop(0).wait()
 
 
+def test_a_bad_stream_request_is_told_so_even_when_the_slots_are_taken():
+    """The token and the request are checked before a slot is asked for: with every slot of the
+    connection held, a bad token is still UNAUTHENTICATED and a string holding U+0000 INVALID_ARGUMENT."""
+    server = _start(GRPC_WORKERS="8")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            first, second = _follow(channel), _follow(channel)
+            assert next(first) and next(second)
+            call = channel.unary_stream(f"/{SERVICE}/Follow", request_serializer=REQUEST.SerializeToString,
+                                        response_deserializer=REPLY.FromString)
+            with pytest.raises(grpc.RpcError) as nul:
+                next(call(health_pb2.HealthCheckRequest(service="a\0b"), metadata=_bearer(), timeout=5))
+            assert nul.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            with pytest.raises(grpc.RpcError) as unsigned:
+                next(call(health_pb2.HealthCheckRequest(), metadata=(("authorization", "Bearer x"),), timeout=5))
+            assert unsigned.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        server.server.stop(0).wait()
+
+
 def test_a_connection_is_retired_at_its_maximum_age_and_its_stream_ends():
     running = _start(GRPC_MAX_CONNECTION_AGE_SECONDS="1", GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS="1")
     try:
