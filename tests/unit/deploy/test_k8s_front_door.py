@@ -1,22 +1,11 @@
-"""tools/k8s_check.py's front-door rules on small manifests: a metrics port behind an Ingress, a
+"""`make k8s-check`'s front-door rules on small manifests: a metrics port behind an Ingress, a
 NetworkPolicy opening one to more than Prometheus, an overlay turning on the development login."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-TOOL = Path(__file__).resolve().parents[3] / "tools" / "k8s_check.py"
-
-
-@pytest.fixture(scope="module")
-def k8s_check():
-    spec = importlib.util.spec_from_file_location("k8s_check", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tools.k8s.front_door import check_front_door
 
 
 def service(ports: list[dict]) -> dict:
@@ -48,15 +37,15 @@ def policy(name: str, peers: list[dict] | None, ports: list[int] | None) -> dict
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [rule]}}
 
 
-def test_the_shipped_shape_passes(k8s_check):
+def test_the_shipped_shape_passes():
     docs = [service(PORTS), ingress({"name": "http"}), DEFAULT_DENY,
             policy("allow-prometheus-scrape", [PROMETHEUS], [9090]), policy("allow-http", [CONTROLLER], [8080])]
-    assert k8s_check.check_front_door("prod", docs, 9090) == []
+    assert check_front_door("prod", docs, 9090) == []
 
 
 @pytest.mark.parametrize("port", [{"name": "metrics"}, {"number": 9090}])
-def test_an_ingress_routing_a_metrics_port_is_refused(k8s_check, port):
-    problems = k8s_check.check_front_door("prod", [service(PORTS), ingress(port), DEFAULT_DENY], 9090)
+def test_an_ingress_routing_a_metrics_port_is_refused(port):
+    problems = check_front_door("prod", [service(PORTS), ingress(port), DEFAULT_DENY], 9090)
     assert len(problems) == 1 and "a metrics port" in problems[0]
 
 
@@ -67,19 +56,19 @@ def test_an_ingress_routing_a_metrics_port_is_refused(k8s_check, port):
     (None, [9090]),  # from anywhere
     ([{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}], [9090]),  # any namespace's pod
 ])
-def test_a_network_policy_opening_a_metrics_port_beyond_prometheus_is_refused(k8s_check, peers, ports):
+def test_a_network_policy_opening_a_metrics_port_beyond_prometheus_is_refused(peers, ports):
     docs = [service(PORTS), ingress({"name": "http"}), DEFAULT_DENY, policy("too-wide", peers, ports)]
-    problems = k8s_check.check_front_door("prod", docs, 9090)
+    problems = check_front_door("prod", docs, 9090)
     assert len(problems) == 1 and "too-wide" in problems[0] and "Prometheus" in problems[0]
 
 
-def test_no_default_deny_leaves_metrics_open(k8s_check):
-    problems = k8s_check.check_front_door("prod", [service(PORTS), ingress({"name": "http"})], 9090)
+def test_no_default_deny_leaves_metrics_open():
+    problems = check_front_door("prod", [service(PORTS), ingress({"name": "http"})], 9090)
     assert len(problems) == 1 and "denies all ingress" in problems[0]
 
 
-def test_an_overlay_setting_the_development_login_is_refused(k8s_check):
+def test_an_overlay_setting_the_development_login_is_refused():
     config = {"kind": "ConfigMap", "metadata": {"name": "supervision-config"}, "data": {"DEVELOPMENT_LOGIN": "true"}}
-    problems = k8s_check.check_front_door("prod", [service(PORTS), ingress({"name": "http"}), DEFAULT_DENY, config],
+    problems = check_front_door("prod", [service(PORTS), ingress({"name": "http"}), DEFAULT_DENY, config],
                                           9090)
     assert len(problems) == 1 and "DEVELOPMENT_LOGIN" in problems[0]
