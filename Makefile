@@ -71,6 +71,13 @@ run-micro: $(STUBS) $(WEB_ASSETS)
 k8s-check: $(INSTALLED)
 	$(PY) tools/k8s_check.py
 
+# A release's manifests: OVERLAY (default prod) rendered into build/release/<overlay>.yaml with every
+# image pinned to its digest. DIGESTS: a file of "<image> sha256:..." lines (CI without registry
+# access); without it crane, skopeo or docker buildx asks the registry. Refuses tag-only images.
+.PHONY: release-manifests
+release-manifests: $(INSTALLED)
+	$(PY) tools/release_manifests.py --overlay $(or $(OVERLAY),prod) $(if $(DIGESTS),--digests $(DIGESTS))
+
 # A living district. demo: the center as `make run` starts it, and the simulator playing days of the
 # district at 120x through its APIs, nights skipped so the dashboard never goes quiet; Ctrl-C
 # stops both. smoke: the center on free ports in a temporary directory and a minute of load with

@@ -1,15 +1,20 @@
 """Shared fixtures: real stores (SQLite files, PostgreSQL databases), real gRPC servers, real broker.
 
 Under CI=true a test that needs PostgreSQL or RabbitMQ fails when they are missing; on a
-developer's machine it is skipped with the reason.
+developer's machine it is skipped with the reason. Each test run (each pytest process) has a broker
+namespace of its own (see `amqp_uri`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
+import subprocess
 import uuid
-from urllib.parse import urlparse
+from collections.abc import Iterator
+from urllib.parse import quote, unquote, urlparse, urlunparse
 
 import psycopg
 import pytest
@@ -57,11 +62,92 @@ def postgres_database(postgres_admin_url):
 
 
 @pytest.fixture(scope="session")
-def amqp_uri() -> str:
+def amqp_uri() -> Iterator[str]:
+    """The broker, in a namespace of this test run's own: nothing another run (or `make run-micro`)
+    left in a durable queue reaches this run's consumers, and nothing of this run reaches theirs.
+
+    A virtual host made for the run when rabbitmqctl can (a local broker, run as root), deleted at the
+    end; else a unique EVENT_NAMESPACE prefix for the whole process (its child processes inherit it),
+    whose queues and exchanges are deleted at the end."""
     parsed = urlparse(AMQP_URI)
     try:
         with socket.create_connection((parsed.hostname, parsed.port or 5672), timeout=3):
             pass
     except OSError as exc:
         _unavailable("RabbitMQ", str(exc))
-    return AMQP_URI
+    namespace = f"test_{uuid.uuid4().hex[:10]}"
+    with broker_vhost(AMQP_URI, namespace) as uri:
+        if uri is not None:
+            yield uri
+            return
+    previous = os.environ.get("EVENT_NAMESPACE")
+    os.environ["EVENT_NAMESPACE"] = namespace
+    try:
+        yield AMQP_URI
+    finally:
+        delete_namespace(AMQP_URI, namespace)
+        if previous is None:
+            os.environ.pop("EVENT_NAMESPACE", None)
+        else:
+            os.environ["EVENT_NAMESPACE"] = previous
+
+
+def broker_address(uri: str) -> tuple[str, int]:
+    """(host, port) of an AMQP URI."""
+    parsed = urlparse(uri)
+    return parsed.hostname or "127.0.0.1", parsed.port or 5672
+
+
+def amqp_through(uri: str, port: int) -> str:
+    """`uri` (credentials, vhost) reaching the broker through 127.0.0.1:`port`, e.g. a test's proxy."""
+    parsed = urlparse(uri)
+    credentials = parsed.netloc.rpartition("@")[0]
+    return urlunparse(parsed._replace(netloc=f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"))
+
+
+def rabbitmqctl(uri: str, *args: str) -> bool:
+    """Runs rabbitmqctl on a local broker; False when it is missing, not permitted or the broker is remote."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None or urlparse(uri).hostname not in ("127.0.0.1", "localhost"):
+        return False
+    try:
+        done = subprocess.run([ctl, *args], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@contextlib.contextmanager
+def broker_vhost(uri: str, name: str) -> Iterator[str | None]:
+    """A new virtual host `name` the URI's user may use, deleted on exit; None when it cannot be made."""
+    user = unquote(urlparse(uri).username or "guest")
+    if not (rabbitmqctl(uri, "add_vhost", name)
+            and rabbitmqctl(uri, "set_permissions", "-p", name, user, ".*", ".*", ".*")):
+        rabbitmqctl(uri, "delete_vhost", name)
+        yield None
+        return
+    try:
+        yield urlunparse(urlparse(uri)._replace(path=f"/{quote(name, safe='')}"))
+    finally:
+        rabbitmqctl(uri, "delete_vhost", name)
+
+
+def delete_namespace(uri: str, namespace: str) -> None:
+    """Deletes what the center declares in `namespace`: every service's worker queues and event exchange
+    (the listeners' and tests' own queues are exclusive or auto-delete and went with their connections)."""
+    from kombu import Connection
+
+    from services import monolith
+    from services.common.amqp import event_exchange
+    from tests.processes import worker_queues
+
+    with Connection(uri, connect_timeout=5) as connection:
+        for service in monolith.SERVICES:
+            doomed = [("queue_delete", queue) for queue in worker_queues(service, namespace)]
+            doomed.append(("exchange_delete", event_exchange(service, namespace).name))
+            for method, name in doomed:
+                channel = connection.channel()  # a refusal closes the channel: one per name
+                with contextlib.suppress(Exception):  # never declared in this run: nothing to delete
+                    getattr(channel, method)(name)
+                with contextlib.suppress(Exception):
+                    channel.close()

@@ -8,20 +8,26 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from kombu import Connection
 
+from services.common.amqp import configured_namespace, namespaced
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker_queue(source: str, event_type: str, service: str) -> str:
-    """The durable queue nameko declares for `service`'s handler of `source`'s `event_type`."""
-    return f"evt-{source}-{event_type}--{service}.on_{source}_{event_type}"
+def worker_queue(source: str, event_type: str, service: str, namespace: str | None = None) -> str:
+    """The durable queue nameko declares for `service`'s handler of `source`'s `event_type`, in the
+    broker namespace (None: this process's EVENT_NAMESPACE, which the workers it starts inherit)."""
+    namespace = configured_namespace() if namespace is None else namespace
+    return namespaced(f"evt-{source}-{event_type}--{service}.on_{source}_{event_type}", namespace)
 
 
-def worker_queues(service: str) -> list[str]:
+def worker_queues(service: str, namespace: str | None = None) -> list[str]:
     """Every queue `service`'s worker consumes, from the subscriptions its handlers declare."""
     from services.common.config import Settings
     from services.common.db import Store
@@ -30,7 +36,7 @@ def worker_queues(service: str) -> list[str]:
         store = Store(f"sqlite:///{scratch}/wiring.db")  # built, never used: only the wiring is read
         try:
             runtime = importlib.import_module(f"services.{service}.service").build(Settings.from_env({}), store)
-            return [worker_queue(s.source, s.event_type, service) for s in runtime.subscriptions]
+            return [worker_queue(s.source, s.event_type, service, namespace) for s in runtime.subscriptions]
         finally:
             store.dispose()
 
@@ -41,7 +47,7 @@ def start_worker(service: str, **env: str) -> subprocess.Popen:
     The broker is shared by every test (and by earlier runs): messages left in a durable queue
     while no worker ran would reach this worker first and make the test's expectations race them.
     """
-    queues = worker_queues(service)
+    queues = worker_queues(service, env.get("EVENT_NAMESPACE"))  # the worker's own, else this process's
     with Connection(env["AMQP_URI"]) as connection:
         for queue in queues:
             connection.default_channel.queue_delete(queue)
@@ -82,6 +88,17 @@ def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
         process.kill()
         pytest.fail(f"{process.args} did not stop within {timeout:.0f} s of SIGTERM")
     assert process.returncode == 0, process.stdout.read()[-3000:]
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    """(status, body) of GET `path` on 127.0.0.1:`port`; (0, the error) while nothing listens there."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError as error:
+        return 0, str(error)
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:

@@ -12,7 +12,8 @@ Environment: POSTGRES_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/po
 that gets the databases), AMQP_URI (default amqp://guest:guest@127.0.0.1:5672/supervision_micro: a
 virtual host of its own, made with rabbitmqctl on a local broker when missing, because the test
 suites publish on the same broker and workers of the same service would share their queues, events
-of test offices included), and every variable of README's table, passed on to the processes.
+of test offices included; EVENT_NAMESPACE, when set, prefixes every name in it), and every variable of
+README's table, passed on to the processes.
 Ctrl-C (SIGINT) or SIGTERM stops the children: gateway first, then the API processes (they drain and
 publish what they committed), then the workers.
 """
@@ -292,20 +293,21 @@ def ensure_vhost(amqp_uri: str) -> None:
     print(f"run-micro: created RabbitMQ virtual host {vhost}", flush=True)
 
 
-def declare_exchanges(amqp_uri: str, services: list[Service]) -> None:
-    """Declares each service's event exchange ("<service>.events", as nameko declares it).
+def declare_exchanges(amqp_uri: str, event_namespace: str, services: list[Service]) -> None:
+    """Declares each service's event exchange ("<service>.events" in the namespace, as the workers do).
 
     nameko declares an exchange only when a consumer binds to it, and the relay publishes with
     confirms: until a consumer of a service's events exists (the gateway consumes every service's),
     the relay's publishes are refused with NOT_FOUND and retried.
     """
     from kombu import Connection
-    from nameko.standalone.events import get_event_exchange
+
+    from services.common.amqp import event_exchange
 
     with Connection(amqp_uri, connect_timeout=5) as connection:
         channel = connection.channel()
         for service in services:
-            get_event_exchange(service.name, {}).declare(channel=channel)
+            event_exchange(service.name, event_namespace).declare(channel=channel)
 
 
 def seed(services: list[Service], children: list[Child], amqp_uri: str) -> None:
@@ -339,8 +341,15 @@ def seed_one(name: str) -> None:
     runtime.store.dispose()
 
 
-def print_table(services: list[Service], amqp_uri: str) -> None:
+def describe_namespace(amqp_uri: str, event_namespace: str) -> str:
+    """Where this center's events live on the broker: its virtual host, and its name prefix if any."""
     parsed = urlparse(amqp_uri)
+    where = f"RabbitMQ {parsed.hostname}:{parsed.port or 5672}, vhost {unquote(parsed.path[1:]) or '/'}"
+    return where + (f", EVENT_NAMESPACE {event_namespace} (names {event_namespace}.*)" if event_namespace
+                    else ", no EVENT_NAMESPACE prefix")
+
+
+def print_table(services: list[Service], amqp_uri: str, event_namespace: str) -> None:
     rows = [("service", "gRPC", "API /metrics", "worker /metrics", "database")]
     for s in services:
         rows.append((s.name, f"127.0.0.1:{s.grpc_port}", f"http://127.0.0.1:{s.api_metrics_port}/metrics",
@@ -352,7 +361,8 @@ def print_table(services: list[Service], amqp_uri: str) -> None:
     lines = ["", "智慧监管云中心 — microservices mode (make run-micro)", ""]
     lines += ["  " + ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) if row[2] else
                       " " * (widths[0] + 2) + row[1]).rstrip() for row in rows]
-    lines += ["", f"  RabbitMQ: {parsed.hostname}:{parsed.port or 5672}, vhost {parsed.path.lstrip('/') or '/'}",
+    lines += ["", f"  Events: {describe_namespace(amqp_uri, event_namespace)}",
+              "  workers: /livez and /readyz beside /metrics",
               f"  try: grpcurl -plaintext 127.0.0.1:{services[0].grpc_port} list", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)
 
@@ -408,7 +418,8 @@ def main() -> int:
         migrate(service, amqp_uri)
     print(f"run-micro: migrated {', '.join(s.name for s in services)}", file=sys.stderr)
     ensure_vhost(amqp_uri)
-    declare_exchanges(amqp_uri, services)
+    print(f"run-micro: events in {describe_namespace(amqp_uri, settings.event_namespace)}", file=sys.stderr)
+    declare_exchanges(amqp_uri, settings.event_namespace, services)
 
     signal.signal(signal.SIGTERM, _interrupt)
     children: list[Child] = []
@@ -426,7 +437,7 @@ def main() -> int:
         demo = settings.demo_data and not args.no_demo
         if demo:
             seed([s for s in services if s.name != GATEWAY], children, amqp_uri)
-        print_table(services, amqp_uri)
+        print_table(services, amqp_uri, settings.event_namespace)
         while True:
             time.sleep(0.5)
             _check_alive(children)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.assessment.domain import evidence, history, registry
+from services.assessment.domain import evidence, history, live_values, registry
 from services.assessment.domain.assessment import Assessment
 from services.assessment.domain.catalogue import SOURCES
 from services.common.clock import shanghai_date
@@ -43,6 +43,8 @@ class Handlers:
     def indicators_changed(self, session: Session, event: Event[IndicatorsChanged]) -> None:
         """Records the office's indicator values in the history, from which closed periods are scored."""
         history.record(session, event.source, event.message, event.time)
+        # In the store, not in memory: the API processes serving live scores read it there.
+        live_values.advance_mark(session, event.source, event.message.office_id, event.message.version)
 
     def work_done(self, session: Session, event: Event) -> None:
         """Counts the finished work as evidence for each officer credited (平时考核) and the office's workload."""

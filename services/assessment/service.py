@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 
 from services.assessment.domain.assessment import Assessment
+from services.assessment.domain.live_values import LiveValuesCache
 from services.assessment.handlers import Handlers
 from services.assessment.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 from services.assessment.sources import IndicatorSources, parse_timeout, remote_sources
+from services.common import retention
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
@@ -30,7 +32,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     # Read here rather than in Settings: only assessment calls other services' IndicatorSource.
     sources = IndicatorSources(remote_sources(os.environ.get("INDICATOR_SOURCES")),
                                parse_timeout(os.environ.get("INDICATOR_SOURCE_TIMEOUT_SECONDS")))
-    assessment = Assessment(store, today, sources.fetch)
+    live_values = LiveValuesCache(settings.live_score_cache_seconds, sources.addresses)
+    assessment = Assessment(store, today, sources.fetch, live_values)
     handlers = Handlers(assessment)
     refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, assessment.events, assessment.compute_indicators,
                                    now=now)
@@ -59,6 +62,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
         dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
-        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(),
+        timers=[*handlers.timers(), retention.timer(NAME, store, settings, Outbox.metadata)],
         seed_demo=seed_demo, indicators=refresher,
     )

@@ -16,6 +16,7 @@ import grpc
 
 from services.assessment.domain.history import Value, Values
 from services.assessment.domain.scorecards import Fetched, SourceStatus
+from services.common.channels import internal_channel
 from services.common.config import ConfigError
 from services.common.context import request_id_var, traceparent_var
 from services.common.sources import parse_sources
@@ -60,7 +61,7 @@ class IndicatorSources:
         # reconnect by themselves, so a source down at start is not an error either.
         with self._lock:
             if self._stubs is None:
-                self._stubs = {name: indicators_pb2_grpc.IndicatorSourceStub(grpc.insecure_channel(address))
+                self._stubs = {name: indicators_pb2_grpc.IndicatorSourceStub(internal_channel(address))
                                for name, address in self.addresses.items()}
             return self._stubs
 

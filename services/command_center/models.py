@@ -16,6 +16,7 @@ from services.common.events import (
     RequestKeyMixin,
 )
 from services.common.indicators import IndicatorSnapshotMixin
+from services.common.leases import LeaseMixin
 
 
 class Base(DeclarativeBase):
@@ -35,6 +36,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
 
 
 class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
+class Lease(LeaseMixin, Base):
     pass
 
 

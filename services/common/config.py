@@ -122,8 +122,13 @@ class Settings:
     # Idle connections are closed, and every connection is eventually retired so clients rebalance
     # and a stuck stream's connection does not live forever.
     grpc_max_connection_idle_seconds: float = 300.0
-    grpc_max_connection_age_seconds: float = 1800.0
+    # Short enough that callers re-resolve a headless Service and reach replicas added by a
+    # scale-up within minutes; the grace lets calls on a retired connection finish.
+    grpc_max_connection_age_seconds: float = 300.0
     grpc_max_connection_age_grace_seconds: float = 30.0
+    # assessment's district live score reuses the sources' answers for this long (0: asks every
+    # time); an office whose IndicatorsChanged was applied since is asked again at once.
+    live_score_cache_seconds: float = 5.0
     # Evidence trails' HMAC keys as (key id, key) pairs and the id new records are sealed with; when
     # empty, a key file under data_dir holds them (services.common.hash_chain.TrailKeys). Kept out of
     # repr so that a logged Settings never shows a key.
@@ -132,6 +137,16 @@ class Settings:
     # The key List methods seal page tokens with; empty: derived from JWT_SECRET, else random per
     # process (services.common.paging.page_token_key). Kept out of repr like every key.
     page_token_secret: str = field(default="", repr=False)
+    # How long published outbox rows and inbox rows are kept, and how retention deletes them: in
+    # batches of retention_batch_size rows, each its own short transaction, at most
+    # retention_max_batches per table per sweep (see retention_settings).
+    outbox_retention_days: int = 7
+    inbox_retention_days: int = 30
+    retention_batch_size: int = 1000
+    retention_max_batches: int = 100
+    # Broker namespace and worker health (see broker_settings).
+    event_namespace: str = ""
+    worker_stall_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -165,8 +180,11 @@ class Settings:
             jwt_service_max_lifetime_seconds=_read(env, "JWT_SERVICE_MAX_LIFETIME_SECONDS", "2592000",
                                                    _positive_int, "a positive number of seconds"),
             **grpc_stream_settings(env),
+            **live_score_settings(env),
             **trail_key_settings(env),
             page_token_secret=page_token_secret_setting(env),
+            **retention_settings(env),
+            **broker_settings(env),
             clock_file=_read(env, "CLOCK_FILE", "", _clock_file,
                              "a readable file holding an ISO 8601 instant with its zone"),
         )
@@ -198,11 +216,27 @@ def grpc_stream_settings(env: Mapping[str, str]) -> dict[str, int | float]:
                                                  "a positive integer"),
         "grpc_max_connection_idle_seconds": _read(env, "GRPC_MAX_CONNECTION_IDLE_SECONDS", "300",
                                                   _positive_float, "seconds > 0"),
-        "grpc_max_connection_age_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_SECONDS", "1800",
+        "grpc_max_connection_age_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_SECONDS", "300",
                                                  _positive_float, "seconds > 0"),
         "grpc_max_connection_age_grace_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", "30",
                                                        _positive_float, "seconds > 0"),
     }
+
+
+def live_score_settings(env: Mapping[str, str]) -> dict[str, float]:
+    """LIVE_SCORE_CACHE_SECONDS: the longest the district live score serves the sources' answers."""
+    return {
+        # The freshness bound of the district live score when no event says an office changed.
+        "live_score_cache_seconds": _read(env, "LIVE_SCORE_CACHE_SECONDS", "5", _non_negative_float,
+                                          "seconds >= 0 (0 asks the sources on every request)"),
+    }
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be a finite number >= 0")
+    return value
 
 
 def _non_negative_int(raw: str) -> int:
@@ -286,3 +320,56 @@ def page_token_secret_setting(env: Mapping[str, str]) -> str:
                           f"at least {MIN_PAGE_TOKEN_SECRET_BYTES} bytes of random data "
                           "(e.g. `openssl rand -base64 48`), or unset to derive it from JWT_SECRET")
     return secret
+
+
+EVENT_NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{0,32}$")
+
+
+def event_namespace_setting(env: Mapping[str, str]) -> str:
+    """EVENT_NAMESPACE: empty, or up to 32 letters, digits, `-`, `_` or `.` prefixing every exchange and queue."""
+    raw = env.get("EVENT_NAMESPACE", "").strip()
+    # Queue names are capped at 255 bytes and nameko's already run long; the characters are those that
+    # need no quoting anywhere a queue name appears (rabbitmqctl, the management UI, metrics labels).
+    if not EVENT_NAMESPACE_PATTERN.match(raw) or raw.startswith((".", "-")):
+        raise ConfigError(f"configuration error: EVENT_NAMESPACE={raw!r} is invalid; expected up to 32 letters, "
+                          "digits, -, _ or . (not starting with . or -), or empty for no prefix")
+    return raw
+
+
+def broker_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The broker namespace (EVENT_NAMESPACE) and how long a worker's consumer may go without a beat."""
+    return {
+        # Prefixes every exchange and queue name, for environments sharing a broker without a vhost of
+        # their own; the vhost itself is part of AMQP_URI.
+        "event_namespace": event_namespace_setting(env),
+        # /livez of a worker turns 503 when its consumer loop has not beaten for this long.
+        "worker_stall_seconds": _read(env, "WORKER_STALL_SECONDS", "60", _positive_float, "seconds > 0"),
+    }
+
+
+# An inbox row must outlive every duplicate of its event. RabbitMQ redelivers only what was not
+# acknowledged, so a duplicate is either a copy left unacknowledged when a consumer died after its
+# commit (delivered again once a consumer takes it from the queue) or a row the relay published but
+# could not mark sent (published again when a relay of that service runs again). Its age is thus
+# bounded by the longest outage of a consumer or a publisher plus the queue's drain time; a week
+# covers any outage the alerts let run, and beyond it the store is restored from a backup anyway.
+MIN_INBOX_RETENTION_DAYS = 7
+
+
+def retention_settings(env: Mapping[str, str]) -> dict[str, int]:
+    """OUTBOX_RETENTION_DAYS, INBOX_RETENTION_DAYS (at least MIN_INBOX_RETENTION_DAYS) and the batching."""
+    inbox_days = _read(env, "INBOX_RETENTION_DAYS", "30", _positive_int, "whole days > 0")
+    if inbox_days < MIN_INBOX_RETENTION_DAYS:
+        raise ConfigError(f"configuration error: INBOX_RETENTION_DAYS={inbox_days} is below the floor of "
+                          f"{MIN_INBOX_RETENTION_DAYS} days; a redelivery older than the inbox's retention would "
+                          "be applied twice (expected whole days >= "
+                          f"{MIN_INBOX_RETENTION_DAYS}, longer than any outage of a consumer or a publisher)")
+    return {
+        # Published rows only: an unpublished row is never deleted, whatever its age.
+        "outbox_retention_days": _read(env, "OUTBOX_RETENTION_DAYS", "7", _positive_int, "whole days > 0"),
+        "inbox_retention_days": inbox_days,
+        # Rows per DELETE: each batch is its own transaction, so locks are held briefly.
+        "retention_batch_size": _read(env, "RETENTION_BATCH_SIZE", "1000", _positive_int, "a positive integer"),
+        # Bounds one sweep's work; a bigger backlog goes on at the next sweep.
+        "retention_max_batches": _read(env, "RETENTION_MAX_BATCHES", "100", _positive_int, "a positive integer"),
+    }

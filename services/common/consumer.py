@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -44,6 +44,7 @@ from services.common.events import (
     InboxMixin,
     MalformedEvent,
 )
+from services.common.leases import TIMER_LEASE_INTERVALS, Lease
 from services.common.metrics import (
     EVENTS_CONSUMED,
     EVENTS_DEAD_LETTERED,
@@ -55,6 +56,8 @@ from services.common.metrics import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event], None]
+# SWEEP_INTERVAL_SECONDS' default, for hosts that do not say how often they run a timer.
+DEFAULT_SWEEP_INTERVAL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -257,13 +260,15 @@ def _storable(wire: dict) -> dict:
     return json.loads(json.dumps(wire, default=str))
 
 
-def run_timer(service: str, timer: Timer, store: Store | None = None) -> None:
+def run_timer(service: str, timer: Timer, store: Store | None = None,
+              interval_seconds: float = DEFAULT_SWEEP_INTERVAL_SECONDS) -> None:
     """One run of a timer, with its outcome counted; errors are logged, never raised to the host.
 
-    On PostgreSQL the run holds an advisory lock named after the service and timer, so with several
-    worker replicas one sweeps at a time and the others skip that round (no duplicate events)."""
+    On PostgreSQL the run needs the timer's lease (services.common.leases), so with several worker
+    replicas one of them sweeps each round and the others skip it (no duplicate events);
+    `interval_seconds` is how often the host calls this, which the lease outlasts."""
     try:
-        with exclusive_run(store, f"{service}.{timer.name}") as mine:
+        with exclusive_run(store, f"{service}.{timer.name}", interval_seconds * TIMER_LEASE_INTERVALS) as mine:
             if not mine:
                 TIMER_RUNS.labels(service, timer.name, "skipped").inc()
                 return
@@ -277,18 +282,17 @@ def run_timer(service: str, timer: Timer, store: Store | None = None) -> None:
 
 
 @contextmanager
-def exclusive_run(store: Store | None, name: str) -> Iterator[bool]:
-    """Yields whether this process may run `name` now (always, on SQLite: one process per file)."""
-    if store is None or store.is_sqlite:
-        yield True
+def exclusive_run(store: Store | None, name: str,
+                  lease_seconds: float = DEFAULT_SWEEP_INTERVAL_SECONDS * TIMER_LEASE_INTERVALS) -> Iterator[bool]:
+    """Yields whether this process may run `name` now (always, on SQLite: one process per file).
+
+    A lease row, not an advisory lock: correct behind PgBouncer in transaction mode, and a killed
+    holder's lease expires by itself (services.common.leases says why). The lease is kept after the
+    run, so the same replica runs the next round too; renewed while the run lasts."""
+    lease = Lease(store, name, lease_seconds)
+    if not lease.acquire():
+        yield False
         return
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    with store.engine.connect() as connection:
-        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
-        connection.commit()
-        try:
-            yield bool(acquired)
-        finally:
-            if acquired:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+    lease.release_at_exit()
+    with lease.kept():
+        yield True

@@ -85,8 +85,13 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True)
         return engine
     # pre_ping: a restarted database or a dropped connection is noticed at checkout and the
     # pool reconnects, so the service answers again without a restart.
+    # prepare_threshold=None: psycopg prepares a statement on the server after its fifth run on a
+    # connection, and behind PgBouncer in transaction mode (Debian 12 ships 1.18, which cannot track
+    # prepared statements) the next transaction may land on a server connection that lacks it, or
+    # already has one of that name ("prepared statement _pg3_0 already exists"). Every statement
+    # is parsed anew instead: correct with or without a pooler in front.
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         pool_recycle=1800)
+                         pool_recycle=1800, connect_args={"prepare_threshold": None})
 
 
 class Store:

@@ -138,7 +138,9 @@ class OutboxMixin:
     @declared_attr.directive
     def __table_args__(cls):
         unsent = text("sent_at IS NULL")
-        return (Index("ix_outbox_unsent", "id", sqlite_where=unsent, postgresql_where=unsent),)
+        # Retention deletes published rows by age (services.common.retention).
+        return (Index("ix_outbox_unsent", "id", sqlite_where=unsent, postgresql_where=unsent),
+                Index("ix_outbox_sent_at", "sent_at"))
 
 
 class InboxMixin:
@@ -151,9 +153,16 @@ class InboxMixin:
     event_type: Mapped[str] = mapped_column(String(64))
     applied_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
+    @declared_attr.directive
+    def __table_args__(cls):
+        # Retention deletes rows by age (services.common.retention).
+        return (Index("ix_inbox_applied_at", "applied_at"),)
+
 
 class AppliedVersionMixin:
-    """The newest version applied per foreign aggregate: an older event is ignored."""
+    """The newest version applied per foreign aggregate: an older event is ignored. One row per
+    aggregate, updated in place, never pruned: without it an older event of that aggregate would
+    apply again."""
 
     __tablename__ = "applied_versions"
 

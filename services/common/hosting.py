@@ -38,7 +38,7 @@ class TimerThread:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            run_timer(self.service, self.timer, self.store)
+            run_timer(self.service, self.timer, self.store, self.interval)
 
     def stop(self) -> None:
         self._stop.set()

@@ -42,3 +42,30 @@ TIMER_RUNS = Counter("supervision_timer_runs_total", "Timer (deadline sweep) run
                      ["service", "timer", "outcome"])
 TIMER_LAST_SUCCESS = Gauge("supervision_timer_last_success_timestamp_seconds",
                            "When a timer last completed without error.", ["service", "timer"])
+
+
+# ------------------------------------------------------------------ series that exist from the start
+#
+# A labelled counter has no series until its first increment, and Prometheus cannot see an
+# increase from "absent" to 1: `increase()` over a series whose first sample is 1 is 0, so an alert
+# on the first rejection or the first failed sweep would never fire. Every label combination an
+# alert watches is therefore written at 0 when the process starts.
+
+# The outcomes of a delivery an alert counts (consumer.py's REJECTED and the applied ones it divides by).
+WATCHED_EVENT_OUTCOMES = ("applied", "rejected")
+WATCHED_TIMER_OUTCOMES = ("ok", "error")
+
+
+def initialise_consumer_series(service: str, subscriptions, timers=()) -> None:
+    """Writes 0 for each declared subscription's watched outcomes and each timer's, before any counts."""
+    for subscription in subscriptions:
+        for outcome in WATCHED_EVENT_OUTCOMES:
+            EVENTS_CONSUMED.labels(service, subscription.source, subscription.event_type, outcome)
+    for timer in timers:
+        for outcome in WATCHED_TIMER_OUTCOMES:
+            TIMER_RUNS.labels(service, timer.name, outcome)
+
+
+def initialise_relay_series(service: str) -> None:
+    """Writes 0 for the relay's failure counter of `service` (OutboxPublishFailing's rate)."""
+    EVENTS_PUBLISH_FAILED.labels(service)

@@ -17,7 +17,13 @@ from sqlalchemy import func, select, update
 from services.common import contracts
 from services.common.db import Store, utcnow
 from services.common.events import OutboxMixin
-from services.common.metrics import EVENTS_PUBLISH_FAILED, EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from services.common.metrics import (
+    EVENTS_PUBLISH_FAILED,
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    initialise_relay_series,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,7 @@ class OutboxRelay:
         self._failures = 0
         self._relaying = threading.Lock()
         store.after_commit.append(lambda notes: notes.get("events_written") and self.wake())
+        initialise_relay_series(service)
 
     def wake(self) -> None:
         self._wake.set()

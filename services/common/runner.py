@@ -7,11 +7,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import threading
 from collections.abc import Callable
+from http import HTTPStatus
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import start_http_server
+from prometheus_client import make_wsgi_app
 
-from services.common import dead_letters, logs, migrate, trail_check
+from services.common import dead_letters, logs, migrate, trail_check, worker_health
 from services.common.clock import FileClock
 from services.common.config import ConfigError, Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
@@ -50,6 +54,9 @@ def _main(service: str, build: Build, argv: list[str] | None) -> None:
     if not settings.amqp_uri:
         raise ConfigError(f"configuration error: AMQP_URI is required for '{args.command}' "
                           "(amqp://user:password@host:5672/); use `make run` for the monolithic mode")
+    if args.command == "worker":
+        # Before the metrics server: its /livez and /readyz answer from the first request on.
+        worker_health.install(worker_health.WorkerHealth(settings.worker_stall_seconds))
     start_metrics_server(settings.metrics_port)
     if args.command == "worker":
         importlib.import_module(f"services.{service}.worker").run(runtime, settings)
@@ -57,10 +64,35 @@ def _main(service: str, build: Build, argv: list[str] | None) -> None:
     serve(runtime, settings)
 
 
+class _MetricsServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        """Probes and scrapes every few seconds would flood the log."""
+
+
 def start_metrics_server(port: int) -> int:
-    """/metrics of the whole process on a port of its own (METRICS_PORT), which only Prometheus may
-    reach; the port it got (0 asks for any free one)."""
-    server, _ = start_http_server(port)
+    """/metrics of the whole process on a port of its own (METRICS_PORT), which only Prometheus and
+    the kubelet may reach; in a process running an event consumer also /livez and /readyz
+    (services.common.worker_health). Returns the port it got (0 asks for any free one).
+
+    The server runs in a real thread: in a worker it keeps answering while the eventlet hub is
+    blocked, which is when /livez has to say so."""
+    metrics = make_wsgi_app()
+
+    def app(environ, start_response):
+        probe = worker_health.probe_response(environ.get("PATH_INFO", ""))
+        if probe is None:
+            return metrics(environ, start_response)
+        status, body = probe
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")])
+        return [body.encode()]
+
+    server = make_server("0.0.0.0", port, app, _MetricsServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True).start()
     return server.server_port
 
 
@@ -78,8 +110,8 @@ def serve(runtime: ServiceRuntime, settings: Settings) -> None:
     from services.common.hosting import HostedService
 
     # Timers run in the worker only: two processes sweeping the same deadlines is wasted work.
-    hosted = HostedService(runtime, settings, NamekoTransport(settings.amqp_uri), port=settings.grpc_port,
-                           run_timers=False)
+    hosted = HostedService(runtime, settings, NamekoTransport(settings.amqp_uri, settings.event_namespace),
+                           port=settings.grpc_port, run_timers=False)
     hosted.start()
     wait_for_termination_signal()
     log.info("draining", extra={"service": runtime.name, "grace_seconds": settings.drain_grace_seconds})

@@ -18,6 +18,7 @@ from services.common.db import Store
 from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin
 from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
+from services.common.metrics import initialise_consumer_series
 
 Registration = tuple[Callable[[object, grpc.Server], None], object]
 
@@ -52,4 +53,6 @@ class ServiceRuntime:
     def consumer(self) -> Consumer:
         if self.dead_letter_model is None:
             raise RuntimeError(f"{self.name}: a service that consumes events needs a dead-letter table")
+        # Every process that consumes builds its consumer here: the alerts' series start at 0.
+        initialise_consumer_series(self.name, self.subscriptions, self.timers)
         return Consumer(self.name, self.store, self.inbox_model, self.version_model, self.dead_letter_model)

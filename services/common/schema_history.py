@@ -75,3 +75,45 @@ def drop_trail_key_ids(table: str) -> None:
     altered, so a downgrade is for a database that is to be restored from a backup anyway."""
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.drop_column("key_id")
+
+
+def add_retention_indexes() -> None:
+    """outbox.sent_at and inbox.applied_at indexes (services.common.events) as first introduced, for
+    retention to find old rows without reading the whole table. On PostgreSQL they are built
+    CONCURRENTLY, outside the migration's transaction: a grown outbox keeps taking writes meanwhile."""
+    for table, index, column in _RETENTION_INDEXES:
+        if op.get_context().dialect.name == "postgresql":
+            with op.get_context().autocommit_block():
+                # Before this revision is stamped, an index of that name can only be what a concurrent
+                # build interrupted half-way left behind (invalid): dropped, then built again.
+                op.drop_index(index, table_name=table, postgresql_concurrently=True, if_exists=True)
+                op.create_index(index, table, [column], postgresql_concurrently=True)
+        else:
+            with op.batch_alter_table(table, schema=None) as batch_op:
+                batch_op.create_index(index, [column], unique=False)
+
+
+def drop_retention_indexes() -> None:
+    """Undoes add_retention_indexes."""
+    for table, index, _column in _RETENTION_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(index)
+
+
+_RETENTION_INDEXES = (("outbox", "ix_outbox_sent_at", "sent_at"), ("inbox", "ix_inbox_applied_at", "applied_at"))
+
+
+def create_leases() -> None:
+    """The leases table (services.common.leases.LeaseMixin) as first introduced."""
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def drop_leases() -> None:
+    """Undoes create_leases."""
+    op.drop_table("leases")

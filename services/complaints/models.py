@@ -17,6 +17,7 @@ from services.common.events import (
     RequestKeyMixin,
 )
 from services.common.indicators import IndicatorSnapshotMixin
+from services.common.leases import LeaseMixin
 
 
 class Base(DeclarativeBase):
@@ -36,6 +37,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
 
 
 class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
+class Lease(LeaseMixin, Base):
     pass
 
 

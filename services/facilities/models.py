@@ -18,6 +18,7 @@ from services.common.events import (
 )
 from services.common.hash_chain import HashChainMixin
 from services.common.indicators import IndicatorSnapshotMixin
+from services.common.leases import LeaseMixin
 
 
 class Base(DeclarativeBase):
@@ -37,6 +38,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
 
 
 class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
+class Lease(LeaseMixin, Base):
     pass
 
 

@@ -16,7 +16,7 @@ from services.gateway.domain.explain import explain_office
 from services.gateway.domain.live import DISTRICT, OFFICE, RANKS, DistrictState, OfficeState, SourceState, View
 from services.gateway.domain.monitor import Monitor
 from services.gateway.domain.paging import office_page_token, parse_office_page
-from services.gateway.metrics import STREAM_CLIENTS
+from services.gateway.metrics import STREAM_CLIENTS, observe_pushes
 from supervision.gateway.v1 import gateway_pb2 as pb
 from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
 
@@ -132,7 +132,9 @@ class MonitoringApi(pb_grpc.MonitoringServiceServicer):
                     seq = None  # fell behind the replay buffer: start again from the current state
                     continue
                 for entry in entries:
-                    yield from self._changes(entry, caller, wanted)
+                    for message in self._changes(entry, caller, wanted):
+                        observe_pushes("grpc", [entry.recorded])
+                        yield message
                     seq = entry.seq
                 if not entries:
                     log.wait_after(seq, WAIT_SECONDS if left is None else min(WAIT_SECONDS, left))

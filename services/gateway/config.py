@@ -24,6 +24,9 @@ class GatewayConfig:
     reconcile_interval_seconds: float
     history_minute_days: int
     history_day_days: int
+    # One gateway replica writes the index history (services.gateway.recorder): it holds a lease this
+    # long, renewed at every write (each second); when it stops, another replica writes within it.
+    history_writer_lease_seconds: float
     stream_replay_size: int
     stream_heartbeat_seconds: float
     stream_max_clients: int
@@ -59,6 +62,8 @@ class GatewayConfig:
             reconcile_interval_seconds=_read(env, "RECONCILE_INTERVAL_SECONDS", "30", _positive, "seconds > 0"),
             history_minute_days=_read(env, "HISTORY_MINUTE_RETENTION_DAYS", "7", _count, "whole days >= 1"),
             history_day_days=_read(env, "HISTORY_DAY_RETENTION_DAYS", "800", _count, "whole days >= 1"),
+            history_writer_lease_seconds=_read(env, "HISTORY_WRITER_LEASE_SECONDS", "10", _lease,
+                                               "seconds >= 2 (the writer renews it every second)"),
             stream_replay_size=_read(env, "STREAM_REPLAY_SIZE", "10000", _count, "a number of changes >= 1"),
             stream_heartbeat_seconds=_read(env, "STREAM_HEARTBEAT_SECONDS", "15", _positive, "seconds > 0"),
             stream_max_clients=_read(env, "STREAM_MAX_CLIENTS", "5000", _count, "a number of clients >= 1"),
@@ -89,6 +94,13 @@ def _positive(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value) or value <= 0:
         raise ValueError("must be a finite number > 0")
+    return value
+
+
+def _lease(raw: str) -> float:
+    value = _positive(raw)
+    if value < 2:
+        raise ValueError("must be >= 2")
     return value
 
 

@@ -3,14 +3,16 @@
 - At start: every source's ListIndicators (the seed), command_center's offices, assessment's
   scheme, and the alert probes. A source that does not answer is asked again with a growing
   backoff; its indicators are missing meanwhile.
-- Every RECONCILE_INTERVAL_SECONDS: the same again. Events keep the model current between
-  reconciles; a reconcile repairs what an event that was lost would have changed, and counts it.
+- Every RECONCILE_INTERVAL_SECONDS: the same again, by one gateway replica of all. Events keep the
+  model current between reconciles; a reconcile repairs what an event that was lost would have
+  changed, and counts it.
 - Soon after a notable event: the alert probe of its source.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from services.common.errors import DomainError
+from services.common.leases import Lease
 from services.common.sources import SOURCES
 from services.gateway.config import GatewayConfig
 from services.gateway.domain.alerts import AlertRules
@@ -35,6 +38,16 @@ PROBE_DELAY_SECONDS = 0.3  # a burst of events re-runs a probe once
 # a quarter of the monolith's CPU while 600 offices registered.
 PROBE_REST_FACTOR = 9.0
 MAX_BACKOFF_SECONDS = 30.0
+# The periodic reconcile (with its probes) is a turn that passes among the gateway replicas: whoever
+# claims the free `gateway.reconcile` lease (services.common.leases) asks the sources, and the lease
+# lasts the reconcile interval, so the sources see one reconcile per interval however many replicas
+# run. Each replica looks for a free turn this many times per interval, at random moments, so the
+# turn is taken soon after it frees and falls to each replica in turn by chance. Each replica's own
+# index is thus repaired every replica-count intervals on average: a repair is for events that were
+# lost, which events that arrive keep rare. Shared answers (the turn's holder publishing what it
+# read to the others) would repair every replica each interval, at the cost of a table they poll.
+RECONCILE_LEASE = "gateway.reconcile"
+RECONCILE_CHECKS_PER_INTERVAL = 4
 
 
 class Feeder:
@@ -52,6 +65,8 @@ class Feeder:
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
         self._reconcile_at = 0.0
+        self._reconcile_forced = True  # the seed at start is this replica's own
+        self._turns = Lease(monitor.store, RECONCILE_LEASE, config.reconcile_interval_seconds)
         self._pool = ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="feeder")
         self._thread: threading.Thread | None = None
         monitor.probe_soon = self.probe_soon
@@ -76,7 +91,9 @@ class Feeder:
         self._wake.set()
 
     def reconcile_soon(self) -> None:
-        """After the event stream was interrupted: events may have been lost."""
+        """After the event stream was interrupted: events may have been lost (by this replica: it
+        reconciles without waiting for its turn)."""
+        self._reconcile_forced = True
         self._reconcile_at = 0.0
         self._wake.set()
 
@@ -169,12 +186,31 @@ class Feeder:
                 log.exception("feeder pass failed")
                 self._stop.wait(1.0)
 
+    def _my_turn(self) -> bool:
+        """Whether this replica reconciles now: at start and after an interruption always, otherwise
+        when it claims the free turn."""
+        forced, self._reconcile_forced = self._reconcile_forced, False
+        try:
+            claimed = self._turns.claim()
+        except Exception:  # the store is away: reconciling anyway keeps this replica's index repaired
+            log.warning("reconcile turn not claimed (store unavailable); reconciling", exc_info=True)
+            return True
+        return forced or claimed
+
+    def _next_look(self) -> float:
+        """Seconds until this replica looks for its turn again."""
+        interval = self.config.reconcile_interval_seconds
+        if self._turns.always_mine:
+            return interval  # one process (SQLite): every turn is its own
+        return interval / RECONCILE_CHECKS_PER_INTERVAL * random.uniform(0.5, 1.5)
+
     def _tick(self) -> None:
         now = time.monotonic()
         if now >= self._reconcile_at:
-            self.reconcile()
-            self._reconcile_at = time.monotonic() + self.config.reconcile_interval_seconds
-            self.ready.set()
+            if self._my_turn():
+                self.reconcile()
+                self.ready.set()
+            self._reconcile_at = time.monotonic() + self._next_look()
         else:
             with self._lock:
                 retry = [s for s, at in self._retry_at.items() if at <= now]

@@ -1,4 +1,4 @@
-"""Events the gateway consumes, and its timer.
+"""Events the gateway consumes (its retention timer is services.common.retention's, see service.py).
 
 Each process that serves the live index applies these to its own model: in monolithic mode
 through the in-process bus (with the store's inbox and versions, like every service), in the
@@ -12,7 +12,7 @@ import time
 
 from sqlalchemy.orm import Session
 
-from services.common.consumer import Subscription, Timer
+from services.common.consumer import Subscription
 from services.common.db import Store
 from services.common.events import Event
 from services.common.scoring_messages import scheme_dict_from_message
@@ -69,7 +69,3 @@ class Handlers:
         # Facts for the live feed and the alert probes: each once, whatever its aggregate's version.
         facts = [Subscription(source, message, self.notable, versioned=False) for source, message in NOTABLE]
         return states + facts
-
-    def timers(self) -> list[Timer]:
-        return [Timer("prune_history", lambda: self.monitor.history.prune(
-            self.monitor.now(), self.config.history_minute_days, self.config.history_day_days))]

@@ -17,6 +17,10 @@ not in the new queue. After every reconnect the listener therefore asks for a re
 repairs the model from the sources' own answers. Handlers are applied without the store's inbox
 (a replica's model is its own); the live model's version checks and a short memory of event ids
 make a redelivery harmless.
+
+The exchanges and the queue are named in the broker namespace (EVENT_NAMESPACE), like the workers'.
+The listener reports its drain loop and its connection to the process's worker health, which the
+metrics port serves as /livez and /readyz.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from collections.abc import Callable
 
 from kombu import Connection, Exchange, Queue, binding
 
-from services.common import contracts
+from services.common import contracts, worker_health
+from services.common.amqp import configured_namespace, event_exchange, namespaced
 from services.common.consumer import MALFORMED, REFUSED, Consumer, Subscription
 from services.common.errors import DomainError
 from services.common.events import Envelope, MalformedEvent
@@ -41,12 +46,16 @@ REMEMBERED_IDS = 10_000
 # What the AMQP transport raises when the broker goes away or refuses a declaration.
 _BROKER_ERRORS = tuple(Connection("amqp://").connection_errors) + tuple(Connection("amqp://").channel_errors)
 MAX_BACKOFF_SECONDS = 10.0
+# The loop whose beats the process's /livez watches.
+LISTENER_LOOP = "consumer"
 
 
 class EventListener:
     def __init__(self, amqp_uri: str, subscriptions: list[Subscription], on_reconnect: Callable[[], None],
-                 consumer: Consumer, service: str = "gateway"):
+                 consumer: Consumer, service: str = "gateway", event_namespace: str | None = None):
         self.amqp_uri = amqp_uri
+        # None: EVENT_NAMESPACE of the environment, as the process's workers and relay read it.
+        self.namespace = configured_namespace() if event_namespace is None else event_namespace
         self.service = service
         # Used for its dead-letter table only: the live model is applied without the inbox.
         self.consumer = consumer
@@ -56,7 +65,7 @@ class EventListener:
         self.ready = threading.Event()  # consuming: events published from now on reach the model
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.queue_name = f"{service}-live-{uuid.uuid4().hex[:12]}"
+        self.queue_name = namespaced(f"{service}-live-{uuid.uuid4().hex[:12]}", self.namespace)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="gateway-events", daemon=True)
@@ -68,9 +77,13 @@ class EventListener:
             self._thread.join(10)
 
     def _queue(self) -> Queue:
-        bindings = [binding(Exchange(f"{source}.events", type="topic", durable=True), routing_key=event_type)
-                    for source, event_type in self._routes]
+        bindings = [binding(self._exchange(source), routing_key=event_type) for source, event_type in self._routes]
         return Queue(self.queue_name, bindings=bindings, exclusive=True, auto_delete=True, durable=False)
+
+    def _exchange(self, source: str) -> Exchange:
+        exchange = event_exchange(source, self.namespace)
+        # Declared as the publisher declares it: a second declaration with other flags is refused.
+        return Exchange(exchange.name, type=exchange.type, durable=exchange.durable)
 
     def _run(self) -> None:
         failures = 0
@@ -87,12 +100,15 @@ class EventListener:
                         connected_before = True
                         failures = 0
                         self.ready.set()
+                        worker_health.mark_connected(LISTENER_LOOP)
                         while not self._stop.is_set():
                             try:
                                 connection.drain_events(timeout=1.0)
                             except TimeoutError:
                                 connection.heartbeat_check()
+                            worker_health.beat(LISTENER_LOOP)
             except (OSError, *_BROKER_ERRORS) as exc:
+                worker_health.mark_disconnected(LISTENER_LOOP, f"broker connection lost: {exc!r}")
                 failures += 1
                 wait = min(0.5 * 2 ** min(failures, 6), MAX_BACKOFF_SECONDS)
                 log.warning("event stream interrupted; reconnecting", extra={"error": repr(exc), "retry_in_s": wait})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.gateway.domain.live import DISTRICT, OFFICE, SCHEME, SOURCE, Change, View
@@ -26,9 +28,45 @@ HTTP_REQUESTS = Counter("supervision_gateway_http_requests_total", "HTTP request
                         ["route", "method", "code"])
 HTTP_SECONDS = Histogram("supervision_gateway_http_request_seconds", "HTTP response latency (streams excluded).",
                          ["route"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+# The live stream's SLIs (docs/operations.md, Gateway SLOs): whether a client asking for an SSE stream
+# gets one (refused = the process had no room, a 503; a caller's own mistake, a bad token or
+# Last-Event-ID, is not counted; WatchIndices' starts and refusals are grpc_server_started_total and
+# grpc_server_handled_total), and how long a change waits between entering the change log and being
+# handed to each client's connection (both transports).
+STREAM_TRANSPORTS = ("sse", "grpc")
+STREAM_STARTED, STREAM_REFUSED = "started", "refused"
+STREAM_STARTS = Counter("supervision_gateway_stream_starts_total",
+                        "SSE stream requests that got a stream (started) or were turned away for lack of room "
+                        "(refused).", ["transport", "outcome"])
+STREAM_PUSH_SECONDS = Histogram("supervision_gateway_stream_push_seconds",
+                                "Time from a change entering the live index's change log to its push to a client.",
+                                ["transport"],
+                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+# Written at 0 at import: a counter's first increment is invisible to rate() when its series is
+# born with it, so the first refused stream would not count against the SLO.
+for _outcome in (STREAM_STARTED, STREAM_REFUSED):
+    STREAM_STARTS.labels("sse", _outcome)
+for _transport in STREAM_TRANSPORTS:
+    STREAM_PUSH_SECONDS.labels(_transport)
+# The HTTP method label takes the methods the API serves; anything else a client sends counts as
+# "other", so made-up methods cannot mint series (the route label is the route's template already).
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FORM_LIMIT_FALLBACKS = Counter("supervision_gateway_form_limit_fallbacks_total",
                                "Complaint form submissions limited in this process only because the shared "
                                "limit (Redis) did not answer.")
+
+
+def http_method_label(method: str) -> str:
+    """The request's method as a bounded label value: one of HTTP_METHODS, else "other"."""
+    return method if method in HTTP_METHODS else "other"
+
+
+def observe_pushes(transport: str, recorded: list[float]) -> None:
+    """Counts one push per change (its time.monotonic() entry into the change log) handed to a client now."""
+    now = time.monotonic()
+    histogram = STREAM_PUSH_SECONDS.labels(transport)
+    for moment in recorded:
+        histogram.observe(max(0.0, now - moment))
 
 
 class IndexGauges:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
 from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin
+from services.common.leases import LeaseMixin
 
 
 class Base(DeclarativeBase):
@@ -31,6 +32,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
 
 
 class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
+class Lease(LeaseMixin, Base):
     pass
 
 

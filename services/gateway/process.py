@@ -3,7 +3,8 @@
 `worker`, `migrate` and `dead-letters` are every service's (services.common.runner). `serve` hosts
 the gateway: gRPC on GRPC_PORT, the dashboard, the HTTP/JSON API and the live stream on HTTP_PORT,
 the event listener on AMQP_URI, /metrics on METRICS_PORT as every process (never on HTTP_PORT, the
-public one). DEVELOPMENT_LOGIN is refused: a deployment never mints tokens for itself.
+public one) with the listener's /livez and /readyz. DEVELOPMENT_LOGIN is refused: a deployment never
+mints tokens for itself.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from services.common import logs, runner
+from services.common import logs, runner, worker_health
 from services.common.config import ConfigError, Settings, exit_on_config_error
 from services.common.db import Store, sqlite_url
 from services.common.grpc_server import wait_for_termination_signal
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
 def serve() -> None:
     from services.common.amqp import NamekoTransport
     from services.gateway.hosting import GatewayHost
+    from services.gateway.listener import LISTENER_LOOP
 
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
@@ -43,10 +45,12 @@ def serve() -> None:
                           "a deployed gateway takes its users' tokens from the identity provider")
     store = Store(settings.database_url or sqlite_url(settings.data_dir, NAME))
     runtime = build(settings, store)
+    worker_health.install(worker_health.WorkerHealth(settings.worker_stall_seconds, loops=[LISTENER_LOOP]))
     runner.start_metrics_server(settings.metrics_port)
     # Timers run in the worker: one retention sweep for every replica.
-    hosted = GatewayHost(runtime, settings, NamekoTransport(settings.amqp_uri), port=settings.grpc_port,
-                         run_timers=False, amqp_uri=settings.amqp_uri)
+    hosted = GatewayHost(runtime, settings, NamekoTransport(settings.amqp_uri, settings.event_namespace),
+                         port=settings.grpc_port, run_timers=False, amqp_uri=settings.amqp_uri)
+    # Its listener takes EVENT_NAMESPACE from the environment, as the transport above is given it.
     hosted.start()
     log.info("serving", extra={"service": NAME, "grpc_port": hosted.server.port, "http_port": hosted.http_port})
     wait_for_termination_signal()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common import retention
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
@@ -60,7 +61,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
     handlers = Handlers(monitor, store, config)
     upstream = Upstream(config.sources, config.source_timeout_seconds, Credentials(settings, config.service_token))
     parts = GatewayParts(config, monitor, upstream, Feeder(monitor, upstream, config, rules),
-                         Recorder(live, history, now))
+                         Recorder(live, history, now, lease_seconds=config.history_writer_lease_seconds))
 
     def registrations() -> list[Registration]:
         from services.gateway.api import MonitoringApi
@@ -75,7 +76,10 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
         dead_letter_model=DeadLetter,
         migrations_dir=Path(__file__).with_name("migrations"), grpc_registrations=registrations,
-        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(), timers=handlers.timers(),
+        grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(),
+        # The history goes with the event bookkeeping, by the gateway's own retention settings.
+        timers=[retention.timer(NAME, store, settings, Outbox.metadata, retention.history_rules(
+            Outbox.metadata, now, config.history_minute_days, config.history_day_days))],
         # No demo data of its own: the demo district reaches the gateway through the services' events.
         seed_demo=lambda: False, broadcast=True, parts=parts,
     )

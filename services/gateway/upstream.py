@@ -2,7 +2,8 @@
 
 Channels are opened at the first call, not when the runtime is built: the nameko worker builds the
 same runtime in an eventlet-patched process, where no gRPC may run. A channel connects lazily and
-reconnects by itself, so a service that is down at start is simply asked again later.
+reconnects by itself, so a service that is down at start is simply asked again later. Its calls are
+spread over every replica the address resolves to (services/common/channels.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import jwt
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from services.common.channels import internal_channel
 from services.common.config import ConfigError, Settings
 from services.common.context import SYSTEM
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument
@@ -86,7 +88,7 @@ class Upstream:
         with self._lock:
             channel = self._channels.get(source)
             if channel is None:
-                channel = self._channels[source] = grpc.insecure_channel(self.addresses[source])
+                channel = self._channels[source] = internal_channel(self.addresses[source])
             return channel
 
     def call(self, source: str, stub_class, method: str, request, timeout: float | None = None):

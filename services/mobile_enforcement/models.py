@@ -33,6 +33,7 @@ from services.common.events import (
 )
 from services.common.hash_chain import HashChainMixin
 from services.common.indicators import IndicatorSnapshotMixin
+from services.common.leases import LeaseMixin
 
 _HAS_SOURCE_REF = text("source_ref != ''")
 
@@ -54,6 +55,10 @@ class AppliedVersion(AppliedVersionMixin, Base):
 
 
 class DeadLetter(DeadLetterMixin, Base):
+    pass
+
+
+class Lease(LeaseMixin, Base):
     pass
 
 

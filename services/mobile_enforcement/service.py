@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from services.common import retention
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
@@ -86,7 +87,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
         dead_letter_model=DeadLetter, migrations_dir=Path(__file__).with_name("migrations"),
         grpc_registrations=registrations, grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(),
-        timers=handlers.timers(), seed_demo=seed_demo, indicators=refresher,
+        timers=[*handlers.timers(), retention.timer(NAME, store, settings, Outbox.metadata)],
+        seed_demo=seed_demo, indicators=refresher,
         trails=[Trail(AuditRecord, audit_heads)], trail_keys=workspace.trail_keys,
     )
 

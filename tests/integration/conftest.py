@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services import monolith
+from services.common import migrate
+from services.common.db import Store
 from services.common.hosting import HostedService
 from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -27,6 +33,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def scrape(metrics_port: int) -> list:
+    """Every sample a process's metrics server exports now."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+    return [sample for family in text_string_to_metric_families(body) for sample in family.samples]
+
+
+@pytest.fixture
+def command_center_postgres(postgres_database):
+    """command_center's store on a fresh PostgreSQL database, migrated to head."""
+    store = Store(postgres_database)
+    migrate.upgrade("command_center", ROOT / "services/command_center/migrations", store.url)
+    yield store
+    store.dispose()
 
 
 def start_district(data_dir: Path) -> District:

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection, Queue, binding
-from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select
 
 from services.command_center.domain.center import CommandCenter
 from services.command_center.domain.offices import OfficeInput
 from services.command_center.models import Outbox as CommandCenterOutbox
 from services.common import contracts, migrate
-from services.common.amqp import NamekoTransport
+from services.common.amqp import NamekoTransport, configured_namespace, event_exchange
 from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
 from services.common.events import Envelope
@@ -62,7 +61,7 @@ def emergency_db(postgres_database):
 @pytest.fixture
 def overdue_queue(amqp_uri):
     """A queue of this test bound to emergency's exchange for the two overdue events."""
-    exchange = get_event_exchange("emergency", {})
+    exchange = event_exchange("emergency", configured_namespace())
     queue = Queue(f"test-emergency-overdue-{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True,
                   bindings=[binding(exchange, routing_key=key) for key in ("ActionOverdue", "NotificationOverdue")])
     with Connection(amqp_uri) as connection:

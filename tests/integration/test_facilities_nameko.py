@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 from sqlalchemy import func, select
 
 from services.command_center.domain.center import CommandCenter
@@ -23,7 +23,7 @@ from services.command_center.domain.groups import CASE_HANDLING
 from services.command_center.domain.offices import OfficeInput, OfficerInput
 from services.command_center.models import Outbox as CenterOutbox
 from services.common import contracts, migrate
-from services.common.amqp import NamekoTransport
+from services.common.amqp import NamekoTransport, configured_namespace, event_exchange
 from services.common.bus import InProcessBus
 from services.common.clock import shanghai_today
 from services.common.context import SYSTEM_CALLER
@@ -189,7 +189,7 @@ def test_a_confirmed_positive_reaches_the_facilities_exchange(tmp_path, amqp_uri
         tested_at=NOW - dt.timedelta(hours=5)))
     testing.confirm(SYSTEM_CALLER, test.id, None, False, 3.0)
 
-    exchange = Exchange("facilities.events", type="topic", durable=True)
+    exchange = event_exchange("facilities", configured_namespace())
     queue = Queue(f"test-facilities-{uuid.uuid4().hex[:8]}", exchange, routing_key="RapidTestPositive",
                   auto_delete=True)
     try:

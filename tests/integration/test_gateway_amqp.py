@@ -20,7 +20,7 @@ from services.gateway.config import GatewayConfig
 from services.gateway.listener import EventListener
 from services.gateway.models import DeadLetter
 from tests.api.gateway_fixtures import wait_for
-from tests.conftest import make_settings
+from tests.conftest import amqp_through, broker_address, make_settings
 from tests.support import Clock, TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,9 +153,8 @@ def test_an_event_the_listener_cannot_read_is_counted_parked_and_the_listener_ke
 
 def test_after_the_broker_connection_comes_back_the_listener_asks_for_a_reconcile(tmp_path, amqp_uri, transport,
                                                                                    center):
-    host, port = amqp_uri.rsplit("@", 1)[1].rstrip("/").split(":")
-    proxy = TcpProxy(host, int(port))
-    replica = Replica(tmp_path, f"amqp://guest:guest@127.0.0.1:{proxy.port}/", "replica")
+    proxy = TcpProxy(*broker_address(amqp_uri))
+    replica = Replica(tmp_path, amqp_through(amqp_uri, proxy.port), "replica")
     office = f"T{uuid.uuid4().hex[:8]}"
     try:
         proxy.cut()

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from google.protobuf.message import Message
 from kombu import Connection, Queue, binding
-from nameko.standalone.events import get_event_exchange
 from sqlalchemy import func, select
 
 from services.common import contracts, migrate
-from services.common.amqp import NamekoTransport
+from services.common.amqp import NamekoTransport, configured_namespace, event_exchange
 from services.common.clock import shanghai_today
 from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
@@ -70,7 +69,7 @@ def enforcement_db(postgres_database):
 
 @pytest.fixture
 def overdue_queue(amqp_uri):
-    exchange = get_event_exchange("mobile_enforcement", {})
+    exchange = event_exchange("mobile_enforcement", configured_namespace())
     queue = Queue(f"test-enforcement-overdue-{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True,
                   bindings=[binding(exchange, routing_key="CaseOverdue")])
     with Connection(amqp_uri) as connection:

@@ -31,6 +31,7 @@ from services.complaints.domain.rules import RuleBook
 from services.complaints.models import Outbox as ComplaintsOutbox
 from supervision.command_center.v1.events_pb2 import OfficeRegistered
 from supervision.complaints.v1.events_pb2 import ComplaintOverdue
+from tests.conftest import amqp_through, broker_address
 from tests.contracts import pre_contract
 from tests.processes import start_worker, stop, wait_for
 from tests.support import Clock, TcpProxy
@@ -138,10 +139,9 @@ def inbox_has(store: Store, event_id: str) -> bool:
 
 def test_outbox_keeps_events_while_the_broker_is_unreachable(worker, command_center_db, source, amqp_uri):
     store = source.store
-    host, port = amqp_uri.rsplit("@", 1)[1].rstrip("/").split(":")
-    proxy = TcpProxy(host, int(port))
+    proxy = TcpProxy(*broker_address(amqp_uri))
     relay = OutboxRelay("complaints", store, ComplaintsOutbox,
-                        NamekoTransport(f"amqp://guest:guest@127.0.0.1:{proxy.port}/"), poll_seconds=0.2,
+                        NamekoTransport(amqp_through(amqp_uri, proxy.port)), poll_seconds=0.2,
                         max_backoff_seconds=0.5)
     try:
         proxy.cut()

@@ -14,6 +14,7 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 
 from services import monolith
+from services.common.amqp import configured_namespace, namespaced
 from services.common.config import Settings
 from services.common.consumer import Subscription
 from services.common.db import Store
@@ -113,4 +114,6 @@ def worker_queues(service: str) -> list[str]:
     found = spec(service)
     if found.broadcast:
         return []
-    return [f"evt-{s.source}-{s.event_type}--{service}.{s.name}" for s in found.subscriptions]
+    # In this run's broker namespace (EVENT_NAMESPACE, which the workers started from here inherit).
+    return [namespaced(f"evt-{s.source}-{s.event_type}--{service}.{s.name}", configured_namespace())
+            for s in found.subscriptions]

@@ -282,10 +282,12 @@ class Capture:
     """A queue of the test's own bound to a source's event exchange: every event published, as sent."""
 
     def __init__(self, uri: str, source: str):
-        from kombu import Connection, Exchange, Queue
+        from kombu import Connection, Queue
+
+        from services.common.amqp import configured_namespace, event_exchange
 
         self.connection = Connection(uri, connect_timeout=5)
-        exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        exchange = event_exchange(source, configured_namespace())
         self.queue = Queue(f"chaos-capture-{source}-{uuid.uuid4().hex[:6]}", exchange=exchange, routing_key="#",
                            auto_delete=False, durable=False, exclusive=True)
         self.queue = self.queue(self.connection.channel())

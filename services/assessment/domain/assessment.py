@@ -12,6 +12,7 @@ from services.assessment import indicators
 from services.assessment.domain import catalogue, evidence, grading, improvement_rules
 from services.assessment.domain.context import SOURCE, Context
 from services.assessment.domain.improvement import ImprovementDesk
+from services.assessment.domain.live_values import LiveValuesCache
 from services.assessment.domain.schemes import SchemeDesk
 from services.assessment.domain.scorecards import Fetch
 from services.assessment.domain.scores import ScoreDesk
@@ -22,13 +23,14 @@ from services.common.events import EventWriter
 
 
 class Assessment:
-    def __init__(self, store: Store, today: Callable[[], dt.date], fetch: Fetch):
+    def __init__(self, store: Store, today: Callable[[], dt.date], fetch: Fetch,
+                 live_values: LiveValuesCache | None = None):
         known = catalogue.Catalogue.load()
         self.context = Context(store=store, events=EventWriter(SOURCE, Outbox), today=today,
                                catalogue=known, built_in_schemes=catalogue.built_in_schemes(known),
                                grading=grading.load(), improvement=improvement_rules.load())
         self.schemes = SchemeDesk(self.context)
-        self.scores = ScoreDesk(self.context, self.schemes, fetch)
+        self.scores = ScoreDesk(self.context, self.schemes, fetch, live_values)
         self.plans = ImprovementDesk(self.context)
         self.staff = StaffDesk(self.context)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.assessment.domain import history, improvement, periods, workload
 from services.assessment.domain.context import Context, ListResult
 from services.assessment.domain.history import Value, Values
+from services.assessment.domain.live_values import LiveValuesCache, Marks, read_marks
 from services.assessment.domain.schemes import SchemeDesk
 from services.assessment.domain.scorecards import (
     Fetch,
@@ -46,10 +47,13 @@ ADJUSTED, INDEX = "ADJUSTED", "INDEX"
 
 
 class ScoreDesk:
-    def __init__(self, context: Context, schemes: SchemeDesk, fetch: Fetch):
+    def __init__(self, context: Context, schemes: SchemeDesk, fetch: Fetch,
+                 live_values: LiveValuesCache | None = None):
         self.context = context
         self.schemes = schemes
         self.fetch = fetch
+        # None: the district live score asks every source on every request.
+        self.live_values = live_values
 
     # ------------------------------------------------------------------ live
 
@@ -66,7 +70,11 @@ class ScoreDesk:
                 raise NotFound(f"office {office_id!r} not found")
             record = self.schemes.in_force(session, self.context.today())
             own = _own_values(session, office_ids)
-        fetched = self.fetch(office_ids, authorization)
+        if office_id or self.live_values is None:
+            fetched = self.fetch(office_ids, authorization)
+        else:
+            # Callers of the district score are district-wide: every one is answered every office.
+            fetched = self.live_values.district(lambda offices: self.fetch(offices, authorization), self._marks)
         values: Values = {}
         for source_values in (fetched.values, own):
             for office, readings in source_values.items():
@@ -81,6 +89,10 @@ class ScoreDesk:
         return ScoreView(office_id, "", record.scheme, score, latest_as_of(selected), utcnow(),
                          adjusted=score.index,
                          sources=[*fetched.statuses, SourceStatus(self.context.events.source, True)])
+
+    def _marks(self, sources) -> Marks:
+        with self.context.store.read() as session:
+            return read_marks(session, sources)
 
     # ------------------------------------------------------------------ closing
 

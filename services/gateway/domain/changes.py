@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import secrets
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class Entry:
     change: Change
     # Renderings of this change by the transports, made once per change and visibility.
     rendered: dict = field(default_factory=dict, compare=False, repr=False)
+    # When the change entered the log (time.monotonic()): the live stream's push latency is measured from it.
+    recorded: float = field(default_factory=time.monotonic, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

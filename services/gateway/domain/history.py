@@ -2,19 +2,22 @@
 and each indicator, by minute and by day (Asia/Shanghai), kept for a configurable time.
 
 A point is written when a value changes (and each day once for every series, so a day chart has a
-point per day): a series is a step function, its value holding until the next point. Several
-gateway replicas writing the same bucket write the same value; the last write wins.
+point per day): a series is a step function, its value holding until the next point. One gateway
+replica writes at a time (services.gateway.recorder); one taking over may write a bucket again, with
+the same value, and the last write wins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.common import retention
 from services.common.clock import SHANGHAI
 from services.common.db import Store
 from services.common.errors import InvalidArgument
@@ -83,6 +86,9 @@ class History:
                 if last is not None and last[1] == value and day == self._day:
                     continue
                 rows.append({"scope": scope, "series": series, "value": value, "scheme_version": view.scheme.version})
+        # In key order: two writers upserting overlapping rows in different orders (a set's order
+        # differs between processes) can each lock a row the other waits for, a deadlock on PostgreSQL.
+        rows.sort(key=lambda row: (row["scope"], row["series"]))
         if rows:
             with self.store.transaction() as session:
                 for resolution, bucket in ((MINUTE, minute), (DAY, day)):
@@ -97,6 +103,12 @@ class History:
             self._written[(row["scope"], row["series"])] = (minute, row["value"])
         self._day = day
         return len(rows)
+
+    def rewrite_all(self) -> None:
+        """The next record writes every series again (a writer taking over from another replica,
+        whose writes this one did not see)."""
+        self._written.clear()
+        self._day = None
 
     def points(self, scope: str, series: str, resolution: str, start: dt.datetime, end: dt.datetime) -> list[Point]:
         """The series over [start, end], led by the value in force at `start`.
@@ -129,12 +141,10 @@ class History:
         return points
 
     def prune(self, now: dt.datetime, minute_days: int, day_days: int) -> int:
-        with self.store.transaction() as session:
-            removed = session.execute(delete(HistoryPoint).where(
-                HistoryPoint.resolution == MINUTE, HistoryPoint.bucket < now - dt.timedelta(days=minute_days)))
-            removed_days = session.execute(delete(HistoryPoint).where(
-                HistoryPoint.resolution == DAY, HistoryPoint.bucket < now - dt.timedelta(days=day_days)))
-        return removed.rowcount + removed_days.rowcount
+        """Deletes minute points older than `minute_days` and day points older than `day_days`, all
+        of them, in short batches (the gateway's retention timer runs the same rules, bounded)."""
+        return sum(retention.prune(self.store, rule, now, BATCH, max_batches=sys.maxsize).rows
+                   for rule in retention.history_rules(HistoryPoint.metadata, lambda: now, minute_days, day_days))
 
 
 def query_range(resolution: str, start: dt.datetime | None, end: dt.datetime | None,

@@ -30,7 +30,7 @@ from services.gateway.http_api import present
 from services.gateway.http_api.openapi import document
 from services.gateway.http_api.security import FormLimiter, HttpAuth, Network, client_address
 from services.gateway.http_api.stream import StreamHub
-from services.gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from services.gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS, http_method_label
 from services.gateway.upstream import Upstream, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ async def errors_and_metrics(request: web.Request, handler):
         request_id_var.reset(token)
     if not response.prepared:  # a stream has sent its headers (with the id) long ago
         response.headers["X-Request-Id"] = request_id
-    HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
+    HTTP_REQUESTS.labels(route, http_method_label(request.method), str(response.status)).inc()
     if isinstance(response, web.Response):  # not a stream: its duration is a latency
         HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
     return response

@@ -30,7 +30,7 @@ from services.gateway.domain.changes import Entry
 from services.gateway.domain.live import ALERT, DISTRICT, FEED, OFFICE, RANKS, SCHEME, SOURCE
 from services.gateway.domain.monitor import Monitor
 from services.gateway.http_api import present
-from services.gateway.metrics import STREAM_CLIENTS
+from services.gateway.metrics import STREAM_CLIENTS, STREAM_REFUSED, STREAM_STARTED, STREAM_STARTS, observe_pushes
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class StreamHub:
         # Parsed before answering, so a malformed id is a 400, not a broken stream.
         seq = self.log.parse(last_event_id, "Last-Event-ID") if last_event_id else None
         if self.clients >= self.max_clients:
+            STREAM_STARTS.labels("sse", STREAM_REFUSED).inc()
             raise web.HTTPServiceUnavailable(text=json.dumps({"error": {
                 "code": 503, "status": "UNAVAILABLE", "message": "too many stream clients; retry later"}}),
                 content_type="application/json", headers={"Retry-After": "5"})
@@ -101,6 +102,7 @@ class StreamHub:
         try:
             await response.prepare(request)
             await response.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
+            STREAM_STARTS.labels("sse", STREAM_STARTED).inc()
             await self._pump(response, caller, seq, reset=bool(last_event_id) and seq is None)
         except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
             pass
@@ -129,9 +131,11 @@ class StreamHub:
                 seq = None  # fell out of the replay buffer: start again from a snapshot
                 continue
             if entries:
-                chunk = b"".join(self._render(entry, caller) for entry in entries)
+                rendered = [(entry.recorded, self._render(entry, caller)) for entry in entries]
+                chunk = b"".join(data for _, data in rendered)
                 seq = entries[-1].seq
                 if chunk:
+                    observe_pushes("sse", [recorded for recorded, data in rendered if data])
                     await response.write(chunk)
                 continue
             wait = self.heartbeat if left is None else min(self.heartbeat, left)

@@ -41,9 +41,25 @@ def test_read_from_the_environment():
     ("command_center=:50051", "is not host:port"),
     ("command_center=bad host:50051", "is not host:port"),
     ("command_center=a:1,command_center=b:2", "listed twice"),
+    ("command_center=dns:///:50051", "is not host:port"),
+    ("command_center=dns://resolver/cc:50051", "is not host:port"),
+    ("command_center=ipv4:cc.svc:50051", "is not host:port"),
+    ("command_center=ipv4:10.0.0.1:50051,cc.svc:50051", "is not host:port"),
+    ("command_center=ipv6:::1:50051", "is not host:port"),
+    ("command_center=dns:///cc:50051,10.0.0.2:50051", "has no '='"),  # only an address list continues
 ])
 def test_a_bad_value_names_the_variable_and_the_form(raw, why):
     with pytest.raises(ConfigError) as error:
         parse_sources(raw)
     message = str(error.value)
     assert "INDICATOR_SOURCES" in message and "expected name=host:port" in message and why in message
+
+
+def test_a_headless_service_and_address_lists_are_targets_too():
+    sources = parse_sources("command_center=dns:///command-center-api-headless:50051,"
+                            "complaints=ipv4:10.0.0.1:50053, 10.0.0.2:50053,emergency=ipv6:[::1]:50054,[fd00::2]:50054,"
+                            "facilities=ipv4:10.0.0.5:50055")
+    assert sources == {"command_center": "dns:///command-center-api-headless:50051",
+                       "complaints": "ipv4:10.0.0.1:50053,10.0.0.2:50053",
+                       "emergency": "ipv6:[::1]:50054,[fd00::2]:50054", "facilities": "ipv4:10.0.0.5:50055"}
+

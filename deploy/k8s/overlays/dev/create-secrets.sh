@@ -25,7 +25,7 @@ kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl apply -f "$(dirnam
 create postgresql-admin --from-literal=POSTGRES_PASSWORD="$(random)"
 create rabbitmq-admin --from-literal=RABBITMQ_DEFAULT_USER=supervision --from-literal=RABBITMQ_DEFAULT_PASS="$(random)"
 exists supervision-amqp || create supervision-amqp \
-  --from-literal=AMQP_URI="amqp://$(value rabbitmq-admin RABBITMQ_DEFAULT_USER):$(value rabbitmq-admin RABBITMQ_DEFAULT_PASS)@rabbitmq:5672/"
+  --from-literal=AMQP_URI="amqp://$(value rabbitmq-admin RABBITMQ_DEFAULT_USER):$(value rabbitmq-admin RABBITMQ_DEFAULT_PASS)@rabbitmq:5672/supervision_dev"
 # AUTH_MODE=off in dev: the key is there for trying AUTH_MODE=jwt.
 create supervision-jwt --from-literal=JWT_SECRET="$(random)$(random)"
 # The key every replica seals List page tokens with.

@@ -1,0 +1,22 @@
+"""retention indexes
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-07 04:00:00.000000
+"""
+
+from services.common.schema_history import add_retention_indexes, drop_retention_indexes
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_retention_indexes()
+
+
+def downgrade() -> None:
+    drop_retention_indexes()

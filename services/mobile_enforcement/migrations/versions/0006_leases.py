@@ -1,0 +1,21 @@
+"""leases
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-07 04:00:00.000000
+"""
+
+from services.common.schema_history import create_leases, drop_leases
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_leases()
+
+
+def downgrade() -> None:
+    drop_leases()
