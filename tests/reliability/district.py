@@ -142,6 +142,22 @@ RANKING_SUMMARIES: dict[str, set[str]] = {
 }
 
 
+def names_record_of(message: Message, harvest: Harvest, office: str) -> bool:
+    """Whether a request names (by id) a harvested record that belongs to `office`."""
+    named: list[bool] = []
+
+    def visit(m: Message) -> None:
+        for descriptor, value in m.ListFields():
+            if descriptor.type != FieldDescriptor.TYPE_STRING or not (
+                    descriptor.name == "id" or descriptor.name.endswith(("_id", "_ids"))):
+                continue
+            values = value if descriptor.is_repeated else [value]
+            named.extend(harvest.office_of.get(v) == office for v in values)
+
+    walk(message, visit)
+    return any(named)
+
+
 def office_ids_in(message: Message, own: str = "") -> set[str]:
     """Every office a message speaks of (its `office_id` fields, the id of an Office), except offices
     shown only as a ranking summary."""
@@ -372,6 +388,18 @@ class Target:
         return invoke(self.api.channel, method, request, metadata, timeout)
 
 
+# Pages of each list the district's harvest reads (50 records each by default).
+LEARN_PAGES = 10
+
+
+def next_page_token(outcome: Outcome) -> str:
+    """The next page's token of a successful List answer, else empty."""
+    if not outcome.ok or not isinstance(outcome.response, Message):
+        return ""
+    return getattr(outcome.response, "next_page_token", "") if "next_page_token" in \
+        outcome.response.DESCRIPTOR.fields_by_name else ""
+
+
 @dataclass
 class District:
     cluster: Cluster
@@ -434,12 +462,22 @@ class District:
         return Role(role, bearer(token([role], office_id)), office_id)
 
     def learn(self) -> None:
-        """Every method once with an empty request as the bureau leader: what the lists return."""
+        """Every method with an empty request as the bureau leader, lists followed page by page (up
+        to LEARN_PAGES): what the district holds. Only the first page would miss every record of an
+        office whose ids happen to sort late, and the access tests would then aim at the caller's own
+        office's records instead of another's."""
         for target in self.targets.values():
             for method in target.spec.methods:
-                outcome = target.call(method, method.request_class(), self.leader.metadata)
-                for message in outcome.messages():
-                    self.harvest.absorb(message)
+                request = method.request_class()
+                for _ in range(LEARN_PAGES):
+                    outcome = target.call(method, request, self.leader.metadata)
+                    for message in outcome.messages():
+                        self.harvest.absorb(message)
+                    token = next_page_token(outcome)
+                    if not token:
+                        break
+                    request = method.request_class()
+                    request.page_token = token
         offices = self.harvest.offices()
         assert len(offices) >= 2, f"the demo district should have offices, found {offices}"
         self.own_office, self.other_office = offices[0], offices[1]
