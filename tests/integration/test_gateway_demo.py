@@ -87,8 +87,11 @@ def test_the_dashboard_updates_without_a_reload_in_chromium(gateway):
             started = time.monotonic()
             with urllib.request.urlopen(request, timeout=10) as reply:
                 assert json.loads(reply.read())["office_id"] == office
+            # A function, not an expression string: Playwright polls a string with eval(), which the
+            # gateway's Content-Security-Policy (no 'unsafe-eval') refuses once the first check fails.
             page.wait_for_function(
-                f"document.querySelector('[data-office=\"{office}\"] .tile-figure').textContent == '{before + 1}'",
+                "([selector, expected]) => document.querySelector(selector)?.textContent === expected",
+                arg=[f'[data-office="{office}"] .tile-figure[data-key="complaints.backlog"]', str(before + 1)],
                 timeout=5_000)
             assert time.monotonic() - started < 2  # within a second here; slack for a busy CI machine
             assert page.evaluate("window.__sameDocument") is True  # no reload
