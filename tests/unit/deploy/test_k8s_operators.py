@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
+from tests.unit.deploy.conftest import ROOT
 from tools.k8s.operators import (
     boot_definitions,
     check_operators,
@@ -21,9 +18,6 @@ from tools.k8s.operators import (
     is_operator_api,
     vendored_schemas,
 )
-
-ROOT = Path(__file__).resolve().parents[3]
-OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "prod-operators"
 
 CLUSTER = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"},
            "spec": {"instances": 3, "storage": {"size": "20Gi"},
@@ -127,11 +121,8 @@ def test_every_vendored_schema_is_named_in_the_readme():
     assert is_operator_api("external-secrets.io/v1") and not is_operator_api("monitoring.coreos.com/v1")
 
 
-def test_the_shipped_prod_operators_overlay_passes():
-    kubectl = Path(sys.executable).parent / "kubectl"
-    assert kubectl.exists(), "kubectl is installed into .venv by `make k8s-check`"
-    rendered = subprocess.run([str(kubectl), "kustomize", str(OVERLAY)], capture_output=True, text=True, check=True)
-    docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+def test_the_shipped_prod_operators_overlay_passes(rendered_overlays):
+    docs = rendered_overlays["prod-operators"]
     kinds = {d["kind"] for d in docs}
     assert {"Cluster", "Database", "ScheduledBackup", "RabbitmqCluster", "ExternalSecret"} <= kinds
     assert check_operators("prod-operators", docs) == []
@@ -282,11 +273,8 @@ def test_a_broker_outside_the_overlay_is_not_checked():
     assert problems_of(docs) == []
 
 
-def test_the_shipped_broker_lives_in_its_own_vhost_with_the_limit_lifted():
-    kubectl = Path(sys.executable).parent / "kubectl"
-    assert kubectl.exists(), "kubectl is installed into .venv by `make k8s-check`"
-    rendered = subprocess.run([str(kubectl), "kustomize", str(OVERLAY)], capture_output=True, text=True, check=True)
-    docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+def test_the_shipped_broker_lives_in_its_own_vhost_with_the_limit_lifted(rendered_overlays):
+    docs = rendered_overlays["prod-operators"]
     assert check_rabbitmq_definitions("prod-operators", docs) == []
     cluster = next(d for d in docs if d["kind"] == "RabbitmqCluster")
     loaded, _ = boot_definitions(cluster, docs)
