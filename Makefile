@@ -8,6 +8,10 @@ INSTALLED := $(VENV)/.installed
 STUBS := supervision/.generated
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST := $(PY) -m pytest
+# make test's pytest-xdist workers; a module's tests stay on one (loadfile), so a module's fixtures
+# (a district, a browser) are built once. The contract tests run in one process of their own: their
+# last test checks that together they exercised every subscription.
+TEST_WORKERS ?= 2
 # The dashboard's chart library, from npm at build time (services/gateway/web/build.sh).
 WEB := services/gateway/web
 WEB_ASSETS := services/gateway/static/vendor/.built
@@ -38,7 +42,8 @@ run: $(STUBS) $(WEB_ASSETS)
 # The nameko tests run eventlet-patched workers: they get a pytest process of their own so that
 # no gRPC code ever runs monkey-patched.
 test: $(STUBS) $(WEB_ASSETS)
-	$(PYTEST) -m "not nameko" -p no:nameko
+	$(PYTEST) -m "not nameko" -p no:nameko -n $(TEST_WORKERS) --dist loadfile --ignore=tests/contracts
+	$(PYTEST) -m "not nameko" -p no:nameko tests/contracts
 	$(PYTEST) -m nameko tests/integration
 
 lint: $(STUBS)

@@ -24,6 +24,7 @@ from pathlib import Path
 import aiohttp
 import grpc
 import yaml
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.type import date_pb2
 
 from bench.harness import free_port, machine, percentile, start_process, stop_process, summary, write_results
@@ -172,7 +173,7 @@ class Toggler:
         expires = dt.date.today() + dt.timedelta(days=200 if valid else -30)
         await self.officers.UpdateOfficer(pb.UpdateOfficerRequest(
             officer=pb.Officer(id=f"{office_id}-B5", certificate_expires=date(expires)),
-            update_mask=["certificate_expires"]))
+            update_mask=FieldMask(paths=["certificate_expires"])))
 
     async def close(self) -> None:
         await self.channel.close()

@@ -8,18 +8,22 @@ namespace of its own (see `amqp_uri`).
 from __future__ import annotations
 
 import contextlib
+import io
+import json
+import logging
 import os
 import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, unquote, urlparse, urlunparse
 
 import psycopg
 import pytest
 
 from services.common.config import Settings
+from services.common.logs import JsonFormatter
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
@@ -151,3 +155,37 @@ def delete_namespace(uri: str, namespace: str) -> None:
                     getattr(channel, method)(name)
                 with contextlib.suppress(Exception):
                     channel.close()
+
+
+@pytest.fixture
+def spans():
+    """Every span the process finishes during the test, kept by the OpenTelemetry SDK's own
+    InMemorySpanExporter (its test exporter, in place of an OTLP collector we do not run)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from services.common import tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    previous = tracing.install(provider)
+    yield exporter
+    tracing.install(previous)
+    provider.shutdown()
+
+
+@pytest.fixture
+def access_lines() -> Iterator[Callable[[], list[dict]]]:
+    """The access log's lines so far, as the JSON objects the process writes."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("access")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+    logger.setLevel(level)

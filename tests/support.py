@@ -183,3 +183,45 @@ def redis_key_prefix():
         if keys:
             client.delete(*keys)
         client.close()
+
+
+def openapi_conformance(base_url: str, token: str, examples: int) -> tuple[int, dict[str, str]]:
+    """schemathesis (its Python API: its pytest plugin does not run under pytest 9) draws valid and
+    invalid requests for every operation of the document at `base_url`/api/v1/openapi.json but the
+    stream (Server-Sent Events never end) and checks each answer's status, content type and body
+    against it. Returns the requests made and each failing operation's report."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+    from schemathesis.generation import GenerationMode
+
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    failures: dict[str, str] = {}
+    calls = [0]
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path.endswith("/stream"):
+            continue
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if mode is GenerationMode.NEGATIVE and operation.path.endswith("/form-token"):
+                continue  # no parameters, no body, no token: nothing in it can be made invalid
+
+            @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def call(case):
+                calls[0] += 1
+                case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
+                                       checks=checks, timeout=20)
+
+            try:
+                call()
+            except Exception as failure:  # noqa: BLE001 - every operation's failures are reported together
+                failures[f"{operation.label} ({mode.value})"] = str(failure)[:1500]
+    return calls[0], failures

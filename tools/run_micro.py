@@ -4,7 +4,10 @@ For every service that has landed (services.monolith.SERVICES; the gateway last,
 one PostgreSQL database (supervision_<service>, created when missing), its migrations, one API
 process (`serve`) and one nameko worker (`worker`), all on distinct ports, events through RabbitMQ.
 Then the demo district is loaded service by service, in the monolith's order, each service's
-events delivered through RabbitMQ before the next one seeds (its demo builds on them).
+events delivered through RabbitMQ before the next one seeds (its demo builds on them), a progress
+line per service; a loader that leaves something out (an office without officers) says what and
+the start goes on. The gateway starts after the loading, so its history and alerts begin from the
+whole district; run-micro is ready (its "就绪 ready" line) when the gateway's /readyz answers 200.
 
     .venv/bin/python tools/run_micro.py [--no-demo] [--only command_center,complaints]
 
@@ -45,6 +48,7 @@ FIRST_GRPC_PORT = 50051   # as in monolithic mode when a service does not say (M
 FIRST_METRICS_PORT = 9101  # API 9101, worker 9102, next service 9103/9104, ...
 START_TIMEOUT_SECONDS = 90
 SETTLE_QUIET_SECONDS = 2.0
+READY_PATH = "/readyz"
 
 # ---------------------------------------------------------------------------------------------
 # The gateway. It aggregates the others, so it starts last (whether or not monolith.SERVICES lists
@@ -311,13 +315,18 @@ def declare_exchanges(amqp_uri: str, event_namespace: str, services: list[Servic
 
 
 def seed(services: list[Service], children: list[Child], amqp_uri: str) -> None:
-    for service in services:
+    from services.common.startup import progress_line
+
+    for number, service in enumerate(services, start=1):
+        print(f"run-micro: {progress_line(service.name, number, len(services))}", file=sys.stderr, flush=True)
         result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--seed", service.name], cwd=ROOT,
-                                env=child_env(service, amqp_uri), capture_output=True, text=True, check=False)
+                                env=child_env(service, amqp_uri), capture_output=True, text=True, check=False,
+                                start_new_session=True)  # Ctrl-C reaches run-micro, which stops it
         if result.returncode != 0:
             sys.stderr.write(result.stdout + result.stderr)
             raise ChildExited(f"loading the demo data of {service.name} failed (exit {result.returncode})")
-        print(f"run-micro: {service.name}: {result.stdout.strip()}", file=sys.stderr)
+        for line in result.stdout.strip().splitlines():
+            print(f"run-micro: {service.name}: {line}", file=sys.stderr, flush=True)
         # Wait for the relay (it polls every RELAY_POLL_SECONDS) and the consumers before the next
         # service seeds: its demo data builds on these events.
         settle(services, children, time.monotonic() + START_TIMEOUT_SECONDS)
@@ -334,11 +343,38 @@ def seed_one(name: str) -> None:
     if runtime.seed_demo is None:
         print("no demo data")
         return
-    loaded = runtime.seed_demo()
+    from services.monolith import demo_outcome
+
+    outcome = demo_outcome(runtime.seed_demo())
     if runtime.indicators is not None:
         runtime.indicators.flush()
-    print("demo data loaded" if loaded else "store not empty, demo data left out")
+    print(describe_outcome(outcome))
+    for item in outcome.skipped:
+        print(f"略过 left out: {item}")
     runtime.store.dispose()
+
+
+def describe_outcome(outcome) -> str:
+    """One line for a service's DemoOutcome; what it left out is listed after it, never a failure."""
+    if outcome.loaded:
+        return "demo data loaded" if outcome.complete else "demo data partly loaded"
+    return "demo data already complete" if outcome.complete else "demo data left out"
+
+
+def wait_gateway_ready(port: int, children: list[Child], deadline: float) -> dict:
+    """Polls the gateway's /readyz until it answers 200; returns its body."""
+    import json
+    import urllib.error
+
+    while True:
+        _check_alive(children)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{READY_PATH}", timeout=2) as response:
+                return json.loads(response.read().decode())
+        except (urllib.error.URLError, OSError, ValueError):
+            pass  # 503 while it asks the sources, or not listening yet
+        _check_deadline(deadline, "the gateway's /readyz did not answer 200")
+        time.sleep(0.3)
 
 
 def describe_namespace(amqp_uri: str, event_namespace: str) -> str:
@@ -388,8 +424,41 @@ def stop(children: list[Child], grace: float) -> None:
                 child.process.wait()
 
 
-def _interrupt(*_) -> None:
+def start_service(service: Service, amqp_uri: str) -> list[Child]:
+    """A service's worker (first: its queues must exist before anything is published), then its API."""
+    children = []
+    if service.has_worker:
+        env = child_env(service, amqp_uri, METRICS_PORT=service.worker_metrics_port)
+        children.append(spawn(service, "worker", env))
+    ports = {"GRPC_PORT": service.grpc_port, "METRICS_PORT": service.api_metrics_port}
+    if service.http_port:
+        ports["HTTP_PORT"] = service.http_port
+    children.append(spawn(service, "serve", child_env(service, amqp_uri, **ports)))
+    return children
+
+
+_received: list[int] = []
+
+
+def _interrupt(signum: int, _frame) -> None:
+    _received.append(signum)
     raise KeyboardInterrupt
+
+
+def exit_status() -> int:
+    """0 when stopped by SIGTERM (the ordinary way), 130 after Ctrl-C (SIGINT)."""
+    return 130 if _received[:1] == [signal.SIGINT] else 0
+
+
+def run() -> int:
+    """The command: `main`, stopped cleanly by SIGTERM or Ctrl-C at any moment, from the first."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        return main()
+    except KeyboardInterrupt:  # before any child started (migrations, the broker): nothing to stop
+        print("run-micro: stopped", file=sys.stderr)
+        return exit_status()
 
 
 def main() -> int:
@@ -399,6 +468,10 @@ def main() -> int:
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
+        names = discover(None)
+        if args.seed not in names:
+            print(f"run-micro: unknown service {args.seed!r} to seed (have: {', '.join(names)})", file=sys.stderr)
+            return 2
         seed_one(args.seed)
         return 0
 
@@ -421,23 +494,24 @@ def main() -> int:
     print(f"run-micro: events in {describe_namespace(amqp_uri, settings.event_namespace)}", file=sys.stderr)
     declare_exchanges(amqp_uri, settings.event_namespace, services)
 
-    signal.signal(signal.SIGTERM, _interrupt)
     children: list[Child] = []
     status = 0
+    began = time.monotonic()
     try:
-        for service in services:
-            if service.has_worker:  # workers first: their queues must exist before anything is published
-                children.append(spawn(service, "worker", child_env(service, amqp_uri,
-                                                                   METRICS_PORT=service.worker_metrics_port)))
-            ports = {"GRPC_PORT": service.grpc_port, "METRICS_PORT": service.api_metrics_port}
-            if service.http_port:
-                ports["HTTP_PORT"] = service.http_port
-            children.append(spawn(service, "serve", child_env(service, amqp_uri, **ports)))
-        wait_ready(services, children, time.monotonic() + START_TIMEOUT_SECONDS)
-        demo = settings.demo_data and not args.no_demo
-        if demo:
-            seed([s for s in services if s.name != GATEWAY], children, amqp_uri)
+        # The gateway after the loading: it starts from the whole district, so the loading's climb
+        # leaves no history and opens no "index dropped" alert.
+        sources = [s for s in services if s.name != GATEWAY]
+        gateway = [s for s in services if s.name == GATEWAY]
+        for group in (sources, gateway):
+            for service in group:
+                children += start_service(service, amqp_uri)
+            wait_ready(group, children, time.monotonic() + START_TIMEOUT_SECONDS)
+            if group is sources and settings.demo_data and not args.no_demo:
+                seed(sources, children, amqp_uri)
+        if gateway:
+            wait_gateway_ready(GATEWAY_HTTP_PORT, children, time.monotonic() + START_TIMEOUT_SECONDS)
         print_table(services, amqp_uri, settings.event_namespace)
+        print(f"run-micro: 就绪 ready in {time.monotonic() - began:.0f}s", file=sys.stderr, flush=True)
         while True:
             time.sleep(0.5)
             _check_alive(children)
@@ -445,7 +519,7 @@ def main() -> int:
         print(f"run-micro: {error}; stopping everything", file=sys.stderr)
         status = 1
     except KeyboardInterrupt:
-        pass
+        status = exit_status()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):  # the shutdown below is bounded; let it finish
             signal.signal(sig, signal.SIG_IGN)
@@ -455,4 +529,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from services.assessment import messages
 from services.assessment.domain.assessment import Assessment
+from services.assessment.domain.improvement import UPDATABLE_FIELDS as PLAN_FIELDS
 from services.assessment.domain.scores import ADJUSTED, INDEX
 from services.common.context import current_caller
-from services.common.convert import date_from_proto, enum_filter, enum_name
+from services.common.convert import date_from_proto, enum_filter, enum_name, update_paths
 from services.common.paging import parse_filter, parse_page
 from supervision.assessment.v1 import assessment_pb2 as pb
 from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
@@ -100,7 +101,7 @@ class ImprovementApi(pb_grpc.ImprovementServiceServicer):
                                                next_page_token=result.next_page_token)
 
     def UpdateImprovementPlan(self, request, context):
-        mask = list(request.update_mask)
+        mask = update_paths(request.update_mask, PLAN_FIELDS)
         plan = self.plans.update_plan(current_caller(), messages.plan_change(request.plan, mask), mask,
                                       request.expected_version)
         return messages.plan_to_proto(plan, self.catalogue)

@@ -1,4 +1,4 @@
-"""The indicators assessment contributes (DOMAIN.md, "Indicator catalogue": 保障机制科学化)."""
+"""The indicators assessment contributes (docs/domain.md, "Indicator catalogue": 保障机制科学化)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
+from services.common.demo import DemoLoadMixin
 from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin, RequestKeyMixin
 from services.common.indicators import IndicatorSnapshotMixin
 from services.common.leases import LeaseMixin
@@ -36,6 +37,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 
 class Lease(LeaseMixin, Base):
+    pass
+
+
+class DemoLoad(DemoLoadMixin, Base):
     pass
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from services.command_center.domain import offices
 from services.command_center.domain.center import CommandCenter, TaskView
-from services.command_center.domain.offices import OfficeInput, OfficerInput, OfficeView
+from services.command_center.domain.offices import (
+    UPDATABLE_OFFICE_FIELDS,
+    UPDATABLE_OFFICER_FIELDS,
+    OfficeInput,
+    OfficerInput,
+    OfficeView,
+)
 from services.command_center.domain.tasks import TaskInput
 from services.command_center.models import DutyItem, Officer
 from services.common.context import current_caller
-from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name
+from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
 from services.common.paging import parse_filter, parse_page
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
@@ -69,12 +76,15 @@ def _office_input(message: pb.Office) -> OfficeInput:
     return OfficeInput(id=message.id, name=message.name, district=message.district, streets=list(message.streets))
 
 
-def _officer_input(message: pb.Officer, *, group_required: bool) -> OfficerInput:
+def _officer_input(message: pb.Officer, *, group_required: bool, fields: Collection[str] = ()) -> OfficerInput:
+    """`fields`: an update's mask; its other fields are ignored (AIP-134), so they are not read either."""
+    read_date = not fields or "certificate_expires" in fields
     return OfficerInput(
         id=message.id, name=message.name, office_id=message.office_id,
         group=enum_name(pb.GroupKind, message.group, "officer.group", GROUP, required=group_required) or "",
         certificate_no=message.certificate_no.strip(),
-        certificate_expires=date_from_proto(message.certificate_expires, "officer.certificate_expires"))
+        certificate_expires=date_from_proto(message.certificate_expires, "officer.certificate_expires")
+        if read_date else None)
 
 
 class OfficeApi(pb_grpc.OfficeServiceServicer):
@@ -109,7 +119,8 @@ class OfficeApi(pb_grpc.OfficeServiceServicer):
                                       next_page_token=result.next_page_token)
 
     def UpdateOffice(self, request, context):
-        view = self.center.update_office(current_caller(), _office_input(request.office), list(request.update_mask),
+        mask = update_paths(request.update_mask, UPDATABLE_OFFICE_FIELDS)
+        view = self.center.update_office(current_caller(), _office_input(request.office), mask,
                                          request.expected_version)
         return office_to_proto(view)
 
@@ -127,8 +138,8 @@ class OfficerApi(pb_grpc.OfficerServiceServicer):
         return officer_to_proto(self.center.get_officer(current_caller(), request.id), self.center.today())
 
     def UpdateOfficer(self, request, context):
-        mask = list(request.update_mask)
-        data = _officer_input(request.officer, group_required=not mask or "group" in mask)
+        mask = update_paths(request.update_mask, UPDATABLE_OFFICER_FIELDS)
+        data = _officer_input(request.officer, group_required="group" in mask, fields=mask)
         officer = self.center.update_officer(current_caller(), data, mask, request.expected_version)
         return officer_to_proto(officer, self.center.today())
 

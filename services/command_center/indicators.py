@@ -1,4 +1,4 @@
-"""The indicators command_center contributes (DOMAIN.md, "Indicator catalogue")."""
+"""The indicators command_center contributes (docs/domain.md, "Indicator catalogue")."""
 
 from __future__ import annotations
 

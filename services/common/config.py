@@ -12,6 +12,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -28,6 +29,7 @@ class ConfigError(Exception):
 
 
 def exit_on_config_error(main: Callable[[], None]) -> None:
+    """Runs an entry point; a ConfigError ends it with its message on stderr and exit status 2."""
     try:
         main()
     except ConfigError as error:
@@ -174,7 +176,8 @@ class Settings:
             relay_poll_seconds=_read(env, "RELAY_POLL_SECONDS", "1", _positive_float, "seconds > 0"),
             sweep_interval_seconds=_read(env, "SWEEP_INTERVAL_SECONDS", "60", _positive_float, "seconds > 0"),
             demo_data=_read(env, "DEMO_DATA", "true", _boolean, "true or false"),
-            working_calendar_file=env.get("WORKING_CALENDAR_FILE", ""),
+            working_calendar_file=_read(env, "WORKING_CALENDAR_FILE", "", _working_calendar_file,
+                                        "a readable YAML file of holidays and adjusted workdays by year"),
             jwt_max_lifetime_seconds=_read(env, "JWT_MAX_LIFETIME_SECONDS", "43200", _positive_int,
                                            "a positive number of seconds"),
             jwt_service_max_lifetime_seconds=_read(env, "JWT_SERVICE_MAX_LIFETIME_SECONDS", "2592000",
@@ -248,6 +251,21 @@ def _non_negative_int(raw: str) -> int:
 def _clock_file(raw: str) -> str:
     if raw:
         FileClock(raw).now()  # raises ValueError for a missing file or a bad instant
+    return raw
+
+
+def _working_calendar_file(raw: str) -> str:
+    if raw:
+        from services.common.working_days import CalendarDataError, WorkingDayCalendar  # heavy: only when set
+
+        # Read as the services will read it, so a missing file or a bad date fails here, named, and
+        # not as a traceback from the first service that builds its clocks.
+        try:
+            WorkingDayCalendar.load(raw)
+        except OSError as exc:
+            raise ValueError(exc.strerror or str(exc)) from None
+        except CalendarDataError as exc:
+            raise ValueError(str(exc)) from None
     return raw
 
 
@@ -373,3 +391,56 @@ def retention_settings(env: Mapping[str, str]) -> dict[str, int]:
         # Bounds one sweep's work; a bigger backlog goes on at the next sweep.
         "retention_max_batches": _read(env, "RETENTION_MAX_BATCHES", "100", _positive_int, "a positive integer"),
     }
+
+
+def data_dir_setting(settings: Settings) -> str:
+    """DATA_DIR, made if missing and checked writable; ConfigError naming DATA_DIR otherwise."""
+    path = settings.data_dir
+    if not path.strip():
+        raise ConfigError("configuration error: DATA_DIR is empty; expected a directory this process may write "
+                          "(default var)")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"configuration error: DATA_DIR={path!r} cannot be created; expected a directory this "
+                          f"process may write ({exc.strerror or exc})") from None
+    # os.access answers for the real user; a probe file is what SQLite and the trail key file will meet.
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"configuration error: DATA_DIR={path!r} is not writable; expected a directory this "
+                          f"process may write ({exc.strerror or exc})") from None
+    return path
+
+
+def service_database_url(service: str, settings: Settings, *, variable: str = "DATABASE_URL",
+                         env: Mapping[str, str] | None = None) -> str:
+    """The store URL of `service` from `variable` (DATABASE_URL for one service's process, or
+    <SERVICE>_DATABASE_URL in the monolith), else its SQLite file under DATA_DIR; checked at start:
+    the URL's form, DATA_DIR when a file is kept there, and one connection. ConfigError names the
+    variable, never the password."""
+    from services.common.db import shown_url, sqlite_url, unreachable_reason  # the store layer only here
+
+    if variable == "DATABASE_URL":
+        url = settings.database_url.strip()  # read and checked with the other settings
+    else:
+        env = os.environ if env is None else env
+        url = _read(env, variable, "", _database_url, "sqlite:///path or postgresql+psycopg://user@host/db").strip()
+    source = variable
+    if not url:
+        # Only then: a pod with a read-only root file system and its store elsewhere needs no DATA_DIR.
+        url, source = sqlite_url(data_dir_setting(settings), service), "DATA_DIR"
+    reason = unreachable_reason(url)
+    if reason is not None:
+        expected = ("a SQLite file in a directory this process may write" if url.startswith("sqlite")
+                    else "a PostgreSQL server reachable from here, with that database and user")
+        raise ConfigError(f"configuration error: {source}: the store of {service} at {shown_url(url)} cannot be "
+                          f"opened ({reason}); expected {expected}")
+    return url
+
+
+def monolith_database_url(service: str, settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """In the monolith: <SERVICE>_DATABASE_URL, else the SQLite file under DATA_DIR (DATABASE_URL would
+    put every service's tables in one database, so the monolith does not read it)."""
+    return service_database_url(service, settings, variable=f"{service.upper()}_DATABASE_URL", env=env)

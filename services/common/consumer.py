@@ -33,7 +33,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from services.common import contracts, legacy_events
+from services.common import contracts, legacy_events, tracing
 from services.common.db import Store, utcnow
 from services.common.errors import DomainError
 from services.common.events import (
@@ -127,6 +127,23 @@ class Consumer:
 
     def handle(self, subscription: Subscription, wire: dict[str, Any]) -> str:
         """Applies one delivery. Raises only for failures worth a redelivery (e.g. the store down)."""
+        # In the trace of the call whose change published the event (through the relay's span), so
+        # the events this handler writes carry it on too: one trace from a call to all its effects.
+        traceparent = wire.get("traceparent") if isinstance(wire, dict) else None
+        with tracing.span(f"consume {subscription.name}", tracing.CONSUMER, tracing.remote_parent(traceparent),
+                          {"messaging.system": "supervision", "messaging.operation.type": "process",
+                           "messaging.consumer.group.name": self.service,
+                           "messaging.destination.name": f"{subscription.source}.events",
+                           "messaging.message.id": str(wire.get("id") or "") if isinstance(wire, dict) else ""}
+                          ) as span:
+            outcome = self._handle(subscription, wire)
+            if span.is_recording():
+                span.set_attribute("supervision.outcome", outcome)
+                if outcome == REJECTED:
+                    tracing.fail(span, description="parked in dead letters")
+            return outcome
+
+    def _handle(self, subscription: Subscription, wire: dict[str, Any]) -> str:
         started = time.perf_counter()
         try:
             envelope = Envelope.from_wire(wire)
@@ -272,7 +289,9 @@ def run_timer(service: str, timer: Timer, store: Store | None = None,
             if not mine:
                 TIMER_RUNS.labels(service, timer.name, "skipped").inc()
                 return
-            timer.run()
+            # A trace of its own: the events a sweep writes lead back to the run that wrote them.
+            with tracing.span(f"timer {service}.{timer.name}", tracing.INTERNAL):
+                timer.run()
     except Exception:  # a failed sweep is retried at the next interval (log.exception keeps it visible)
         TIMER_RUNS.labels(service, timer.name, "error").inc()
         log.exception("timer failed", extra={"service": service, "timer": timer.name})

@@ -7,40 +7,27 @@ from __future__ import annotations
 
 import contextvars
 import random
-import re
 from dataclasses import dataclass, field
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# The W3C traceparent of the span in progress ("" outside one), for what writes it on the wire
+# (events' envelopes, calls to other services). services.common.tracing sets it with the span;
+# nothing else should.
 traceparent_var: contextvars.ContextVar[str] = contextvars.ContextVar("traceparent", default="")
 # The request message of the gRPC call being handled (None outside one): idempotent creates compare
 # a replayed request_id's payload with the first one's.
 request_var: contextvars.ContextVar[object | None] = contextvars.ContextVar("request", default=None)
 
 
-def new_traceparent() -> str:
-    # Trace ids need uniqueness, not secrecy: the Mersenne Twister is ten times cheaper than
-    # the system's CSPRNG on this per-call path.
-    return f"00-{random.getrandbits(128):032x}-{random.getrandbits(64) or 1:016x}-01"
-
-
 def new_request_id() -> str:
+    """A fresh request id: 32 hex digits."""
+    # Uniqueness, not secrecy: the Mersenne Twister is ten times cheaper than the system's CSPRNG
+    # on this per-call path.
     return f"{random.getrandbits(128):032x}"
 
 
-def trace_id_of(traceparent: str) -> str:
-    parts = traceparent.split("-")
-    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else ""
-
-
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
-
-
-def valid_traceparent(value: str) -> bool:
-    """W3C trace context: lowercase hex fields of fixed length, trace id not all zeros."""
-    return bool(_TRACEPARENT.match(value)) and value[3:35] != "0" * 32
-
-
-# Roles of DESIGN.md "Security". A role never implies another; the checks name what they accept.
+# Roles of the design's "Security" (docs/architecture.md). A role never implies another; the checks
+# name what they accept.
 BUREAU_LEADER = "bureau_leader"
 OFFICE_HEAD = "office_head"
 OFFICER = "officer"

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+from google.protobuf import field_mask_pb2, unknown_fields
 from google.type import date_pb2
 
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, Violations
+
+# AIP-134: a mask of exactly "*" replaces every updatable field.
+FULL_REPLACEMENT = "*"
 
 
 def date_from_proto(value: date_pb2.Date, field: str, *, required: bool = False) -> dt.date | None:
@@ -59,3 +64,31 @@ def enum_filter(enum_type, raw: str, field: str, prefix: str) -> str:
     if name.endswith("_UNSPECIFIED"):
         raise InvalidArgument.of("filter", f"{field}: {raw} is not a value to filter on")
     return name.removeprefix(prefix)
+
+
+def update_paths(mask: field_mask_pb2.FieldMask, updatable: Sequence[str], field: str = "update_mask") -> list[str]:
+    """The fields an Update request changes: its mask's paths, or all of `updatable` for an empty mask or "*".
+
+    Checked before the store is read, so a malformed request is INVALID_ARGUMENT whether or not the
+    record exists, and nothing is changed. Paths are relative to the resource (AIP-134): "name", not
+    "office.name"; JSON clients may write them in lowerCamelCase, which the JSON mapping turns into these.
+    """
+    if len(unknown_fields.UnknownFieldSet(mask)):
+        # A client built on the old contract (update_mask as repeated string) sends names that may parse
+        # as a FieldMask holding only unknown fields: "ill_count" does. Read as empty, that mask would
+        # update every field; refused instead.
+        raise InvalidArgument.of(field, "is not a google.protobuf.FieldMask (a client of the contract before "
+                                 "update_mask became a FieldMask?); send FieldMask{paths: [...]}")
+    paths = list(mask.paths)
+    if not paths or paths == [FULL_REPLACEMENT]:
+        return list(updatable)
+    violations = Violations()
+    allowed = ", ".join(updatable)
+    for path in paths:
+        if path == FULL_REPLACEMENT:
+            violations.add(field, f'"{FULL_REPLACEMENT}" replaces every field and must be the only path')
+        elif path not in updatable:
+            violations.add(field, f"{path!r} cannot be updated; allowed: {allowed}")
+    violations.raise_if_any("invalid update_mask")
+    # A path named twice changes its field once; the order of the first mention is kept for messages.
+    return list(dict.fromkeys(paths))

@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 
@@ -40,6 +42,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def utcnow() -> dt.datetime:
+    """Now, as an aware UTC datetime."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -51,8 +54,51 @@ def normalise_url(url: str) -> str:
 
 
 def sqlite_url(data_dir: str, service: str) -> str:
+    """The SQLite file of `service` under `data_dir`, the directory made when missing."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{Path(data_dir) / (service + '.db')}"
+
+
+# A start-up check, not a call: an address that drops packets must not hold the process for minutes.
+STORE_CHECK_TIMEOUT_SECONDS = 5
+
+
+def shown_url(url: str) -> str:
+    """`url` fit for a log or an error message: its password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a database URL>"
+
+
+def unreachable_reason(url: str, *, timeout_seconds: float = STORE_CHECK_TIMEOUT_SECONDS) -> str | None:
+    """Why the store at `url` cannot be opened (one connection and a SELECT 1), or None when it can.
+
+    Catches only errors of the database driver and of the URL: those are an operator's to fix (a wrong
+    host, a database not created, a file in a directory one may not write); anything else is a bug and
+    is raised.
+    """
+    url = normalise_url(url)
+    try:
+        if url.startswith("sqlite"):
+            # sqlite3 creates a missing file: what can fail is its directory or a file that is not a database.
+            engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": timeout_seconds})
+        else:
+            engine = create_engine(url, poolclass=NullPool,
+                                   connect_args={"connect_timeout": max(1, round(timeout_seconds)),
+                                                 "prepare_threshold": None})
+    except (ArgumentError, ImportError, ValueError) as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        # The driver's own first line says it best ("connection refused", "database ... does not exist").
+        original = str(exc.orig).strip().splitlines()
+        return original[0] if original else type(exc.orig).__name__
+    finally:
+        engine.dispose()
+    return None
 
 
 def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True) -> Engine:

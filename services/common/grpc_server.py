@@ -26,18 +26,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from services.common import errors
+from services.common import access_log, errors, tracing
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 from services.common.context import (
     SYSTEM_CALLER,
     caller_var,
     new_request_id,
-    new_traceparent,
     request_id_var,
     request_var,
-    traceparent_var,
-    valid_traceparent,
 )
 from services.common.metrics import (
     GRPC_HANDLED,
@@ -87,6 +84,19 @@ def status_for(error: errors.DomainError) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(code=code[1], message=error.message, details=details))
 
 
+def with_request_id(status: grpc.Status, request_id: str) -> grpc.Status:
+    """`status` with the call's request id in its trailing metadata: aborting with a status replaces
+    the trailing metadata the call had set, and the caller needs the id most when the call failed."""
+    return _Status(status.code, status.details, (*(status.trailing_metadata or ()), ("x-request-id", request_id)))
+
+
+@dataclass(frozen=True)
+class _Status(grpc.Status):
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple
+
+
 def _split(method: str) -> tuple[str, str]:
     service, _, name = method.lstrip("/").partition("/")
     return service, name
@@ -106,6 +116,9 @@ class _Method:
     def __init__(self, grpc_type: str, method: str, needs_auth: bool):
         service, name = _split(method)
         self.labels = (grpc_type, service, name)
+        self.full_name = method
+        self.span_name = f"{service}/{name}"
+        self.span_attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
         self.needs_auth = needs_auth
         # Health and reflection: open to anyone, so their streams get the smaller share of slots.
         self.tokenless = method.startswith(_OPEN_SERVICES)
@@ -274,11 +287,14 @@ class CallInterceptor(grpc.ServerInterceptor):
         metadata = context.invocation_metadata()
         request_id = _metadata_value(metadata, "x-request-id")[:128] or new_request_id()
         traceparent = _metadata_value(metadata, "traceparent")
-        if not valid_traceparent(traceparent):
-            traceparent = new_traceparent()
-        tokens = [request_id_var.set(request_id), traceparent_var.set(traceparent)]
+        parent = tracing.remote_parent(traceparent, _metadata_value(metadata, "tracestate")) if traceparent else None
+        span = tracing.start(method.span_name, tracing.SERVER, parent, method.span_attributes)
+        tokens: list = [request_id_var.set(request_id)]
+        active = tracing.activate(span)
         context.set_trailing_metadata((("x-request-id", request_id),))
         code = grpc.StatusCode.OK
+        caller = None
+        failure: BaseException | None = None
         try:
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
@@ -302,23 +318,31 @@ class CallInterceptor(grpc.ServerInterceptor):
         except errors.DomainError as error:
             status = status_for(error)
             code = status.code
-            context.abort_with_status(status)
-        except _STORE_AWAY:
+            context.abort_with_status(with_request_id(status, request_id))
+        except _STORE_AWAY as error:
+            failure = error
             # The database is unreachable or refused a connection: the pool reconnects on a later
             # call, so the caller may retry; it is not a bug of this call.
             code = grpc.StatusCode.UNAVAILABLE
             log.warning("store unavailable in %s/%s", *method.labels[1:], exc_info=True)
             context.abort(code, f"the service's database is unavailable; retry later (request id {request_id})")
-        except Exception:
+        except Exception as error:
             if context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code()  # the servicer aborted deliberately
                 raise
             code = grpc.StatusCode.INTERNAL
+            failure = error
             log.exception("unhandled error in %s/%s", *method.labels[1:])
             context.abort(code, f"internal error (request id {request_id})")
         finally:
+            seconds = time.perf_counter() - started
             method.handled(code).inc()
-            method.seconds.observe(time.perf_counter() - started)
+            method.seconds.observe(seconds)
+            _end_span(span, code, failure)
+            # While the call's ids are still the context's: the line carries them.
+            access_log.grpc_call(method.full_name, code.name, seconds, caller.subject if caller is not None else "",
+                                 probe=method.tokenless)
+            tracing.deactivate(active)
             for token in reversed(tokens):
                 if isinstance(token, _Slot):
                     token.release()
@@ -328,6 +352,20 @@ class CallInterceptor(grpc.ServerInterceptor):
 
 class _Expired(Exception):
     pass
+
+
+# What a server span counts as its own failure (OpenTelemetry's RPC conventions): the others are
+# the caller's doing (bad input, not found, refused) and the server worked as it should.
+_SERVER_FAULTS = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED,
+                            grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS})
+
+
+def _end_span(span, code: grpc.StatusCode, failure: BaseException | None) -> None:
+    if span.is_recording():
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        if code in _SERVER_FAULTS:
+            tracing.fail(span, failure, code.name)
+    span.end()
 
 
 @dataclass(frozen=True)
@@ -456,7 +494,15 @@ def _ms(seconds: float) -> int:
 def wait_for_termination_signal() -> None:
     """Blocks until SIGTERM or SIGINT."""
     stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum, _frame) -> None:
+        received.append(signum)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     while not stop.wait(3600):
         pass
+    # Logged here, not in the handler: a handler that logs could deadlock on the handler's lock.
+    log.info("stop signal received; shutting down", extra={"signal": signal.Signals(received[0]).name})

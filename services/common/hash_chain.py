@@ -100,7 +100,11 @@ class TrailKeys:
         (mode 0600) with one new random key. For development and single-host installs: a production
         deployment gives TRAIL_KEYS from its secret store instead."""
         if not path.exists():
-            _create_key_file(path)
+            try:
+                _create_key_file(path)
+            except OSError as exc:  # DATA_DIR missing and not creatable, or not writable
+                raise ConfigError(f"configuration error: DATA_DIR: cannot create the trail key file {path} "
+                                  f"({exc.strerror or exc}); expected a writable DATA_DIR, or set TRAIL_KEYS") from None
         try:
             raw = path.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:

@@ -146,16 +146,22 @@ def normalized_filter(text: str) -> str:
     return _QUOTED_OR_SPACE.sub(lambda m: m.group(1) or "", text)
 
 
-def parse_page(request: Message, *, max_size: int = MAX_PAGE_SIZE, default_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    """The page a List request asks for; INVALID_ARGUMENT for a bad size or a token not issued for it."""
-    page_size = request.page_size
-    if page_size < 0:
+def page_size_of(requested: int, *, max_size: int = MAX_PAGE_SIZE, default_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """The size of the page to return: the default for 0, at most `max_size`; INVALID_ARGUMENT when negative."""
+    if requested < 0:
         raise InvalidArgument.of("page_size", "must not be negative")
-    if page_size > max_size:
-        raise InvalidArgument.of("page_size", f"must be at most {max_size}")
+    # AIP-158: a size above the maximum is served at the maximum, not refused; the client pages on
+    # with the token like after any page, so asking for "everything" still works.
+    return min(requested, max_size) or default_size
+
+
+def parse_page(request: Message, *, max_size: int = MAX_PAGE_SIZE, default_size: int = DEFAULT_PAGE_SIZE) -> Page:
+    """The page a List request asks for (its size capped at `max_size`); INVALID_ARGUMENT for a negative
+    size or a token not issued for it."""
+    size = page_size_of(request.page_size, max_size=max_size, default_size=default_size)
     scope = request_scope(request)
     after = open_token(request.page_token, scope) if request.page_token else ""
-    return Page(size=page_size or default_size, after=after, scope=scope)
+    return Page(size=size, after=after, scope=scope)
 
 
 def next_token(last_key: str | None, returned: int, page: Page) -> str:

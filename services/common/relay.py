@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 
-from services.common import contracts
+from services.common import contracts, tracing
 from services.common.db import Store, utcnow
 from services.common.events import OutboxMixin
 from services.common.metrics import (
@@ -111,7 +111,7 @@ class OutboxRelay:
                                    .with_for_update(skip_locked=True)).all()
             for row in rows:
                 try:
-                    self.transport.publish(row.envelope)
+                    self._publish(row.envelope)
                 except Exception as exc:
                     row.attempts += 1
                     row.last_error = repr(exc)[:1000]
@@ -136,7 +136,7 @@ class OutboxRelay:
         failure: tuple[int, Exception] | None = None
         for row_id, event_type, envelope in rows:
             try:
-                self.transport.publish(envelope)
+                self._publish(envelope)
             except Exception as exc:  # noqa: BLE001 - recorded on the row, re-raised below
                 failure = (row_id, exc)
                 break
@@ -152,6 +152,18 @@ class OutboxRelay:
         if failure:
             raise failure[1]
         return len(sent)
+
+    def _publish(self, envelope: dict[str, Any]) -> None:
+        """Publishes one outbox row's envelope in a span of the trace that wrote it (the envelope's
+        traceparent); the consumers' spans are children of this one."""
+        event_type = str(envelope.get("type") or "")
+        with tracing.span(f"publish {contracts.routing_key(event_type)}", tracing.PRODUCER,
+                          tracing.remote_parent(envelope.get("traceparent")),
+                          {"messaging.system": "supervision", "messaging.operation.type": "publish",
+                           "messaging.destination.name": f"{envelope.get('source')}.events",
+                           "messaging.message.id": str(envelope.get("id") or "")}) as span:
+            # A copy: the row keeps the context of the change that wrote it.
+            self.transport.publish({**envelope, "traceparent": tracing.traceparent_of(span)})
 
     def backlog(self) -> tuple[int, float]:
         """(unsent rows, age in seconds of the oldest one)."""

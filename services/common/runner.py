@@ -17,8 +17,8 @@ from prometheus_client import make_wsgi_app
 
 from services.common import dead_letters, logs, migrate, trail_check, worker_health
 from services.common.clock import FileClock
-from services.common.config import ConfigError, Settings, exit_on_config_error
-from services.common.db import Store, sqlite_url
+from services.common.config import ConfigError, Settings, exit_on_config_error, service_database_url
+from services.common.db import Store
 from services.common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def _main(service: str, build: Build, argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
-    store = Store(settings.database_url or sqlite_url(settings.data_dir, service))
+    store = Store(service_database_url(service, settings))  # checked: exit 2 naming the variable
     runtime = build(settings, store, **clock_options(settings, build))
     if args.command == "migrate":
         migrate.upgrade(service, runtime.migrations_dir, store.url)
@@ -83,15 +83,23 @@ def start_metrics_server(port: int) -> int:
     metrics = make_wsgi_app()
 
     def app(environ, start_response):
+        # A Server header of our own: wsgiref's names the Python version, which security scans flag.
+        def respond(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("Server", "supervision-metrics")], exc_info)
+
         probe = worker_health.probe_response(environ.get("PATH_INFO", ""))
         if probe is None:
-            return metrics(environ, start_response)
+            return metrics(environ, respond)
         status, body = probe
-        start_response(f"{status} {HTTPStatus(status).phrase}",
-                       [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")])
+        respond(f"{status} {HTTPStatus(status).phrase}",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")])
         return [body.encode()]
 
-    server = make_server("0.0.0.0", port, app, _MetricsServer, handler_class=_QuietHandler)
+    try:
+        server = make_server("0.0.0.0", port, app, _MetricsServer, handler_class=_QuietHandler)
+    except OSError as exc:  # taken by another process, or a privileged port
+        raise ConfigError(f"configuration error: METRICS_PORT={port} cannot be listened on ({exc.strerror or exc}); "
+                          "expected a free TCP port (0 takes any)") from None
     threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True).start()
     return server.server_port
 
@@ -104,6 +112,23 @@ def clock_options(settings: Settings, build: Callable) -> dict:
     return FileClock(settings.clock_file).build_options(build)
 
 
+# grpcio's words when add_insecure_port finds the address taken (it raises a bare RuntimeError).
+_GRPC_BIND_FAILED = "Failed to bind to address"
+
+
+def start_serving(hosted, settings: Settings) -> None:
+    """hosted.start(); a GRPC_PORT another process holds is a ConfigError naming it (exit 2), after
+    stopping what had started, instead of a traceback."""
+    try:
+        hosted.start()
+    except RuntimeError as exc:
+        if not str(exc).startswith(_GRPC_BIND_FAILED):
+            raise
+        hosted.stop(0)
+        raise ConfigError(f"configuration error: GRPC_PORT={settings.grpc_port} cannot be listened on (address "
+                          "already in use); expected a free TCP port") from None
+
+
 def serve(runtime: ServiceRuntime, settings: Settings) -> None:
     from services.common.amqp import NamekoTransport
     from services.common.grpc_server import wait_for_termination_signal
@@ -112,7 +137,7 @@ def serve(runtime: ServiceRuntime, settings: Settings) -> None:
     # Timers run in the worker only: two processes sweeping the same deadlines is wasted work.
     hosted = HostedService(runtime, settings, NamekoTransport(settings.amqp_uri, settings.event_namespace),
                            port=settings.grpc_port, run_timers=False)
-    hosted.start()
+    start_serving(hosted, settings)
     wait_for_termination_signal()
     log.info("draining", extra={"service": runtime.name, "grace_seconds": settings.drain_grace_seconds})
     hosted.stop()

@@ -15,6 +15,7 @@ import grpc
 from services.common.business_metrics import ItemCounts
 from services.common.consumer import Consumer, Subscription, Timer
 from services.common.db import Store
+from services.common.demo import DemoOutcome
 from services.common.events import AppliedVersionMixin, DeadLetterMixin, InboxMixin, OutboxMixin
 from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
@@ -36,8 +37,9 @@ class ServiceRuntime:
     grpc_service_names: list[str]
     subscriptions: list[Subscription] = field(default_factory=list)
     timers: list[Timer] = field(default_factory=list)
-    # Loads the demo district into an empty store; returns False when the store had data.
-    seed_demo: Callable[[], bool] | None = None
+    # Loads the demo district into an empty store, or finishes an interrupted load; says what it
+    # did and what it left out (services.common.demo).
+    seed_demo: Callable[[], DemoOutcome] | None = None
     # Recomputes indicators after commits; every process that writes to the store runs it.
     indicators: IndicatorRefresher | None = None
     # Open and overdue items per office, read at scrape time by the API process.

@@ -117,3 +117,19 @@ def create_leases() -> None:
 def drop_leases() -> None:
     """Undoes create_leases."""
     op.drop_table("leases")
+
+
+def create_demo_loads() -> None:
+    """The demo_loads table (services.common.demo.DemoLoadMixin) as first introduced."""
+    op.create_table(
+        "demo_loads",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def drop_demo_loads() -> None:
+    """Undoes create_demo_loads."""
+    op.drop_table("demo_loads")

@@ -8,7 +8,7 @@ missing: it is left out and the remaining weights of its dimension count in full
 never marked down for work it had no occasion to do; a dimension with no data at all is left out
 of the index the same way.
 
-Scoring rule "threshold_pro_rata" (DOMAIN.md, "Assessment"): at or better than target, full
+Scoring rule "threshold_pro_rata" (docs/domain.md, "Assessment"): at or better than target, full
 marks; at least `floor` of the way to target, points pro rata; worse than that, none.
 """
 

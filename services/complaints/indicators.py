@@ -1,4 +1,4 @@
-"""The indicators complaints contributes (DOMAIN.md, "Indicator catalogue"), per office.
+"""The indicators complaints contributes (docs/domain.md, "Indicator catalogue"), per office.
 
 - acceptance_on_time / mediation_on_time: clocks met by their due date, over clocks that are met
   or already past due (a running clock still within its limit is not counted either way).

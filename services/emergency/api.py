@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 from services.common.context import current_caller
-from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, timestamp_from_proto
+from services.common.convert import (
+    date_from_proto,
+    date_to_proto,
+    enum_filter,
+    enum_name,
+    timestamp_from_proto,
+    update_paths,
+)
 from services.common.errors import InvalidArgument
 from services.common.paging import parse_filter, parse_page
 from services.emergency.domain.drills import DrillInput
 from services.emergency.domain.emergency import Emergency, IncidentView, report_due
-from services.emergency.domain.incidents import IncidentInput, ReviewInput
+from services.emergency.domain.incidents import UPDATABLE_FIELDS, IncidentInput, ReviewInput
 from services.emergency.domain.rules import COUNT_FIELDS, LEVELS, RuleSet, TypeRules
 from services.emergency.models import Drill
 from supervision.emergency.v1 import emergency_pb2 as pb
@@ -133,8 +140,9 @@ class IncidentApi(pb_grpc.IncidentServiceServicer):
                                         next_page_token=result.next_page_token)
 
     def UpdateCounts(self, request, context):
+        mask = update_paths(request.update_mask, UPDATABLE_FIELDS)
         view = self.emergency.update_counts(current_caller(), request.id, _counts(request.incident),
-                                            list(request.incident.circumstances), list(request.update_mask),
+                                            list(request.incident.circumstances), mask,
                                             request.note, request.expected_version)
         return incident_to_proto(view)
 

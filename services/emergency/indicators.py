@@ -1,4 +1,4 @@
-"""The indicators emergency contributes (DOMAIN.md, "Indicator catalogue").
+"""The indicators emergency contributes (docs/domain.md, "Indicator catalogue").
 
 The three on-time ratios count actions whose outcome is known: done (on time or late) or still open
 past their due time; an open action within its time counts nowhere yet.

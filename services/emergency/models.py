@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
+from services.common.demo import DemoLoadMixin
 from services.common.events import (
     AppliedVersionMixin,
     DeadLetterMixin,
@@ -41,6 +42,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 
 class Lease(LeaseMixin, Base):
+    pass
+
+
+class DemoLoad(DemoLoadMixin, Base):
     pass
 
 

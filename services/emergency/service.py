@@ -8,6 +8,7 @@ from services.common import retention
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
+from services.common.demo import DemoOutcome
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 from services.emergency.domain.emergency import Emergency
@@ -41,7 +42,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]
 
-    def seed_demo() -> bool:
+    def seed_demo() -> DemoOutcome:
         from services.emergency.demo import load_demo
 
         return load_demo(emergency)

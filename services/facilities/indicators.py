@@ -1,4 +1,4 @@
-"""The indicators facilities contributes (DOMAIN.md, "Indicator catalogue": 软硬设施规范化)."""
+"""The indicators facilities contributes (docs/domain.md, "Indicator catalogue": 软硬设施规范化)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from services.common import retention
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
+from services.common.demo import DemoOutcome
 from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
@@ -66,7 +67,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]
 
-    def seed_demo() -> bool:
+    def seed_demo() -> DemoOutcome:
         from services.facilities.demo import load_demo
 
         return load_demo(workspace, rooms, inventory, testing, custody)

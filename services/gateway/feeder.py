@@ -15,6 +15,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -69,6 +70,8 @@ class Feeder:
         self._turns = Lease(monitor.store, RECONCILE_LEASE, config.reconcile_interval_seconds)
         self._pool = ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="feeder")
         self._thread: threading.Thread | None = None
+        # Set by the host (monolithic mode): no alert probe runs while the demo district loads.
+        self.center_ready: Callable[[], bool] = lambda: True
         monitor.probe_soon = self.probe_soon
 
     def start(self) -> None:
@@ -152,7 +155,7 @@ class Feeder:
 
     def _probe(self, source: str) -> None:
         probe = PROBES.get(source)
-        if probe is None:
+        if probe is None or not self.center_ready():
             return
         started = time.monotonic()
         try:

@@ -22,6 +22,7 @@ from services.common.context import BUREAU_LEADER
 from services.common.grpc_server import RunningServer
 from services.common.hosting import HostedService
 from services.common.relay import Transport
+from services.common.startup import StartupProgress
 from services.gateway.http_api.routes import Context
 from services.gateway.http_api.security import HttpAuth, form_limiter, form_tokens
 from services.gateway.http_api.server import HttpServer
@@ -46,9 +47,12 @@ def development_token(settings: Settings) -> str:
 class GatewayHost(HostedService):
     def __init__(self, runtime: GatewayRuntime, settings: Settings, transport: Transport, *, port: int,
                  host: str = "[::]", run_timers: bool = True, http_port: int | None = None, amqp_uri: str = "",
-                 peers: Iterable[HostedService] = (), sources: Mapping[str, str] | None = None):
+                 peers: Iterable[HostedService] = (), sources: Mapping[str, str] | None = None,
+                 startup: StartupProgress | None = None):
         """`peers`: services hosted in the same process (monolithic mode), asked at the ports they
-        actually got; `sources` replaces INDICATOR_SOURCES (tests)."""
+        actually got; `sources` replaces INDICATOR_SOURCES (tests); `startup`: the demo district's
+        loading in the same process (monolithic mode), which /readyz reports and the history and
+        alerts wait for."""
         super().__init__(runtime, settings, transport, port=port, host=host, run_timers=run_timers)
         self.parts = runtime.parts
         self.peers = list(peers)
@@ -60,10 +64,28 @@ class GatewayHost(HostedService):
         context = Context(self.parts.monitor, self.parts.upstream, HttpAuth(settings),
                           form_limiter(config),
                           StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),
-                          config.form_trusted_proxies, self.parts.feeder.ready.is_set, form_tokens(config))
+                          config.form_trusted_proxies, self.parts.feeder.ready.is_set, form_tokens(config),
+                          startup=startup)
+        self.startup = startup
+        if startup is not None:
+            self._hold_until_loaded(startup)
         # "[::]" (every interface for gRPC) is None for aiohttp: IPv4 and IPv6 alike.
         self.http = HttpServer(context, None if host in ("[::]", "::", "") else host,
                                settings.http_port if http_port is None else http_port)
+
+    def _hold_until_loaded(self, startup: StartupProgress) -> None:
+        # While the district loads, its figures climb from nothing: history of that climb, index
+        # "drops" between two loading steps and the alerts of half-loaded records would be noise.
+        self.parts.recorder.hold_until(startup.is_ready)
+        self.parts.feeder.center_ready = startup.is_ready
+        self.parts.monitor.live.hold_tracking(not startup.is_ready())
+        startup.on_ready(self._center_ready)
+
+    def _center_ready(self) -> None:
+        """The district is loaded: the index tracks drops from here, and every source (with its
+        alert probe) is asked again at once rather than at the next reconcile."""
+        self.parts.monitor.live.hold_tracking(False)
+        self.parts.feeder.reconcile_soon()
 
     @property
     def http_port(self) -> int:

@@ -69,8 +69,10 @@ def cases_overdue(upstream: Upstream, rules: AlertRules, today: dt.date) -> list
                                     (case.closing_overdue, "结案", case.closing_due),
                                     (case.publication_overdue, "处罚信息公示", case.publication_due)):
                 if late:
+                    received = case.received_time.ToDatetime(dt.UTC) if case.HasField("received_time") else None
+                    reference = alerts.case_reference(case.party.name, bool(case.entity_id), received)
                     found.append(Alert(alerts.CASE_OVERDUE, case.id, case.office_id, CRITICAL,
-                                       f"案件 {case.id} 超过{what}期限", _date(due)))
+                                       f"案件（{reference}）超过{what}期限", _date(due)))
                     break
     return found
 

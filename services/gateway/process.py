@@ -13,8 +13,8 @@ import logging
 import sys
 
 from services.common import logs, runner, worker_health
-from services.common.config import ConfigError, Settings, exit_on_config_error
-from services.common.db import Store, sqlite_url
+from services.common.config import ConfigError, Settings, exit_on_config_error, service_database_url
+from services.common.db import Store
 from services.common.grpc_server import wait_for_termination_signal
 from services.gateway.config import GatewayConfig
 from services.gateway.service import NAME, build
@@ -43,7 +43,7 @@ def serve() -> None:
     if GatewayConfig.from_env().development_login:
         raise ConfigError("configuration error: DEVELOPMENT_LOGIN=true is for the monolithic mode only (`make run`); "
                           "a deployed gateway takes its users' tokens from the identity provider")
-    store = Store(settings.database_url or sqlite_url(settings.data_dir, NAME))
+    store = Store(service_database_url(NAME, settings))  # checked: exit 2 naming the variable
     runtime = build(settings, store)
     worker_health.install(worker_health.WorkerHealth(settings.worker_stall_seconds, loops=[LISTENER_LOOP]))
     runner.start_metrics_server(settings.metrics_port)
@@ -51,7 +51,7 @@ def serve() -> None:
     hosted = GatewayHost(runtime, settings, NamekoTransport(settings.amqp_uri, settings.event_namespace),
                          port=settings.grpc_port, run_timers=False, amqp_uri=settings.amqp_uri)
     # Its listener takes EVENT_NAMESPACE from the environment, as the transport above is given it.
-    hosted.start()
+    runner.start_serving(hosted, settings)
     log.info("serving", extra={"service": NAME, "grpc_port": hosted.server.port, "http_port": hosted.http_port})
     wait_for_termination_signal()
     log.info("draining", extra={"service": NAME, "grace_seconds": settings.drain_grace_seconds})

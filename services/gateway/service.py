@@ -81,7 +81,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
         timers=[retention.timer(NAME, store, settings, Outbox.metadata, retention.history_rules(
             Outbox.metadata, now, config.history_minute_days, config.history_day_days))],
         # No demo data of its own: the demo district reaches the gateway through the services' events.
-        seed_demo=lambda: False, broadcast=True, parts=parts,
+        seed_demo=None, broadcast=True, parts=parts,
     )
 
 

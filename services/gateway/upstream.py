@@ -19,10 +19,20 @@ import jwt
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from services.common import tracing
 from services.common.channels import internal_channel
 from services.common.config import ConfigError, Settings
 from services.common.context import SYSTEM
-from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument
+from services.common.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from services.gateway.domain.complaint_form import ComplaintForm, forwarded_request_id
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 
@@ -91,9 +101,15 @@ class Upstream:
                 channel = self._channels[source] = internal_channel(self.addresses[source])
             return channel
 
-    def call(self, source: str, stub_class, method: str, request, timeout: float | None = None):
+    def call(self, source: str, stub_class, method: str, request, timeout: float | None = None,
+             authorization: str | None = None):
+        """One unary call; as the gateway itself, or with `authorization` (a caller's bearer
+        token, passed on so that the service applies the caller's rights, not the gateway's)."""
         stub = stub_class(self.channel(source))
-        return getattr(stub, method)(request, timeout=timeout or self.timeout, metadata=self.credentials.metadata())
+        metadata = [("authorization", authorization)] if authorization else self.credentials.metadata()
+        # The HTTP request's id and span go on with the call: one trace from the browser to the store.
+        metadata = [*metadata, *tracing.outgoing_metadata()]
+        return getattr(stub, method)(request, timeout=timeout or self.timeout, metadata=metadata)
 
     def list_indicators(self, source: str) -> Answer:
         """Every office's indicators of one source: office -> (version, readings, as_of)."""
@@ -174,6 +190,14 @@ class Upstream:
                 "acceptance_due": date(created.acceptance_due),
                 "filing_decision_due": date(created.filing_decision_due)}
 
+    def assessment_results(self, authorization: str | None) -> AssessmentResults:
+        """assessment's closed periods, rankings, period scores and officer grades, read with the
+        caller's rights."""
+        if not self.has(ASSESSMENT):
+            raise UpstreamUnavailable("考核服务未配置（INDICATOR_SOURCES 中没有 assessment） / "
+                                      "assessment is not configured (INDICATOR_SOURCES has no assessment)")
+        return AssessmentResults(self, authorization)
+
     def close(self) -> None:
         with self._lock:
             channels, self._channels = self._channels, {}
@@ -181,18 +205,24 @@ class Upstream:
             channel.close()
 
 
+def _field_violations(error: grpc.RpcError) -> list[tuple[str, str]]:
+    """The (field, description) pairs of a refusal's google.rpc.BadRequest details."""
+    found = []
+    status = rpc_status.from_call(error)
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            found += [(v.field, v.description) for v in bad_request.field_violations]
+    return found
+
+
 def _domain_error(error: grpc.RpcError) -> Exception:
     """complaints' refusal as the gateway's own: the caller's mistakes stay 4xx, outages are 503."""
     code = error.code()
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        found = []
-        status = rpc_status.from_call(error)
-        for detail in status.details if status is not None else ():
-            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad_request = error_details_pb2.BadRequest()
-                detail.Unpack(bad_request)
-                found += [FieldViolation(v.field.removeprefix("complaint."), v.description)
-                          for v in bad_request.field_violations]
+        found = [FieldViolation(field.removeprefix("complaint."), description)
+                 for field, description in _field_violations(error)]
         return InvalidArgument(f"表单未通过校验：{error.details()}", found)
     if code == grpc.StatusCode.ALREADY_EXISTS:  # the token came with another form before
         return AlreadyExists("这个表单令牌已用于另一份内容不同的表单；提交新的投诉请重新获取表单令牌")
@@ -201,3 +231,92 @@ def _domain_error(error: grpc.RpcError) -> Exception:
     if code == grpc.StatusCode.ABORTED:
         return Aborted(f"投诉未能登记，请重试：{error.details()}")
     return UpstreamUnavailable(f"投诉受理服务暂时不可用，请稍后再试（{code.name}）")
+
+
+EXPORT_PAGE_SIZE = 1000  # assessment's largest page
+
+
+class AssessmentResults:
+    """Reads of assessment's results for one caller; its refusals become the gateway's errors
+    (Chinese and English messages), an outage UpstreamUnavailable."""
+
+    def __init__(self, upstream: Upstream, authorization: str | None):
+        self.upstream = upstream
+        self.authorization = authorization
+
+    def _call(self, stub_name: str, method: str, request):
+        from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
+
+        try:
+            return self.upstream.call(ASSESSMENT, getattr(pb_grpc, stub_name), method, request,
+                                      authorization=self.authorization)
+        except grpc.RpcError as error:
+            raise _assessment_error(error) from None
+
+    def latest_period(self) -> str:
+        """The key of the newest closed period; NotFound while none is closed."""
+        from supervision.assessment.v1 import assessment_pb2 as pb
+
+        answer = self._call("ScoreServiceStub", "ListPeriods", pb.ListPeriodsRequest(page_size=1))
+        if not answer.periods:
+            raise NotFound("还没有已关闭的考核期 / no assessment period has been closed yet")
+        return answer.periods[0].key
+
+    def rankings(self, period: str) -> list:
+        """Every Ranking of a closed period the caller may see, by the adjusted index."""
+        from supervision.assessment.v1 import assessment_pb2 as pb
+
+        found, token = [], ""
+        while True:
+            page = self._call("ScoreServiceStub", "ListRankings", pb.ListRankingsRequest(
+                period=period, basis=pb.RANKING_BASIS_ADJUSTED, page_size=EXPORT_PAGE_SIZE, page_token=token))
+            found.extend(page.rankings)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    def period_score(self, period: str, office_id: str):
+        """An office's OfficeScore in a closed period."""
+        from supervision.assessment.v1 import assessment_pb2 as pb
+
+        return self._call("ScoreServiceStub", "GetPeriodScore",
+                          pb.GetPeriodScoreRequest(period=period, office_id=office_id))
+
+    def officer_assessments(self, quarter: str) -> list:
+        """Every OfficerAssessment the caller may see, of one quarter ("" = every quarter)."""
+        from supervision.assessment.v1 import assessment_pb2 as pb
+
+        found, token = [], ""
+        terms = f'quarter = "{quarter}"' if quarter else ""
+        while True:
+            page = self._call("StaffAssessmentServiceStub", "ListOfficerAssessments",
+                              pb.ListOfficerAssessmentsRequest(page_size=EXPORT_PAGE_SIZE, page_token=token,
+                                                               filter=terms))
+            found.extend(page.assessments)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    @staticmethod
+    def grade_name(value: int) -> str:
+        """A Grade value's enum name, e.g. GRADE_GOOD."""
+        from supervision.assessment.v1 import assessment_pb2 as pb
+
+        return pb.Grade.Name(value) if value in pb.Grade.values() else ""
+
+
+def _assessment_error(error: grpc.RpcError) -> Exception:
+    """assessment's refusal as the gateway's own: the caller's mistakes and rights stay 4xx, outages 503."""
+    code, details = error.code(), error.details() or ""
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        # assessment names a period as `period`, or `filter` when it came as the quarter term
+        found = [FieldViolation("period" if field in ("period", "filter", "quarter") else field, description)
+                 for field, description in _field_violations(error)]
+        return InvalidArgument(f"考核服务拒绝了请求 / assessment refused the request: {details}", found)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return NotFound(f"考核服务中没有所请求的数据 / not found in assessment: {details}")
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return PermissionDenied(f"无权查看这些考核结果 / may not see these results: {details}")
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return Unauthenticated(f"身份验证失败 / not authenticated: {details}")
+    return UpstreamUnavailable(f"考核服务暂时不可用，请稍后再试 / assessment is unavailable ({code.name})")

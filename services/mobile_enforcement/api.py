@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from services.common.context import current_caller
-from services.common.convert import date_from_proto, enum_filter, enum_name
+from services.common.convert import date_from_proto, enum_filter, enum_name, update_paths
 from services.common.errors import InvalidArgument
 from services.common.paging import parse_filter, parse_page
 from services.mobile_enforcement import messages as m
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.case_rules import PenaltyInput
 from services.mobile_enforcement.domain.cases import Cases
-from services.mobile_enforcement.domain.entities import Entities, EntityInput
+from services.mobile_enforcement.domain.entities import UPDATABLE_FIELDS, Entities, EntityInput
 from services.mobile_enforcement.domain.entity_import import EntityImport
 from services.mobile_enforcement.domain.inspections import Inspections, ScheduleInput
 from services.mobile_enforcement.domain.spot_checks import PlanInput, SpotChecks
@@ -44,8 +44,8 @@ class EntityApi(pb_grpc.EntityServiceServicer):
         return m.entity_to_proto(self.entities.get(current_caller(), request.uscc))
 
     def UpdateEntity(self, request, context):
-        entity = self.entities.update(current_caller(), self._input(request.entity), list(request.update_mask),
-                                      request.expected_version)
+        mask = update_paths(request.update_mask, UPDATABLE_FIELDS)
+        entity = self.entities.update(current_caller(), self._input(request.entity), mask, request.expected_version)
         return m.entity_to_proto(entity)
 
     def ListEntities(self, request, context):

@@ -1,4 +1,4 @@
-"""The indicators mobile_enforcement contributes (DOMAIN.md, "Indicator catalogue"), per office.
+"""The indicators mobile_enforcement contributes (docs/domain.md, "Indicator catalogue"), per office.
 
 A limit counts once it is met or has run out: a record still within its limit is neither on time
 nor late yet, so it is in no denominator.

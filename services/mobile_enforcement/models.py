@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
+from services.common.demo import DemoLoadMixin
 from services.common.events import (
     AppliedVersionMixin,
     DeadLetterMixin,
@@ -59,6 +60,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 
 class Lease(LeaseMixin, Base):
+    pass
+
+
+class DemoLoad(DemoLoadMixin, Base):
     pass
 
 

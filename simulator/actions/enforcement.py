@@ -22,7 +22,7 @@ log = logging.getLogger("simulator")
 SERVICE = "mobile_enforcement"
 MINIMUM_TEAM = 2
 MAX_TARGET_PAGES = 20
-# Henan's tier ratios of 2021 (DOMAIN.md), in basis points; key supervision objects always drawn.
+# Henan's tier ratios of 2021 (docs/domain.md), in basis points; key supervision objects always drawn.
 TIER_RATIOS = [(pb.RISK_LEVEL_VERY_HIGH, 3000), (pb.RISK_LEVEL_HIGH, 1000), (pb.RISK_LEVEL_MEDIUM, 200),
                (pb.RISK_LEVEL_LOW, 100)]
 # What an inspection finds: mostly nothing wrong.

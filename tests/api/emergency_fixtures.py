@@ -7,6 +7,7 @@ import datetime as dt
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import func, select
@@ -87,7 +88,7 @@ class CommandCenter:
 
     def move_officer(self, officer_id: str, office_id: str, *, forward: bool = True) -> None:
         self.officers.UpdateOfficer(cc_pb.UpdateOfficerRequest(
-            officer=cc_pb.Officer(id=officer_id, office_id=office_id), update_mask=["office_id"]))
+            officer=cc_pb.Officer(id=officer_id, office_id=office_id), update_mask=FieldMask(paths=["office_id"])))
         if forward:
             self.forward()
 

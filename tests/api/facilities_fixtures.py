@@ -14,6 +14,7 @@ from typing import TypeVar
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import func, select
@@ -180,7 +181,7 @@ class FacilitiesClient:
     def rename_office(self, office_id: str, name: str, deliver: bool = True) -> cc.Office:
         """command_center renames the office (OfficeUpdated)."""
         updated = self.offices.UpdateOffice(cc.UpdateOfficeRequest(office=cc.Office(id=office_id, name=name),
-                                                                   update_mask=["name"]))
+                                                                   update_mask=FieldMask(paths=["name"])))
         if deliver:
             self.settle()
         return updated
@@ -199,7 +200,7 @@ class FacilitiesClient:
         """command_center changes the officer's certificate expiry (OfficerUpdated)."""
         updated = self.officers.UpdateOfficer(cc.UpdateOfficerRequest(
             officer=cc.Officer(id=officer_id, certificate_expires=date(expires)),
-            update_mask=["certificate_expires"]))
+            update_mask=FieldMask(paths=["certificate_expires"])))
         self.settle()
         return updated
 

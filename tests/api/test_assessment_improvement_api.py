@@ -6,6 +6,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.type import date_pb2
 
 from supervision.assessment.v1 import assessment_pb2 as pb
@@ -99,7 +100,8 @@ def test_bad_plan_updates_are_refused_and_change_nothing(client, plan, mask, fie
     target = plan_for(client, "MH01", TASKS)
     before = client.counts()
     found = expect_error(lambda: client.plans.UpdateImprovementPlan(pb.UpdateImprovementPlanRequest(
-        plan=pb.ImprovementPlan(id=target.id, **plan), update_mask=mask)), grpc.StatusCode.INVALID_ARGUMENT)
+        plan=pb.ImprovementPlan(id=target.id, **plan),
+            update_mask=FieldMask(paths=mask))), grpc.StatusCode.INVALID_ARGUMENT)
     assert field in found
     assert client.counts() == before
     assert client.plans.GetImprovementPlan(pb.GetImprovementPlanRequest(id=target.id)) == target
@@ -114,7 +116,8 @@ def test_bad_plan_transitions_are_refused(client):
     assert "plan.actions" in expect_error(lambda: client.plans.CompleteImprovementPlan(
         pb.CompleteImprovementPlanRequest(id=target.id, note="做完了")), grpc.StatusCode.FAILED_PRECONDITION)
     expect_error(lambda: client.plans.UpdateImprovementPlan(pb.UpdateImprovementPlanRequest(
-        plan=pb.ImprovementPlan(id=target.id, actions="x"), update_mask=["actions"], expected_version=99)),
+        plan=pb.ImprovementPlan(id=target.id, actions="x"),
+            update_mask=FieldMask(paths=["actions"]), expected_version=99)),
         grpc.StatusCode.ABORTED)
     expect_error(lambda: client.plans.GetImprovementPlan(pb.GetImprovementPlanRequest(id="nope")),
                  grpc.StatusCode.NOT_FOUND)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import func, select
@@ -143,7 +144,6 @@ def test_list_offices_pages_and_filters(command_center):
 
 @pytest.mark.parametrize(("request_", "field"), [
     (pb.ListOfficesRequest(page_size=-1), "page_size"),
-    (pb.ListOfficesRequest(page_size=5000), "page_size"),
     (pb.ListOfficesRequest(page_token="not-a-token"), "page_token"),
     (pb.ListOfficesRequest(filter="name = x"), "filter"),
     (pb.ListOfficesRequest(filter="street =="), "filter"),
@@ -156,7 +156,8 @@ def test_bad_list_requests_are_invalid_argument(command_center, request_, field)
 def test_update_office_bumps_version_and_checks_it(command_center):
     command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office()))
     updated = command_center.offices.UpdateOffice(pb.UpdateOfficeRequest(
-        office=pb.Office(id="MH01", name="莘庄所", streets=["莘庄镇", "春申"]), update_mask=["name", "streets"],
+        office=pb.Office(id="MH01", name="莘庄所", streets=["莘庄镇", "春申"]),
+            update_mask=FieldMask(paths=["name", "streets"]),
         expected_version=1))
     assert (updated.name, list(updated.streets), updated.version) == ("莘庄所", ["莘庄镇", "春申"], 2)
     assert updated.district == "闵行区"
@@ -164,12 +165,13 @@ def test_update_office_bumps_version_and_checks_it(command_center):
     assert (update.version, update.name, update.district, list(update.streets)) == (2, "莘庄所", "闵行区",
                                                                                     ["莘庄镇", "春申"])
     expect_error(lambda: command_center.offices.UpdateOffice(pb.UpdateOfficeRequest(
-        office=pb.Office(id="MH01", name="x"), update_mask=["name"], expected_version=1)), grpc.StatusCode.ABORTED)
+        office=pb.Office(id="MH01", name="x"),
+            update_mask=FieldMask(paths=["name"]), expected_version=1)), grpc.StatusCode.ABORTED)
     found = expect_error(lambda: command_center.offices.UpdateOffice(pb.UpdateOfficeRequest(
-        office=pb.Office(id="MH01", name="x"), update_mask=["id"])), grpc.StatusCode.INVALID_ARGUMENT)
+        office=pb.Office(id="MH01", name="x"), update_mask=FieldMask(paths=["id"]))), grpc.StatusCode.INVALID_ARGUMENT)
     assert "update_mask" in found
     expect_error(lambda: command_center.offices.UpdateOffice(pb.UpdateOfficeRequest(
-        office=pb.Office(id="MH09", name="x"), update_mask=["name"])), grpc.StatusCode.NOT_FOUND)
+        office=pb.Office(id="MH09", name="x"), update_mask=FieldMask(paths=["name"]))), grpc.StatusCode.NOT_FOUND)
     assert command_center.offices.GetOffice(pb.GetOfficeRequest(id="MH01")).name == "莘庄所"
 
 
@@ -221,7 +223,7 @@ def test_update_officer_moves_both_offices_figures(command_center):
     command_center.offices.CreateOffice(pb.CreateOfficeRequest(office=office("MH02", "七宝所", ["七宝镇"])))
     command_center.officers.RegisterOfficer(pb.RegisterOfficerRequest(officer=officer()))
     moved = command_center.officers.UpdateOfficer(pb.UpdateOfficerRequest(
-        officer=pb.Officer(id="MH01-01", office_id="MH02"), update_mask=["office_id"]))
+        officer=pb.Officer(id="MH01-01", office_id="MH02"), update_mask=FieldMask(paths=["office_id"])))
     assert moved.office_id == "MH02" and moved.version == 2
     command_center.running.settle()
     indicators = command_center.indicators.ListIndicators(indicators_pb2.ListIndicatorsRequest())
@@ -229,7 +231,8 @@ def test_update_officer_moves_both_offices_figures(command_center):
                 if i.key == "command_center.group_staffing"}
     assert staffing == {"MH01": 0, "MH02": 1}
     expect_error(lambda: command_center.officers.UpdateOfficer(pb.UpdateOfficerRequest(
-        officer=pb.Officer(id="MH01-01", office_id="MH99"), update_mask=["office_id"])), grpc.StatusCode.NOT_FOUND)
+        officer=pb.Officer(id="MH01-01", office_id="MH99"),
+            update_mask=FieldMask(paths=["office_id"]))), grpc.StatusCode.NOT_FOUND)
     expect_error(lambda: command_center.officers.GetOfficer(pb.GetOfficerRequest(id="nobody")),
                  grpc.StatusCode.NOT_FOUND)
 

@@ -8,6 +8,7 @@ import datetime as dt
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.type import date_pb2
 
 from services.common.auth import issue_token
@@ -122,7 +123,8 @@ def test_bad_reports_are_refused_and_change_nothing(emergency):
 def test_new_counts_regrade_and_add_the_higher_levels_actions(emergency):
     created = report(emergency, ill_count=99)
     updated = emergency.incidents.UpdateCounts(pb.UpdateCountsRequest(
-        id=created.id, incident=pb.Incident(ill_count=100), update_mask=["ill_count"], note="疾控通报新增1例",
+        id=created.id, incident=pb.Incident(ill_count=100),
+            update_mask=FieldMask(paths=["ill_count"]), note="疾控通报新增1例",
         expected_version=created.version))
     assert (updated.level, [r.criterion for r in updated.grading_reasons]) == (pb.LEVEL_III, ["FS-III-ill"])
     added = [a for a in updated.actions if a.required_by == pb.LEVEL_III]
@@ -138,12 +140,18 @@ def test_new_counts_regrade_and_add_the_higher_levels_actions(emergency):
 
     before = rows(emergency)
     expect_error(lambda: emergency.incidents.UpdateCounts(pb.UpdateCountsRequest(
-        id=created.id, incident=pb.Incident(ill_count=120), update_mask=["ill_count"],
+        id=created.id, incident=pb.Incident(ill_count=120), update_mask=FieldMask(paths=["ill_count"]),
         expected_version=created.version)), grpc.StatusCode.ABORTED)
+    # The mask is checked first, as a whole request's shape: a path that cannot be updated refuses the call
+    # before any count is read.
     found = expect_error(lambda: emergency.incidents.UpdateCounts(pb.UpdateCountsRequest(
-        id=created.id, incident=pb.Incident(death_count=-1), update_mask=["death_count", "title"])),
+        id=created.id, incident=pb.Incident(death_count=-1), update_mask=FieldMask(paths=["death_count", "title"]))),
         grpc.StatusCode.INVALID_ARGUMENT)
-    assert set(found) == {"update_mask", "incident.death_count"}
+    assert set(found) == {"update_mask"}
+    found = expect_error(lambda: emergency.incidents.UpdateCounts(pb.UpdateCountsRequest(
+        id=created.id, incident=pb.Incident(death_count=-1), update_mask=FieldMask(paths=["death_count"]))),
+        grpc.StatusCode.INVALID_ARGUMENT)
+    assert set(found) == {"incident.death_count"}
     expect_error(lambda: emergency.incidents.UpdateCounts(pb.UpdateCountsRequest(id="nope")),
                  grpc.StatusCode.NOT_FOUND)
     assert rows(emergency) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
@@ -74,7 +75,7 @@ def test_update_entity_reroutes_and_checks_its_version(client):
     client.entity(1)
     updated = client.entities.UpdateEntity(pb.UpdateEntityRequest(
         entity=pb.Entity(uscc=uscc(1), street="七宝镇", risk_level=pb.RISK_LEVEL_VERY_HIGH),
-        update_mask=["street", "risk_level"], expected_version=1))
+        update_mask=FieldMask(paths=["street", "risk_level"]), expected_version=1))
     assert (updated.office_id, updated.risk_level, updated.name, updated.version) == (
         "MH02", pb.RISK_LEVEL_VERY_HIGH, "小杨生煎（1店）", 2)
     [moved] = client.events(events.EntityUpdated)
@@ -82,19 +83,22 @@ def test_update_entity_reroutes_and_checks_its_version(client):
     assert (client.readings("MH01")["entities_supervised"], client.readings("MH02")["entities_supervised"]) == (
         (0, 1), (1, 1))
     client.entities.UpdateEntity(pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), name="小杨生煎（七宝店）"),
-                                                        update_mask=["name"]))
+                                                        update_mask=FieldMask(paths=["name"])))
     renamed = client.events(events.EntityUpdated)[1].message
     assert (renamed.name, renamed.office_id, renamed.previous_office_id) == ("小杨生煎（七宝店）", "MH02", "")
     before = client.counts()
     for request, code, field in [
-        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), name="x"), update_mask=["name"], expected_version=2),
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), name="x"),
+            update_mask=FieldMask(paths=["name"]), expected_version=2),
          grpc.StatusCode.ABORTED, None),
-        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1)), update_mask=["uscc"]), INVALID, "update_mask"),
-        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), category=0), update_mask=["category"]),
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1)),
+            update_mask=FieldMask(paths=["uscc"])), INVALID, "update_mask"),
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), category=0), update_mask=FieldMask(paths=["category"])),
          INVALID, "entity.category"),
-        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), street="火星"), update_mask=["street"]),
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), street="火星"), update_mask=FieldMask(paths=["street"])),
          PRECONDITION, "entity.street"),
-        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(9), name="x"), update_mask=["name"]), NOT_FOUND, None),
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(9), name="x"),
+            update_mask=FieldMask(paths=["name"])), NOT_FOUND, None),
     ]:
         found = expect_error(lambda request=request: client.entities.UpdateEntity(request), code)
         assert field is None or field in found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from services.common.auth import issue_token
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
@@ -61,7 +62,8 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
         before = client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(1)), metadata=mixed)
         for call in (
             lambda: client.entities.UpdateEntity(pb.UpdateEntityRequest(entity=pb.Entity(
-                uscc=uscc(1), risk_level=pb.RISK_LEVEL_HIGH), update_mask=["risk_level"]), metadata=mixed),
+                uscc=uscc(1), risk_level=pb.RISK_LEVEL_HIGH),
+                    update_mask=FieldMask(paths=["risk_level"])), metadata=mixed),
             lambda: client.cases.OpenLead(pb.OpenLeadRequest(lead=pb.Case(
                 entity_id=uscc(1), source=pb.LEAD_SOURCE_REFERRAL, description="x")), metadata=mixed),
         ):

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import latlng_pb2
 from sqlalchemy import select
@@ -102,11 +103,12 @@ def test_offices_and_officers_registered_and_changed_at_command_center_are_asses
     offices = cc_grpc.OfficeServiceStub(district["command_center"].channel)
     offices.CreateOffice(cc.CreateOfficeRequest(request_id="office-MH02", office=cc.Office(
         id="MH02", name="七宝所", district="闵行区", streets=["七宝镇"])), metadata=LEADER)
-    offices.UpdateOffice(cc.UpdateOfficeRequest(office=cc.Office(id="MH01", name="莘庄所"), update_mask=["name"]),
+    offices.UpdateOffice(cc.UpdateOfficeRequest(office=cc.Office(id="MH01", name="莘庄所"),
+        update_mask=FieldMask(paths=["name"])),
                          metadata=LEADER)
     cc_grpc.OfficerServiceStub(district["command_center"].channel).UpdateOfficer(cc.UpdateOfficerRequest(
         officer=cc.Officer(id="MH01-04", office_id="MH02", group=cc.GROUP_KIND_CASE_HANDLING),
-        update_mask=["office_id", "group"]), metadata=LEADER)
+        update_mask=FieldMask(paths=["office_id", "group"])), metadata=LEADER)
     district.settle()
     with district["assessment"].store.read() as session:
         assert (session.get(Office, "MH01").name, session.get(Office, "MH02").name) == ("莘庄所", "七宝所")

@@ -4,6 +4,7 @@ complaints' API and store. The last test feeds the captured pre-contract form of
 
 from __future__ import annotations
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import select
 
 from services.common import contracts
@@ -61,7 +62,7 @@ def test_an_office_update_adding_a_street_routes_it_and_moves_the_complaints_wai
     assert (waiting.office_id, elsewhere.office_id) == (QUEUE, QUEUE)
 
     offices.UpdateOffice(cc_pb.UpdateOfficeRequest(office=cc_pb.Office(id="MH01", streets=["莘庄镇", "春申"]),
-                                                   update_mask=["streets"]))
+                                                   update_mask=FieldMask(paths=["streets"])))
     hosted.settle()
 
     assert applied(complaints) == [contracts.type_name(m) for m in (cc_events.OfficeRegistered,

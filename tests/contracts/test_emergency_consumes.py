@@ -10,6 +10,7 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2
 
@@ -85,7 +86,7 @@ def test_an_office_updated_in_command_center_replaces_emergencys_copy(district):
     district.settle()
     cc_grpc.OfficeServiceStub(district["command_center"].channel).UpdateOffice(cc.UpdateOfficeRequest(
         office=cc.Office(id="MH01", name="莘庄中心所", streets=["莘庄镇", "春申路街道"]),
-        update_mask=["name", "streets"], expected_version=created.version))
+        update_mask=FieldMask(paths=["name", "streets"]), expected_version=created.version))
     district.settle()
     with district["emergency"].store.read() as session:
         office = session.get(Office, "MH01")
@@ -121,7 +122,8 @@ def test_an_officer_moved_in_command_center_is_dispatched_to_the_new_offices_inc
     cc_grpc.OfficerServiceStub(district["command_center"].channel).UpdateOfficer(cc.UpdateOfficerRequest(
         officer=cc.Officer(id="MH02-01", office_id="MH01", certificate_no="SH0202",
                            certificate_expires=date_pb2.Date(year=2028, month=1, day=31)),
-        update_mask=["office_id", "certificate_no", "certificate_expires"], expected_version=registered.version))
+        update_mask=FieldMask(paths=["office_id", "certificate_no", "certificate_expires"]),
+        expected_version=registered.version))
     district.settle()
     assigned = assign_onsite(district, incident, "MH02-01")
     assert next(a.assignee_id for a in assigned.actions if a.code == "ONSITE") == "MH02-01"

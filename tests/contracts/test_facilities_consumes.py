@@ -9,6 +9,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import select
 
 from services.common import contracts
@@ -117,7 +118,8 @@ def test_an_office_renamed_in_command_center_is_renamed_and_keeps_its_rooms(cent
     before = rooms_of(facilities, "MH01")
 
     cc_grpc.OfficeServiceStub(hosted["command_center"].channel).UpdateOffice(cc_pb.UpdateOfficeRequest(
-        office=cc_pb.Office(id="MH01", name="莘庄所", district="闵行区"), update_mask=["name", "district"]))
+        office=cc_pb.Office(id="MH01", name="莘庄所", district="闵行区"),
+            update_mask=FieldMask(paths=["name", "district"])))
     hosted.settle()
 
     assert applied(facilities, "command_center") == names(cc_events.OfficeRegistered, cc_events.OfficeUpdated)
@@ -158,7 +160,7 @@ def test_an_officer_whose_certificate_command_center_records_as_lapsed_may_no_lo
     lapsed = hosted.clock.today - dt.timedelta(days=1)
     cc_grpc.OfficerServiceStub(hosted["command_center"].channel).UpdateOfficer(cc_pb.UpdateOfficerRequest(
         officer=cc_pb.Officer(id="MH01-02", certificate_expires=contracts.date_of(lapsed)),
-        update_mask=["certificate_expires"]))
+        update_mask=FieldMask(paths=["certificate_expires"])))
     hosted.settle()
 
     assert applied(facilities, "command_center")[-1] == contracts.type_name(cc_events.OfficerUpdated)

@@ -12,6 +12,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.type import date_pb2
 from sqlalchemy import select
 
@@ -149,7 +150,7 @@ def test_an_office_renamed_in_command_center_is_renamed_in_the_live_index(distri
     center, gateway = district("command_center")
     create_office(center)
     cc_grpc.OfficeServiceStub(center["command_center"].channel).UpdateOffice(cc_pb.UpdateOfficeRequest(
-        office=cc_pb.Office(id="MH01", name="莘庄所"), update_mask=["name"]))
+        office=cc_pb.Office(id="MH01", name="莘庄所"), update_mask=FieldMask(paths=["name"])))
     center.settle()
     assert gateway.office("MH01").office_name == "莘庄所"
 

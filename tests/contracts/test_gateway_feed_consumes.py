@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.common import contracts
@@ -227,7 +228,7 @@ def test_an_officer_s_certificate_renewed_in_command_center_leaves_the_expiring_
                [("MH01-01", "MH01", f"执法人员 MH01-01 的执法证将于 {expires.isoformat()} 到期")])
     officers.UpdateOfficer(cc_pb.UpdateOfficerRequest(officer=cc_pb.Officer(
         id="MH01-01", certificate_expires=date(center.clock.today + dt.timedelta(days=3 * 365))),
-        update_mask=["certificate_expires"]))
+        update_mask=FieldMask(paths=["certificate_expires"])))
     center.settle()
     eventually(lambda: open_alerts(gateway, alerts.CERTIFICATE_EXPIRING), [])
     assert feed(gateway) == []

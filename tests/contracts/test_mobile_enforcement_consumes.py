@@ -9,6 +9,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from sqlalchemy import select
 
@@ -95,7 +96,7 @@ class Center:
 
     def streets(self, office_id: str, streets: list[str]) -> None:
         self.offices.UpdateOffice(cc_pb.UpdateOfficeRequest(office=cc_pb.Office(id=office_id, streets=streets),
-                                                            update_mask=["streets"]))
+                                                            update_mask=FieldMask(paths=["streets"])))
 
     def officer(self, officer_id: str, office_id: str, expires: dt.date) -> None:
         self.officers.RegisterOfficer(cc_pb.RegisterOfficerRequest(request_id=f"officer-{officer_id}",
@@ -105,7 +106,7 @@ class Center:
 
     def certificate(self, officer_id: str, expires: dt.date) -> None:
         self.officers.UpdateOfficer(cc_pb.UpdateOfficerRequest(officer=cc_pb.Officer(
-            id=officer_id, certificate_expires=date(expires)), update_mask=["certificate_expires"]))
+            id=officer_id, certificate_expires=date(expires)), update_mask=FieldMask(paths=["certificate_expires"])))
 
 
 # ---------------------------------------------------------------- command_center

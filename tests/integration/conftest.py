@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -27,6 +28,33 @@ class District:
     data_dir: Path
     services: dict[str, HostedService]
     channels: dict[str, grpc.Channel]
+    # Every store's rows as the demo loaded them (row_counts), before any test adds to them.
+    loaded_row_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# Rows whose number depends on timing, not on what was loaded: leases; and the indicators' snapshots
+# as events (a refresher publishes an office's figures once per batch of changes, and batches follow
+# the timing) with what assessment keeps of them.
+TIMING_TABLES = {"leases", "indicator_history"}
+EVENT_TABLES = {"outbox", "inbox"}
+INDICATOR_EVENTS = "%IndicatorsChanged"
+DEMO_SERVICES = [name for name in monolith.SERVICES if name != monolith.GATEWAY]
+
+
+def row_counts(data_dir: Path) -> dict[str, dict[str, int]]:
+    """Per service with demo data, the rows of each SQLite table under `data_dir`; of the event tables,
+    per event type but the indicators'."""
+    counts = {}
+    for name in DEMO_SERVICES:
+        with sqlite3.connect(data_dir / f"{name}.db") as db:
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            counts[name] = {table: db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                            for table in tables if table not in TIMING_TABLES | EVENT_TABLES}
+            for table in EVENT_TABLES:
+                counts[name].update({f"{table} {kind}": number for kind, number in db.execute(
+                    f"SELECT event_type, count(*) FROM {table} WHERE event_type NOT LIKE ? GROUP BY event_type",
+                    (INDICATOR_EVENTS,))})
+    return counts
 
 
 def free_port() -> int:
@@ -81,5 +109,8 @@ def stop_district(district: District) -> None:
 @pytest.fixture(scope="session")
 def demo_district(tmp_path_factory):
     district = start_district(tmp_path_factory.mktemp("district"))
+    for service in district.services.values():
+        service.settle()
+    district.loaded_row_counts = row_counts(district.data_dir)
     yield district
     stop_district(district)

@@ -353,7 +353,7 @@ def expected_indicators() -> dict[str, tuple[float, float]]:
 
 
 def expected_index(values: dict[str, tuple[float, float]]) -> float:
-    """DOMAIN.md's scoring: at or above target full marks, at least half of it pro rata, below that
+    """docs/domain.md's scoring: at or above target full marks, at least half of it pro rata, below that
     nothing; an indicator without data is left out and its dimension's other weights count in
     full; the index is the dimensions' weighted mean over those with data."""
     plan = scheme()

@@ -62,7 +62,7 @@ def test_the_demo_has_a_closed_quarter_with_rankings_plans_and_grades(district):
     assert all(s.available for s in live.sources)
     assert {"command_center", "assessment"} <= {s.source for s in live.sources}
     assert live.HasField("index")
-    assert services["assessment"].runtime.seed_demo() is False  # never over existing data
+    assert services["assessment"].runtime.seed_demo().loaded is False  # never over existing data
 
 
 def test_migrations_build_exactly_the_models(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
@@ -48,7 +49,7 @@ def test_an_office_update_in_command_center_reroutes_the_waiting_items(services)
     waiting = complaints.create(street="春申", address="闵行区春申路1号")
     assert waiting.office_id == "_district_queue"
     offices.UpdateOffice(cc_pb.UpdateOfficeRequest(office=cc_pb.Office(id="MH01", streets=["莘庄镇", "春申"]),
-                                                   update_mask=["streets"]))
+                                                   update_mask=FieldMask(paths=["streets"])))
     center.settle()
     assert complaints.get(waiting.id).office_id == "MH01"
     assert complaints.create(street="春申").office_id == "MH01"

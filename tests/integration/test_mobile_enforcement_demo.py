@@ -55,7 +55,7 @@ def test_the_demo_has_every_type_a_plan_per_office_and_work_in_every_state(distr
         events.CaseOverdue, events.RectificationOverdue, events.PublicationOverdue, events.CaseFiled,
         events.CaseClosed))
     assert all(trail.intact for trail in trails)
-    assert runtime.seed_demo() is False  # never over existing data
+    assert runtime.seed_demo().loaded is False  # never over existing data
 
 
 def test_every_demo_plan_verifies_through_the_api(district):

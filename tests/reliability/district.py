@@ -28,8 +28,8 @@ from tests.reliability.processes import TRAIL_KEY_SETTINGS, Cluster, Process, in
 SECRET = "chaos-suite-secret-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 AUDIENCE = "supervision-cloud"
 
-# Answers that bad input must never get (DESIGN.md: "A client never sees UNKNOWN or INTERNAL for bad
-# input"); UNAVAILABLE or a timeout here means the process died or hung on the request.
+# Answers that bad input must never get (docs/architecture.md, "gRPC conventions": bad input never gets
+# UNKNOWN or INTERNAL); UNAVAILABLE or a timeout here means the process died or hung on the request.
 FORBIDDEN_CODES = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNIMPLEMENTED,
                    grpc.StatusCode.DATA_LOSS, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
@@ -133,7 +133,7 @@ def walk(message: Message, visit) -> None:
             walk(item, visit)
 
 
-# What an office user may see of every office: the ranking (DESIGN.md's live index ranks the offices
+# What an office user may see of every office: the ranking (the design's live index ranks the offices
 # of the district). A foreign office in one of these messages is allowed as long as the message carries
 # nothing but these fields; dimensions, indicators or records of another office are not.
 RANKING_SUMMARIES: dict[str, set[str]] = {

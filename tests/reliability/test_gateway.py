@@ -36,6 +36,7 @@ from tests.reliability import catalog, stats
 from tests.reliability.cluster import Broker, Databases, free_port, wait_until
 from tests.reliability.district import SECRET, bearer, invoke, token
 from tests.reliability.processes import Cluster, indicator_sources
+from tests.support import openapi_conformance
 
 GATEWAY = "gateway"
 HERE = catalog.ROOT / "services" / GATEWAY
@@ -259,46 +260,15 @@ def test_the_http_api_never_answers_5xx_and_matches_its_openapi_document(gateway
     """schemathesis (its Python API: its pytest plugin does not run under pytest 9) draws requests for
     every operation of the document the gateway serves, valid ones and invalid ones."""
     try:
-        import schemathesis
+        import schemathesis  # noqa: F401 - only whether it is installed
     except ImportError:
         message = "schemathesis is missing: it is a dev dependency (pyproject.toml, `make` reinstalls)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis.checks import (
-        content_type_conformance,
-        not_a_server_error,
-        response_schema_conformance,
-        status_code_conformance,
-    )
-    from schemathesis.generation import GenerationMode
-
-    schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{gateway.http_port}{OPENAPI}")
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    failures: dict[str, str] = {}
-    calls = [0]
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path.endswith("/stream"):
-            continue  # Server-Sent Events never end; the stream is the gateway's own tests' business
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            if mode is GenerationMode.NEGATIVE and operation.path.endswith("/form-token"):
-                continue  # no parameters, no body, no token: nothing in it can be made invalid
-            @settings(max_examples=SCHEMATHESIS_EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def call(case):
-                calls[0] += 1
-                case.call_and_validate(base_url=f"http://127.0.0.1:{gateway.http_port}",
-                                       headers={"Authorization": f"Bearer {gateway.leader}"}, checks=checks,
-                                       timeout=20)
-
-            try:
-                call()
-            except Exception as failure:  # noqa: BLE001 - every operation's failures are reported together
-                failures[f"{operation.label} ({mode.value})"] = str(failure)[:1500]
-    stats.count("gateway: schemathesis requests (valid and invalid)", calls[0])
+    calls, failures = openapi_conformance(f"http://127.0.0.1:{gateway.http_port}", gateway.leader,
+                                          examples=SCHEMATHESIS_EXAMPLES)
+    stats.count("gateway: schemathesis requests (valid and invalid)", calls)
     assert gateway.process.healthy()
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 

@@ -1,5 +1,5 @@
 """Complainants' personal data (name, phone, ID number) never leaves the complaints service except to
-those who may see it (DESIGN.md "Security"): not in any process's log, not in any service's outbox
+those who may see it (docs/architecture.md, "Security"): not in any process's log, not in any service's outbox
 (events), not in another service's store, not in any answer to a role that may not see it.
 
 The district runs in microservices mode with AUTH_MODE=jwt and LOG_LEVEL=DEBUG. The test files

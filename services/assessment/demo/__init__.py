@@ -1,5 +1,6 @@
 """The demo district's assessment, loaded by `make run` into an empty store (never over existing
-data), after command_center's offices and officers have arrived through the bus: the last
+data; an interrupted load is finished by the next run, services.common.demo), after
+command_center's offices and officers have arrived through the bus: the last
 quarter's evidence of the officers' work, the indicator values as they stood at its end, the
 quarter closed with rankings and improvement plans, and the officers' grades for it.
 
@@ -17,11 +18,12 @@ from sqlalchemy import select, update
 
 from services.assessment.domain import evidence, grading, history, periods
 from services.assessment.domain.assessment import Assessment
-from services.assessment.domain.improvement import PlanChange
+from services.assessment.domain.improvement import OPEN, PlanChange
 from services.assessment.domain.workload import ENTITIES_SUPERVISED
-from services.assessment.models import ImprovementPlan, Office, Officer, Period
+from services.assessment.models import DemoLoad, ImprovementPlan, Office, Officer, Period
 from services.common.context import SYSTEM_CALLER
 from services.common.contracts import timestamp_of
+from services.common.demo import DemoOutcome, run_demo
 from services.common.indicators import Reading, reading_message
 from supervision.common.v1.events_pb2 import IndicatorsChanged
 from supervision.common.v1.indicators_pb2 import IndicatorValue
@@ -49,29 +51,41 @@ SOURCE_OF_KIND = {evidence.TASK: "command_center", evidence.INSPECTION: "mobile_
 ACTIONS = "对照指标逐项排查原因，建立台账，明确责任人和完成时限，每周调度进展"
 
 
-def load_demo(assessment: Assessment) -> bool:
+def load_demo(assessment: Assessment) -> DemoOutcome:
+    """Loads the demo's closed quarter into an empty store, or finishes an interrupted load."""
     store = assessment.store
-    with store.read() as session:
+
+    def is_empty(session) -> bool:
         # Evidence may already be there, from the other services' demo events: a closed period
-        # is what says the demo was loaded.
-        if session.scalar(select(Period.key).limit(1)) is not None:
-            return False
-        offices = list(session.scalars(select(Office.id).order_by(Office.id)))
-        officers = list(session.scalars(select(Officer).order_by(Officer.id)))
-    if not offices:
-        return False  # command_center's offices have not arrived: nothing to assess yet
-    quarter = periods.last_ended_quarter(assessment.today())
-    with store.transaction() as session:
-        for office_id in offices:
-            rng = random.Random(f"demo-{office_id}")
-            strength = 0.7 + 0.3 * rng.random()
-            _quarter_end_values(assessment, session, office_id, quarter, rng, strength)
-            for officer in (o for o in officers if o.office_id == office_id):
-                _work(session, officer, quarter, rng, strength)
-    assessment.scores.close_period(SYSTEM_CALLER, f"demo-close-{quarter.key}", quarter.key)
-    _improve(assessment, offices, officers)
-    _grade(assessment, offices, quarter)
-    return True
+        # is what says the assessment holds data of its own.
+        return session.scalar(select(Period.key).limit(1)) is None
+
+    def missing_offices(session) -> str | None:
+        if session.scalar(select(Office.id).limit(1)) is None:
+            return "no offices yet (they come from command_center's events): nothing to assess"
+        return None
+
+    def load(skipped: list[str]) -> None:
+        with store.read() as session:
+            offices = list(session.scalars(select(Office.id).order_by(Office.id)))
+            officers = list(session.scalars(select(Officer).order_by(Officer.id)))
+        staffed = {o.office_id for o in officers}
+        skipped.extend(f"office {office_id} has no officers: no officer grades, its improvement plans unplanned"
+                       for office_id in offices if office_id not in staffed)
+        quarter = periods.last_ended_quarter(assessment.today())
+        # One transaction, and each record is stored once (by its version or id): safe to repeat.
+        with store.transaction() as session:
+            for office_id in offices:
+                rng = random.Random(f"demo-{office_id}")
+                strength = 0.7 + 0.3 * rng.random()
+                _quarter_end_values(assessment, session, office_id, quarter, rng, strength)
+                for officer in (o for o in officers if o.office_id == office_id):
+                    _work(session, officer, quarter, rng, strength)
+        assessment.scores.close_period(SYSTEM_CALLER, f"demo-close-{quarter.key}", quarter.key)
+        _improve(assessment, offices, officers)
+        _grade(assessment, [office_id for office_id in offices if office_id in staffed], quarter)
+
+    return run_demo(store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
 def _quarter_end_values(assessment: Assessment, session, office_id: str, quarter: periods.Period,
@@ -118,36 +132,45 @@ def _work(session, officer: Officer, quarter: periods.Period, rng: random.Random
 
 
 def _improve(assessment: Assessment, offices: list[str], officers: list[Officer]) -> None:
-    """Offices at work on their plans: most planned, some completed, two past their due date."""
+    """Offices at work on their plans: most planned, some completed, two past their due date.
+    Each step looks at the plan first, so a load resumed after an interruption does none twice."""
     today = assessment.today()
     with assessment.store.read() as session:
         plans = list(session.scalars(select(ImprovementPlan).order_by(ImprovementPlan.office_id, ImprovementPlan.id)))
     owners = {office_id: next((o.id for o in officers if o.office_id == office_id), "") for office_id in offices}
     overdue = []
     for number, plan in enumerate(plans):
-        if number % 4 == 3 or not owners[plan.office_id]:
+        owner = owners.get(plan.office_id, "")
+        if number % 4 == 3 or not owner:
             continue  # not planned yet
-        planned = assessment.plans.update_plan(SYSTEM_CALLER, PlanChange(
-            plan.id, ACTIONS, owners[plan.office_id], today + dt.timedelta(days=14 + number % 30)), [], 0)
+        if plan.state == OPEN and not plan.actions:
+            plan = assessment.plans.update_plan(SYSTEM_CALLER, PlanChange(
+                plan.id, ACTIONS, owner, today + dt.timedelta(days=14 + number % 30)), [], 0)
         if number % 4 == 0:
-            assessment.plans.complete_plan(SYSTEM_CALLER, planned.id, "已完成整改，相关台账已归档", 0)
+            if plan.state == OPEN:
+                assessment.plans.complete_plan(SYSTEM_CALLER, plan.id, "已完成整改，相关台账已归档", 0)
         elif len(overdue) < 2:
-            overdue.append(planned.id)
+            overdue.append(plan.id)
     with assessment.store.transaction() as session:
-        session.execute(update(ImprovementPlan).where(ImprovementPlan.id.in_(overdue))
+        session.execute(update(ImprovementPlan).where(ImprovementPlan.id.in_(overdue), ImprovementPlan.state == OPEN,
+                                                      ImprovementPlan.overdue.is_(False))
                         .values(due_date=today - dt.timedelta(days=3)))
     assessment.plans.sweep_overdue()
 
 
 def _grade(assessment: Assessment, offices: list[str], quarter: periods.Period) -> None:
-    """Every office proposes; the heads confirm, except one who grades an officer differently and
-    one who gives a GOOD beyond the quota, each with a reason."""
+    """Every office with officers proposes; the heads confirm, except one who grades an officer
+    differently and one who gives a GOOD beyond the quota, each with a reason. A grade already
+    final (an interrupted load) stays as it is."""
     for number, office_id in enumerate(offices):
         proposals = assessment.staff.propose_grades(SYSTEM_CALLER, f"demo-grades-{office_id}-{quarter.key}",
                                                     office_id, quarter.key)
         changed = False
         for view in proposals.assessments:
             row = view.assessment
+            if row.final_grade:
+                changed = changed or bool(row.final_reason)
+                continue
             grade, reason = row.proposed_grade, ""
             if not changed and number == 1 and grade in (grading.GOOD, grading.FAIRLY_GOOD):
                 grade, reason = grading.AVERAGE, "本季度两次督办事项回复不及时，经所务会研究调整"

@@ -1,4 +1,4 @@
-"""The inputs of the workload coefficient (考核系数, DOMAIN.md "Assessment"): an office's business
+"""The inputs of the workload coefficient (考核系数, docs/domain.md "Assessment"): an office's business
 volume, so a busy office is not ranked below a quiet one for volume alone.
 
 The entities supervised are the office's supervised population, the count of entities in its

@@ -1,4 +1,5 @@
-"""The demo district, loaded by `make run` into an empty store (never over existing data)."""
+"""The demo district, loaded by `make run` into an empty store (never over existing data), or finished
+after an interrupted load (services.common.demo)."""
 
 from __future__ import annotations
 
@@ -11,31 +12,36 @@ from sqlalchemy import select, update
 from services.command_center.domain.center import CommandCenter
 from services.command_center.domain.groups import GROUPS
 from services.command_center.domain.offices import OfficeInput, OfficerInput
-from services.command_center.domain.tasks import TaskInput
-from services.command_center.models import Office, Task
+from services.command_center.domain.tasks import ACCEPTED, ASSIGNED, IN_PROGRESS, TaskInput
+from services.command_center.models import DemoLoad, Office, Task
 from services.common.context import SYSTEM_CALLER
+from services.common.demo import DemoOutcome, run_demo
 
 HERE = Path(__file__).parent
 
 
-def load_demo(center: CommandCenter) -> bool:
-    with center.store.read() as session:
-        if session.scalar(select(Office.id).limit(1)) is not None:
-            return False
-    district = yaml.safe_load((HERE / "district.yaml").read_text(encoding="utf-8"))
-    center.import_duty_list(SYSTEM_CALLER, "demo-duty-list", (HERE / "duty_list.csv").read_bytes(), "CSV",
-                            replace=True)
-    today = center.today()
-    names = _names(district["surnames"], district["given_names"])
-    for number, office in enumerate(district["offices"], start=1):
-        center.create_office(SYSTEM_CALLER, f"demo-office-{office['id']}",
-                             OfficeInput(id=office["id"], name=office["name"], district=district["district"],
-                                         streets=office["streets"]))
-        _officers(center, office["id"], number, names, today)
-        _tasks(center, office["id"], number, today)
-    _backdate_some_tasks(center, today)
-    center.sweep_overdue()
-    return True
+def load_demo(center: CommandCenter) -> DemoOutcome:
+    """Loads the demo district into an empty store, or finishes an interrupted load."""
+
+    def is_empty(session) -> bool:
+        return session.scalar(select(Office.id).limit(1)) is None
+
+    def load(skipped: list[str]) -> None:
+        district = yaml.safe_load((HERE / "district.yaml").read_text(encoding="utf-8"))
+        center.import_duty_list(SYSTEM_CALLER, "demo-duty-list", (HERE / "duty_list.csv").read_bytes(), "CSV",
+                                replace=True)
+        today = center.today()
+        names = _names(district["surnames"], district["given_names"])
+        for number, office in enumerate(district["offices"], start=1):
+            center.create_office(SYSTEM_CALLER, f"demo-office-{office['id']}",
+                                 OfficeInput(id=office["id"], name=office["name"], district=district["district"],
+                                             streets=office["streets"]))
+            _officers(center, office["id"], number, names, today)
+            _tasks(center, office["id"], number, today)
+        _backdate_some_tasks(center, today)
+        center.sweep_overdue()
+
+    return run_demo(center.store, DemoLoad, is_empty=is_empty, load=load)
 
 
 def _names(surnames: list[str], given: list[str]):
@@ -71,12 +77,22 @@ def _tasks(center: CommandCenter, office_id: str, number: int, today: dt.date) -
             office_id=office_id, title=title, description="区局督办事项（演示数据）", source="bureau",
             source_ref=f"DB-{number:02d}{index}", due_date=today + dt.timedelta(days=5 + 7 * index)))
         created.append(view.task.id)
-    center.accept_task(SYSTEM_CALLER, created[0])
-    center.complete_task(SYSTEM_CALLER, created[0], "已完成整改并复查")
-    center.accept_task(SYSTEM_CALLER, created[1])
-    center.report_progress(SYSTEM_CALLER, created[1], "已完成辖区内12所学校周边排查")
-    if number % 2 == 0:
+    # Each step only from the state before it: a load resumed after an interruption does none twice.
+    if _state(center, created[0]) == ASSIGNED:
+        center.accept_task(SYSTEM_CALLER, created[0])
+    if _state(center, created[0]) in (ACCEPTED, IN_PROGRESS):
+        center.complete_task(SYSTEM_CALLER, created[0], "已完成整改并复查")
+    if _state(center, created[1]) == ASSIGNED:
+        center.accept_task(SYSTEM_CALLER, created[1])
+    if _state(center, created[1]) == ACCEPTED:
+        center.report_progress(SYSTEM_CALLER, created[1], "已完成辖区内12所学校周边排查")
+    if number % 2 == 0 and _state(center, created[2]) == ASSIGNED:
         center.accept_task(SYSTEM_CALLER, created[2])
+
+
+def _state(center: CommandCenter, task_id: str) -> str:
+    with center.store.read() as session:
+        return session.scalars(select(Task.state).where(Task.id == task_id)).one()
 
 
 def _backdate_some_tasks(center: CommandCenter, today: dt.date) -> None:

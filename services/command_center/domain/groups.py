@@ -1,4 +1,4 @@
-"""The four groups every office runs (DOMAIN.md, "The district")."""
+"""The four groups every office runs (docs/domain.md, "The district")."""
 
 from __future__ import annotations
 

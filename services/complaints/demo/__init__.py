@@ -1,4 +1,5 @@
-"""Demo items, loaded by `make run` into an empty store (never over existing data).
+"""Demo items, loaded by `make run` into an empty store (never over existing data), or finished after
+an interrupted load (services.common.demo).
 
 The offices come from command_center's events, delivered before this runs. Each office gets items
 in every state, handled on the days they would have been (a desk acting on a past day), so the
@@ -16,33 +17,47 @@ from sqlalchemy import select
 from services.common import credit_code
 from services.common.clock import SHANGHAI
 from services.common.context import SYSTEM_CALLER
+from services.common.demo import DemoOutcome, run_demo
 from services.complaints.domain import personal_data
 from services.complaints.domain.desk import ComplaintDesk
 from services.complaints.domain.intake import ComplaintInput
-from services.complaints.domain.states import COMPLAINT, INQUIRY, REPORT
-from services.complaints.models import Complaint, Office, OfficeStreet
+from services.complaints.domain.states import ACCEPTED, COMPLAINT, INQUIRY, RECEIVED, REPORT, VERIFIED
+from services.complaints.models import Complaint, DemoLoad, Office, OfficeStreet
 
 HERE = Path(__file__).parent
 
 
-def load_demo(desk: ComplaintDesk) -> bool:
-    with desk.store.read() as session:
-        if session.scalar(select(Complaint.id).limit(1)) is not None:
-            return False
-        offices = session.execute(select(Office.id, OfficeStreet.street).join(OfficeStreet)
-                                  .order_by(Office.id, OfficeStreet.street)).all()
-    data = yaml.safe_load((HERE / "items.yaml").read_text(encoding="utf-8"))
-    seen: set[str] = set()
-    for number, (office_id, street) in enumerate(offices, start=1):
-        if office_id not in seen:
-            seen.add(office_id)
-            _office_items(desk, Demo(data, office_id, street, number, desk.today()))
-    for index, entry in enumerate(data["unrouted"]):
-        demo = Demo(data, "", entry["street"], 90 + index, desk.today())
-        desk.create_complaint(SYSTEM_CALLER, f"demo-unrouted-{index}", demo.item(
-            COMPLAINT, data["complaints"][index], 3, business=entry["business"], address=entry["address"]))
-    desk.sweep_deadlines()
-    return True
+def load_demo(desk: ComplaintDesk) -> DemoOutcome:
+    """Loads the demo items into an empty store, or finishes an interrupted load."""
+
+    def is_empty(session) -> bool:
+        return session.scalar(select(Complaint.id).limit(1)) is None
+
+    def missing_offices(session) -> str | None:
+        if session.scalar(select(Office.id).limit(1)) is None:
+            return "no offices yet (they come from command_center's events): no items to route"
+        return None
+
+    def load(skipped: list[str]) -> None:
+        with desk.store.read() as session:
+            offices = session.execute(select(Office.id, OfficeStreet.street).join(OfficeStreet)
+                                      .order_by(Office.id, OfficeStreet.street)).all()
+            streetless = list(session.scalars(select(Office.id).where(~Office.id.in_(
+                select(OfficeStreet.office_id))).order_by(Office.id)))
+        skipped.extend(f"office {office_id} has no streets: no demo items for it" for office_id in streetless)
+        data = yaml.safe_load((HERE / "items.yaml").read_text(encoding="utf-8"))
+        seen: set[str] = set()
+        for number, (office_id, street) in enumerate(offices, start=1):
+            if office_id not in seen:
+                seen.add(office_id)
+                _office_items(desk, Demo(data, office_id, street, number, desk.today()))
+        for index, entry in enumerate(data["unrouted"]):
+            demo = Demo(data, "", entry["street"], 90 + index, desk.today())
+            desk.create_complaint(SYSTEM_CALLER, f"demo-unrouted-{index}", demo.item(
+                COMPLAINT, data["complaints"][index], 3, business=entry["business"], address=entry["address"]))
+        desk.sweep_deadlines()
+
+    return run_demo(desk.store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
 class Demo:
@@ -103,6 +118,11 @@ def _office_items(desk: ComplaintDesk, demo: Demo) -> None:
         item = demo.item(kind, sample, days_ago, **options)
         return _on(desk, days_ago).create_complaint(SYSTEM_CALLER, f"demo-{key}-{demo.serial}", item).complaint.id
 
+    def state(complaint_id: str) -> Complaint:
+        with desk.store.read() as session:
+            return session.get(Complaint, complaint_id)
+
+    # Each step only from the state before it: a load resumed after an interruption does none twice.
     # Just received, within the acceptance limit.
     create(COMPLAINT, complaints[n % 5], 1)
     # Received weeks ago and never decided: overdue at the sweep (every other office).
@@ -110,30 +130,41 @@ def _office_items(desk: ComplaintDesk, demo: Demo) -> None:
         create(COMPLAINT, complaints[(n + 1) % 5], 20)
     # Accepted in time; mediation under way.
     mediating = create(COMPLAINT, complaints[(n + 2) % 5], 12)
-    _on(desk, 9).accept(SYSTEM_CALLER, mediating, "材料齐全，予以受理")
+    if state(mediating).state == RECEIVED:
+        _on(desk, 9).accept(SYSTEM_CALLER, mediating, "材料齐全，予以受理")
     # Mediated to an agreement, with the complainant's feedback; some offices accepted late.
     resolved = create(COMPLAINT, complaints[(n + 3) % 5], 40)
-    _on(desk, 36 if n % 4 else 28).accept(SYSTEM_CALLER, resolved, "")
-    _on(desk, 15).record_mediation_outcome(SYSTEM_CALLER, resolved, "RESOLVED", "双方达成调解协议，商家退款")
-    _on(desk, 12).record_feedback(SYSTEM_CALLER, resolved,
-                                  ("SATISFIED", "BASICALLY_SATISFIED", "DISSATISFIED")[n % 3], "")
+    if state(resolved).state == RECEIVED:
+        _on(desk, 36 if n % 4 else 28).accept(SYSTEM_CALLER, resolved, "")
+    if state(resolved).state == ACCEPTED:
+        _on(desk, 15).record_mediation_outcome(SYSTEM_CALLER, resolved, "RESOLVED", "双方达成调解协议，商家退款")
+    if state(resolved).feedback_rating is None:
+        _on(desk, 12).record_feedback(SYSTEM_CALLER, resolved,
+                                      ("SATISFIED", "BASICALLY_SATISFIED", "DISSATISFIED")[n % 3], "")
     # Refused, or mediated without agreement and the parties told.
     other = create(COMPLAINT, complaints[(n + 4) % 5], 30)
     if n % 3 == 0:
-        _on(desk, 26).refuse(SYSTEM_CALLER, other, "HANDLED_ELSEWHERE", "已由消保委调解")
+        if state(other).state == RECEIVED:
+            _on(desk, 26).refuse(SYSTEM_CALLER, other, "HANDLED_ELSEWHERE", "已由消保委调解")
     else:
-        _on(desk, 25).accept(SYSTEM_CALLER, other, "")
-        _on(desk, 8).record_mediation_outcome(SYSTEM_CALLER, other, "FAILED", "被投诉人拒绝调解")
-        if n % 2:
+        if state(other).state == RECEIVED:
+            _on(desk, 25).accept(SYSTEM_CALLER, other, "")
+        if state(other).state == ACCEPTED:
+            _on(desk, 8).record_mediation_outcome(SYSTEM_CALLER, other, "FAILED", "被投诉人拒绝调解")
+        if n % 2 and state(other).notified_at is None:
             _on(desk, 5).record_notification(SYSTEM_CALLER, other, "已电话告知双方终止调解")
     # A named report: verified, and at some offices filed as a case (CaseLeadRaised).
     report = create(REPORT, reports[n % 3], 14)
-    _on(desk, 10).verify_report(SYSTEM_CALLER, report, "现场核查属实")
+    if state(report).state == RECEIVED:
+        _on(desk, 10).verify_report(SYSTEM_CALLER, report, "现场核查属实")
     if n % 2:
-        _on(desk, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案")
-        _on(desk, 4).record_notification(SYSTEM_CALLER, report, "已告知举报人立案决定")
+        if state(report).state == VERIFIED:
+            _on(desk, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案")
+        if state(report).notified_at is None:
+            _on(desk, 4).record_notification(SYSTEM_CALLER, report, "已告知举报人立案决定")
     # An anonymous report nobody decided on: overdue at some offices.
     create(REPORT, reports[(n + 1) % 3], 25 if n % 3 == 1 else 5, anonymous=True)
     # An inquiry, answered.
     inquiry = create(INQUIRY, inquiries[n % 2], 3)
-    _on(desk, 2).answer_inquiry(SYSTEM_CALLER, inquiry, "已电话答复并告知办理渠道")
+    if state(inquiry).state == RECEIVED:
+        _on(desk, 2).answer_inquiry(SYSTEM_CALLER, inquiry, "已电话答复并告知办理渠道")

@@ -11,15 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services.common.contact_numbers import id_number_check_character, is_id_number_shape, is_phone, phone_key
 from services.common.context import BUREAU_LEADER, OFFICE_HEAD, OFFICER, SYSTEM, Caller
 
-_COUNTRY_PREFIX = re.compile(r"^(\+86|0086)[- ]?")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-# Area code (010, 021, 0571, ...), local number of 7-8 digits, optional extension.
-_LANDLINE = re.compile(r"^0\d{2,3}[- ]?\d{7,8}(-\d{1,6})?$")
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = tuple(2 ** (17 - position) % 11 for position in range(17))
-_ID_CHECK = "10X98765432"
+# phone_key and id_number_check_character are part of this module's use (intake, the demo).
+__all__ = ["MAX_NAME", "PersonalData", "id_number_check_character", "id_number_problem", "masked", "may_see",
+           "phone_key", "phone_problem", "redact"]
+
 MAX_NAME = 50
 
 
@@ -30,36 +28,20 @@ class PersonalData:
     id_number: str
 
 
-def normalise_phone(phone: str) -> str:
-    return _COUNTRY_PREFIX.sub("", phone.strip())
-
-
 def phone_problem(phone: str) -> str | None:
     """None for a mobile or landline number; never quotes the number (errors may be logged)."""
-    number = normalise_phone(phone)
-    compact = re.sub(r"[\s-]", "", number)  # 139-1234-5678, 021 6412 3456
-    if _MOBILE.match(compact) or _LANDLINE.match(compact) or _LANDLINE.match(number):
+    if is_phone(phone):
         return None
     return "is not a phone number: 11-digit mobile, or a landline with its area code (e.g. 021-54889000)"
 
 
-def phone_key(phone: str) -> str:
-    """The digits that identify the line, whatever the punctuation or country prefix."""
-    return re.sub(r"\D", "", normalise_phone(phone))
-
-
 def id_number_problem(id_number: str) -> str | None:
     """Resident identity number (GB 11643): 17 digits and an ISO 7064 MOD 11-2 check character."""
-    if not _ID_NUMBER.match(id_number):
+    if not is_id_number_shape(id_number):
         return "must be an 18-character resident identity number (17 digits, then a digit or X)"
     if id_number_check_character(id_number[:17]) != id_number[17]:
         return "check character does not match (mistyped number?)"
     return None
-
-
-def id_number_check_character(first_17: str) -> str:
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
 
 
 def may_see(caller: Caller, office_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""The demo incidents and drills, loaded by `make run` into an empty store (never over existing data).
+"""The demo incidents and drills, loaded by `make run` into an empty store (never over existing data),
+or finished after an interrupted load (services.common.demo).
 
 Everything goes through the use cases, so the demo publishes the same events and indicators as real
 work would. Offices and officers come from command_center's events, which the monolith delivers
@@ -14,31 +15,45 @@ import yaml
 from sqlalchemy import select
 
 from services.common.context import OFFICER, SYSTEM_CALLER, Caller
+from services.common.demo import DemoOutcome, run_demo
+from services.emergency.domain import timeline
+from services.emergency.domain.actions import DONE
 from services.emergency.domain.drills import DrillInput
 from services.emergency.domain.emergency import Emergency, IncidentView
-from services.emergency.domain.incidents import IncidentInput, ReviewInput
+from services.emergency.domain.incidents import CLOSED, IncidentInput, ReviewInput
 from services.emergency.domain.rules import COUNT_FIELDS
-from services.emergency.models import Drill, Incident, Office, Officer
+from services.emergency.models import DemoLoad, Drill, Incident, IncidentAction, Office, Officer, TimelineEntry
 
 HERE = Path(__file__).parent
 
 
-def load_demo(emergency: Emergency) -> bool:
-    with emergency.store.read() as session:
-        if session.scalar(select(Incident.id).limit(1)) or session.scalar(select(Drill.id).limit(1)):
-            return False
-        offices = set(session.scalars(select(Office.id)))
-        officers = set(session.scalars(select(Officer.id)))
-    if not offices:
-        return False
-    data = yaml.safe_load((HERE / "incidents.yaml").read_text(encoding="utf-8"))
-    now = emergency.now()
-    for number, item in enumerate(data["incidents"], start=1):
-        if item["office"] in offices:
-            _incident(emergency, number, item, now, officers)
-    _drills(emergency, data, offices)
-    emergency.sweep_overdue()
-    return True
+def load_demo(emergency: Emergency) -> DemoOutcome:
+    """Loads the demo incidents and drills into an empty store, or finishes an interrupted load."""
+
+    def is_empty(session) -> bool:
+        return (session.scalar(select(Incident.id).limit(1)) is None
+                and session.scalar(select(Drill.id).limit(1)) is None)
+
+    def missing_offices(session) -> str | None:
+        if session.scalar(select(Office.id).limit(1)) is None:
+            return "no offices yet (they come from command_center's events): no incidents to report"
+        return None
+
+    def load(skipped: list[str]) -> None:
+        with emergency.store.read() as session:
+            offices = set(session.scalars(select(Office.id)))
+            officers = set(session.scalars(select(Officer.id)))
+        data = yaml.safe_load((HERE / "incidents.yaml").read_text(encoding="utf-8"))
+        now = emergency.now()
+        for number, item in enumerate(data["incidents"], start=1):
+            if item["office"] in offices:
+                _incident(emergency, number, item, now, officers, skipped)
+            else:
+                skipped.append(f"incident {number} ({item['title']}): office {item['office']} is not known here")
+        _drills(emergency, data, offices, skipped)
+        emergency.sweep_overdue()
+
+    return run_demo(emergency.store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
 def _officer(office_id: str, seat: int) -> str:
@@ -52,7 +67,8 @@ def _caller(office_id: str, seat: int | None, officers: set[str]) -> Caller:
     return Caller(subject=officer_id, roles=frozenset({OFFICER}), office_id=office_id)
 
 
-def _incident(emergency: Emergency, number: int, item: dict, now: dt.datetime, officers: set[str]) -> None:
+def _incident(emergency: Emergency, number: int, item: dict, now: dt.datetime, officers: set[str],
+              skipped: list[str]) -> None:
     office_id = item["office"]
     learned = now - dt.timedelta(hours=item["learned_hours_ago"])
     counts = dict.fromkeys(COUNT_FIELDS, 0) | item.get("counts", {})
@@ -61,17 +77,45 @@ def _incident(emergency: Emergency, number: int, item: dict, now: dt.datetime, o
         entity_name=item["entity"], address=item["address"],
         occurred_at=learned - dt.timedelta(hours=item["occurred_hours_before"]), learned_at=learned,
         counts=counts, circumstances=item.get("circumstances", [])))
+    # As first reported: a resumed load times the steps from the same moment as the first one did.
+    learned = view.incident.learned_at
     for step in item.get("steps", []):
-        view = _step(emergency, view, step, learned, _caller(office_id, step.get("by"), officers), officers)
+        if _done(emergency, view.incident.id, step):
+            continue  # done by an interrupted load before this one
+        view = _step(emergency, view, step, learned, _caller(office_id, step.get("by"), officers), officers,
+                     skipped)
+
+
+def _done(emergency: Emergency, incident_id: str, step: dict) -> bool:
+    """Whether the incident already shows this step's effect (each step's is distinct in the demo)."""
+    with emergency.store.read() as session:
+        incident = session.get(Incident, incident_id)
+        action = {a.code: a for a in session.scalars(select(IncidentAction).where(
+            IncidentAction.incident_id == incident_id))}
+        if "assign" in step:
+            return action[step["assign"]].assignee_id == _officer(incident.office_id, step["officer"])
+        if "complete" in step:
+            return action[step["complete"]].state == DONE
+        if "update" in step:
+            return all(getattr(incident, name) == value for name, value in step["update"].items())
+        if "escalate" in step:
+            return incident.escalated_level == step["escalate"]
+        if "note" in step:
+            return session.scalar(select(TimelineEntry.id).where(
+                TimelineEntry.incident_id == incident_id, TimelineEntry.kind == timeline.NOTE,
+                TimelineEntry.text == step["note"].strip()).limit(1)) is not None
+        return incident.state == CLOSED
 
 
 def _step(emergency: Emergency, view: IncidentView, step: dict, learned: dt.datetime, caller: Caller,
-          officers: set[str]) -> IncidentView:
+          officers: set[str], skipped: list[str]) -> IncidentView:
     incident = view.incident
     action_ids = {a.code: a.id for a in view.actions}
     if "assign" in step:
         officer_id = _officer(incident.office_id, step["officer"])
         if officer_id not in officers:
+            skipped.append(f"incident {incident.title}: officer {officer_id} is not known here, "
+                           f"{step['assign']} left unassigned")
             return view
         return emergency.assign_action(caller, incident.id, action_ids[step["assign"]], officer_id)
     if "complete" in step:
@@ -89,11 +133,12 @@ def _step(emergency: Emergency, view: IncidentView, step: dict, learned: dt.date
                                                                      review["lessons"]))
 
 
-def _drills(emergency: Emergency, data: dict, offices: set[str]) -> None:
+def _drills(emergency: Emergency, data: dict, offices: set[str], skipped: list[str]) -> None:
     today = emergency.today()
     scenarios = data["drill_scenarios"]
     for position, (office_id, count) in enumerate(data["drills"].items()):
         if office_id not in offices:
+            skipped.append(f"drills of office {office_id}: the office is not known here")
             continue
         for index in range(count):
             scenario = scenarios[(position + index) % len(scenarios)]

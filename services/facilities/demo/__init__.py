@@ -1,4 +1,5 @@
-"""The demo district's facilities, loaded by `make run` into an empty store (never over existing data).
+"""The demo district's facilities, loaded by `make run` into an empty store (never over existing data),
+or finished after an interrupted load (services.common.demo).
 
 It builds on command_center's offices and officers, which reach this service as events before
 this runs. Everything goes through the use cases, so the demo publishes the same events and
@@ -18,14 +19,15 @@ from sqlalchemy import select
 from services.common import credit_code
 from services.common.clock import SHANGHAI
 from services.common.context import SYSTEM_CALLER
+from services.common.demo import DemoOutcome, run_demo
 from services.facilities.domain.custody import CheckInInput, Custody
 from services.facilities.domain.equipment import EquipmentInput, Inventory
 from services.facilities.domain.rapid_tests import RapidTesting, RapidTestInput, SampleInput
 from services.facilities.domain.rooms import FourUnifiedInput, RoomCheckInput, Rooms
 from services.facilities.domain.standards import Method
-from services.facilities.domain.vocabulary import ASPECTS
+from services.facilities.domain.vocabulary import ASPECTS, OPEN_POSITIVE_STATES, POSITIVE_PENDING
 from services.facilities.domain.workspace import Workspace
-from services.facilities.models import Equipment, Office, Officer
+from services.facilities.models import DemoLoad, Equipment, Office, Officer, RapidTest
 
 HERE = Path(__file__).parent
 INSPECTOR = "区局标准化检查组"
@@ -35,22 +37,30 @@ POSITIVES = [(2, 3, "confirmed"), (5, 1, "confirmed"), (8, 2, "window closed"), 
 
 
 def load_demo(workspace: Workspace, rooms: Rooms, inventory: Inventory, testing: RapidTesting,
-              custody: Custody) -> bool:
-    with workspace.store.read() as session:
-        if session.scalar(select(Equipment.id).limit(1)) is not None:
-            return False
-        offices = list(session.scalars(select(Office).order_by(Office.id)))
-    if not offices:
-        return False
-    catalog = yaml.safe_load((HERE / "catalog.yaml").read_text(encoding="utf-8"))
-    for number, office in enumerate(offices, start=1):
-        _rooms(workspace, rooms, office.id, number)
-        readers = _equipment(workspace, inventory, office.id, number, catalog["equipment_models"])
-        _rapid_tests(workspace, testing, office, number, readers, catalog)
-        _custody(workspace, custody, office.id, number, catalog["custody_goods"])
-    inventory.sweep_calibration()
-    testing.sweep_retest_windows()
-    return True
+              custody: Custody) -> DemoOutcome:
+    """Loads the demo facilities into an empty store, or finishes an interrupted load."""
+
+    def is_empty(session) -> bool:
+        return session.scalar(select(Equipment.id).limit(1)) is None
+
+    def missing_offices(session) -> str | None:
+        if session.scalar(select(Office.id).limit(1)) is None:
+            return "no offices yet (they come from command_center's events): no facilities to record"
+        return None
+
+    def load(skipped: list[str]) -> None:
+        with workspace.store.read() as session:
+            offices = list(session.scalars(select(Office).order_by(Office.id)))
+        catalog = yaml.safe_load((HERE / "catalog.yaml").read_text(encoding="utf-8"))
+        for number, office in enumerate(offices, start=1):
+            _rooms(workspace, rooms, office.id, number)
+            readers = _equipment(workspace, inventory, office.id, number, catalog["equipment_models"])
+            _rapid_tests(workspace, testing, office, number, readers, catalog)
+            _custody(workspace, custody, office.id, number, catalog["custody_goods"], skipped)
+        inventory.sweep_calibration()
+        testing.sweep_retest_windows()
+
+    return run_demo(workspace.store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
 def _rooms(workspace: Workspace, rooms: Rooms, office_id: str, number: int) -> None:
@@ -141,10 +151,17 @@ def _rapid_tests(workspace: Workspace, testing: RapidTesting, office: Office, nu
         method = workspace.standards.rapid_tests.in_force(today).items["pesticide_residue"].methods["enzyme_inhibition"]
         test = _record(testing, office.id, "positive", "MARKET_SAMPLING", "pesticide_residue", method, "豇豆",
                        vendors[0], market, readers, tested_at, method.threshold + 12.5)
-        if fate == "confirmed":
+        # Only from the state the test was recorded in: a resumed load does neither twice.
+        state = _test_state(workspace, test)
+        if fate == "confirmed" and state in OPEN_POSITIVE_STATES:
             testing.confirm(SYSTEM_CALLER, test, None, False, 4.5)
-        elif fate == "re-test requested":
+        elif fate == "re-test requested" and state == POSITIVE_PENDING:
             testing.request_retest(SYSTEM_CALLER, test, "GB 23200.113-2018 气相色谱-质谱联用法")
+
+
+def _test_state(workspace: Workspace, test_id: str) -> str:
+    with workspace.store.read() as session:
+        return session.scalars(select(RapidTest.state).where(RapidTest.id == test_id)).one()
 
 
 def _record(testing: RapidTesting, office_id: str, slot: str, origin: str, code: str, method: Method, sample: str,
@@ -170,13 +187,15 @@ def _uscc(number: int, vendor: int) -> str:
     return body + credit_code.check_character(body)
 
 
-def _custody(workspace: Workspace, custody: Custody, office_id: str, number: int, goods: list[dict]) -> None:
+def _custody(workspace: Workspace, custody: Custody, office_id: str, number: int, goods: list[dict],
+             skipped: list[str]) -> None:
     today = workspace.today()
     with workspace.store.read() as session:
         signers = [o.id for o in session.scalars(select(Officer).where(Officer.office_id == office_id)
                                                  .order_by(Officer.id))
                    if o.certificate_no and o.certificate_expires and o.certificate_expires >= today][:2]
     if len(signers) < 2:
+        skipped.append(f"office {office_id} has fewer than two certified officers to sign: no goods in custody")
         return
     for k in range(2):
         good = goods[(number + k) % len(goods)]
@@ -184,5 +203,5 @@ def _custody(workspace: Workspace, custody: Custody, office_id: str, number: int
             office_id=office_id, case_id=f"{office_id}-AJ-2026-{k + 1:03d}", description=good["description"],
             quantity=good["quantity"], unit=good["unit"], location="罚没物品库 A-01", signed_by=signers,
             note="随案移交入库"))
-        if k == 1:
+        if k == 1 and view.item.location == "罚没物品库 A-01":  # not moved yet by an interrupted load
             custody.move(SYSTEM_CALLER, view.item.id, "罚没物品库 B-03", list(reversed(signers)), "按类别调整存放")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# 四统一 (DOMAIN.md, "Facilities standard"): the four things every office is unified on.
+# 四统一 (docs/domain.md, "Facilities standard"): the four things every office is unified on.
 ASPECTS: dict[str, str] = {
     "FUNCTION": "统一使用功能",
     "EQUIPMENT": "统一装备配置",

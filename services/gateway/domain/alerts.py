@@ -1,5 +1,7 @@
-"""Alerts (预警): what needs a person's attention now. No personal data: items are named by their
-ids, offices and dates, never by complainants' or officers' names.
+"""Alerts (预警): what needs a person's attention now. No personal data: items are named as the
+people who handle them know them (a complaint by its number, a case by its market entity's
+registered name and the day its lead came in, an incident by its title), never by complainants',
+officers' or unregistered parties' names, and never by an internal UUID.
 
 Operational alerts come from the services' own records (complaints and cases past their statutory
 deadlines, open incidents of levels I-III, certificates and calibrations about to expire), read by
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from services.common.clock import shanghai_date
 from services.common.config import ConfigError
 
 ALERT_RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "alerts.yaml"
@@ -113,6 +116,18 @@ class IndexTrack:
         if not samples or current is None:
             return 0.0
         return max(0.0, max(value for _, value in samples) - current)
+
+
+UNREGISTERED_PARTY = "未登记当事人"
+
+
+def case_reference(party_name: str, registered: bool, received_at: dt.datetime | None) -> str:
+    """A case as its office knows it: its market entity's registered name (public in the directory)
+    and the day its lead came in; a party not in the directory stays unnamed (it may be a person)."""
+    who = party_name.strip()[:40] if registered and party_name.strip() else UNREGISTERED_PARTY
+    if received_at is None:
+        return who
+    return f"{who}，{shanghai_date(received_at).isoformat()} 收到线索"
 
 
 def index_drop_alert(office_id: str, drop: float, rules: AlertRules, name: str) -> Alert | None:

@@ -1,6 +1,8 @@
 """Notable events for the dashboard's live feed (动态), one Chinese line each, and which alert
-probe an event should re-run. Only ids, offices, categories, levels and dates are shown: never a
-complainant's, reporter's, vendor's or officer's name, whatever the event carries."""
+probe an event should re-run. Records are named as people know them (a complaint by its number,
+a case by its market entity's registered name, an incident by its title), with offices, categories,
+levels and dates: never a complainant's, reporter's, officer's or unregistered party's name,
+whatever the event carries."""
 
 from __future__ import annotations
 
@@ -34,6 +36,13 @@ def _kind(message: Message) -> str:
 def _level(message: Message) -> str:
     level = _cut(message.level)
     return f"{LEVELS.get(level, '')}（{level}级）" if level else ""
+
+
+def _case(message: Message) -> str:
+    # A party in the entity directory is a market entity whose name is public; one outside it may
+    # be a person, and stays unnamed.
+    name = _cut(message.party_name.strip()) if message.entity_id else ""
+    return f"：{name}" if name else ""
 
 
 def _calibration_due(message: facilities.CalibrationDue) -> str:
@@ -73,6 +82,8 @@ NOTABLE: dict[tuple[str, type[Message]], Notable] = {
     ("command_center", command_center.OfficerUpdated): Notable(None, "command_center"),
     ("facilities", facilities.CalibrationDue): Notable(_calibration_due, "facilities"),
     ("facilities", facilities.RapidTestPositive): Notable(lambda m: f"快检阳性：{_cut(m.sample.name) or '样品'}"),
-    ("mobile_enforcement", mobile_enforcement.CaseFiled): Notable(lambda m: "立案调查一起案件", "mobile_enforcement"),
-    ("mobile_enforcement", mobile_enforcement.CaseClosed): Notable(lambda m: "结案一起案件", "mobile_enforcement"),
+    ("mobile_enforcement", mobile_enforcement.CaseFiled): Notable(
+        lambda m: f"立案调查一起案件{_case(m)}", "mobile_enforcement"),
+    ("mobile_enforcement", mobile_enforcement.CaseClosed): Notable(
+        lambda m: f"结案一起案件{_case(m)}", "mobile_enforcement"),
 }

@@ -134,6 +134,9 @@ class LiveIndex:
         # sampling it then would report falls that never happened.
         self._answered: set[str] = set()
         self._tracking = False
+        # While the center loads its demo district (monolithic mode) nothing is sampled: the loading
+        # climbs and dips, and no such move is a fall of the index (hold_tracking).
+        self._tracking_held = False
         # The district's sums, kept as offices change: summing every office at every change made a
         # district of n offices cost n² to load (2,000 offices did not settle in ten minutes).
         self._district = DistrictSums()
@@ -251,6 +254,17 @@ class LiveIndex:
     def scheme(self) -> SchemeInForce:
         return self._scheme
 
+    def hold_tracking(self, held: bool) -> None:
+        """Held: the index track forgets its samples and takes none, so no drop alert opens.
+        Released: tracking starts from the figures now, as after a first seed."""
+        with self._lock:
+            self._tracking_held = held
+            if held:
+                self._tracking = False
+                self._track = IndexTrack(self.rules.index_drop_window)
+                self._replace_alerts("index", {})
+            self._commit(set())
+
     # ------------------------------------------------------------------ alerts, feed
 
     def replace_alerts(self, origin: str, alerts: Iterable[Alert]) -> None:
@@ -300,7 +314,7 @@ class LiveIndex:
             self._pending.append(Change(OFFICE, office_id, state))
             if self._tracking:
                 self._track.record(office_id, score.index, now)
-        if not self._tracking and self._answered >= set(self._sources):
+        if not self._tracking and not self._tracking_held and self._answered >= set(self._sources):
             self._tracking = True
             for office_id, state in states.items():
                 self._track.record(office_id, state.score.index, now)

@@ -10,7 +10,7 @@ for the same filter, and nothing else."""
 from __future__ import annotations
 
 from services.common.errors import InvalidArgument
-from services.common.paging import NOT_OURS, collection_scope, open_token, seal_token
+from services.common.paging import NOT_OURS, collection_scope, open_token, page_size_of, seal_token
 
 DEFAULT_OFFICE_PAGE = 1000
 MAX_OFFICE_PAGE = 5000
@@ -23,15 +23,13 @@ def office_list_scope(office_id: str | None) -> bytes:
 
 
 def parse_office_page(page_size: int, page_token: str, office_id: str | None) -> tuple[int, int]:
-    """(page size, offset) of a list request; INVALID_ARGUMENT for a bad size or token."""
-    if page_size < 0:
-        raise InvalidArgument.of("page_size", "must not be negative")
-    if page_size > MAX_OFFICE_PAGE:
-        raise InvalidArgument.of("page_size", f"must be at most {MAX_OFFICE_PAGE}")
+    """(page size, offset) of a list request, the size capped at MAX_OFFICE_PAGE; INVALID_ARGUMENT for a
+    negative size or a bad token."""
+    size = page_size_of(page_size, max_size=MAX_OFFICE_PAGE, default_size=DEFAULT_OFFICE_PAGE)
     offset = open_token(page_token, office_list_scope(office_id)) if page_token else ""
     if offset and not offset.isdigit():  # only if our own key signed something else
         raise InvalidArgument.of("page_token", NOT_OURS)
-    return page_size or DEFAULT_OFFICE_PAGE, int(offset or 0)
+    return size, int(offset or 0)
 
 
 def office_page_token(offset: int | None, office_id: str | None) -> str:

@@ -22,11 +22,14 @@ from aiohttp import web
 
 from services.common import errors
 from services.common.context import new_request_id, request_id_var
-from services.gateway.domain.complaint_form import FormTokens, parse_form
+from services.common.startup import StartupProgress
+from services.gateway.domain.complaint_form import FormTokens, in_chinese, parse_form
 from services.gateway.domain.history import RESOLUTIONS
 from services.gateway.domain.monitor import Monitor
 from services.gateway.domain.paging import office_page_token, parse_office_page
-from services.gateway.http_api import present
+from services.gateway.http_api import complaint_page, present
+from services.gateway.http_api.access import access
+from services.gateway.http_api.exports import export
 from services.gateway.http_api.openapi import document
 from services.gateway.http_api.security import FormLimiter, HttpAuth, Network, client_address
 from services.gateway.http_api.stream import StreamHub
@@ -56,6 +59,8 @@ class Context:
     trusted_proxies: tuple[Network, ...]
     ready: Callable[[], bool]
     form_tokens: FormTokens
+    # Monolithic mode: the demo district's loading in the same process (/readyz says how far).
+    startup: StartupProgress | None = None
 
 
 def error_response(code: int, message: str, details: list[dict] | None = None, headers=None) -> web.Response:
@@ -82,6 +87,27 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
                     "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+# The Server header names the product, not its versions (aiohttp's own is "Python/3.x aiohttp/3.x"),
+# which would tell a scanner which published flaws to try.
+SERVER_NAME = "supervision-gateway"
+# Messages of the router's own refusals under /api/, in Chinese and English.
+_ROUTER_MESSAGES = {404: "没有这个接口 / Not Found: no such API path", 405: "不支持此请求方法 / Method Not Allowed"}
+
+
+def hide_server_versions() -> None:
+    """Answers aiohttp writes before any application sees the request (a malformed request line or
+    header) take the Server header from aiohttp's module constant, not from on_response_prepare: that
+    constant is set to the product name too."""
+    from aiohttp import web_response
+
+    web_response.SERVER_SOFTWARE = SERVER_NAME
+
+
+def _bilingual(message: str) -> str:
+    """A not-found message in Chinese and English (the services' own are English)."""
+    if any("\u4e00" <= character <= "\u9fff" for character in message):
+        return message
+    return f"未找到 / not found: {message}"
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -89,11 +115,12 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     aiohttp makes itself (404, 405, static files) and the streams too."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    response.headers["Server"] = SERVER_NAME
 
 
 @web.middleware
 async def errors_and_metrics(request: web.Request, handler):
-    request_id = request.headers.get("X-Request-Id", "")[:128] or new_request_id()
+    request_id = request_id_var.get() or request.headers.get("X-Request-Id", "")[:128] or new_request_id()
     token = request_id_var.set(request_id)
     started = time.perf_counter()
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
@@ -101,8 +128,9 @@ async def errors_and_metrics(request: web.Request, handler):
         response = await handler(request)
     except errors.DomainError as error:
         code = next(c for kind, c in _STATUS if isinstance(error, kind))
-        response = error_response(code, error.message, [{"field": v.field, "description": v.description}
-                                                        for v in error.violations])
+        message = _bilingual(error.message) if code == 404 else error.message
+        response = error_response(code, message, [{"field": v.field, "description": v.description}
+                                                  for v in error.violations])
     except UpstreamUnavailable as error:
         response = error_response(503, str(error), headers={"Retry-After": "10"})
     except web.HTTPException as error:
@@ -110,7 +138,7 @@ async def errors_and_metrics(request: web.Request, handler):
             raise
         if error.content_type == "application/json":
             raise  # already in the API's shape
-        response = error_response(error.status, error.reason,
+        response = error_response(error.status, _ROUTER_MESSAGES.get(error.status, error.reason),
                                   headers={k: v for k, v in error.headers.items() if k in ("Retry-After", "Allow")})
     except Exception:
         log.exception("unhandled error", extra={"path": request.path})
@@ -147,7 +175,8 @@ def _integer(raw: str | None, field: str) -> int:
 
 
 def build_app(ctx: Context) -> web.Application:
-    app = web.Application(middlewares=[errors_and_metrics], client_max_size=FORM_MAX_BYTES * 4)
+    hide_server_versions()
+    app = web.Application(middlewares=[access, errors_and_metrics], client_max_size=FORM_MAX_BYTES * 4)
     app.on_response_prepare.append(add_security_headers)
     monitor = ctx.monitor
 
@@ -197,8 +226,8 @@ def build_app(ctx: Context) -> web.Application:
         if resolution not in RESOLUTIONS:
             raise errors.InvalidArgument.of("resolution", f"must be one of {', '.join(RESOLUTIONS)}")
         start, end = _instant(request.query.get("from"), "from"), _instant(request.query.get("to"), "to")
-        answer = await asyncio.get_running_loop().run_in_executor(
-            None, monitor.trend, caller, key, request.query.get("office_id") or None, resolution, start, end)
+        answer = await asyncio.to_thread(
+            monitor.trend, caller, key, request.query.get("office_id") or None, resolution, start, end)
         return ok(present.history(key, answer, resolution))
 
     async def stream(request, caller):
@@ -211,43 +240,80 @@ def build_app(ctx: Context) -> web.Application:
                    "auth_mode": "jwt" if ctx.auth.verifier is not None else "off"})
 
     async def complaint_form(request):
-        # Citizens read these answers: every message is Chinese.
-        loop = asyncio.get_running_loop()
-        wait = await loop.run_in_executor(None, ctx.limiter.allow, client_address(request, ctx.trusted_proxies))
+        # Citizens read these answers: every message is Chinese. A browser's plain form post (no
+        # JavaScript) is answered with the citizen's page again: the complaint number, or the form
+        # as sent with each error next to its field; JSON is answered with JSON.
+        as_page = complaint_page.wants_page(request)
+        body: dict = {}
+
+        def refuse(status: int, message: str, headers=None, violations=()) -> web.Response:
+            if not as_page:
+                return error_response(status, message, headers=headers)
+            token = complaint_page.token_for_the_next_post(ctx.form_tokens, body.get("request_id"), status)
+            page = complaint_page.render(token, body=body, message=message, violations=violations)
+            return complaint_page.respond(status, page, headers)
+
+        # asyncio.to_thread: the thread runs in this request's context (its request id and span).
+        wait = await asyncio.to_thread(ctx.limiter.allow, client_address(request, ctx.trusted_proxies))
         if wait:
-            return error_response(429, "提交过于频繁，请稍后再试", headers={"Retry-After": str(max(1, round(wait)))})
-        if request.content_type != "application/json":
-            return error_response(415, "请以 application/json 提交表单")
+            return refuse(429, "提交过于频繁，请稍后再试", {"Retry-After": str(max(1, round(wait)))})
+        if request.content_type not in (complaint_page.JSON, complaint_page.FORM_URLENCODED):
+            return error_response(415, "请以 application/json 或 application/x-www-form-urlencoded 提交表单")
         if request.content_length is not None and request.content_length > FORM_MAX_BYTES:
-            return error_response(413, f"表单不能超过 {FORM_MAX_BYTES // 1024} KB")
+            return refuse(413, f"表单不能超过 {FORM_MAX_BYTES // 1024} KB")
         raw = await request.content.read(FORM_MAX_BYTES + 1)
         if len(raw) > FORM_MAX_BYTES:
-            return error_response(413, f"表单不能超过 {FORM_MAX_BYTES // 1024} KB")
+            return refuse(413, f"表单不能超过 {FORM_MAX_BYTES // 1024} KB")
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError):  # bad UTF-8 or JSON, a number past int's limit, nesting too deep
-            raise errors.InvalidArgument("表单不是有效的 JSON",
-                                         [errors.FieldViolation("body", "须为 UTF-8 编码的 JSON 对象")]) from None
-        form = parse_form(body)
-        if form.request_id:
-            ctx.form_tokens.check(form.request_id)
-        created = await loop.run_in_executor(None, ctx.upstream.create_complaint, form)
+            body = complaint_page.read_body(raw, request.content_type)
+            form = parse_form(body)
+            if form.request_id:
+                ctx.form_tokens.check(form.request_id)
+            try:
+                created = await asyncio.to_thread(ctx.upstream.create_complaint, form)
+            except errors.InvalidArgument as refused:  # complaints' own words are English
+                raise in_chinese(refused) from None
+        except (errors.DomainError, UpstreamUnavailable) as error:
+            if not as_page:
+                raise
+            if not isinstance(body, dict):
+                body = {}
+            if isinstance(error, UpstreamUnavailable):
+                return refuse(503, str(error), {"Retry-After": "10"})
+            return refuse(next(c for kind, c in _STATUS if isinstance(error, kind)), error.message,
+                          violations=error.violations)
         # A retry (the same token and form) answers the same receipt, 201 again: the gateway keeps no
         # state to tell a first submission from a repeated one.
+        if as_page:
+            return complaint_page.respond(201, complaint_page.render("", receipt=created))
         return ok(created, status=201)
+
+    async def citizen_page(request):
+        # One token per page shown: the plain form post's retry (a reload) is then recognised.
+        return complaint_page.respond(200, complaint_page.render(ctx.form_tokens.issue()["token"]))
 
     async def complaint_form_token(request):
         response = ok(ctx.form_tokens.issue())
         response.headers["Cache-Control"] = "no-store"  # one token per form, never a shared cached one
         return response
 
+    async def exports(request, caller):
+        return await export(request, ctx.upstream, ctx.auth)
+
+    api_document: list[dict] = []  # made at the first request, when every route is registered
+
     async def openapi(request):
-        return ok(document())
+        if not api_document:
+            api_document.append(document(((r.method, r.resource.canonical) for r in request.app.router.routes()
+                                          if r.resource is not None), auth=ctx.auth.verifier is not None))
+        return ok(api_document[0])
 
     async def healthz(request):
         return ok({"status": "ok"})
 
     async def readyz(request):
+        if ctx.startup is not None and not ctx.startup.is_ready():
+            return ok(ctx.startup.state().as_json(), status=503)
         if ctx.ready():
             return ok({"status": "ready", "sources": [present.source(s) for s in monitor.view.sources.values()]})
         return error_response(503, "starting: the live index has not asked every source yet")
@@ -267,8 +333,11 @@ def build_app(ctx: Context) -> web.Application:
     app.router.add_get(f"{api}/indicators/{{key}}/history", authed(history))
     app.router.add_get(f"{api}/stream", authed(stream))
     app.router.add_get(f"{api}/session", authed(session))
+    app.router.add_get(f"{api}/exports/{{kind}}", authed(exports))
     app.router.add_post(f"{api}/complaints", complaint_form)
     app.router.add_get(f"{api}/complaints/form-token", complaint_form_token)
+    app.router.add_get("/complaint", citizen_page)
+    app.router.add_get("/complaint/", citizen_page)
     app.router.add_get(f"{api}/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -17,6 +17,7 @@ from services.common.config import Settings
 from services.common.context import SYSTEM_CALLER, Caller
 from services.gateway.config import GatewayConfig
 from services.gateway.domain.complaint_form import FormTokens
+from services.gateway.http_api.access import CALLER_KEY
 from services.gateway.metrics import FORM_LIMIT_FALLBACKS
 
 
@@ -29,11 +30,14 @@ class HttpAuth:
 
     def caller(self, request: web.Request) -> Caller:
         if self.verifier is None:
-            return SYSTEM_CALLER
-        header = request.headers.get("Authorization", "")
-        if not header and request.query.get("access_token"):
-            header = f"Bearer {request.query['access_token']}"
-        return self.verifier.verify(header)
+            caller = SYSTEM_CALLER
+        else:
+            header = request.headers.get("Authorization", "")
+            if not header and request.query.get("access_token"):
+                header = f"Bearer {request.query['access_token']}"
+            caller = self.verifier.verify(header)
+        request[CALLER_KEY] = caller  # who asked, for the access log line
+        return caller
 
 
 class RateLimiter:

@@ -12,6 +12,7 @@ import threading
 
 from aiohttp import web
 
+from services.common.config import ConfigError
 from services.gateway.http_api.routes import Context, build_app
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ class HttpServer:
         self._thread = threading.Thread(target=self._run, name="gateway-http", daemon=True)
         self._thread.start()
         self._started.wait(30)
+        if isinstance(self._failure, OSError):
+            # The port is taken or privileged: the operator's to fix, named, and no traceback.
+            raise ConfigError(f"configuration error: HTTP_PORT={self.requested_port} cannot be listened on "
+                              f"({self._failure.strerror or self._failure}); expected a free TCP port")
         if self._failure is not None:
             raise OSError(f"cannot serve HTTP on {self.host}:{self.requested_port}: {self._failure}")
         return self.port

@@ -18,7 +18,16 @@ const state = {
 };
 const charts = {};
 const RECONNECT_MILLISECONDS = 3000;
+const READINESS_POLL_MILLISECONDS = 2000;
 const DIMENSION_COLORS = ["#38c6ff", "#2ed47a", "#ffb020", "#b38cff"];
+// The page runs for days on a wall: what it keeps grows no further than what it shows. The feed as
+// long as the gateway's own (its snapshot sends at most that many), the trend one day of minutes.
+const FEED_LIMIT = 50;
+const TREND_SPAN_MILLISECONDS = 24 * 60 * 60 * 1000;
+const TREND_LIMIT = 24 * 60 + 60;
+const MINUTE_MILLISECONDS = 60 * 1000;
+// Updates move the figures from where they stand; only the first drawing of a chart grows from zero.
+const UPDATE_ANIMATION = { animationDurationUpdate: 400, animationEasingUpdate: "cubicOut" };
 
 // ------------------------------------------------------------------ access
 
@@ -55,10 +64,13 @@ function askToSignIn() {
   document.getElementById("signin").hidden = false;
 }
 
-async function api(path) {
+function authHeaders() {
   const token = readToken();
-  const headers = token ? { Authorization: `Bearer ${token}` } : {};
-  const response = await fetch(path, { headers });
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: authHeaders() });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error((body.error && body.error.message) || response.statusText);
@@ -114,9 +126,31 @@ function timeOf(iso) {
 
 // ------------------------------------------------------------------ rendering
 
+// A chart follows its box: the panels share the screen, and a box changes size when the window does
+// and when the content of its neighbours arrives (the tiles, the source list).
+const chartBoxes = new ResizeObserver(() => onResize());
+
 function chart(id) {
-  if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
+  if (!charts[id]) {
+    const node = document.getElementById(id);
+    charts[id] = echarts.init(node, null, { renderer: "svg" });
+    chartBoxes.observe(node);
+  }
   return charts[id];
+}
+
+// The root font size in pixels (app.css scales it with the viewport): chart text follows the page's.
+function rem(factor = 1) {
+  return Math.round(parseFloat(getComputedStyle(document.documentElement).fontSize) * factor);
+}
+
+// The radar's radius that leaves room for its axis names on every side: CJK glyphs are about one
+// em wide, the names left and right of the radar need their whole width, those above and below a line.
+function radarRadius(node, names, fontSize, nameGap) {
+  const widest = Math.max(0, ...names.map((name) => String(name).length)) * fontSize;
+  const across = node.clientWidth / 2 - widest - nameGap - 4;
+  const down = node.clientHeight / 2 - fontSize * 1.4 - nameGap - 4;
+  return Math.max(8, Math.floor(Math.min(across, down)));
 }
 
 function renderScheme() {
@@ -130,12 +164,15 @@ function renderDistrict() {
   const district = state.district;
   if (!district) return;
   document.getElementById("district-index").textContent = fmt(district.index);
+  const ring = rem(0.8);
   chart("district-gauge").setOption({
+    ...UPDATE_ANIMATION,
     series: [{
-      type: "gauge", min: 0, max: 100, radius: "95%", progress: { show: true, width: 12 },
-      axisLine: { lineStyle: { width: 12, color: [[1, "rgba(255,255,255,0.1)"]] } },
-      axisTick: { show: false }, splitLine: { length: 8, lineStyle: { color: "#8fb0d9" } },
-      axisLabel: { color: "#8fb0d9", fontSize: 10 }, pointer: { width: 4 },
+      id: "district", type: "gauge", min: 0, max: 100, radius: "92%", center: ["50%", "55%"],
+      progress: { show: true, width: ring },
+      axisLine: { lineStyle: { width: ring, color: [[1, "rgba(255,255,255,0.1)"]] } },
+      axisTick: { show: false }, splitLine: { distance: 0, length: rem(0.5), lineStyle: { color: "#8fb0d9" } },
+      axisLabel: { color: "#8fb0d9", fontSize: rem(0.75), distance: ring + rem(0.4) }, pointer: { width: rem(0.3) },
       detail: { show: false }, data: [{ value: district.index === null ? 0 : Number(district.index.toFixed(1)) }],
       itemStyle: { color: "#38c6ff" },
     }],
@@ -145,14 +182,19 @@ function renderDistrict() {
     el("span", { text: d.name }),
     el("div", { class: "bar" }, el("span", { style: `width:${d.score === null ? 0 : d.score}%` })),
     el("span", { class: "score", text: fmt(d.score) }))));
+  const names = district.dimensions.map((d) => d.name);
+  const fontSize = rem(0.85);
+  const nameGap = rem(0.5);
   chart("dimension-radar").setOption({
+    ...UPDATE_ANIMATION,
     radar: {
-      indicator: district.dimensions.map((d) => ({ name: d.name, max: 100 })),
-      radius: "62%", axisName: { color: "#8fb0d9", fontSize: 11 },
+      indicator: names.map((name) => ({ name, max: 100 })),
+      radius: radarRadius(document.getElementById("dimension-radar"), names, fontSize, nameGap), nameGap,
+      axisName: { color: "#8fb0d9", fontSize },
       splitLine: { lineStyle: { color: "rgba(143,176,217,0.3)" } }, splitArea: { show: false },
     },
     series: [{
-      type: "radar", areaStyle: { color: "rgba(56,198,255,0.3)" }, lineStyle: { color: "#38c6ff" },
+      id: "district", type: "radar", areaStyle: { color: "rgba(56,198,255,0.3)" }, lineStyle: { color: "#38c6ff" },
       data: [{ value: district.dimensions.map((d) => (d.score === null ? 0 : d.score)), name: "区级" }],
     }],
   });
@@ -216,18 +258,23 @@ function orderTiles() {
   });
 }
 
+// Merged into the chart in place (the same series by id): a new figure moves its bar from where it
+// stood. Replacing the series would draw every bar again from zero at each event.
 function renderRanking() {
   const ranked = [...state.offices.values()].filter((o) => o.rank > 0).sort((a, b) => b.rank - a.rank);
+  const fontSize = rem(0.8);
   chart("ranking").setOption({
-    grid: { left: 70, right: 40, top: 6, bottom: 6 },
+    ...UPDATE_ANIMATION,
+    grid: { left: 4, right: fontSize * 3, top: 4, bottom: 4, containLabel: true },
     xAxis: { type: "value", min: 0, max: 100, show: false },
     yAxis: { type: "category", data: ranked.map((o) => `${o.rank}. ${shortName(o.name)}`),
-      axisLabel: { color: "#e6f0ff", fontSize: 11 }, axisLine: { show: false }, axisTick: { show: false } },
+      axisLabel: { color: "#e6f0ff", fontSize }, axisLine: { show: false }, axisTick: { show: false } },
     series: [{
-      type: "bar", data: ranked.map((o) => ({ value: Number(fmt(o.index)), itemStyle: { color: bandColor(o.index) } })),
-      barWidth: "60%", label: { show: true, position: "right", color: "#e6f0ff", fontSize: 11 },
+      id: "ranking", type: "bar",
+      data: ranked.map((o) => ({ value: Number(fmt(o.index)), itemStyle: { color: bandColor(o.index) } })),
+      barWidth: "60%", label: { show: true, position: "right", color: "#e6f0ff", fontSize },
     }],
-  }, { replaceMerge: ["series", "yAxis"] });
+  });
 }
 
 function bandColor(index) {
@@ -245,7 +292,14 @@ function renderAlerts() {
   }
   list.replaceChildren(...alerts.map((a) => el("li", { class: a.severity, "data-alert": a.id },
     el("span", { class: "kind", text: `[${a.kind_name}]` }),
-    `${officeName(a.office_id)} ${a.title}`)));
+    el("span", { class: "office", text: officeName(a.office_id) }),
+    withoutOffice(a.title, a.office_id))));
+}
+
+// An alert's title may begin with its office's full name (an index drop): shown once, before it.
+function withoutOffice(title, officeId) {
+  const name = state.offices.get(officeId)?.name;
+  return name && title.startsWith(name) ? title.slice(name.length).trim() : title;
 }
 
 function officeName(id) {
@@ -259,22 +313,39 @@ function renderFeed() {
     list.replaceChildren(el("li", { class: "empty", text: "等待新动态…" }));
     return;
   }
-  list.replaceChildren(...state.feed.slice(-40).reverse().map((item) => el("li", {},
+  list.replaceChildren(...state.feed.slice(-FEED_LIMIT).reverse().map((item) => el("li", {},
     el("time", { text: timeOf(item.time) }),
     el("span", { class: "office", text: item.office_name ? shortName(item.office_name) : "" }),
     item.text)));
 }
 
 function renderTrend() {
+  const fontSize = rem(0.75);
   chart("trend").setOption({
-    grid: { left: 40, right: 16, top: 16, bottom: 24 },
+    animationDurationUpdate: 0, // a point a minute: the line extends, nothing to animate
+    // containLabel measures a label one font size tall; the drawn line box is taller: a margin of one more.
+    grid: { left: 4, right: fontSize, top: fontSize, bottom: fontSize, containLabel: true },
     tooltip: { trigger: "axis" },
-    xAxis: { type: "time", axisLabel: { color: "#8fb0d9" }, axisLine: { lineStyle: { color: "#1f4f8f" } } },
-    yAxis: { type: "value", min: (v) => Math.max(0, Math.floor(v.min - 5)), max: 100,
-      axisLabel: { color: "#8fb0d9" }, splitLine: { lineStyle: { color: "rgba(143,176,217,0.15)" } } },
-    series: [{ type: "line", step: "end", showSymbol: false, name: "区级指数",
+    xAxis: { type: "time", axisLabel: { color: "#8fb0d9", fontSize, hideOverlap: true },
+      axisLine: { lineStyle: { color: "#1f4f8f" } } },
+    yAxis: { type: "value", min: (v) => Math.max(0, Math.floor((v.min - 5) / 5) * 5), max: 100,
+      axisLabel: { color: "#8fb0d9", fontSize }, splitLine: { lineStyle: { color: "rgba(143,176,217,0.15)" } } },
+    // A line needs two points: before the second minute, the first shows as a dot.
+    series: [{ id: "district", type: "line", step: "end", showSymbol: state.trend.length < 2, name: "区级指数",
       data: state.trend, lineStyle: { color: "#38c6ff" }, areaStyle: { color: "rgba(56,198,255,0.15)" } }],
   });
+}
+
+// Every chart follows a new window size, its text too (the page's root size changed with it).
+let resizeTimer = null;
+function onResize() {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    Object.values(charts).forEach((c) => c.resize());
+    renderDistrict();
+    renderRanking();
+    renderTrend();
+  }, 100);
 }
 
 // ------------------------------------------------------------------ the live stream
@@ -284,7 +355,7 @@ function applySnapshot(body) {
   state.district = body.district;
   state.offices = new Map(body.offices.map((o) => [o.office_id, o]));
   state.alerts = new Map(body.alerts.map((a) => [a.id, a]));
-  state.feed = body.feed;
+  state.feed = body.feed.slice(-FEED_LIMIT);
   state.sources = new Map(body.sources.map((s) => [s.source, s]));
   document.getElementById("tiles").replaceChildren();
   renderScheme();
@@ -298,10 +369,67 @@ function applySnapshot(body) {
   if (body.district.index !== null) pushTrend(body.district.updated_at, body.district.index);
 }
 
+// One point a minute at most (a later figure of the same minute replaces it, as the history's minute
+// resolution shows it), and one day of them: a busy district sends many district events a second.
 function pushTrend(time, index) {
   if (index === null || index === undefined) return;
-  state.trend.push([time, Number(index.toFixed(2))]);
+  const at = Date.parse(time);
+  if (Number.isNaN(at)) return;
+  const point = [time, Number(index.toFixed(2))];
+  const last = state.trend[state.trend.length - 1];
+  const lastAt = last ? Date.parse(last[0]) : NaN;
+  if (last && at < lastAt) return; // late: the line only moves forward
+  if (last && Math.floor(at / MINUTE_MILLISECONDS) === Math.floor(lastAt / MINUTE_MILLISECONDS)) {
+    state.trend[state.trend.length - 1] = point;
+  } else {
+    state.trend.push(point);
+  }
+  boundTrend();
   renderTrend();
+}
+
+function boundTrend() {
+  const newest = state.trend.length ? Date.parse(state.trend[state.trend.length - 1][0]) : 0;
+  let first = Math.max(0, state.trend.length - TREND_LIMIT);
+  while (first < state.trend.length && Date.parse(state.trend[first][0]) < newest - TREND_SPAN_MILLISECONDS) first += 1;
+  if (first > 0) state.trend.splice(0, first);
+}
+
+// ------------------------------------------------------------------ what the stream says
+
+function onOffice(office) {
+  const known = state.offices.get(office.office_id) || {};
+  const merged = { ...known, ...office };
+  state.offices.set(office.office_id, merged);
+  renderTile(merged, true);
+  renderRanking();
+  if (state.openOffice === office.office_id) refreshDrill();
+}
+
+function onRanks(body) {
+  for (const [id, rank] of Object.entries(body.ranks)) {
+    const office = state.offices.get(id);
+    if (office) { office.rank = rank; renderTile(office); }
+  }
+  renderRanking();
+}
+
+function onDistrict(district) {
+  state.district = district;
+  renderDistrict();
+  pushTrend(district.updated_at, district.index);
+}
+
+function onAlert(body) {
+  if (body.action === "closed") state.alerts.delete(body.alert.id);
+  else state.alerts.set(body.alert.id, body.alert);
+  renderAlerts();
+}
+
+function onFeed(item) {
+  state.feed.push(item);
+  if (state.feed.length > FEED_LIMIT) state.feed.splice(0, state.feed.length - FEED_LIMIT);
+  renderFeed();
 }
 
 // The stream ends when the token it was opened with expires (event token-expired), and a stream
@@ -336,34 +464,102 @@ function connect() {
   };
   source.addEventListener("token-expired", () => reconnect(0));
   on("snapshot", applySnapshot);
-  on("office", (office) => {
-    const known = state.offices.get(office.office_id) || {};
-    const merged = { ...known, ...office };
-    state.offices.set(office.office_id, merged);
-    renderTile(merged, true);
-    renderRanking();
-    if (state.openOffice === office.office_id) refreshDrill();
-  });
-  on("ranks", (body) => {
-    for (const [id, rank] of Object.entries(body.ranks)) {
-      const office = state.offices.get(id);
-      if (office) { office.rank = rank; renderTile(office); }
-    }
-    renderRanking();
-  });
-  on("district", (district) => {
-    state.district = district;
-    renderDistrict();
-    pushTrend(district.updated_at, district.index);
-  });
-  on("alert", (body) => {
-    if (body.action === "closed") state.alerts.delete(body.alert.id);
-    else state.alerts.set(body.alert.id, body.alert);
-    renderAlerts();
-  });
-  on("feed", (item) => { state.feed.push(item); renderFeed(); });
+  on("office", onOffice);
+  on("ranks", onRanks);
+  on("district", onDistrict);
+  on("alert", onAlert);
+  on("feed", onFeed);
   on("scheme", (scheme) => { state.scheme = scheme; renderScheme(); });
   on("source", (status) => { state.sources.set(status.source, status); renderSources(); });
+}
+
+// ------------------------------------------------------------------ loading banner
+
+// While the center loads its demo district (/readyz answers 503 {"status": "loading", ...}) a banner
+// says how far it got; it goes when /readyz answers 200. Polled until then, never after.
+async function watchReadiness() {
+  let status = 0;
+  let body = {};
+  try {
+    const response = await fetch("/readyz", { cache: "no-store" });
+    status = response.status;
+    body = await response.json().catch(() => ({}));
+  } catch (error) {
+    status = 0; // the gateway is not answering: keep asking
+  }
+  showLoading(status !== 200 && body.status === "loading" ? body : null);
+  if (status !== 200) setTimeout(watchReadiness, READINESS_POLL_MILLISECONDS);
+}
+
+function showLoading(progress) {
+  const banner = document.getElementById("loading");
+  banner.hidden = !progress;
+  if (!progress) return;
+  const done = Number(progress.done) || 0;
+  const total = Number(progress.total) || 0;
+  const what = progress.message || (progress.step ? `正在加载 ${progress.step}` : "");
+  document.getElementById("loading-text").textContent =
+    `演示数据加载中${what ? `：${what}` : "…"}${total ? `（${done}/${total}）` : ""}，数据将陆续出现`;
+  const bar = document.getElementById("loading-progress");
+  bar.max = total || 1;
+  bar.value = total ? Math.min(done, total) : 0;
+}
+
+// ------------------------------------------------------------------ exports
+
+// The token is a header, never part of an address: the file comes through fetch() as a Blob and is
+// saved under the name the server gives it (Content-Disposition).
+async function downloadExport(kind, format) {
+  const message = document.getElementById("export-message");
+  message.textContent = "";
+  const response = await fetch(`/api/v1/exports/${encodeURIComponent(kind)}?${new URLSearchParams({ format })}`,
+    { headers: authHeaders() });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    const reason = (body.error && body.error.message) || response.statusText;
+    message.textContent = response.status === 401 ? "导出失败：请重新登录" :
+      response.status === 403 ? "导出失败：无权导出" : `导出失败：${reason}`;
+    return;
+  }
+  const blob = await response.blob();
+  const name = fileNameOf(response.headers.get("Content-Disposition")) || `${kind}.${format}`;
+  const address = URL.createObjectURL(blob);
+  const link = el("a", { href: address, download: name, hidden: "" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(address), 60_000);
+}
+
+// attachment; filename="rankings.xlsx"; filename*=UTF-8''%E6%8E%92%E5%90%8D.xlsx: the UTF-8 form
+// (RFC 6266) wins when present, it carries the Chinese name.
+function fileNameOf(disposition) {
+  if (!disposition) return "";
+  const encoded = disposition.match(/filename\*\s*=\s*UTF-8''([^;]+)/i);
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded[1].trim());
+    } catch (error) {
+      // malformed: fall back to the plain name
+    }
+  }
+  const plain = disposition.match(/filename\s*=\s*"?([^";]+)"?/i);
+  return plain ? plain[1].trim() : "";
+}
+
+function setUpExports() {
+  document.querySelectorAll("#exports button[data-export]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await downloadExport(button.dataset.export, document.getElementById("export-format").value);
+      } catch (error) {
+        document.getElementById("export-message").textContent = "导出失败：网络错误";
+      } finally {
+        button.disabled = false;
+      }
+    });
+  });
 }
 
 // ------------------------------------------------------------------ start
@@ -376,7 +572,9 @@ async function start() {
   document.getElementById("drill-close").addEventListener("click", closeDrill);
   document.getElementById("drill").addEventListener("click", (event) => { if (event.target.id === "drill") closeDrill(); });
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeDrill(); });
-  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  window.addEventListener("resize", onResize);
+  setUpExports();
+  watchReadiness();
   try {
     state.session = await api("/api/v1/session");
     const who = state.session.auth_mode === "off" ? "开发模式" :
@@ -393,6 +591,7 @@ async function start() {
   try {
     const history = await api("/api/v1/indicators/index/history?resolution=minute");
     state.trend = history.points.filter((p) => p.value !== null).map((p) => [p.time, p.value]);
+    boundTrend();
   } catch (error) {
     state.trend = [];
   }

@@ -65,13 +65,15 @@ async function loadDrill() {
     const node = document.getElementById("office-trend");
     if (node) {
       if (charts["office-trend"]) charts["office-trend"].dispose();
-      charts["office-trend"] = echarts.init(node);
+      charts["office-trend"] = echarts.init(node, null, { renderer: "svg" });
       const points = trend.points.filter((p) => p.value !== null).map((p) => [p.time, p.value]);
       if (detail.index !== null) points.push([new Date().toISOString(), detail.index]);
+      const fontSize = rem(0.75); // the page's text size, which follows the screen's
       charts["office-trend"].setOption({
-        grid: { left: 40, right: 16, top: 16, bottom: 24 }, tooltip: { trigger: "axis" },
-        xAxis: { type: "time", axisLabel: { color: "#8fb0d9" } },
-        yAxis: { type: "value", max: 100, axisLabel: { color: "#8fb0d9" }, splitLine: { lineStyle: { color: "rgba(143,176,217,0.15)" } } },
+        grid: { left: 4, right: fontSize, top: fontSize, bottom: fontSize, containLabel: true }, tooltip: { trigger: "axis" },
+        xAxis: { type: "time", axisLabel: { color: "#8fb0d9", fontSize, hideOverlap: true } },
+        yAxis: { type: "value", max: 100, axisLabel: { color: "#8fb0d9", fontSize },
+          splitLine: { lineStyle: { color: "rgba(143,176,217,0.15)" } } },
         series: [{ type: "line", step: "end", showSymbol: false, data: points, lineStyle: { color: "#2ed47a" } }],
       });
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The 12 key supervised object types (DOMAIN.md), with their Chinese labels.
+# The 12 key supervised object types (docs/domain.md), with their Chinese labels.
 CATEGORIES: dict[str, str] = {
     "HYPERMARKET": "大卖场",
     "SUPERMARKET": "超市",

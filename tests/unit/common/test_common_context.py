@@ -1,26 +1,46 @@
-"""W3C traceparent checks of the per-request context."""
+"""W3C trace context as it comes in: parsed by OpenTelemetry's propagator (tracing.remote_parent);
+anything invalid starts a new trace instead of joining a bogus one."""
 
 from __future__ import annotations
 
 import pytest
+from opentelemetry import trace
 
-from services.common.context import new_traceparent, trace_id_of, valid_traceparent
+from services.common import tracing
+from services.common.context import new_request_id
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 VALID = f"00-{TRACE_ID}-{PARENT_ID}-01"
 
 
-def test_w3c_example_is_valid():
-    assert valid_traceparent(VALID)
+def _parent_ids(traceparent: str) -> tuple[str, str] | None:
+    parent = tracing.remote_parent(traceparent)
+    if parent is None:
+        return None
+    span_context = trace.get_current_span(parent).get_span_context()
+    return f"{span_context.trace_id:032x}", f"{span_context.span_id:016x}"
 
 
-def test_new_traceparent_is_valid_and_unique():
-    first, second = new_traceparent(), new_traceparent()
+def test_w3c_example_is_the_parent():
+    assert _parent_ids(VALID) == (TRACE_ID, PARENT_ID)
 
-    assert valid_traceparent(first)
-    assert valid_traceparent(second)
-    assert trace_id_of(first) != trace_id_of(second)
+
+def test_a_span_under_a_remote_parent_keeps_its_trace_and_names_itself_in_traceparent():
+    with tracing.span("call", tracing.SERVER, tracing.remote_parent(VALID)) as span:
+        assert tracing.current_trace_id() == TRACE_ID
+        own = tracing.traceparent_of(span)
+    assert own.startswith(f"00-{TRACE_ID}-") and own.endswith("-01")
+    assert _parent_ids(own)[1] != PARENT_ID  # its own span id, the parent of what it calls
+    assert tracing.current_trace_id() == ""  # nothing left in progress after the block
+
+
+def test_spans_without_a_parent_start_different_valid_traces():
+    with tracing.span("first") as first, tracing.span("second", parent=None) as nested:
+        assert first.get_span_context().trace_id == nested.get_span_context().trace_id  # nested: same trace
+    with tracing.span("other") as other:
+        assert other.get_span_context().trace_id != first.get_span_context().trace_id
+    assert _parent_ids(tracing.traceparent_of(first)) is not None
 
 
 @pytest.mark.parametrize("value", [
@@ -35,9 +55,11 @@ def test_new_traceparent_is_valid_and_unique():
     f"00-{TRACE_ID}-{PARENT_ID}-001",          # flags too long
     f"00-{TRACE_ID}-{PARENT_ID}",              # three parts
     f"00-{TRACE_ID}-{PARENT_ID}-01-extra",     # five parts
+    f"ff-{TRACE_ID}-{PARENT_ID}-01",           # the forbidden version
+    VALID + "-" + "x" * 600,                   # longer than the propagator reads
 ])
 def test_wrong_lengths_are_invalid(value):
-    assert not valid_traceparent(value)
+    assert tracing.remote_parent(value) is None
 
 
 @pytest.mark.parametrize("value", [
@@ -45,13 +67,15 @@ def test_wrong_lengths_are_invalid(value):
     f"zz-{TRACE_ID}-{PARENT_ID}-01",
     f"00-{TRACE_ID}-{PARENT_ID[:-1]}x-01",
     f"00-{TRACE_ID}-{PARENT_ID}-0z",
+    f"00-{TRACE_ID.upper()}-{PARENT_ID}-01",
 ])
 def test_non_hex_is_invalid(value):
-    assert not valid_traceparent(value)
+    assert tracing.remote_parent(value) is None
 
 
-def test_all_zero_trace_id_is_invalid():
-    assert not valid_traceparent(f"00-{'0' * 32}-{PARENT_ID}-01")
+def test_all_zero_ids_are_invalid():
+    assert tracing.remote_parent(f"00-{'0' * 32}-{PARENT_ID}-01") is None
+    assert tracing.remote_parent(f"00-{TRACE_ID}-{'0' * 16}-01") is None
 
 
 @pytest.mark.parametrize("trace_id", [
@@ -62,10 +86,15 @@ def test_all_zero_trace_id_is_invalid():
 ])
 def test_int_literal_forms_are_not_hex(trace_id):
     assert len(trace_id) == 32
-    assert not valid_traceparent(f"00-{trace_id}-{PARENT_ID}-01")
+    assert tracing.remote_parent(f"00-{trace_id}-{PARENT_ID}-01") is None
 
 
-def test_trace_id_of():
-    assert trace_id_of(VALID) == TRACE_ID
-    assert trace_id_of("") == ""
-    assert trace_id_of(f"00-{TRACE_ID[:8]}-{PARENT_ID}-01") == ""
+@pytest.mark.parametrize("value", [None, 42, b"00-" + TRACE_ID.encode() + b"-" + PARENT_ID.encode() + b"-01"])
+def test_values_that_are_not_text_are_invalid(value):
+    assert tracing.remote_parent(value) is None
+
+
+def test_request_ids_are_32_hex_digits_and_unique():
+    first, second = new_request_id(), new_request_id()
+    assert len(first) == 32 and int(first, 16) >= 0
+    assert first != second

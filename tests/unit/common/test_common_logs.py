@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.common.context import request_id_var, traceparent_var
+from services.common import tracing
+from services.common.context import request_id_var
 from services.common.logs import JsonFormatter
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -63,12 +64,13 @@ def test_multiline_message_stays_on_one_line(capture):
 
 def test_request_id_and_trace_id_come_from_the_context(capture):
     logger, stream = capture
-    tokens = [request_id_var.set("req-42"), traceparent_var.set(TRACEPARENT)]
+    token = request_id_var.set("req-42")
     try:
-        logger.info("handled")
+        # The span of a call whose caller sent TRACEPARENT: the call's span joins that trace.
+        with tracing.span("call", tracing.SERVER, tracing.remote_parent(TRACEPARENT)):
+            logger.info("handled")
     finally:
-        for token in reversed(tokens):
-            token.var.reset(token)
+        request_id_var.reset(token)
 
     [entry] = _entries(stream)
     assert entry["request_id"] == "req-42"

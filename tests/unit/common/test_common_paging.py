@@ -43,9 +43,13 @@ def test_page_size_at_the_maximum_is_kept():
     assert parse_page(_request(MAX_PAGE_SIZE)).size == MAX_PAGE_SIZE
 
 
+def test_page_size_above_the_maximum_is_lowered_to_it():
+    """AIP-158: served at the maximum, not refused."""
+    assert parse_page(_request(MAX_PAGE_SIZE + 1)).size == MAX_PAGE_SIZE
+
+
 @pytest.mark.parametrize(("size", "description"), [
     (-1, "must not be negative"),
-    (MAX_PAGE_SIZE + 1, f"must be at most {MAX_PAGE_SIZE}"),
 ])
 def test_bad_page_size_is_invalid_argument_on_page_size(size, description):
     with pytest.raises(InvalidArgument) as raised:

@@ -3,6 +3,8 @@ metrics port, EVENT_NAMESPACE and WORKER_STALL_SECONDS, and the names the namesp
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.events import BROADCAST
@@ -167,3 +169,9 @@ def test_run_micro_says_which_vhost_and_prefix_its_events_use():
         "RabbitMQ 127.0.0.1:5672, vhost supervision_micro, no EVENT_NAMESPACE prefix")
     assert describe_namespace("amqp://u:p@mq/", "staging") == (
         "RabbitMQ mq:5672, vhost /, EVENT_NAMESPACE staging (names staging.*)")
+
+
+def test_the_metrics_server_names_no_versions():
+    port = runner.start_metrics_server(0)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        assert reply.headers["Server"] == "supervision-metrics"

@@ -33,7 +33,9 @@ def test_every_problem_is_named_at_once():
     problems = refused({"kind": "praise", "respondent": {"name": ""}, "category": 5, "description": "",
                         "extra": 1, "complainant": {"name": "x" * 51, "nickname": "y", "anonymous": "yes"},
                         "request_id": "bad id!"})
-    assert set(problems) == {"kind", "respondent.name", "category", "description", "extra",
+    # No kind that names a business: no business is required (complaints' rule); not anonymous: the
+    # phone is.
+    assert set(problems) == {"kind", "category", "description", "extra", "complainant.phone",
                              "complainant.name", "complainant.nickname", "complainant.anonymous", "request_id"}
     assert problems["complainant.name"] == "最多 50 个字符"
 
@@ -48,4 +50,4 @@ def test_a_description_past_its_limit_is_refused():
 
 
 def test_objects_where_objects_belong():
-    assert set(refused({**VALID, "respondent": "某超市"})) == {"respondent", "respondent.name"}
+    assert set(refused({**VALID, "respondent": "某超市"})) == {"respondent", "respondent.name", "respondent.address"}

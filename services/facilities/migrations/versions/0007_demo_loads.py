@@ -1,0 +1,21 @@
+"""demo loads
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-07 06:30:00.000000
+"""
+
+from services.common.schema_history import create_demo_loads, drop_demo_loads
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_demo_loads()
+
+
+def downgrade() -> None:
+    drop_demo_loads()

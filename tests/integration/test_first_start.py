@@ -1,0 +1,197 @@
+"""The first start of `make run`: the monolith as a real process, stopped by SIGTERM while it loads
+the demo district, started again, and the district is whole (the same rows as a load that was
+never interrupted); meanwhile the gateway says it is loading and writes neither history nor alerts
+of the loading's climb."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from services import monolith
+from services.gateway.domain.alerts import INDEX_DROP
+from services.gateway.hosting import GatewayHost
+from services.gateway.models import HistoryPoint
+from tests.integration.conftest import free_port, row_counts, start_district, stop_district
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [name for name in monolith.SERVICES if name != monolith.GATEWAY]
+# Run exactly as `python -m services.monolith`, on ports of the test's choosing: each service's
+# MONOLITH_PORT is set before the module runs as __main__.
+BOOT = """
+import importlib, json, runpy, sys
+for name, port in json.loads(sys.argv[1]).items():
+    importlib.import_module(f"services.{name}.service").MONOLITH_PORT = port
+sys.argv = ["services.monolith"]
+runpy.run_module("services.monolith", run_name="__main__", alter_sys=True)
+"""
+START_SECONDS = 240
+
+
+class Monolith:
+    """`python -m services.monolith` in a subprocess; its stderr collected line by line."""
+
+    def __init__(self, data_dir: Path):
+        self.grpc_ports = {name: free_port() for name in monolith.SERVICES}
+        self.http_port = free_port()
+        env = {**os.environ, "DATA_DIR": str(data_dir), "DEMO_DATA": "true", "LOG_FORMAT": "json",
+               "HTTP_PORT": str(self.http_port), "METRICS_PORT": "0", "RELAY_POLL_SECONDS": "0.2",
+               "SWEEP_INTERVAL_SECONDS": "3600", "DRAIN_GRACE_SECONDS": "2", "PYTHONUNBUFFERED": "1",
+               "INDICATOR_SOURCES": ",".join(f"{name}=127.0.0.1:{port}" for name, port in self.grpc_ports.items()
+                                             if name != monolith.GATEWAY)}
+        self.process = subprocess.Popen([sys.executable, "-c", BOOT, json.dumps(self.grpc_ports)], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, found, what: str, timeout: float = START_SECONDS) -> None:
+        end = time.monotonic() + timeout
+        while not any(found(line) for line in list(self.lines)):
+            if self.process.poll() is not None:
+                pytest.fail(f"the monolith exited ({self.process.returncode}) before {what}:\n{self.output[-4000:]}")
+            if time.monotonic() > end:
+                pytest.fail(f"no {what} within {timeout}s:\n{self.output[-4000:]}")
+            time.sleep(0.1)
+
+    def readyz(self) -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/readyz", timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def stop(self, sig: int) -> int:
+        self.process.send_signal(sig)
+        try:
+            status = self.process.wait(60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        self._reader.join(5)
+        return status
+
+
+def loaded(service: str):
+    """The monolith's JSON log line saying `service`'s demo data is loaded."""
+    def found(line: str) -> bool:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return False
+        return record.get("message") == "demo data loaded" and record.get("service") == service
+    return found
+
+
+@pytest.mark.timeout(3 * START_SECONDS)
+def test_a_first_start_stopped_while_loading_resumes_to_the_whole_district(demo_district, tmp_path):
+    first = Monolith(tmp_path)
+    try:
+        # Stopped while the third service loads: two are loaded, the others not yet.
+        first.wait_for(loaded("mobile_enforcement"), "mobile_enforcement's demo data")
+        time.sleep(0.5)
+        status, body = first.readyz()
+    finally:
+        stopped = first.stop(signal.SIGTERM)
+    assert stopped == 0, first.output[-4000:]
+    assert "Traceback" not in first.output
+    assert "stopped during start-up" in first.output
+    assert not any(loaded("assessment")(line) for line in first.lines), "the loading was not interrupted"
+    assert "演示数据 demo district 3/6: complaints…" in first.output
+    assert status == 503, body
+    assert body["status"] == "loading"
+    assert body["step"] in SOURCES[2:] and body["total"] == len(SOURCES) and 2 <= body["done"] < len(SOURCES)
+    assert "演示数据" in body["message"]
+
+    second = Monolith(tmp_path)
+    try:
+        second.wait_for(lambda line: line.startswith("就绪 ready"), "ready line")
+        status, body = second.readyz()
+        assert (status, body["status"]) == (200, "ready")
+    finally:
+        stopped = second.stop(signal.SIGINT)
+    assert stopped == 130, second.output[-4000:]
+    assert "Traceback" not in second.output
+    # Compared with the district as it stood when loaded, before other tests added to it.
+    assert row_counts(tmp_path) == demo_district.loaded_row_counts
+
+
+@pytest.mark.timeout(START_SECONDS)
+def test_the_gateway_waits_for_the_loaded_district(tmp_path, monkeypatch):
+    """In one process: at the third loading step, /readyz says so, and neither history nor alerts
+    were written from the two services loaded; once ready, both are."""
+    hosts: list[GatewayHost] = []
+    original_start = GatewayHost.start
+
+    def start_and_keep(self):
+        hosts.append(self)
+        return original_start(self)
+
+    monkeypatch.setattr(GatewayHost, "start", start_and_keep)
+    seen: dict = {}
+    from services.complaints import demo as complaints_demo
+    original_load = complaints_demo.load_demo
+
+    def look_then_load(*args, **kwargs):
+        gateway = hosts[0]
+        time.sleep(1.5)  # more than a recorder's pass and a probe's delay
+        seen["readyz"] = _get(gateway.http_port, "/readyz")
+        seen["offices"] = len(gateway.parts.monitor.view.offices)
+        seen["written"] = gateway.parts.recorder.flush()
+        seen["history"] = _history_rows(gateway)
+        seen["alerts"] = dict(gateway.parts.monitor.view.alerts)
+        return original_load(*args, **kwargs)
+
+    monkeypatch.setattr(complaints_demo, "load_demo", look_then_load)
+    district = start_district(tmp_path)
+    try:
+        gateway = hosts[0]
+        assert seen["offices"] == 14, "the gateway saw command_center's offices while loading"
+        status, body = seen["readyz"]
+        assert status == 503
+        assert (body["status"], body["step"], body["done"], body["total"]) == ("loading", "complaints", 2, 6)
+        assert (seen["written"], seen["history"]) == (0, 0), "history of the loading's climb"
+        assert seen["alerts"] == {}, "alerts while loading"
+        status, body = _get(gateway.http_port, "/readyz")
+        assert (status, body["status"]) == (200, "ready")
+        deadline = time.monotonic() + 30
+        while not gateway.parts.monitor.view.alerts and time.monotonic() < deadline:
+            time.sleep(0.2)  # the probes run once the district is loaded
+        alerts = gateway.parts.monitor.view.alerts.values()
+        assert alerts, "no alert of the loaded district"
+        assert not [a for a in alerts if a.kind == INDEX_DROP], "the loading's climb read as an index drop"
+        gateway.parts.recorder.flush()
+        assert _history_rows(gateway) > 0
+    finally:
+        stop_district(district)
+
+
+def _get(port: int, path: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _history_rows(gateway: GatewayHost) -> int:
+    with gateway.runtime.store.read() as session:
+        return session.query(HistoryPoint).count()
