@@ -26,7 +26,7 @@ from services.common.config import ConfigError, Settings, exit_on_config_error, 
 from services.common.db import Store
 from services.common.demo import DemoOutcome
 from services.common.hosting import HostedService
-from services.common.runner import start_metrics_server
+from services.common.runner import start_metrics_server, start_serving
 from services.common.startup import StartupProgress, StopRequested, StopSignals
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,9 @@ def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | Non
                 hosted.append(HostedService(runtime, settings, bus, port=port, host=host))
         for service in hosted:
             signals.checkpoint()
-            service.start()
+            # A port held by another process (a center already running) is exit 2 naming it.
+            start_serving(service, port_is=f"the gRPC port {service.port} of {service.runtime.name} "
+                                          "(another center running?)")
             started.append(service)
         if load:
             # Each loader resumes where an interrupted one stopped: stopping at once is safe here.

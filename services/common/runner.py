@@ -116,17 +116,19 @@ def clock_options(settings: Settings, build: Callable) -> dict:
 _GRPC_BIND_FAILED = "Failed to bind to address"
 
 
-def start_serving(hosted, settings: Settings) -> None:
-    """hosted.start(); a GRPC_PORT another process holds is a ConfigError naming it (exit 2), after
-    stopping what had started, instead of a traceback."""
+def start_serving(hosted, settings: Settings | None = None, port_is: str = "") -> None:
+    """hosted.start(); a gRPC port another process holds is a ConfigError naming it (exit 2), after
+    stopping what had started, instead of a traceback. `port_is` says where the port comes from
+    (default: GRPC_PORT of `settings`)."""
     try:
         hosted.start()
     except RuntimeError as exc:
         if not str(exc).startswith(_GRPC_BIND_FAILED):
             raise
         hosted.stop(0)
-        raise ConfigError(f"configuration error: GRPC_PORT={settings.grpc_port} cannot be listened on (address "
-                          "already in use); expected a free TCP port") from None
+        where = port_is or f"GRPC_PORT={settings.grpc_port}"
+        raise ConfigError(f"configuration error: {where} cannot be listened on (address already in use); "
+                          "expected a free TCP port") from None
 
 
 def serve(runtime: ServiceRuntime, settings: Settings) -> None:

@@ -205,6 +205,29 @@ def test_a_taken_http_port_is_a_config_error_and_what_started_is_stopped(tmp_pat
     assert stopped == [name for name in monolith.SERVICES if name != monolith.GATEWAY]
 
 
+def test_a_taken_grpc_port_of_the_monolith_is_a_config_error_naming_the_service(tmp_path, monkeypatch):
+    """A center already running holds the monolith's fixed ports: exit 2 naming the port and the
+    service, what started stopped, instead of grpcio's traceback."""
+    from services import monolith
+
+    stopped: list[str] = []
+    original = monolith.stop_hosted
+    monkeypatch.setattr(monolith, "stop_hosted", lambda hosted: (stopped.extend(s.runtime.name for s in hosted),
+                                                                original(hosted)))
+    with socket.socket(socket.AF_INET6) as taken:
+        taken.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        taken.bind(("::", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = {name: 0 for name in monolith.SERVICES} | {"emergency": port, "gateway_http": 0}
+        with pytest.raises(ConfigError) as raised:
+            monolith.start(make_settings(DATA_DIR=str(tmp_path)), ports=ports, seed_demo=False,
+                           report=lambda line: None)
+
+    assert str(raised.value).startswith(f"configuration error: the gRPC port {port} of emergency")
+    assert stopped == ["command_center", "mobile_enforcement", "complaints"]
+
+
 def test_a_grpc_port_in_use_stops_serve_with_exit_2(tmp_path):
     assert run(["-m", "services.command_center", "migrate"], tmp_path).returncode == 0
     with socket.socket(socket.AF_INET6) as taken:
