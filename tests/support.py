@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import json
 import os
+import sys
 import uuid
 from dataclasses import dataclass, field
 
@@ -20,6 +22,22 @@ from services.common.config import Settings
 from services.common.db import Store
 from services.common.hosting import HostedService
 from services.common.runtime import ServiceRuntime
+
+# `python -m services.monolith` exactly as `make run` starts it, but on gRPC ports of the test's
+# choosing: the monolith's own ports lie in Linux's ephemeral range (32768-60999), where any client
+# connection of another process may hold one for as long as it lives.
+_MONOLITH_ON_PORTS = """
+import importlib, json, runpy, sys
+for name, port in json.loads(sys.argv[1]).items():
+    importlib.import_module(f"services.{name}.service").MONOLITH_PORT = port
+sys.argv = ["services.monolith"]
+runpy.run_module("services.monolith", run_name="__main__", alter_sys=True)
+"""
+
+
+def monolith_command(grpc_ports: dict[str, int]) -> list[str]:
+    """The command line that runs the monolith with these gRPC ports (service name -> port)."""
+    return [sys.executable, "-c", _MONOLITH_ON_PORTS, json.dumps(grpc_ports)]
 
 
 @dataclass

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,18 +22,10 @@ from services.gateway.domain.alerts import INDEX_DROP
 from services.gateway.hosting import GatewayHost
 from services.gateway.models import HistoryPoint
 from tests.integration.conftest import free_port, row_counts, start_district, stop_district
+from tests.support import monolith_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [name for name in monolith.SERVICES if name != monolith.GATEWAY]
-# Run exactly as `python -m services.monolith`, on ports of the test's choosing: each service's
-# MONOLITH_PORT is set before the module runs as __main__.
-BOOT = """
-import importlib, json, runpy, sys
-for name, port in json.loads(sys.argv[1]).items():
-    importlib.import_module(f"services.{name}.service").MONOLITH_PORT = port
-sys.argv = ["services.monolith"]
-runpy.run_module("services.monolith", run_name="__main__", alter_sys=True)
-"""
 START_SECONDS = 240
 
 
@@ -49,7 +40,7 @@ class Monolith:
                "SWEEP_INTERVAL_SECONDS": "3600", "DRAIN_GRACE_SECONDS": "2", "PYTHONUNBUFFERED": "1",
                "INDICATOR_SOURCES": ",".join(f"{name}=127.0.0.1:{port}" for name, port in self.grpc_ports.items()
                                              if name != monolith.GATEWAY)}
-        self.process = subprocess.Popen([sys.executable, "-c", BOOT, json.dumps(self.grpc_ports)], cwd=ROOT, env=env,
+        self.process = subprocess.Popen(monolith_command(self.grpc_ports), cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)

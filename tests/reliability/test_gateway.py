@@ -13,9 +13,7 @@ import datetime as dt
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -36,7 +34,7 @@ from tests.reliability import catalog, stats
 from tests.reliability.cluster import Broker, Databases, free_port, wait_until
 from tests.reliability.district import SECRET, bearer, invoke, token
 from tests.reliability.processes import Cluster, indicator_sources
-from tests.support import openapi_conformance
+from tests.support import monolith_command, openapi_conformance
 
 GATEWAY = "gateway"
 HERE = catalog.ROOT / "services" / GATEWAY
@@ -360,7 +358,8 @@ class Monolith:
         variables = {**os.environ, "DATA_DIR": str(data_dir), "AUTH_MODE": "jwt", "JWT_SECRET": SECRET,
                      "HTTP_PORT": str(self.http_port), "METRICS_PORT": str(self.metrics_port), "DEMO_DATA": "false",
                      "LOG_FORMAT": "text", "SWEEP_INTERVAL_SECONDS": "3600", **env}
-        self.process = subprocess.Popen([sys.executable, "-m", "services.monolith"], cwd=catalog.ROOT, env=variables,
+        self.grpc_ports = {name: free_port() for name in catalog.service_names()}
+        self.process = subprocess.Popen(monolith_command(self.grpc_ports), cwd=catalog.ROOT, env=variables,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.served = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -377,16 +376,8 @@ class Monolith:
 
     @classmethod
     def serving(cls, data_dir: Path, **env: str) -> Monolith:
-        """A monolith that serves. Its gRPC ports are fixed and lie in Linux's ephemeral range
-        (32768-60999): a client connection of another process may hold one for a moment, which the
-        monolith answers with exit 2 naming the port. Then it is started again, twice at most."""
-        for _attempt in range(3):
-            monolith = cls(data_dir, **env)
-            wait_until(lambda m=monolith: m.served.is_set() or m.process.poll() is not None, 120,
-                       "the monolith's banner")
-            if monolith.served.is_set() or "(another center running?)" not in "".join(monolith.output):
-                break
-            time.sleep(2)
+        """A monolith that serves."""
+        monolith = cls(data_dir, **env)
         try:
             monolith.wait_serving()
         except BaseException:
@@ -404,20 +395,10 @@ class Monolith:
                 self.process.wait()
 
 
-def _taken_monolith_ports() -> list[int]:
-    taken = []
-    for port in range(50051, 50058):  # the monolith's fixed gRPC ports (README)
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                taken.append(port)
-    return taken
-
-
 def test_the_monolith_serves_metrics_on_its_own_port_and_prints_no_token_unless_asked(tmp_path):
     """`make run` with AUTH_MODE=jwt and JWT_SECRET: /metrics on METRICS_PORT (404 on HTTP_PORT), and no
     bureau-leader token in its output (a log anyone on the machine or the log stream may read); only
     DEVELOPMENT_LOGIN=true prints the development login."""
-    assert not _taken_monolith_ports(), f"the monolith's gRPC ports are taken: {_taken_monolith_ports()}"
     plain = Monolith.serving(tmp_path / "plain")
     try:
         status, _, _ = _raw(plain.http_port, "/metrics")
