@@ -46,8 +46,28 @@ test: $(STUBS) $(WEB_ASSETS)
 	$(PYTEST) -m "not nameko" -p no:nameko tests/contracts
 	$(PYTEST) -m nameko tests/integration
 
+# While editing: the domains and the shared code, with no server at all (seconds).
+test-unit: $(STUBS)
+	$(PYTEST) -p no:nameko -q tests/unit
+
+# The services through real gRPC, real stores (SQLite, PostgreSQL), real events and processes.
+test-integration: $(STUBS) $(WEB_ASSETS)
+	$(PYTEST) -m "not nameko" -p no:nameko -n $(TEST_WORKERS) --dist loadfile tests/api tests/integration tests/simulator
+	$(PYTEST) -m "not nameko" -p no:nameko tests/contracts
+
+# The services' nameko workers against RabbitMQ.
+test-nameko: $(STUBS)
+	$(PYTEST) -m nameko tests/integration
+
+# The house rules, checked: ruff (with a docstring on every public name of services/common and the
+# domains), mypy strict on services/common and every domain package, import-linter's contracts
+# (services independent of each other, common above every service, domains free of transport and
+# of their service's outer layer; pyproject.toml), the protos' lint and compatibility, and the
+# event map's freshness.
 lint: $(STUBS)
 	$(PY) -m ruff check services tests tools bench simulator
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) tools/buf.py lint
 	$(PY) tools/buf.py breaking
 	$(PY) tools/event_map.py --check

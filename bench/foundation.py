@@ -33,7 +33,7 @@ from bench.harness import (
     write_results,
 )
 from bench.latency_models import AppliedVersion, Base, DeadLetter, Delay, Inbox, record_delay
-from services.command_center.domain.center import CommandCenter
+from services.command_center.domain.workspace import Workspace
 from services.command_center.models import Outbox
 from services.common import migrate
 from services.common.amqp import NamekoTransport
@@ -94,7 +94,7 @@ def grpc_section(work: Path, seconds: float) -> list[LoadResult]:
         stop_process(service)
 
 
-def produce(center: CommandCenter, rate: int, seconds: float, prefix: str) -> int:
+def produce(center: Workspace, rate: int, seconds: float, prefix: str) -> int:
     """Commits `rate` transactions per second into command_center's outbox, each with one
     OfficeRegistered: this measures the event path (outbox, relay, transport, consumer), not the
     cost of creating an office, which the gRPC section measures."""
@@ -112,7 +112,7 @@ def produce(center: CommandCenter, rate: int, seconds: float, prefix: str) -> in
     return count
 
 
-def warm_up(center: CommandCenter, consumer_store: Store, rate: int, prefix: str) -> None:
+def warm_up(center: Workspace, consumer_store: Store, rate: int, prefix: str) -> None:
     """One second of events first: connections, caches and the worker's pools are warm when the
     measured run starts, as they are in a process that has been serving for a while."""
     count = produce(center, rate, 1.0, prefix)
@@ -136,10 +136,10 @@ def wait_for_count(store: Store, expected: int, timeout: float = 60) -> None:
     raise RuntimeError(f"the consumer received fewer than {expected} events")
 
 
-def source(work: Path, name: str) -> tuple[Store, CommandCenter]:
+def source(work: Path, name: str) -> tuple[Store, Workspace]:
     store = Store(f"sqlite:///{work / name}")
     migrate.upgrade("command_center", ROOT / "services/command_center/migrations", store.url)
-    return store, CommandCenter(store, shanghai_today, WorkingDayCalendar.load())
+    return store, Workspace(store, shanghai_today, WorkingDayCalendar.load())
 
 
 def in_process_latency(work: Path, rate: int, seconds: float) -> dict[str, float]:

@@ -45,7 +45,6 @@ from services.common.credit_code import ALPHABET, check_character
 from services.common.db import Store, utcnow
 from services.common.working_days import WorkingDayCalendar
 from services.mobile_enforcement.domain import draw, vocabulary
-from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Catalog
 from services.mobile_enforcement.domain.directory import Directory
 from services.mobile_enforcement.domain.inspections import Inspections, LocationInput, ScheduleInput
@@ -164,7 +163,7 @@ def prepare_inspections(data_dir: Path, count: int) -> list[str]:
             {"uscc": code(n), "name": f"餐馆{n}", "category": "CATERING", "address": "x", "street": "莘庄镇",
              "office_id": "MH01", "risk_level": "LOW", "key_supervision": False, "created_at": now,
              "updated_at": now, "version": 1} for n in range(count)])
-    inspections = Inspections(work, Cases(work))
+    inspections = Inspections(work)
     ids = []
     for n in range(count):
         view = inspections.schedule(SYSTEM_CALLER, "", ScheduleInput(code(n), "ROUTINE", "", None))

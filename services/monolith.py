@@ -7,33 +7,42 @@ bureau-leader token only with DEVELOPMENT_LOGIN=true.
 A first start loads the demo district service by service (a line on stderr per step, then a ready
 line); meanwhile the gateway's /readyz answers 503 with the step, and its history and alerts wait.
 SIGTERM or SIGINT at any moment stops the process cleanly (exit 0, or 130 for SIGINT); the next
-start finishes an interrupted loading (services.common.startup, services.common.demo)."""
+start finishes an interrupted loading (services.common.startup, services.common.demo).
+
+The services, their start order and their gRPC ports are services.common.registry's; each is hosted
+by the object its runtime names (`ServiceRuntime.hosted`), so the gateway needs no branch of its own.
+
+    python -m services.monolith [--grpc-port SERVICE=PORT ...]
+
+`--grpc-port` moves a service's gRPC port from the registry's (tests: the fixed ports lie in Linux's
+ephemeral range, where a client connection of another process may hold one)."""
 
 from __future__ import annotations
 
+import argparse
 import gc
-import importlib
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
-from services.common import logs, migrate
+from services.common import logs, migrate, registry
 from services.common.bus import InProcessBus
 from services.common.clock import Clock, FileClock
 from services.common.config import ConfigError, Settings, exit_on_config_error, monolith_database_url
 from services.common.db import Store
 from services.common.demo import DemoOutcome
-from services.common.hosting import HostedService
+from services.common.hosting import HostContext, HostedService
 from services.common.runner import start_metrics_server, start_serving
+from services.common.runtime import ServiceRuntime
 from services.common.startup import StartupProgress, StopRequested, StopSignals
 
 log = logging.getLogger(__name__)
 
-# In start order: a service's demo data may depend on events of the ones before it.
-SERVICES = ["command_center", "mobile_enforcement", "complaints", "emergency", "facilities", "assessment", "gateway"]
-GATEWAY = "gateway"
+# The services this process hosts, in start order (a service's demo data may depend on events of
+# the ones before it): every one of the registry's; a test may host fewer.
+SERVICES = registry.names()
 
 
 def report_to_stderr(line: str) -> None:
@@ -41,37 +50,39 @@ def report_to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def start(settings: Settings, *, host: str = "[::]", ports: dict[str, int] | None = None,
+def start(settings: Settings, *, host: str = "[::]", ports: Mapping[str, int] | None = None,
           seed_demo: bool | None = None, clock: Clock | None = None, signals: StopSignals | None = None,
           report: Callable[[str], None] = report_to_stderr) -> list[HostedService]:
-    """`ports`: gRPC port per service (0: any free port); when given, the gateway's HTTP port is
-    ports["gateway_http"], or any free port. `clock` (tests of whole periods) replaces the
-    services' today and now with its own. `signals` (installed by `main`) may stop the start with
-    StopRequested, after stopping what was started; `report` gets the loading's progress lines."""
+    """`ports`: gRPC port per service (0: any free port; one not named keeps the registry's), and
+    `<service>_http` for a service's HTTP port; when given, an HTTP port not named is any free port
+    (not HTTP_PORT). `clock` (tests of whole periods) replaces the services' today and now with its
+    own. `signals` (installed by `main`) may stop the start with StopRequested, after stopping what
+    was started; `report` gets the loading's progress lines."""
     signals = signals or StopSignals()  # not installed: it never fires
     load = settings.demo_data if seed_demo is None else seed_demo
-    # The gateway has no demo data of its own: it shows the others'.
-    progress = StartupProgress([name for name in SERVICES if name != GATEWAY] if load else (), report=report)
     bus = InProcessBus()
     hosted: list[HostedService] = []
     started: list[HostedService] = []
     try:
+        runtimes: list[ServiceRuntime] = []
         for name in SERVICES:
             signals.checkpoint()
-            module = importlib.import_module(f"services.{name}.service")
+            build = registry.builder(name)
             url = monolith_database_url(name, settings)  # checked: exit 2 naming the variable
-            store = Store(url)
-            runtime = module.build(settings, store, **(clock.build_options(module.build) if clock else {}))
-            migrate.upgrade(name, runtime.migrations_dir, store.url)
+            runtimes.append(build(settings, Store(url), **(clock.build_options(build) if clock else {})))
+        # A service without demo data of its own (the gateway: it shows the others') is no step.
+        progress = StartupProgress([r.name for r in runtimes if r.seed_demo is not None] if load else (),
+                                   report=report)
+        for runtime in runtimes:
+            signals.checkpoint()
+            migrate.upgrade(runtime.name, runtime.migrations_dir, runtime.store.url)
             bus.subscribe(runtime.consumer(), runtime.subscriptions)
-            port = (ports or {}).get(name, module.MONOLITH_PORT)
-            if name == GATEWAY:
-                # It aggregates the services hosted before it, asked at the ports they actually got.
-                http_port = settings.http_port if ports is None else ports.get(f"{GATEWAY}_http", 0)
-                hosted.append(module.hosted(runtime, settings, bus, port=port, host=host, peers=list(hosted),
-                                            http_port=http_port, startup=progress))
-            else:
-                hosted.append(HostedService(runtime, settings, bus, port=port, host=host))
+            entry = registry.spec(runtime.name)
+            http_port = settings.http_port if ports is None else ports.get(f"{entry.name}_http", 0)
+            # A service aggregating the ones hosted before it (the gateway) asks them at the ports they got.
+            context = HostContext(http_port=http_port, peers=tuple(hosted), startup=progress)
+            hosted.append(runtime.hosted(settings, bus, port=(ports or {}).get(entry.name, entry.monolith_port),
+                                         host=host, context=context))
         for service in hosted:
             signals.checkpoint()
             # A port held by another process (a center already running) is exit 2 naming it.
@@ -130,34 +141,47 @@ def stop_hosted(hosted: list[HostedService]) -> None:
         service.stop()
 
 
-def main() -> int:
+def grpc_ports(argv: Sequence[str] | None = None) -> dict[str, int]:
+    """`--grpc-port SERVICE=PORT` (repeatable) from the command line: gRPC ports instead of the registry's."""
+    parser = argparse.ArgumentParser(prog="python -m services.monolith",
+                                     description="Every service in one process (monolithic mode).")
+    parser.add_argument("--grpc-port", metavar="SERVICE=PORT", action="append", default=[], type=_service_port,
+                        help="serve SERVICE's gRPC on PORT instead of its own (repeatable)")
+    return dict(parser.parse_args(argv).grpc_port)
+
+
+def _service_port(text: str) -> tuple[str, int]:
+    name, _, port = text.partition("=")
+    if name not in SERVICES or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SERVICE=PORT, SERVICE one of {', '.join(SERVICES)}")
+    return name, int(port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """`make run`; returns the exit status (0 after SIGTERM, 130 after SIGINT)."""
     # First: a signal during the long first start must stop it cleanly, not kill it half-way.
     signals = StopSignals().install()
+    moved = grpc_ports(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
     metrics_port = start_metrics_server(settings.metrics_port)
     began = time.monotonic()
+    # Only the gRPC ports move: HTTP stays on HTTP_PORT, as `make run` serves it.
+    ports = {**moved, **{f"{name}_http": settings.http_port for name in SERVICES}} if moved else None
     try:
-        hosted = start(settings, clock=FileClock(settings.clock_file) if settings.clock_file else None,
+        hosted = start(settings, ports=ports, clock=FileClock(settings.clock_file) if settings.clock_file else None,
                        signals=signals)
     except StopRequested as stop:
         log.info("stopped during start-up; the next start resumes the demo district's loading",
                  extra={"signal": str(stop)})
         return stop.exit_status
-    gateway = next((s for s in hosted if s.runtime.name == GATEWAY), None)
     lines = ["", "智慧监管云中心 — monolithic mode", ""]
     lines += [f"  {s.runtime.name:<20} gRPC  localhost:{s.server.port}" for s in hosted]
     lines += [f"  {'metrics':<20} HTTP  http://localhost:{metrics_port}/metrics"]
-    if gateway is not None:
-        http_port = getattr(gateway, "http_port", settings.http_port)
-        lines += [f"  {'API':<20} HTTP  http://localhost:{http_port}/api/v1/openapi.json",
-                  "", f"  大屏 dashboard: {gateway.dashboard_url('localhost')}",
-                  f"  投诉举报 citizens' page: http://localhost:{http_port}/complaint"]
-        if settings.auth_mode == "jwt" and not gateway.parts.config.development_login:
-            lines += ["  (AUTH_MODE=jwt: open it with #token=<jwt>; DEVELOPMENT_LOGIN=true prints a development login)"]
+    for service in hosted:
+        lines += service.announce("localhost")
     lines += ["", f"  data: {os.path.abspath(settings.data_dir)}",
-              "", "  try: grpcurl -plaintext localhost:50051 list",
+              "", f"  try: grpcurl -plaintext localhost:{hosted[0].server.port} list",
               "       .venv/bin/supervision offices list      (the operator command line; --help)", "",
               f"就绪 ready in {time.monotonic() - began:.0f}s", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)

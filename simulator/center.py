@@ -163,12 +163,13 @@ def _listening(address: str) -> bool:
 def serve() -> None:
     """`python -m simulator.center`: the monolith on free loopback ports until SIGTERM or SIGINT;
     the demo district is loaded unless DEMO_DATA=false."""
-    from services import monolith  # the one part of services the simulator uses: starting the center
+    from services import monolith  # what the simulator uses of services: the center and its registry
+    from services.common import registry
     from services.common.runner import start_metrics_server
 
     # The monolith's own configuration (README's variables), read the way `make run` reads it.
     settings = monolith.Settings.from_env()
-    names = list(monolith.SERVICES)
+    names = registry.names()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

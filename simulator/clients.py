@@ -18,18 +18,23 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common import registry
+
 log = logging.getLogger("simulator")
 
-# service -> (monolith port, the gRPC service whose health says it is there). README's ports.
-SERVICES: dict[str, tuple[int, str]] = {
-    "command_center": (50051, "supervision.command_center.v1.TaskService"),
-    "mobile_enforcement": (50052, "supervision.mobile_enforcement.v1.SpotCheckService"),
-    "complaints": (50053, "supervision.complaints.v1.ComplaintService"),
-    "emergency": (50054, "supervision.emergency.v1.IncidentService"),
-    "facilities": (50055, "supervision.facilities.v1.RapidTestService"),
-    "assessment": (50056, "supervision.assessment.v1.ScoreService"),
-    "gateway": (50057, "supervision.gateway.v1.MonitoringService"),
+# The gRPC service whose health says a service is there.
+HEALTH_OF = {
+    "command_center": "supervision.command_center.v1.TaskService",
+    "mobile_enforcement": "supervision.mobile_enforcement.v1.SpotCheckService",
+    "complaints": "supervision.complaints.v1.ComplaintService",
+    "emergency": "supervision.emergency.v1.IncidentService",
+    "facilities": "supervision.facilities.v1.RapidTestService",
+    "assessment": "supervision.assessment.v1.ScoreService",
+    "gateway": "supervision.gateway.v1.MonitoringService",
 }
+# service -> (monolith port, the gRPC service whose health says it is there), in the registry's order.
+SERVICES: dict[str, tuple[int, str]] = {entry.name: (entry.monolith_port, HEALTH_OF[entry.name])
+                                        for entry in registry.SERVICES}
 GATEWAY_HTTP = "gateway_http"
 DEFAULT_HTTP = "http://127.0.0.1:8080"
 # The center's /metrics (METRICS_PORT): never on the gateway's public HTTP port.

@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlparse, urlunparse
 import psycopg
 import pytest
 
+from services.common import registry
 from services.common.config import Settings
 from services.common.logs import JsonFormatter
 
@@ -141,12 +142,11 @@ def delete_namespace(uri: str, namespace: str) -> None:
     (the listeners' and tests' own queues are exclusive or auto-delete and went with their connections)."""
     from kombu import Connection
 
-    from services import monolith
     from services.common.amqp import event_exchange
     from tests.processes import worker_queues
 
     with Connection(uri, connect_timeout=5) as connection:
-        for service in monolith.SERVICES:
+        for service in registry.names():
             doomed = [("queue_delete", queue) for queue in worker_queues(service, namespace)]
             doomed.append(("exchange_delete", event_exchange(service, namespace).name))
             for method, name in doomed:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
-import json
 import os
 import sys
 import uuid
@@ -16,28 +14,20 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from services.common import migrate
+from services.common import migrate, registry
 from services.common.bus import InProcessBus
 from services.common.config import Settings
 from services.common.db import Store
-from services.common.hosting import HostedService
+from services.common.hosting import HostContext, HostedService
 from services.common.runtime import ServiceRuntime
-
-# `python -m services.monolith` exactly as `make run` starts it, but on gRPC ports of the test's
-# choosing: the monolith's own ports lie in Linux's ephemeral range (32768-60999), where any client
-# connection of another process may hold one for as long as it lives.
-_MONOLITH_ON_PORTS = """
-import importlib, json, runpy, sys
-for name, port in json.loads(sys.argv[1]).items():
-    importlib.import_module(f"services.{name}.service").MONOLITH_PORT = port
-sys.argv = ["services.monolith"]
-runpy.run_module("services.monolith", run_name="__main__", alter_sys=True)
-"""
 
 
 def monolith_command(grpc_ports: dict[str, int]) -> list[str]:
-    """The command line that runs the monolith with these gRPC ports (service name -> port)."""
-    return [sys.executable, "-c", _MONOLITH_ON_PORTS, json.dumps(grpc_ports)]
+    """`python -m services.monolith` exactly as `make run` starts it, but on gRPC ports of the test's
+    choosing (service name -> port): the registry's ports lie in Linux's ephemeral range
+    (32768-60999), where any client connection of another process may hold one for as long as it lives."""
+    return [sys.executable, "-m", "services.monolith",
+            *(option for name, port in grpc_ports.items() for option in ("--grpc-port", f"{name}={port}"))]
 
 
 @dataclass
@@ -74,15 +64,16 @@ class RunningService:
 
 def host(service: str, store_url: str, settings: Settings, clock: Clock | None = None,
          **build_options) -> RunningService:
-    """`build_options` go to the service's build(), e.g. now= for a service that reads the time."""
-    module = importlib.import_module(f"services.{service}.service")
+    """`build_options` go to the service's build(), e.g. now= for a service that reads the time. Hosted
+    as every host hosts it (`runtime.hosted`); the gateway's HTTP server on any free port."""
     clock = clock or Clock()
     store = Store(store_url)
-    runtime = module.build(settings, store, today=clock, **build_options)
+    runtime = registry.builder(service)(settings, store, today=clock, **build_options)
     migrate.upgrade(service, runtime.migrations_dir, store.url)
     bus = InProcessBus()
     bus.subscribe(runtime.consumer(), runtime.subscriptions)
-    hosted = HostedService(runtime, settings, bus, port=0, host="127.0.0.1", run_timers=False)
+    hosted = runtime.hosted(settings, bus, port=0, host="127.0.0.1", run_timers=False,
+                            context=HostContext(http_port=0))
     server = hosted.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     grpc.channel_ready_future(channel).result(timeout=10)

@@ -20,8 +20,8 @@ Where each part of the map comes from:
   Another shared event would need its publishers named here; until then the generator stops.
 - Description. The comment directly above the message in its .proto file, on one line (the
   generated stubs carry no source info).
-- Consumers. Each service of services.monolith.SERVICES is built the way it builds itself,
-  `services.<name>.service.build(settings, store)`, with test-like settings and a throw-away SQLite
+- Consumers. Each service of services.common.registry is built the way it builds itself,
+  its service.py's `build(settings, store)`, with test-like settings and a throw-away SQLite
   store (build only wires objects: the monolith builds a runtime before it migrates its store).
   Per Subscription: the consumer, the source it subscribes to, the first paragraph of the handler's
   docstring (for a closure made by a factory method, the closure's docstring, else the factory's),
@@ -117,19 +117,18 @@ class EventMap:
 
 def build_runtimes(services: Iterable[str] | None = None) -> tuple[dict[str, Any], list[str]]:
     """Each service's runtime, built as the service builds it; and a problem per service that failed."""
+    from services.common import registry
     from services.common.config import Settings
     from services.common.db import Store
-    from services.monolith import SERVICES
 
     runtimes: dict[str, Any] = {}
     problems: list[str] = []
     settings = Settings.from_env(SETTINGS_ENV)
-    for name in services if services is not None else SERVICES:
+    for name in services if services is not None else registry.names():
         with tempfile.TemporaryDirectory(prefix=f"event-map-{name}-") as tmp:
             store = Store(f"sqlite:///{tmp}/{name}.db")
             try:
-                module = importlib.import_module(f"services.{name}.service")
-                runtimes[name] = module.build(settings, store)
+                runtimes[name] = registry.builder(name)(settings, store)
             except Exception as exc:  # noqa: BLE001 - reported with the service's name; the others still build
                 problems.append(f"{name}: its runtime could not be built: {type(exc).__name__}: {exc}")
             finally:
@@ -274,10 +273,10 @@ def collect(runtimes: dict[str, Any], services: list[str], problems: list[str] |
 
 def generate() -> str:
     """docs/events.md as the code says it should be; raises MapError when that cannot be known."""
-    from services.monolith import SERVICES
+    from services.common import registry
 
-    runtimes, problems = build_runtimes(SERVICES)
-    return render(collect(runtimes, list(SERVICES), problems))
+    runtimes, problems = build_runtimes(registry.names())
+    return render(collect(runtimes, registry.names(), problems))
 
 
 # ---------------------------------------------------------------------- markdown

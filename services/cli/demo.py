@@ -17,11 +17,12 @@ import sys
 from services.cli.connection import CommandFailed
 from services.cli.parsing import bilingual
 from services.cli.session import Session
+from services.common import registry
 
-# In the monolith's start order (services.monolith.SERVICES): a service's demo builds on the events
-# of those before it. The gateway loads nothing of its own; it only receives the others' events.
-DEMO_SERVICES = ["command_center", "mobile_enforcement", "complaints", "emergency", "facilities", "assessment"]
 GATEWAY = "gateway"
+# In the monolith's start order (services.common.registry): a service's demo builds on the events
+# of those before it. The gateway loads nothing of its own; it only receives the others' events.
+DEMO_SERVICES = [name for name in registry.names() if name != GATEWAY]
 
 RESULT_COLUMNS = [
     ("服务 service", lambda r: r["service"]),

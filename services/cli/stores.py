@@ -7,12 +7,12 @@ one service (a microservices deployment sets it per process); else the monolith'
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from services.cli.connection import CommandFailed, UsageError
+from services.common import registry
 from services.common.config import ConfigError, Settings
 from services.common.db import Store, sqlite_url
 from services.common.runtime import ServiceRuntime
@@ -60,7 +60,7 @@ def new_or_existing_store(url: str) -> Store:
 
 def build_runtime(service: str, settings: Settings, store: Store) -> ServiceRuntime:
     """The service's runtime over `store`, as its own processes build it."""
-    return importlib.import_module(f"services.{service}.service").build(settings, store)
+    return registry.builder(service)(settings, store)
 
 
 def _sqlite_path(url: str) -> Path | None:

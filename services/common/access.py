@@ -7,6 +7,7 @@ from services.common.errors import PermissionDenied
 
 
 def require_read(caller: Caller, office_id: str) -> None:
+    """A read of `office_id`'s records: district-wide roles anywhere, office users in their own office."""
     if not caller.may_see_office(office_id):
         raise PermissionDenied(f"{caller.subject} may not read records of office {office_id}")
 

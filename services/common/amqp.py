@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from kombu import Exchange
+from kombu.entity import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 
@@ -42,21 +42,25 @@ def namespaced(name: str, namespace: str) -> str:
 
 def event_exchange(source: str, namespace: str, config: Mapping[str, Any] | None = None) -> Exchange:
     """The topic exchange `source` publishes to: nameko's "<source>.events", in `namespace`."""
-    exchange = get_event_exchange(source, dict(config or {}))
+    exchange: Exchange = get_event_exchange(source, dict(config or {}))
     if namespace:
-        exchange = Exchange(namespaced(exchange.name, namespace), type=exchange.type, durable=exchange.durable,
+        # kombu's Exchange() is unannotated.
+        exchange = Exchange(namespaced(exchange.name, namespace), type=exchange.type,  # type: ignore[no-untyped-call]
+                            durable=exchange.durable,
                             delivery_mode=exchange.delivery_mode, auto_delete=exchange.auto_delete,
                             no_declare=exchange.no_declare)
     return exchange
 
 
 class NamekoTransport:
+    """Publishes the relay's events to the service's exchange on RabbitMQ, with publisher confirms."""
+
     def __init__(self, amqp_uri: str, event_namespace: str | None = None):
         self._config = {"AMQP_URI": amqp_uri}
         # None: EVENT_NAMESPACE of the environment, as every other part of the process reads it.
         self.namespace = configured_namespace() if event_namespace is None else event_namespace
         self._publisher = Publisher(amqp_uri, use_confirms=True, serializer="json", retry_policy=_RETRY_POLICY)
-        self._exchanges: dict[str, Any] = {}
+        self._exchanges: dict[str, Exchange] = {}
 
     def publish(self, wire: dict[str, Any]) -> None:
         """Publishes one event; returns once the broker has confirmed it."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import jwt
 
@@ -24,6 +26,8 @@ LIFETIME_LEEWAY_SECONDS = 60
 
 
 class TokenVerifier:
+    """Checks bearer tokens (JWT) against this deployment's key, audience, issuer and lifetimes."""
+
     def __init__(self, settings: Settings):
         if settings.jwt_public_key:
             self._key: str = settings.jwt_public_key
@@ -37,6 +41,7 @@ class TokenVerifier:
         self._max_service_lifetime = settings.jwt_service_max_lifetime_seconds
 
     def verify(self, authorization: str | None) -> Caller:
+        """The caller an `authorization: Bearer <jwt>` header proves; UNAUTHENTICATED saying why not."""
         if not authorization:
             raise Unauthenticated("missing bearer token (metadata 'authorization: Bearer <jwt>')")
         scheme, _, token = authorization.partition(" ")
@@ -58,7 +63,7 @@ class TokenVerifier:
         return caller_from_claims(claims)
 
 
-def check_lifetime(claims: dict, max_seconds: int, now: float, setting: str) -> None:
+def check_lifetime(claims: Mapping[str, Any], max_seconds: int, now: float, setting: str) -> None:
     """A token may live at most `max_seconds`, from its iat and from now: a long-lived token that
     leaks stays usable for that long, so the identity provider's tokens must be short."""
     exp = _number(claims.get("exp"))
@@ -72,7 +77,8 @@ def check_lifetime(claims: dict, max_seconds: int, now: float, setting: str) -> 
                               f"({setting})")
 
 
-def caller_from_claims(claims: dict) -> Caller:
+def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    """The caller a verified token's claims describe; UNAUTHENTICATED for roles or offices that do not fit."""
     roles = claims.get("roles")
     if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("token has no roles")
@@ -106,7 +112,7 @@ def issue_token(secret: str, *, subject: str, roles: list[str], office_id: str =
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def service_claims(subject: str, audience: str, issued_at: int, lifetime_seconds: int) -> dict:
+def service_claims(subject: str, audience: str, issued_at: int, lifetime_seconds: int) -> dict[str, Any]:
     """The claims of a service's own token: the system role, marked as a service token."""
     return {"sub": subject, "roles": [SYSTEM], TOKEN_USE: SERVICE_USE, "aud": audience, "iat": issued_at,
             "exp": issued_at + lifetime_seconds}

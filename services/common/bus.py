@@ -16,10 +16,13 @@ from services.common.consumer import Consumer, Subscription
 
 
 class InProcessBus:
+    """Carries events from a publishing service's relay straight to the subscribed consumers in the same process."""
+
     def __init__(self) -> None:
         self._routes: dict[tuple[str, str], list[tuple[Consumer, Subscription]]] = defaultdict(list)
 
     def subscribe(self, consumer: Consumer, subscriptions: list[Subscription]) -> None:
+        """Routes the events of `subscriptions` to `consumer`."""
         for subscription in subscriptions:
             self._routes[(subscription.source, subscription.event_type)].append((consumer, subscription))
 
@@ -28,7 +31,7 @@ class InProcessBus:
         failures = []
         # Routed like the broker routes: publisher and the message's short name; each subscription
         # then decodes the full type itself (an unknown one is parked, not dropped).
-        key = (wire.get("source"), contracts.routing_key(str(wire.get("type") or "")))
+        key = (str(wire.get("source")), contracts.routing_key(str(wire.get("type") or "")))
         for consumer, subscription in self._routes.get(key, ()):
             try:
                 consumer.handle(subscription, wire)
@@ -39,4 +42,4 @@ class InProcessBus:
 
 
 class DeliveryFailed(RuntimeError):
-    pass
+    """At least one subscribed service failed to apply an event; the relay publishes it again."""

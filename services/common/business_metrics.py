@@ -8,7 +8,7 @@ process last changed the data: open and overdue items per office, by kind.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ItemCount:
+    """One kind of item of one office: how many are open and how many of those are overdue."""
+
     kind: str  # e.g. "task", "complaint", "case"
     office_id: str
     open: int
@@ -31,12 +33,15 @@ ItemCounts = Callable[[Session], Iterable[ItemCount]]
 
 
 class BusinessCollector:
+    """The Prometheus collector of a service's open and overdue items (督办, complaints, cases ...) per office."""
+
     def __init__(self, service: str, store: Store, counts: ItemCounts):
         self.service = service
         self.store = store
         self.counts = counts
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The two gauge families, read from the store at scrape time (empty when it cannot be read)."""
         open_items = GaugeMetricFamily("supervision_open_items", "Items not yet finished, by kind and office.",
                                        labels=["service", "kind", "office_id"])
         overdue_items = GaugeMetricFamily("supervision_overdue_items",
@@ -55,7 +60,8 @@ class BusinessCollector:
         yield open_items
         yield overdue_items
 
-    def describe(self):
+    def describe(self) -> list[GaugeMetricFamily]:
+        """Nothing up front: the families are produced at scrape time."""
         return []  # unchecked collector: families are produced at scrape time
 
 

@@ -21,7 +21,7 @@ import grpc
 from services.common.grpc_server import MAX_MESSAGE_BYTES, MIN_CLIENT_PING_INTERVAL_MS
 
 # Calls to other services are spread over every address the name resolves to.
-SERVICE_CONFIG = {"loadBalancingConfig": [{"round_robin": {}}]}
+SERVICE_CONFIG: dict[str, list[dict[str, dict[str, object]]]] = {"loadBalancingConfig": [{"round_robin": {}}]}
 
 # Keepalive within the servers' policy: a ping only while calls are open (the servers count a ping
 # on a connection without calls as abuse and send GOAWAY too_many_pings), and never more often than

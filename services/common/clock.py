@@ -13,10 +13,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def shanghai_date(instant: dt.datetime) -> dt.date:
+    """The calendar day an instant falls on in Asia/Shanghai, the district's day."""
     return instant.astimezone(SHANGHAI).date()
 
 
 def shanghai_today() -> dt.date:
+    """Today in Asia/Shanghai by the wall clock."""
     return shanghai_date(dt.datetime.now(dt.UTC))
 
 
@@ -36,13 +38,15 @@ class Clock:
             self._instant = instant.astimezone(dt.UTC)
 
     def now(self) -> dt.datetime:
+        """The clock's instant, in UTC."""
         with self._lock:
             return self._instant
 
     def today(self) -> dt.date:
+        """The clock's day in Asia/Shanghai."""
         return shanghai_date(self.now())
 
-    def build_options(self, build: Callable) -> dict[str, Callable]:
+    def build_options(self, build: Callable[..., object]) -> dict[str, Callable[[], dt.date | dt.datetime]]:
         """The keyword arguments of a service's build() that this clock replaces (today, now)."""
         accepted = inspect.signature(build).parameters
         return {name: getattr(self, name) for name in ("today", "now") if name in accepted}
@@ -68,6 +72,7 @@ class FileClock(Clock):
         os.replace(temporary, self.path)
 
     def now(self) -> dt.datetime:
+        """The instant in the file, read again when the file changed; ValueError when it cannot be read."""
         try:
             status = os.stat(self.path)
         except OSError as exc:

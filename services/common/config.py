@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from services.common.clock import FileClock
 
@@ -37,7 +37,9 @@ def exit_on_config_error(main: Callable[[], None]) -> None:
         raise SystemExit(2) from None
 
 
-def _read(env: Mapping[str, str], name: str, default: str, parse: Callable[[str], T], form: str) -> T:
+def read_setting(env: Mapping[str, str], name: str, default: str, parse: Callable[[str], T], form: str) -> T:
+    """The variable `name` (else `default`) parsed by `parse`; a ValueError or TypeError of `parse`
+    becomes a ConfigError naming the variable, its value and the `form` an operator should give."""
     raw = env.get(name, default)
     try:
         return parse(raw)
@@ -52,14 +54,16 @@ def _port(raw: str) -> int:
     return port
 
 
-def _positive_float(raw: str) -> float:
+def positive_float(raw: str) -> float:
+    """A parser of read_setting: a finite number above zero (seconds, rates)."""
     value = float(raw)
     if not math.isfinite(value) or value <= 0:
         raise ValueError("must be a finite number > 0")
     return value
 
 
-def _positive_int(raw: str) -> int:
+def positive_int(raw: str) -> int:
+    """A parser of read_setting: a whole number above zero (counts, days, sizes)."""
     value = int(raw)
     if value <= 0:
         raise ValueError("must be > 0")
@@ -152,44 +156,46 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Reads and checks every setting of `env` (default: the process environment); ConfigError
+        naming the first bad variable."""
         env = os.environ if env is None else env
-        auth_mode = _read(env, "AUTH_MODE", "off", _choice("off", "jwt"), "off or jwt")
+        auth_mode = read_setting(env, "AUTH_MODE", "off", _choice("off", "jwt"), "off or jwt")
         settings = cls(
-            database_url=_read(env, "DATABASE_URL", "", _database_url,
-                               "sqlite:///path or postgresql+psycopg://user@host/db"),
-            amqp_uri=_read(env, "AMQP_URI", "", _amqp_uri, "amqp://user:password@host:5672/"),
-            grpc_port=_read(env, "GRPC_PORT", "50051", _port, "a TCP port 0-65535"),
-            metrics_port=_read(env, "METRICS_PORT", "9090", _port, "a TCP port 0-65535"),
-            http_port=_read(env, "HTTP_PORT", "8080", _port, "a TCP port 0-65535"),
+            database_url=read_setting(env, "DATABASE_URL", "", _database_url,
+                                      "sqlite:///path or postgresql+psycopg://user@host/db"),
+            amqp_uri=read_setting(env, "AMQP_URI", "", _amqp_uri, "amqp://user:password@host:5672/"),
+            grpc_port=read_setting(env, "GRPC_PORT", "50051", _port, "a TCP port 0-65535"),
+            metrics_port=read_setting(env, "METRICS_PORT", "9090", _port, "a TCP port 0-65535"),
+            http_port=read_setting(env, "HTTP_PORT", "8080", _port, "a TCP port 0-65535"),
             data_dir=env.get("DATA_DIR", "var"),
-            log_level=_read(env, "LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR"),
-                            "DEBUG, INFO, WARNING or ERROR"),
-            log_format=_read(env, "LOG_FORMAT", "json", _choice("json", "text"), "json or text"),
+            log_level=read_setting(env, "LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR"),
+                                   "DEBUG, INFO, WARNING or ERROR"),
+            log_format=read_setting(env, "LOG_FORMAT", "json", _choice("json", "text"), "json or text"),
             auth_mode=auth_mode,
             jwt_secret=env.get("JWT_SECRET", ""),
             jwt_public_key=env.get("JWT_PUBLIC_KEY", ""),
             jwt_audience=env.get("JWT_AUDIENCE", "supervision-cloud"),
             jwt_issuer=env.get("JWT_ISSUER", ""),
-            max_concurrent_rpcs=_read(env, "MAX_CONCURRENT_RPCS", "200", _positive_int, "a positive integer"),
-            grpc_workers=_read(env, "GRPC_WORKERS", "8", _positive_int, "a positive integer"),
-            drain_grace_seconds=_read(env, "DRAIN_GRACE_SECONDS", "20", _positive_float, "seconds > 0"),
-            relay_poll_seconds=_read(env, "RELAY_POLL_SECONDS", "1", _positive_float, "seconds > 0"),
-            sweep_interval_seconds=_read(env, "SWEEP_INTERVAL_SECONDS", "60", _positive_float, "seconds > 0"),
-            demo_data=_read(env, "DEMO_DATA", "true", _boolean, "true or false"),
-            working_calendar_file=_read(env, "WORKING_CALENDAR_FILE", "", _working_calendar_file,
-                                        "a readable YAML file of holidays and adjusted workdays by year"),
-            jwt_max_lifetime_seconds=_read(env, "JWT_MAX_LIFETIME_SECONDS", "43200", _positive_int,
-                                           "a positive number of seconds"),
-            jwt_service_max_lifetime_seconds=_read(env, "JWT_SERVICE_MAX_LIFETIME_SECONDS", "2592000",
-                                                   _positive_int, "a positive number of seconds"),
+            max_concurrent_rpcs=read_setting(env, "MAX_CONCURRENT_RPCS", "200", positive_int, "a positive integer"),
+            grpc_workers=read_setting(env, "GRPC_WORKERS", "8", positive_int, "a positive integer"),
+            drain_grace_seconds=read_setting(env, "DRAIN_GRACE_SECONDS", "20", positive_float, "seconds > 0"),
+            relay_poll_seconds=read_setting(env, "RELAY_POLL_SECONDS", "1", positive_float, "seconds > 0"),
+            sweep_interval_seconds=read_setting(env, "SWEEP_INTERVAL_SECONDS", "60", positive_float, "seconds > 0"),
+            demo_data=read_setting(env, "DEMO_DATA", "true", boolean, "true or false"),
+            working_calendar_file=read_setting(env, "WORKING_CALENDAR_FILE", "", _working_calendar_file,
+                                               "a readable YAML file of holidays and adjusted workdays by year"),
+            jwt_max_lifetime_seconds=read_setting(env, "JWT_MAX_LIFETIME_SECONDS", "43200", positive_int,
+                                                  "a positive number of seconds"),
+            jwt_service_max_lifetime_seconds=read_setting(env, "JWT_SERVICE_MAX_LIFETIME_SECONDS", "2592000",
+                                                          positive_int, "a positive number of seconds"),
             **grpc_stream_settings(env),
             **live_score_settings(env),
             **trail_key_settings(env),
             page_token_secret=page_token_secret_setting(env),
             **retention_settings(env),
             **broker_settings(env),
-            clock_file=_read(env, "CLOCK_FILE", "", _clock_file,
-                             "a readable file holding an ISO 8601 instant with its zone"),
+            clock_file=read_setting(env, "CLOCK_FILE", "", _clock_file,
+                                    "a readable file holding an ISO 8601 instant with its zone"),
         )
         if auth_mode == "jwt" and not (settings.jwt_secret or settings.jwt_public_key):
             raise ConfigError("configuration error: AUTH_MODE=jwt needs JWT_SECRET (HS256) or "
@@ -202,36 +208,52 @@ class Settings:
         return settings
 
 
-def grpc_stream_settings(env: Mapping[str, str]) -> dict[str, int | float]:
+class GrpcStreamSettings(TypedDict):
+    """The Settings fields of grpc_stream_settings."""
+
+    grpc_max_streams: int
+    grpc_max_streams_per_connection: int
+    grpc_max_connection_idle_seconds: float
+    grpc_max_connection_age_seconds: float
+    grpc_max_connection_age_grace_seconds: float
+
+
+def grpc_stream_settings(env: Mapping[str, str]) -> GrpcStreamSettings:
     """The gRPC stream caps and connection lifetimes; the stream cap must leave unary calls a thread."""
-    workers = _read(env, "GRPC_WORKERS", "8", _positive_int, "a positive integer")
+    workers = read_setting(env, "GRPC_WORKERS", "8", positive_int, "a positive integer")
     # By default half the threads may serve streams; the other half always remain for unary calls
     # and health checks, whatever number of idle streams clients open.
-    max_streams = _read(env, "GRPC_MAX_STREAMS", str(workers // 2), _non_negative_int,
-                        "a whole number >= 0 (0 refuses every streaming call)")
+    max_streams = read_setting(env, "GRPC_MAX_STREAMS", str(workers // 2), _non_negative_int,
+                               "a whole number >= 0 (0 refuses every streaming call)")
     if max_streams >= workers:
         raise ConfigError(f"configuration error: GRPC_MAX_STREAMS={max_streams} leaves no thread for unary "
                           f"calls and health checks; expected at most GRPC_WORKERS - 1 = {workers - 1} "
                           f"(default GRPC_WORKERS // 2 = {workers // 2})")
     return {
         "grpc_max_streams": max_streams,
-        "grpc_max_streams_per_connection": _read(env, "GRPC_MAX_STREAMS_PER_CONNECTION", "2", _positive_int,
-                                                 "a positive integer"),
-        "grpc_max_connection_idle_seconds": _read(env, "GRPC_MAX_CONNECTION_IDLE_SECONDS", "300",
-                                                  _positive_float, "seconds > 0"),
-        "grpc_max_connection_age_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_SECONDS", "300",
-                                                 _positive_float, "seconds > 0"),
-        "grpc_max_connection_age_grace_seconds": _read(env, "GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", "30",
-                                                       _positive_float, "seconds > 0"),
+        "grpc_max_streams_per_connection": read_setting(env, "GRPC_MAX_STREAMS_PER_CONNECTION", "2", positive_int,
+                                                        "a positive integer"),
+        "grpc_max_connection_idle_seconds": read_setting(env, "GRPC_MAX_CONNECTION_IDLE_SECONDS", "300",
+                                                         positive_float, "seconds > 0"),
+        "grpc_max_connection_age_seconds": read_setting(env, "GRPC_MAX_CONNECTION_AGE_SECONDS", "300",
+                                                        positive_float, "seconds > 0"),
+        "grpc_max_connection_age_grace_seconds": read_setting(env, "GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", "30",
+                                                              positive_float, "seconds > 0"),
     }
 
 
-def live_score_settings(env: Mapping[str, str]) -> dict[str, float]:
+class LiveScoreSettings(TypedDict):
+    """The Settings field of live_score_settings."""
+
+    live_score_cache_seconds: float
+
+
+def live_score_settings(env: Mapping[str, str]) -> LiveScoreSettings:
     """LIVE_SCORE_CACHE_SECONDS: the longest the district live score serves the sources' answers."""
     return {
         # The freshness bound of the district live score when no event says an office changed.
-        "live_score_cache_seconds": _read(env, "LIVE_SCORE_CACHE_SECONDS", "5", _non_negative_float,
-                                          "seconds >= 0 (0 asks the sources on every request)"),
+        "live_score_cache_seconds": read_setting(env, "LIVE_SCORE_CACHE_SECONDS", "5", _non_negative_float,
+                                                 "seconds >= 0 (0 asks the sources on every request)"),
     }
 
 
@@ -269,7 +291,8 @@ def _working_calendar_file(raw: str) -> str:
     return raw
 
 
-def _boolean(raw: str) -> bool:
+def boolean(raw: str) -> bool:
+    """A parser of read_setting: true/false, yes/no, on/off or 1/0, in any case."""
     lowered = raw.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -306,7 +329,14 @@ def parse_trail_keys(raw: str, source: str) -> dict[str, bytes]:
     return keys
 
 
-def trail_key_settings(env: Mapping[str, str]) -> dict[str, object]:
+class TrailKeySettings(TypedDict, total=False):
+    """The Settings fields of trail_key_settings; absent when TRAIL_KEYS is empty (the key file applies)."""
+
+    trail_keys: tuple[tuple[str, bytes], ...]
+    trail_active_key_id: str
+
+
+def trail_key_settings(env: Mapping[str, str]) -> TrailKeySettings:
     """TRAIL_KEYS and TRAIL_ACTIVE_KEY_ID, checked together: the active id must be one of the keys."""
     keys = parse_trail_keys(env.get("TRAIL_KEYS", ""), "TRAIL_KEYS")
     active = env.get("TRAIL_ACTIVE_KEY_ID", "").strip()
@@ -354,14 +384,21 @@ def event_namespace_setting(env: Mapping[str, str]) -> str:
     return raw
 
 
-def broker_settings(env: Mapping[str, str]) -> dict[str, object]:
+class BrokerSettings(TypedDict):
+    """The Settings fields of broker_settings."""
+
+    event_namespace: str
+    worker_stall_seconds: float
+
+
+def broker_settings(env: Mapping[str, str]) -> BrokerSettings:
     """The broker namespace (EVENT_NAMESPACE) and how long a worker's consumer may go without a beat."""
     return {
         # Prefixes every exchange and queue name, for environments sharing a broker without a vhost of
         # their own; the vhost itself is part of AMQP_URI.
         "event_namespace": event_namespace_setting(env),
         # /livez of a worker turns 503 when its consumer loop has not beaten for this long.
-        "worker_stall_seconds": _read(env, "WORKER_STALL_SECONDS", "60", _positive_float, "seconds > 0"),
+        "worker_stall_seconds": read_setting(env, "WORKER_STALL_SECONDS", "60", positive_float, "seconds > 0"),
     }
 
 
@@ -374,9 +411,18 @@ def broker_settings(env: Mapping[str, str]) -> dict[str, object]:
 MIN_INBOX_RETENTION_DAYS = 7
 
 
-def retention_settings(env: Mapping[str, str]) -> dict[str, int]:
+class RetentionSettings(TypedDict):
+    """The Settings fields of retention_settings."""
+
+    outbox_retention_days: int
+    inbox_retention_days: int
+    retention_batch_size: int
+    retention_max_batches: int
+
+
+def retention_settings(env: Mapping[str, str]) -> RetentionSettings:
     """OUTBOX_RETENTION_DAYS, INBOX_RETENTION_DAYS (at least MIN_INBOX_RETENTION_DAYS) and the batching."""
-    inbox_days = _read(env, "INBOX_RETENTION_DAYS", "30", _positive_int, "whole days > 0")
+    inbox_days = read_setting(env, "INBOX_RETENTION_DAYS", "30", positive_int, "whole days > 0")
     if inbox_days < MIN_INBOX_RETENTION_DAYS:
         raise ConfigError(f"configuration error: INBOX_RETENTION_DAYS={inbox_days} is below the floor of "
                           f"{MIN_INBOX_RETENTION_DAYS} days; a redelivery older than the inbox's retention would "
@@ -384,12 +430,12 @@ def retention_settings(env: Mapping[str, str]) -> dict[str, int]:
                           f"{MIN_INBOX_RETENTION_DAYS}, longer than any outage of a consumer or a publisher)")
     return {
         # Published rows only: an unpublished row is never deleted, whatever its age.
-        "outbox_retention_days": _read(env, "OUTBOX_RETENTION_DAYS", "7", _positive_int, "whole days > 0"),
+        "outbox_retention_days": read_setting(env, "OUTBOX_RETENTION_DAYS", "7", positive_int, "whole days > 0"),
         "inbox_retention_days": inbox_days,
         # Rows per DELETE: each batch is its own transaction, so locks are held briefly.
-        "retention_batch_size": _read(env, "RETENTION_BATCH_SIZE", "1000", _positive_int, "a positive integer"),
+        "retention_batch_size": read_setting(env, "RETENTION_BATCH_SIZE", "1000", positive_int, "a positive integer"),
         # Bounds one sweep's work; a bigger backlog goes on at the next sweep.
-        "retention_max_batches": _read(env, "RETENTION_MAX_BATCHES", "100", _positive_int, "a positive integer"),
+        "retention_max_batches": read_setting(env, "RETENTION_MAX_BATCHES", "100", positive_int, "a positive integer"),
     }
 
 
@@ -426,7 +472,7 @@ def service_database_url(service: str, settings: Settings, *, variable: str = "D
         url = settings.database_url.strip()  # read and checked with the other settings
     else:
         env = os.environ if env is None else env
-        url = _read(env, variable, "", _database_url, "sqlite:///path or postgresql+psycopg://user@host/db").strip()
+        url = read_setting(env, variable, "", _database_url, "sqlite:///path or postgresql+psycopg://user@host/db").strip()
     source = variable
     if not url:
         # Only then: a pod with a read-only root file system and its store elsewhere needs no DATA_DIR.

@@ -55,7 +55,8 @@ from services.common.metrics import (
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, Event], None]
+# Any: each subscription's handler takes events of its own message type.
+Handler = Callable[[Session, Event[Any]], None]
 # SWEEP_INTERVAL_SECONDS' default, for hosts that do not say how often they run a timer.
 DEFAULT_SWEEP_INTERVAL_SECONDS = 60.0
 
@@ -83,9 +84,10 @@ class Subscription:
 
     @property
     def name(self) -> str:
+        """The subscription's handler name in the worker (and its queue's suffix): on_<source>_<type>."""
         return f"on_{self.source}_{self.event_type}"
 
-    def decode(self, envelope: Envelope) -> Event:
+    def decode(self, envelope: Envelope) -> Event[Message]:
         """The envelope with its message decoded; raises UndecodableEvent (or UnknownEventType)."""
         def legacy(message_class: type[Message], data: Any) -> Message:
             return legacy_events.upgrade(message_class, data, aggregate_id=envelope.aggregate_id,
@@ -117,6 +119,8 @@ def transient(exc: BaseException) -> bool:
 
 
 class Consumer:
+    """Applies one service's deliveries exactly once each: inbox, aggregate versions, dead letters."""
+
     def __init__(self, service: str, store: Store, inbox_model: type[InboxMixin],
                  version_model: type[AppliedVersionMixin], dead_letter_model: type[DeadLetterMixin]):
         self.service = service
@@ -186,7 +190,7 @@ class Consumer:
                 session.add(self.inbox(event_id=envelope.id, source=envelope.source, event_type=envelope.type,
                                        applied_at=utcnow()))
 
-    def _apply(self, subscription: Subscription, event: Event) -> str:
+    def _apply(self, subscription: Subscription, event: Event[Message]) -> str:
         envelope = event.envelope
         with self.store.transaction() as session:
             if session.get(self.inbox, envelope.id) is not None:
@@ -251,6 +255,8 @@ class Consumer:
         if outcome != REJECTED:
             with self.store.transaction() as session:
                 row = session.get(self.dead_letters, dead_letter_id)
+                if row is None:
+                    raise LookupError(f"no dead letter {dead_letter_id}")
                 row.replayed_at, row.replay_outcome = utcnow(), outcome
         return outcome
 
@@ -268,13 +274,14 @@ class Consumer:
         return APPLIED
 
 
-def _digest(wire: dict) -> str:
+def _digest(wire: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(wire, sort_keys=True, default=str).encode()).hexdigest()[:64]
 
 
-def _storable(wire: dict) -> dict:
+def _storable(wire: dict[str, Any]) -> dict[str, Any]:
     """The delivery as JSON the store can hold (a malformed one may carry anything)."""
-    return json.loads(json.dumps(wire, default=str))
+    stored: dict[str, Any] = json.loads(json.dumps(wire, default=str))
+    return stored
 
 
 def run_timer(service: str, timer: Timer, store: Store | None = None,

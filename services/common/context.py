@@ -44,6 +44,8 @@ OFFICE_WRITE_ROLES = frozenset({OFFICE_HEAD, OFFICER})
 
 @dataclass(frozen=True)
 class Caller:
+    """Who makes the call in progress: the token's subject, roles and office."""
+
     subject: str
     roles: frozenset[str] = field(default_factory=frozenset)
     # The office a non-district user belongs to; empty for district-wide roles.
@@ -54,10 +56,12 @@ class Caller:
 
     @property
     def district_wide(self) -> bool:
+        """Sees every office (bureau leader, auditor, system)."""
         return bool(self.roles & DISTRICT_WIDE_ROLES)
 
     @property
     def read_only(self) -> bool:
+        """Holds no role that writes anything (the auditor)."""
         return not (self.roles & WRITE_ROLES)
 
     @property
@@ -66,6 +70,7 @@ class Caller:
         return bool(self.roles & DISTRICT_WRITE_ROLES)
 
     def may_see_office(self, office_id: str) -> bool:
+        """May read records of `office_id`: district-wide roles anywhere, office users their own office."""
         return self.district_wide or (bool(self.office_id) and office_id == self.office_id)
 
     def may_write_office(self, office_id: str) -> bool:
@@ -75,6 +80,7 @@ class Caller:
         return bool(self.roles & OFFICE_WRITE_ROLES) and bool(self.office_id) and office_id == self.office_id
 
     def has_any(self, *roles: str) -> bool:
+        """Holds at least one of `roles`."""
         return bool(self.roles & set(roles))
 
 
@@ -85,6 +91,7 @@ caller_var: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller", de
 
 
 def current_caller() -> Caller:
+    """The caller of the gRPC call in progress; the system outside calls (timers, event handlers)."""
     return caller_var.get()
 
 

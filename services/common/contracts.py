@@ -13,6 +13,7 @@ publisher's own dictionary: services/common/legacy_events.py reads those into th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from google.protobuf import json_format
@@ -55,7 +56,8 @@ def encode(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def decode(message_class: type[M], event_type: str, data: Any, *, legacy=None) -> M:
+def decode(message_class: type[M], event_type: str, data: Any, *,
+           legacy: Callable[[type[M], Any], M] | None = None) -> M:
     """The typed message an envelope carries. `legacy(message_class, data)` reads the pre-contract
     form; without it such an event is refused like any unknown type."""
     if event_type == type_name(message_class):

@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from google.protobuf import field_mask_pb2, unknown_fields
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2
 
 from services.common.errors import InvalidArgument, Violations
@@ -15,6 +18,7 @@ FULL_REPLACEMENT = "*"
 
 
 def date_from_proto(value: date_pb2.Date, field: str, *, required: bool = False) -> dt.date | None:
+    """A google.type.Date as a calendar day; None when unset; INVALID_ARGUMENT naming `field` when no such day."""
     if value.year == 0 and value.month == 0 and value.day == 0:
         if required:
             raise InvalidArgument.of(field, "required")
@@ -25,23 +29,25 @@ def date_from_proto(value: date_pb2.Date, field: str, *, required: bool = False)
         raise InvalidArgument.of(field, f"{value.year:04d}-{value.month:02d}-{value.day:02d} is not a date") from None
 
 
-def timestamp_from_proto(message, name: str, field: str) -> dt.datetime | None:
+def timestamp_from_proto(message: Message, name: str, field: str) -> dt.datetime | None:
     """message.<name> as an aware UTC datetime; None when unset; INVALID_ARGUMENT when out of range."""
     if not message.HasField(name):
         return None
+    stamp: Timestamp = getattr(message, name)
     try:
-        return getattr(message, name).ToDatetime(tzinfo=dt.UTC)
+        return stamp.ToDatetime(tzinfo=dt.UTC)
     except (ValueError, OverflowError):
         raise InvalidArgument.of(field, "is not a valid timestamp") from None
 
 
 def date_to_proto(value: dt.date | None) -> date_pb2.Date:
+    """A calendar day as a google.type.Date; None as the unset (all-zero) date."""
     if value is None:
         return date_pb2.Date()
     return date_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
-def enum_name(enum_type, value: int, field: str, prefix: str, *, required: bool = True) -> str | None:
+def enum_name(enum_type: EnumTypeWrapper, value: int, field: str, prefix: str, *, required: bool = True) -> str | None:
     """GROUP_KIND_GENERAL -> "GENERAL"; unspecified or unknown numbers -> INVALID_ARGUMENT (or None)."""
     if value == 0:
         if required:
@@ -54,7 +60,7 @@ def enum_name(enum_type, value: int, field: str, prefix: str, *, required: bool 
     return name.removeprefix(prefix)
 
 
-def enum_filter(enum_type, raw: str, field: str, prefix: str) -> str:
+def enum_filter(enum_type: EnumTypeWrapper, raw: str, field: str, prefix: str) -> str:
     """A filter term naming an enum value, with or without its prefix."""
     name = raw if raw.startswith(prefix) else prefix + raw
     try:

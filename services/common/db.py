@@ -8,12 +8,22 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, DateTime, Dialect, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+
+class TableMixin:
+    """Base of the column mixins every service's tables share (outbox, trails, demo loads, ...)."""
+
+    if TYPE_CHECKING:
+        # What the declarative base gives each mapped subclass; a mixin alone has no such constructor.
+        def __init__(self, **columns: Any) -> None:
+            """A keyword per mapped column."""
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -26,14 +36,16 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Checks the value is aware and stores it in UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use an aware UTC datetime")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """The stored value as an aware UTC datetime (SQLite's naive ones read as UTC)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -102,12 +114,14 @@ def unreachable_reason(url: str, *, timeout_seconds: float = STORE_CHECK_TIMEOUT
 
 
 def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True) -> Engine:
+    """An engine for `url`: SQLite in WAL mode (writers BEGIN IMMEDIATE, readers query-only) or PostgreSQL
+    through psycopg 3 with pre-ping and no server-side prepared statements."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
             # pysqlite's own transaction handling is switched off so that the begin hook below
             # decides how a transaction starts.
             dbapi_connection.isolation_level = None
@@ -124,7 +138,7 @@ def make_engine(url: str, *, pool_size: int = 10, sqlite_immediate: bool = True)
             # A writer takes the lock at BEGIN; a deferred BEGIN that reads and then writes fails
             # at once when another writer got in between.
             @event.listens_for(engine, "begin")
-            def _sqlite_begin(conn):
+            def _sqlite_begin(conn: Connection) -> None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         # The read engine issues no BEGIN: each query reads the latest committed snapshot.
@@ -159,10 +173,11 @@ class Store:
         self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
         # Called after every commit with what the transaction noted in session.info (events
         # written, offices whose indicators moved): the relay and the indicator refresher wake.
-        self.after_commit: list[Callable[[dict], None]] = []
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
+        """Whether the store is a SQLite file (one writer at a time) rather than PostgreSQL."""
         return self.url.startswith("sqlite")
 
     @contextmanager
@@ -183,6 +198,7 @@ class Store:
             yield session
 
     def dispose(self) -> None:
+        """Closes every pooled connection of the store (at shutdown, or before a fork)."""
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

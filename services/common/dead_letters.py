@@ -10,20 +10,24 @@ delivery, so replaying twice applies it once.
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from sqlalchemy import select
 
+from services.common.events import DeadLetterMixin
 from services.common.runtime import ServiceRuntime
 
 
-def waiting(runtime: ServiceRuntime) -> list:
+def waiting(runtime: ServiceRuntime) -> list[DeadLetterMixin]:
     """The parked deliveries not yet replayed, oldest first."""
     model = runtime.dead_letter_model
+    if model is None:  # a service that consumes no events parks none
+        return []
     with runtime.store.read() as session:
         return list(session.scalars(select(model).where(model.replayed_at.is_(None)).order_by(model.id)))
 
 
-def run(runtime: ServiceRuntime, replay_ids: list[int], replay_all: bool, out=sys.stdout) -> int:
+def run(runtime: ServiceRuntime, replay_ids: list[int], replay_all: bool, out: TextIO = sys.stdout) -> int:
     """Lists the waiting dead letters, or replays the named ones. Returns the exit status: 1 when a
     named one does not exist or was parked again, else 0."""
     consumer = runtime.consumer()

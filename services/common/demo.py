@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.common.db import Store, UTCDateTime, utcnow
+from services.common.db import Store, TableMixin, UTCDateTime, utcnow
 
 # The one load each service records today; the name leaves room for more demo sets later.
 DISTRICT = "district"
@@ -38,7 +38,7 @@ class DemoOutcome:
     skipped: tuple[str, ...] = ()
 
 
-class DemoLoadMixin:
+class DemoLoadMixin(TableMixin):
     """When each demo load of this service started and completed (services.common.demo)."""
 
     __tablename__ = "demo_loads"

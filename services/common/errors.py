@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldViolation:
+    """One problem of a request, naming the field it is in."""
+
     field: str
     description: str
 
@@ -28,15 +30,16 @@ class InvalidArgument(DomainError):
 
     @classmethod
     def of(cls, field: str, description: str) -> InvalidArgument:
+        """The error for one field's problem."""
         return cls(f"{field}: {description}", [FieldViolation(field, description)])
 
 
 class NotFound(DomainError):
-    pass
+    """The record asked for does not exist: NOT_FOUND."""
 
 
 class AlreadyExists(DomainError):
-    pass
+    """A record with that identity exists already: ALREADY_EXISTS."""
 
 
 class FailedPrecondition(DomainError):
@@ -48,11 +51,11 @@ class Aborted(DomainError):
 
 
 class PermissionDenied(DomainError):
-    pass
+    """The caller is known but its roles or office do not allow the request: PERMISSION_DENIED."""
 
 
 class Unauthenticated(DomainError):
-    pass
+    """The call carries no valid token: UNAUTHENTICATED."""
 
 
 class Violations:
@@ -62,12 +65,14 @@ class Violations:
         self.items: list[FieldViolation] = []
 
     def add(self, field: str, description: str) -> None:
+        """Notes a problem of `field`."""
         self.items.append(FieldViolation(field, description))
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
     def raise_if_any(self, message: str = "invalid request") -> None:
+        """Refuses the request with every problem noted (INVALID_ARGUMENT), if there is any."""
         if self.items:
             detail = "; ".join(f"{v.field}: {v.description}" for v in self.items[:5])
             raise InvalidArgument(f"{message}: {detail}", self.items)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from services.common import contracts
 from services.common.context import traceparent_var
-from services.common.db import UTCDateTime, utcnow
+from services.common.db import TableMixin, UTCDateTime, utcnow
 
 M = TypeVar("M", bound=Message)
 
@@ -46,6 +46,7 @@ class Envelope:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
+        """The JSON object published on the wire and kept in the outbox row."""
         return {
             "id": self.id, "source": self.source, "type": self.type, "subject": self.subject,
             "time": self.time.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
@@ -56,6 +57,7 @@ class Envelope:
 
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> Envelope:
+        """The envelope of a delivery; MalformedEvent when its attributes are missing or wrong."""
         try:
             time = dt.datetime.fromisoformat(str(wire["time"]).replace("Z", "+00:00"))
             if time.tzinfo is None:
@@ -81,7 +83,7 @@ class Envelope:
 
 
 class MalformedEvent(ValueError):
-    pass
+    """A delivery whose envelope cannot be read: parked as a dead letter, never applied."""
 
 
 @dataclass(frozen=True)
@@ -93,34 +95,41 @@ class Event(Generic[M]):
 
     @property
     def id(self) -> str:
+        """Unique per event: the key of the consumer's inbox."""
         return self.envelope.id
 
     @property
     def source(self) -> str:
+        """The publishing service."""
         return self.envelope.source
 
     @property
     def type(self) -> str:
+        """The full name of the event's message (e.g. supervision.command_center.v1.OfficeRegistered)."""
         return self.envelope.type
 
     @property
     def time(self) -> dt.datetime:
+        """When the publisher wrote the event (UTC)."""
         return self.envelope.time
 
     @property
     def office_id(self) -> str:
+        """The office (所) the event concerns, "" for a district-wide one."""
         return self.envelope.office_id
 
     @property
     def aggregate_id(self) -> str:
+        """The publisher's record the event is about."""
         return self.envelope.aggregate_id
 
     @property
     def aggregate_version(self) -> int:
+        """That record's version after the change: an older one than already applied is ignored."""
         return self.envelope.aggregate_version
 
 
-class OutboxMixin:
+class OutboxMixin(TableMixin):
     """Events waiting for the relay. `id` orders publication."""
 
     __tablename__ = "outbox"
@@ -129,21 +138,21 @@ class OutboxMixin:
                                     autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
-    envelope: Mapped[dict] = mapped_column(JSON)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Index, ...]:
         unsent = text("sent_at IS NULL")
         # Retention deletes published rows by age (services.common.retention).
         return (Index("ix_outbox_unsent", "id", sqlite_where=unsent, postgresql_where=unsent),
                 Index("ix_outbox_sent_at", "sent_at"))
 
 
-class InboxMixin:
+class InboxMixin(TableMixin):
     """Events this service has applied, by id: a redelivery finds its id and does nothing."""
 
     __tablename__ = "inbox"
@@ -154,12 +163,12 @@ class InboxMixin:
     applied_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Index, ...]:
         # Retention deletes rows by age (services.common.retention).
         return (Index("ix_inbox_applied_at", "applied_at"),)
 
 
-class AppliedVersionMixin:
+class AppliedVersionMixin(TableMixin):
     """The newest version applied per foreign aggregate: an older event is ignored. One row per
     aggregate, updated in place, never pruned: without it an older event of that aggregate would
     apply again."""
@@ -170,7 +179,7 @@ class AppliedVersionMixin:
     version: Mapped[int] = mapped_column(BigInteger)
 
 
-class DeadLetterMixin:
+class DeadLetterMixin(TableMixin):
     """Deliveries a consumer could not apply (a type it does not know, data that does not decode, a
     refusal by its rules, its handler's own failure): kept with the whole envelope for an operator to read and replay
     (`python -m services.<service> dead-letters`), never dropped in silence."""
@@ -188,18 +197,18 @@ class DeadLetterMixin:
     # malformed, unknown_type, undecodable, refused (by the rules or the store) or failed (the handler).
     reason: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text)
-    envelope: Mapped[dict] = mapped_column(JSON)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
     parked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     replayed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # What the replay did: applied, duplicate or stale.
     replay_outcome: Mapped[str] = mapped_column(String(16), default="")
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Index, ...]:
         return (Index("ux_dead_letters_delivery", "subscription", "event_id", unique=True),)
 
 
-class RequestKeyMixin:
+class RequestKeyMixin(TableMixin):
     """request_id of each Create: a retry with the same id returns the first result. The column holds
     the caller's subject and the request_id hashed together (idempotency.stored_key); payload_hash
     the first request's message without its request_id (idempotency.payload_hash), '' for a key

@@ -35,12 +35,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Connection, Integer, String, Text, UniqueConstraint, event, select, text
+from sqlalchemy import BigInteger, Connection, Integer, Row, String, Text, UniqueConstraint, event, select, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from services.common.config import ConfigError, Settings, parse_trail_keys
+from services.common.db import TableMixin
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,10 @@ def _create_key_file(path: Path) -> None:
         scratch.unlink(missing_ok=True)
 
 
-class HashChainMixin:
+class HashChainMixin(TableMixin):
     """An append-only trail table; the subclass names it with __tablename__."""
+
+    __tablename__: ClassVar[str]
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
@@ -155,7 +158,7 @@ class HashChainMixin:
     key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
         # Also the last line of defence against a fork: a second record with the same sequence
         # cannot be stored, whatever the locking did.
         return (UniqueConstraint("chain_key", "sequence", name=f"ux_{cls.__tablename__}_chain_sequence"),)
@@ -166,7 +169,7 @@ class AppendOnly(RuntimeError):
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_rewriting_trails(session: Session, _flush_context, _instances) -> None:
+def _refuse_rewriting_trails(session: Session, _flush_context: object, _instances: object) -> None:
     """Trails are append-only for this code base: a changed or deleted record is refused before it
     reaches the store. (Whoever edits the table directly is what `verify` is for.)"""
     for record in session.deleted:
@@ -222,6 +225,8 @@ class Break:
 
 @dataclass(frozen=True)
 class Verification:
+    """What verifying one chain found: how many records were read, the head, the first break if any."""
+
     chain_key: str
     records_checked: int
     # The hash of the last record read (GENESIS for an empty chain).
@@ -230,6 +235,7 @@ class Verification:
 
     @property
     def intact(self) -> bool:
+        """Whether every record of the chain verified."""
         return self.first_break is None
 
 
@@ -323,7 +329,7 @@ def seal_legacy_records(connection: Connection, table: str, owners: list[tuple[s
     for owner_table, prefix in owners:
         for owner_id, head in connection.execute(text(f'SELECT id, trail_head FROM "{owner_table}"')):
             heads[f"{prefix}{owner_id}"] = (owner_table, owner_id, head)
-    chains: dict[str, list] = {}
+    chains: dict[str, list[Row[Any]]] = {}
     for row in rows:
         chains.setdefault(row.chain_key, []).append(row)
     sealed, refused = 0, []
@@ -348,7 +354,7 @@ def seal_legacy_records(connection: Connection, table: str, owners: list[tuple[s
         "chains_not_verifying": len(refused), "not_verifying": refused[:20]})
 
 
-def _legacy_intact(chain: list, expected_head: str | None) -> bool:
+def _legacy_intact(chain: list[Row[Any]], expected_head: str | None) -> bool:
     previous = GENESIS
     for expected_sequence, row in enumerate(chain, start=1):
         if row.sequence != expected_sequence or row.previous_hash != previous or \

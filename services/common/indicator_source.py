@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grpc
 from sqlalchemy import select
 
 from services.common.context import current_caller
@@ -14,11 +15,15 @@ MAX_OFFICE_IDS = 5000
 
 
 class IndicatorSourceServicer(indicators_pb2_grpc.IndicatorSourceServicer):
+    """Serves a service's stored office indicators to the gateway and to assessment."""
+
     def __init__(self, store: Store, snapshot_model: type[IndicatorSnapshotMixin]):
         self.store = store
         self.snapshots = snapshot_model
 
-    def ListIndicators(self, request, context):
+    def ListIndicators(self, request: indicators_pb2.ListIndicatorsRequest,
+                       context: grpc.ServicerContext) -> indicators_pb2.ListIndicatorsResponse:
+        """The stored indicators of the asked offices (all when none); an office user gets its own office's only."""
         office_ids = list(dict.fromkeys(request.office_ids))
         if len(office_ids) > MAX_OFFICE_IDS:
             raise InvalidArgument.of("office_ids", f"at most {MAX_OFFICE_IDS} offices per call")

@@ -19,12 +19,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, Float, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.contracts import timestamp_of
-from services.common.db import Store, UTCDateTime, utcnow
+from services.common.db import Store, TableMixin, UTCDateTime, utcnow
 from services.common.events import EventWriter
 from supervision.common.v1.events_pb2 import IndicatorsChanged
 from supervision.common.v1.indicators_pb2 import IndicatorValue
@@ -36,6 +37,8 @@ _DIRTY, _ALL = "dirty_offices", "dirty_all_offices"
 
 @dataclass(frozen=True)
 class Reading:
+    """One indicator of one office as computed from the store: numerator over denominator."""
+
     office_id: str
     key: str
     numerator: float
@@ -43,14 +46,18 @@ class Reading:
 
     @property
     def has_data(self) -> bool:
+        """Whether there was anything to count (a zero denominator scores as missing, not as 0)."""
         return self.denominator > 0
 
     @property
     def value(self) -> float:
+        """The ratio, 0.0 without data."""
         return self.numerator / self.denominator if self.denominator > 0 else 0.0
 
 
-class IndicatorSnapshotMixin:
+class IndicatorSnapshotMixin(TableMixin):
+    """The last published reading of each office's indicators, with the version of its IndicatorsChanged."""
+
     __tablename__ = "indicator_snapshots"
 
     office_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -97,12 +104,12 @@ def refresh(session: Session, snapshot_model: type[IndicatorSnapshotMixin], even
             continue
         version = max((row.version for row in current.values()), default=0) + 1
         for reading in readings:
-            row = current.get(reading.key)
-            if row is None:
+            snapshot = current.get(reading.key)
+            if snapshot is None:
                 session.add(snapshot_model(office_id=office_id, key=reading.key, numerator=reading.numerator,
                                            denominator=reading.denominator, version=version, as_of=as_of))
             else:
-                row.numerator, row.denominator, row.version, row.as_of = (
+                snapshot.numerator, snapshot.denominator, snapshot.version, snapshot.as_of = (
                     reading.numerator, reading.denominator, version, as_of)
         events.record(session, IndicatorsChanged(office_id=office_id, version=version, as_of=timestamp_of(as_of),
                                                  indicators=[reading_message(r) for r in readings]),
@@ -139,7 +146,7 @@ class IndicatorRefresher:
         self._thread: threading.Thread | None = None
         store.after_commit.append(self._noted)
 
-    def _noted(self, notes: dict) -> None:
+    def _noted(self, notes: dict[str, Any]) -> None:
         if notes.get(_ALL) or notes.get(_DIRTY):
             with self._lock:
                 self._all = self._all or bool(notes.get(_ALL))
@@ -147,11 +154,13 @@ class IndicatorRefresher:
             self._wake.set()
 
     def start(self) -> None:
+        """Starts refreshing in a thread of its own; its first pass refreshes every office."""
         self._wake.set()
         self._thread = threading.Thread(target=self._run, name=f"indicators-{self.service}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stops the thread; what is still marked is refreshed by flush() or the next start."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

@@ -34,11 +34,11 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import String, text
+from sqlalchemy import String, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import Store, UTCDateTime
+from services.common.db import Store, TableMixin, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ CLAIM = text(_UPSERT.format(free="leases.expires_at <= clock_timestamp()"))
 RELEASE = text("DELETE FROM leases WHERE name = :name AND holder = :holder")
 
 
-class LeaseMixin:
+class LeaseMixin(TableMixin):
     """Who holds each lease of this service, and until when (services.common.leases)."""
 
     __tablename__ = "leases"
@@ -110,6 +110,7 @@ class Lease:
 
     @property
     def always_mine(self) -> bool:
+        """Whether the lease needs no taking: no shared store, or SQLite (one process writes it)."""
         return self.store is None or self.store.is_sqlite
 
     def acquire(self) -> bool:
@@ -121,8 +122,8 @@ class Lease:
         last holder was this one: one turn at work that any replica may do, at most one per lease."""
         return self._take(CLAIM)
 
-    def _take(self, statement) -> bool:
-        if self.always_mine:
+    def _take(self, statement: TextClause) -> bool:
+        if self.store is None or self.always_mine:
             return True
         with self.store.transaction() as session:
             taken = session.execute(statement, {"name": self.name, "holder": self.holder,
@@ -131,7 +132,7 @@ class Lease:
 
     def release(self) -> None:
         """Gives the lease up at once (a clean stop), so another replica need not wait for it to expire."""
-        if self.always_mine:
+        if self.store is None or self.always_mine:
             return
         with self.store.transaction() as session:
             session.execute(RELEASE, {"name": self.name, "holder": self.holder})

@@ -30,8 +30,10 @@ SYSTEM_SUBJECTS = frozenset({"", "system"})
 
 # Per message: field -> the key the pre-contract dictionary used for it.
 _RENAMED: dict[str, dict[str, str]] = {}
-# Per message: what the pre-contract form implied beyond its keys.
-_DERIVED: dict[str, Callable[[Message, dict[str, Any], dt.datetime], None]] = {}
+# Per message: what the pre-contract form implied beyond its keys. The message is Any: each derivation
+# is registered for one event type by its full name and reads and writes that type's own fields.
+Derivation = Callable[[Any, dict[str, Any], dt.datetime], None]
+_DERIVED: dict[str, Derivation] = {}
 
 
 def upgrade(message_class: type[Message], data: Any, *, aggregate_id: str = "", version: int = 0,
@@ -43,19 +45,21 @@ def upgrade(message_class: type[Message], data: Any, *, aggregate_id: str = "", 
     name = type_name(message_class)
     renamed = _RENAMED.get(name, {})
     message = message_class()
+    # The same message, its fields looked up by name on whichever event type this is.
+    named: Any = message
     try:
         _fill(message, data, renamed)
         first = message.DESCRIPTOR.fields[0]
         if first.type == FieldDescriptor.TYPE_STRING and not getattr(message, first.name):
             setattr(message, first.name, aggregate_id)
         fields = message.DESCRIPTOR.fields_by_name
-        if "version" in fields and not message.version:
-            message.version = version
-        if "office_id" in fields and not message.office_id:
-            message.office_id = office_id
+        if "version" in fields and not named.version:
+            named.version = version
+        if "office_id" in fields and not named.office_id:
+            named.office_id = office_id
         derive = _DERIVED.get(name)
         if derive is not None:
-            derive(message, data, time or dt.datetime.now(dt.UTC))
+            derive(named, data, time or dt.datetime.now(dt.UTC))
     except (TypeError, ValueError, AttributeError) as exc:
         raise UndecodableEvent(f"{message_class.DESCRIPTOR.name} (pre-contract form): {exc}") from None
     return message
@@ -72,7 +76,7 @@ def _fill(message: Message, data: dict[str, Any], renamed: dict[str, str]) -> No
                 raise TypeError(f"{key} must be an object")
             target = getattr(message, field.name)
             for map_key, map_value in value.items():
-                target[str(map_key)] = _scalar(field.message_type.fields_by_name["value"], map_value, key)
+                target[str(map_key)] = _scalar(field.message_type.fields_by_name["value"].type, map_value, key)
         elif field.is_repeated:
             items = value
             if not isinstance(items, list | tuple):
@@ -82,30 +86,34 @@ def _fill(message: Message, data: dict[str, Any], renamed: dict[str, str]) -> No
                 if field.message_type is not None:
                     _fill_message(target.add(), item, key)
                 elif item not in ("", None):
-                    target.append(_scalar(field, item, key))
+                    target.append(_scalar(field.type, item, key))
         elif field.message_type is not None:
             _fill_message(getattr(message, field.name), value, key)
         else:
-            setattr(message, field.name, _scalar(field, value, key))
+            setattr(message, field.name, _scalar(field.type, value, key))
 
 
 def _fill_message(target: Message, value: Any, key: str) -> None:
     name = target.DESCRIPTOR.full_name
     if name == "google.type.Date":
-        target.CopyFrom(date_of(dt.date.fromisoformat(str(value))))
+        day = date_of(dt.date.fromisoformat(str(value)))
+        if day is not None:  # always: date_of gives None only for None
+            target.CopyFrom(day)
     elif name == "google.protobuf.Timestamp":
         instant = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         if instant.tzinfo is None:
             raise ValueError(f"{key}: an instant needs its zone")
-        target.CopyFrom(timestamp_of(instant))
+        stamp = timestamp_of(instant)
+        if stamp is not None:  # always: timestamp_of gives None only for None
+            target.CopyFrom(stamp)
     elif isinstance(value, dict):
         _fill(target, value, {})
     else:
         raise TypeError(f"{key} must be an object")
 
 
-def _scalar(field: FieldDescriptor, value: Any, key: str) -> Any:
-    kind = field.type
+def _scalar(kind: int, value: Any, key: str) -> Any:
+    """`value` as a field of this FieldDescriptor.TYPE_* takes it (Any: str, bool, int or float by `kind`)."""
     if kind == FieldDescriptor.TYPE_STRING:
         if isinstance(value, dict | list):
             raise TypeError(f"{key} must be text")
@@ -132,15 +140,15 @@ def _renames(full_name: str, **fields: str) -> None:
     _RENAMED[full_name] = fields
 
 
-def _derives(full_name: str):
-    def register(function: Callable[[Message, dict[str, Any], dt.datetime], None]):
+def _derives(full_name: str) -> Callable[[Derivation], Derivation]:
+    def register(function: Derivation) -> Derivation:
         _DERIVED[full_name] = function
         return function
 
     return register
 
 
-def _credit(message: Message, subject: object) -> None:
+def _credit(message: Any, subject: object) -> None:
     """The pre-contract consumers credited whoever the event named as having done the work."""
     if isinstance(subject, str) and subject.strip() not in SYSTEM_SUBJECTS and not message.officer_ids:
         message.officer_ids.append(subject.strip())
@@ -165,7 +173,7 @@ _renames("supervision.facilities.v1.RoomNonCompliant", room_key="key")
 
 
 @_derives("supervision.command_center.v1.TaskCompleted")
-def _task_completed(message, data: dict[str, Any], time: dt.datetime) -> None:
+def _task_completed(message: Any, data: dict[str, Any], time: dt.datetime) -> None:
     _credit(message, data.get("completed_by"))
     message.completed_on.CopyFrom(date_of(shanghai_date(time)))
     if message.HasField("due_date"):
@@ -173,28 +181,28 @@ def _task_completed(message, data: dict[str, Any], time: dt.datetime) -> None:
 
 
 @_derives("supervision.complaints.v1.ComplaintResolved")
-def _complaint_resolved(message, data: dict[str, Any], time: dt.datetime) -> None:
+def _complaint_resolved(message: Any, data: dict[str, Any], time: dt.datetime) -> None:
     _credit(message, data.get("handled_by"))
     message.resolved_on.CopyFrom(date_of(shanghai_date(time)))
 
 
 @_derives("supervision.mobile_enforcement.v1.InspectionCompleted")
-def _inspection_completed(message, data: dict[str, Any], time: dt.datetime) -> None:
+def _inspection_completed(message: Any, data: dict[str, Any], time: dt.datetime) -> None:
     message.completed_on.CopyFrom(date_of(shanghai_date(time)))
 
 
 @_derives("supervision.mobile_enforcement.v1.CaseClosed")
-def _case_closed(message, data: dict[str, Any], time: dt.datetime) -> None:
+def _case_closed(message: Any, data: dict[str, Any], time: dt.datetime) -> None:
     message.closed_on.CopyFrom(date_of(shanghai_date(time)))
 
 
 @_derives("supervision.mobile_enforcement.v1.PublicationOverdue")
-def _publication_overdue(message, data: dict[str, Any], time: dt.datetime) -> None:
+def _publication_overdue(message: Any, data: dict[str, Any], time: dt.datetime) -> None:
     if not data.get("case_id") and data.get("inspection_id"):
         message.record_id = str(data["inspection_id"])
 
 
 @_derives("supervision.assessment.v1.SchemeUpdated")
-def _scheme_updated(message, data: dict[str, Any], time: dt.datetime) -> None:
+def _scheme_updated(message: Any, data: dict[str, Any], time: dt.datetime) -> None:
     """The old SchemeUpdated was the scheme's own dictionary (scoring.Scheme.to_dict), flat."""
     message.scheme.CopyFrom(scheme_message_from_dict(data))

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from typing import Any
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
@@ -32,7 +33,7 @@ class JsonFormatter(_LibraryJsonFormatter):
             # Chinese stays readable; a value JSON cannot hold (a datetime, a UUID) is its str().
             json_ensure_ascii=False, json_default=str)
 
-    def add_fields(self, log_data: dict, record: logging.LogRecord, message_dict: dict) -> None:
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
         """The library's fields after the time; the call's ids from the context."""
         log_data["time"] = dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds")
         super().add_fields(log_data, record, message_dict)

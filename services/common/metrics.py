@@ -5,11 +5,17 @@ gRPC server metrics carry the names and labels of go-grpc-prometheus so standard
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+if TYPE_CHECKING:
+    from services.common.consumer import Subscription, Timer
 
 # No `*_created` series: one more series per counter and histogram child that no dashboard or
 # alert of ours reads (rates come from the counters themselves), doubling what every scrape carries.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 GRPC_STARTED = Counter("grpc_server_started_total", "RPCs started on the server.",
                        ["grpc_type", "grpc_service", "grpc_method"])
@@ -60,7 +66,8 @@ WATCHED_EVENT_OUTCOMES = ("applied", "rejected")
 WATCHED_TIMER_OUTCOMES = ("ok", "error")
 
 
-def initialise_consumer_series(service: str, subscriptions, timers=()) -> None:
+def initialise_consumer_series(service: str, subscriptions: Iterable[Subscription],
+                               timers: Iterable[Timer] = ()) -> None:
     """Writes 0 for each declared subscription's watched outcomes and each timer's, before any counts."""
     for subscription in subscriptions:
         for outcome in WATCHED_EVENT_OUTCOMES:

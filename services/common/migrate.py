@@ -10,10 +10,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import Engine, MetaData
 
 
 def alembic_config(service: str, migrations_dir: Path, url: str) -> Config:
+    """Alembic's configuration for a service's migrations against the store at `url`."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -22,17 +24,19 @@ def alembic_config(service: str, migrations_dir: Path, url: str) -> Config:
 
 
 def version_table(service: str) -> str:
+    """The table that records a service's schema revision (one per service: stores may share a database)."""
     return f"alembic_version_{service}"
 
 
 def upgrade(service: str, migrations_dir: Path, url: str, revision: str = "head") -> None:
+    """Migrates a service's store at `url` to `revision` (the newest by default)."""
     command.upgrade(alembic_config(service, migrations_dir, url), revision)
 
 
-def run_env(context, metadata: MetaData, service: str) -> None:
+def run_env(context: EnvironmentContext, metadata: MetaData, service: str) -> None:
     """The body of every service's migrations/env.py."""
     config = context.config
-    url = config.get_main_option("sqlalchemy.url")
+    url = config.get_main_option("sqlalchemy.url") or ""  # alembic_config always sets it
     connectable: Engine | None = config.attributes.get("connection")
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=metadata, version_table=version_table(service),

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import eventlet
 from eventlet import tpool
-from kombu import Queue
+from kombu.entity import Queue
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.messaging import QueueConsumer
 from nameko.runners import ServiceRunner
@@ -22,6 +24,7 @@ from nameko.timer import timer
 from services.common import worker_health
 from services.common.amqp import configured_namespace, event_exchange, namespaced
 from services.common.consumer import Consumer, Subscription, Timer, run_timer
+from services.common.db import Store
 from services.common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -37,29 +40,30 @@ EVENT_NAMESPACE_CONFIG_KEY = "EVENT_NAMESPACE"
 CONSUMER_LOOP, CONTAINER_LOOP = "consumer", "container"
 
 
-class HealthReportingQueueConsumer(QueueConsumer):
+# nameko ships no types: its classes are Any to the type checker, and these extend two of them.
+class HealthReportingQueueConsumer(QueueConsumer):  # type: ignore[misc]
     """nameko's queue consumer, reporting its drain loop and its connection to the process's health.
 
     Its loop runs on the worker's hub: on_iteration comes every drain timeout (1 s) while connected,
     on_connection_error at every failed attempt to reconnect, so a silent one is a stuck consumer.
     """
 
-    def on_iteration(self):
+    def on_iteration(self) -> None:
         """Every drain of the connection (at least once a second): the loop beats."""
         worker_health.beat(CONSUMER_LOOP)
         super().on_iteration()
 
-    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
         """After every (re)connection, once the queues are consumed: ready."""
         super().on_consume_ready(connection, channel, consumers, **kwargs)
         worker_health.mark_connected(CONSUMER_LOOP)
 
-    def on_connection_error(self, exc, interval):
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
         """A failed attempt to (re)connect: still beating, not ready."""
         worker_health.mark_disconnected(CONSUMER_LOOP, f"broker connection failed: {exc}; retrying in {interval} s")
         super().on_connection_error(exc, interval)
 
-    def consume(self, *args, **kwargs):
+    def consume(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         """kombu's consume loop (one broker connection); when it ends, by a lost connection or a stop,
         the worker consumes nothing until the next one is ready."""
         reason = "stopping"
@@ -72,7 +76,7 @@ class HealthReportingQueueConsumer(QueueConsumer):
             worker_health.mark_disconnected(CONSUMER_LOOP, reason)
 
 
-class NamespacedEventHandler(EventHandler):
+class NamespacedEventHandler(EventHandler):  # type: ignore[misc]
     """nameko's event handler, its queue and exchange names prefixed with the broker namespace.
 
     nameko names them itself ("evt-<source>-<type>--<service>.<method>" bound to "<source>.events");
@@ -80,22 +84,24 @@ class NamespacedEventHandler(EventHandler):
     """
 
     queue_consumer = HealthReportingQueueConsumer()
+    queue: Queue  # nameko's, made in setup
 
-    def setup(self):
+    def setup(self) -> None:
         """nameko's queue and binding, renamed into the namespace before anything is declared."""
         super().setup()
         namespace = self.container.config.get(EVENT_NAMESPACE_CONFIG_KEY)
         namespace = configured_namespace() if namespace is None else namespace
         if namespace:
             # Replaced before the queue consumer starts: it reads provider.queue when it connects.
-            self.queue = Queue(namespaced(self.queue.name, namespace),
+            # kombu's Queue() is unannotated.
+            self.queue = Queue(namespaced(self.queue.name, namespace),  # type: ignore[no-untyped-call]
                                exchange=event_exchange(self.source_service, namespace, self.container.config),
                                routing_key=self.queue.routing_key, durable=self.queue.durable,
                                auto_delete=self.queue.auto_delete, exclusive=self.queue.exclusive)
 
 
-def _event_method(consumer: Consumer, subscription: Subscription):
-    def handle(self, payload):
+def _event_method(consumer: Consumer, subscription: Subscription) -> Callable[[object, dict[str, Any]], None]:
+    def handle(self: object, payload: dict[str, Any]) -> None:
         try:
             tpool.execute(consumer.handle, subscription, payload)
         except Exception:
@@ -108,8 +114,8 @@ def _event_method(consumer: Consumer, subscription: Subscription):
     return handle
 
 
-def _timer_method(service: str, spec: Timer, store, interval_seconds: float):
-    def tick(self):
+def _timer_method(service: str, spec: Timer, store: Store, interval_seconds: float) -> Callable[[object], None]:
+    def tick(self: object) -> None:
         # The interval sizes the timer's lease, which must outlast the gap between two rounds.
         tpool.execute(run_timer, service, spec, store, interval_seconds)
 
@@ -117,7 +123,7 @@ def _timer_method(service: str, spec: Timer, store, interval_seconds: float):
     return tick
 
 
-def _heartbeat(self):
+def _heartbeat(self: object) -> None:
     # Runs as an entrypoint: spawned by the container into its worker pool, on its hub. It stops
     # beating when the hub is blocked, the container is dead, or every worker slot is stuck.
     worker_health.beat(CONTAINER_LOOP)

@@ -17,11 +17,17 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, cast
 
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from services.common.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from services.common.config import Settings
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -70,6 +76,8 @@ _sealer = _Sealer(_PROCESS_KEY)
 
 @dataclass(frozen=True)
 class Page:
+    """The page a List call serves: how many records, after which key, and what its tokens are bound to."""
+
     size: int
     after: str  # the key after which this page starts; "" for the first page
     # What the next page's token is bound to: the method and its request parameters. Empty for
@@ -77,7 +85,7 @@ class Page:
     scope: bytes = b""
 
 
-def page_token_key(settings) -> bytes:
+def page_token_key(settings: Settings) -> bytes:
     """The key page tokens are sealed with: from PAGE_TOKEN_SECRET, else JWT_SECRET, else random."""
     secret = settings.page_token_secret or settings.jwt_secret
     if not secret:
@@ -115,10 +123,13 @@ def request_scope(request: Message) -> bytes:
 _BOUND_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {}
 
 
-def _repeated(field) -> bool:
-    # FieldDescriptor.label is deprecated in newer protobuf releases; is_repeated replaces it.
+def _repeated(field: object) -> bool:
+    # FieldDescriptor.label is deprecated in newer protobuf releases (gone from 7 and its type
+    # stubs); is_repeated replaces it. The descriptor is the pure-Python or the upb one.
     repeated = getattr(field, "is_repeated", None)
-    return repeated if repeated is not None else field.label == field.LABEL_REPEATED
+    if repeated is None:
+        return getattr(field, "label", None) == FieldDescriptor.LABEL_REPEATED
+    return bool(repeated)
 
 
 @functools.lru_cache(maxsize=1024)  # clients page on with the same parameters: most calls are hits
@@ -128,14 +139,14 @@ def collection_scope(collection: str, *parameters: tuple[str, object]) -> bytes:
 
 
 def _scope(collection: str, parameters: tuple[tuple[str, object], ...]) -> bytes:
-    canonical = tuple((name, normalized_filter(value) if name == "filter" and len(value) <= MAX_FILTER_LENGTH
-                       else value) for name, value in parameters)
+    canonical = tuple((name, normalized_filter(value) if name == "filter" and isinstance(value, str)
+                       and len(value) <= MAX_FILTER_LENGTH else value) for name, value in parameters)
     # repr() quotes strings and escapes NUL, so no two different parameter lists give the same
     # bytes, and a scope never holds the NUL that ends it in a sealed message.
     return repr((collection, canonical)).encode()
 
 
-def _hashable(value: object) -> object:
+def _hashable(value: Message | Iterable[object]) -> object:
     if isinstance(value, Message):
         return value.SerializeToString(deterministic=True)
     return tuple(_hashable(each) if isinstance(each, Message) else each for each in value)  # repeated
@@ -144,6 +155,11 @@ def _hashable(value: object) -> object:
 def normalized_filter(text: str) -> str:
     """The filter without whitespace outside quoted values: `a = "x  y"` and `a="x  y"` are one filter."""
     return _QUOTED_OR_SPACE.sub(lambda m: m.group(1) or "", text)
+
+
+class _PagedRequest(Protocol):
+    page_size: int
+    page_token: str
 
 
 def page_size_of(requested: int, *, max_size: int = MAX_PAGE_SIZE, default_size: int = DEFAULT_PAGE_SIZE) -> int:
@@ -158,9 +174,11 @@ def page_size_of(requested: int, *, max_size: int = MAX_PAGE_SIZE, default_size:
 def parse_page(request: Message, *, max_size: int = MAX_PAGE_SIZE, default_size: int = DEFAULT_PAGE_SIZE) -> Page:
     """The page a List request asks for (its size capped at `max_size`); INVALID_ARGUMENT for a negative
     size or a token not issued for it."""
-    size = page_size_of(request.page_size, max_size=max_size, default_size=default_size)
+    # Every List request has these two fields (AIP-158); Message's type cannot say so.
+    paged = cast(_PagedRequest, request)
+    size = page_size_of(paged.page_size, max_size=max_size, default_size=default_size)
     scope = request_scope(request)
-    after = open_token(request.page_token, scope) if request.page_token else ""
+    after = open_token(paged.page_token, scope) if paged.page_token else ""
     return Page(size=size, after=after, scope=scope)
 
 

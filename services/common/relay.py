@@ -29,11 +29,15 @@ log = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
+    """Where the relay hands events: the in-process bus (monolith) or the broker (microservices)."""
+
     def publish(self, wire: dict[str, Any]) -> None:
         """Returns once the event is accepted (broker confirm); raises if it was not."""
 
 
 class OutboxRelay:
+    """The thread that publishes one service's committed outbox rows, in order, and marks them sent."""
+
     def __init__(self, service: str, store: Store, outbox_model: type[OutboxMixin], transport: Transport,
                  *, poll_seconds: float = 1.0, batch_size: int = 100, max_backoff_seconds: float = 30.0):
         self.service = service
@@ -48,13 +52,19 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
         self._failures = 0
         self._relaying = threading.Lock()
-        store.after_commit.append(lambda notes: notes.get("events_written") and self.wake())
+        store.after_commit.append(self._wake_after_events)
         initialise_relay_series(service)
 
     def wake(self) -> None:
+        """Relays now rather than at the next poll: a commit has just written events."""
         self._wake.set()
 
+    def _wake_after_events(self, notes: dict[str, Any]) -> None:
+        if notes.get("events_written"):
+            self.wake()
+
     def start(self) -> None:
+        """Starts relaying in a thread of its own."""
         self._thread = threading.Thread(target=self._run, name=f"relay-{self.service}", daemon=True)
         self._thread.start()
 

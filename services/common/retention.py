@@ -22,10 +22,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Column, MetaData, Table, delete, func, select, text, tuple_
+from sqlalchemy import Column, CursorResult, MetaData, Table, delete, func, select, text, tuple_
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.common.config import Settings
@@ -53,7 +55,7 @@ class Rule:
     match every condition of `where`."""
 
     table: Table
-    age: Column
+    age: Column[dt.datetime]
     keep: dt.timedelta
     # The clock `age` was written by: the event bookkeeping's is the wall clock (db.utcnow) even in a
     # rehearsal whose services run on a clock of their own, the gateway's history the service's.
@@ -67,6 +69,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Pruned:
+    """What one rule's pruning deleted: rows, in how many batches."""
+
     rows: int
     batches: int
 
@@ -81,7 +85,9 @@ def prune(store: Store, rule: Rule, now: dt.datetime, batch_size: int, max_batch
     rows = batches = 0
     while batches < max_batches:
         with store.transaction() as session:
-            deleted = session.execute(delete(rule.table).where(target.in_(oldest))).rowcount
+            # A DELETE's result is a CursorResult; Session.execute is typed for every statement.
+            result = cast(CursorResult[Any], session.execute(delete(rule.table).where(target.in_(oldest))))
+            deleted = result.rowcount
         batches += 1
         rows += deleted
         if deleted < batch_size:
@@ -112,6 +118,8 @@ def history_rules(metadata: MetaData, now: Callable[[], dt.datetime], minute_day
 
 @dataclass(frozen=True)
 class TableSize:
+    """How big a kept table is: its rows and, where the store can tell, its bytes."""
+
     rows: int
     # None where the store cannot tell (SQLite without the dbstat table).
     bytes: int | None
@@ -124,7 +132,7 @@ def measure(store: Store, tables: Iterable[str]) -> dict[str, TableSize]:
         for table in tables:
             if store.is_sqlite:
                 rows = session.scalar(select(func.count()).select_from(text(_quoted(table))))
-                sizes[table] = TableSize(int(rows), _sqlite_bytes(session, table))
+                sizes[table] = TableSize(int(rows or 0), _sqlite_bytes(session, table))
                 continue
             estimate, size = session.execute(text(
                 "SELECT c.reltuples, pg_total_relation_size(c.oid) FROM pg_class c WHERE c.oid = to_regclass(:t)"),
@@ -135,7 +143,7 @@ def measure(store: Store, tables: Iterable[str]) -> dict[str, TableSize]:
     return sizes
 
 
-def _sqlite_bytes(session, table: str) -> int | None:
+def _sqlite_bytes(session: Session, table: str) -> int | None:
     """The pages of the table and its indexes (dbstat), or None where SQLite was built without it."""
     try:
         return int(session.scalar(text(

@@ -1,7 +1,9 @@
 """What a service is made of, independent of how it is hosted.
 
 Each service's service.py builds a ServiceRuntime; monolithic mode, the API process, the nameko
-worker and the tests all host that same object, so only the wiring differs between run modes.
+worker and the tests all host that same object, so only the wiring differs between run modes. Every
+host asks the runtime for the object that runs it in a process (`hosted`); a service that runs more
+than gRPC beside its store (the gateway) subclasses the runtime and answers with its own host.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 
 from services.common.business_metrics import ItemCounts
+from services.common.config import Settings
 from services.common.consumer import Consumer, Subscription, Timer
 from services.common.db import Store
 from services.common.demo import DemoOutcome
@@ -21,11 +25,19 @@ from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher
 from services.common.metrics import initialise_consumer_series
 
+if TYPE_CHECKING:  # hosting is imported where a process hosts: the nameko worker never serves gRPC
+    from services.common.hosting import HostContext, HostedService
+    from services.common.relay import Transport
+
+# A gRPC servicer and the generated function adding it to a server.
 Registration = tuple[Callable[[object, grpc.Server], None], object]
 
 
 @dataclass
 class ServiceRuntime:
+    """One service's parts as its service.py wired them: store, event bookkeeping, API, handlers,
+    timers, demo loader, indicator refresher; the same object in every run mode."""
+
     name: str
     store: Store
     outbox_model: type[OutboxMixin]
@@ -53,8 +65,17 @@ class ServiceRuntime:
     trail_keys: TrailKeys | None = None
 
     def consumer(self) -> Consumer:
+        """The consumer applying this service's subscriptions to its store (inbox, versions, dead letters)."""
         if self.dead_letter_model is None:
             raise RuntimeError(f"{self.name}: a service that consumes events needs a dead-letter table")
         # Every process that consumes builds its consumer here: the alerts' series start at 0.
         initialise_consumer_series(self.name, self.subscriptions, self.timers)
         return Consumer(self.name, self.store, self.inbox_model, self.version_model, self.dead_letter_model)
+
+    def hosted(self, settings: Settings, transport: Transport, *, port: int, host: str = "[::]",
+               run_timers: bool = True, context: HostContext | None = None) -> HostedService:
+        """The object that runs this service in a process, serving gRPC on `host`:`port` and
+        publishing through `transport`; `context` is the process around it (HostContext)."""
+        from services.common.hosting import HostedService
+
+        return HostedService(self, settings, transport, port=port, host=host, run_timers=run_timers)

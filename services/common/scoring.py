@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 HIGHER, LOWER = "higher", "lower"
 FULL, PRO_RATA, ZERO, MISSING = "full", "pro_rata", "zero", "missing"
@@ -26,6 +27,8 @@ WEIGHT_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class IndicatorRule:
+    """How a scheme scores one indicator: its dimension and weight, its target and its floor."""
+
     key: str
     dimension: str
     weight: float
@@ -39,6 +42,8 @@ class IndicatorRule:
 
 @dataclass(frozen=True)
 class Dimension:
+    """A dimension of the assessment scheme (e.g. 软硬设施规范化) and its weight in the index."""
+
     key: str
     name: str
     weight: float
@@ -60,6 +65,8 @@ class WorkloadFormula:
 
 @dataclass(frozen=True)
 class Scheme:
+    """An assessment scheme (评价方案): its dimensions, the indicators scored and the workload formula."""
+
     version: int
     effective_from: str
     dimensions: tuple[Dimension, ...]
@@ -67,7 +74,8 @@ class Scheme:
     workload: WorkloadFormula = field(default_factory=WorkloadFormula)
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> Scheme:
+    def from_dict(cls, data: Mapping[str, Any]) -> Scheme:
+        """A scheme from its stored or published dictionary form (defaults for the optional keys)."""
         return cls(
             version=int(data.get("version", 0)), effective_from=str(data.get("effective_from", "")),
             dimensions=tuple(Dimension(str(d["key"]), str(d.get("name", d["key"])), float(d["weight"]))
@@ -80,7 +88,8 @@ class Scheme:
             workload=WorkloadFormula(**(data.get("workload") or {})),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The scheme as a plain dictionary, as it is stored and published."""
         return {
             "version": self.version, "effective_from": self.effective_from,
             "dimensions": [asdict(d) for d in self.dimensions],
@@ -163,6 +172,8 @@ def _positive(number: float) -> bool:
 
 @dataclass(frozen=True)
 class IndicatorScore:
+    """An office's score on one indicator: its value, the points earned out of its weight, and why."""
+
     key: str
     dimension: str
     numerator: float
@@ -176,11 +187,14 @@ class IndicatorScore:
 
     @property
     def lost(self) -> float:
+        """The points the office missed on this indicator (none for an indicator without data)."""
         return 0.0 if self.status == MISSING else self.weight - self.points
 
 
 @dataclass(frozen=True)
 class DimensionScore:
+    """An office's score on one dimension, over the indicators that have data."""
+
     key: str
     name: str
     weight: float
@@ -191,6 +205,8 @@ class DimensionScore:
 
 @dataclass(frozen=True)
 class OfficeScore:
+    """An office's index (0-100) with its dimension and indicator scores."""
+
     office_id: str
     index: float | None  # 0-100; None when no dimension has data
     dimensions: tuple[DimensionScore, ...]
@@ -198,6 +214,7 @@ class OfficeScore:
 
 
 def score_indicator(rule: IndicatorRule, numerator: float, denominator: float) -> IndicatorScore:
+    """The score of one indicator from its ratio numerator / denominator, by the rule's target and floor."""
     if denominator <= 0:
         return IndicatorScore(rule.key, rule.dimension, numerator, denominator, None, rule.target, rule.weight, 0.0,
                               MISSING, "no data yet: not scored, its weight goes to the other indicators")
@@ -256,6 +273,7 @@ def district_values(values_by_office: Mapping[str, Values]) -> dict[str, tuple[f
 
 def workload_coefficients(formula: WorkloadFormula,
                           inputs_by_office: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Each office's workload coefficient against the district mean, clamped to the formula's bounds."""
     workloads = {office: sum(formula.weights.get(name, 0.0) * amount for name, amount in inputs.items())
                  for office, inputs in inputs_by_office.items()}
     if not workloads:
@@ -269,6 +287,8 @@ def workload_coefficients(formula: WorkloadFormula,
 
 @dataclass(frozen=True)
 class Ranking:
+    """An office's place in the ranking, its index and the index adjusted by its workload."""
+
     office_id: str
     rank: int
     index: float | None

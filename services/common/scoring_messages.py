@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from services.common import scoring
 from services.common.contracts import date_of, day_of
 from services.common.errors import InvalidArgument
 from supervision.assessment.v1 import assessment_pb2 as pb
+
+# An enum's number, as the generated stubs type each enum's values.
+Number = TypeVar("Number", bound=int)
 
 DIRECTION = {scoring.HIGHER: pb.DIRECTION_HIGHER, scoring.LOWER: pb.DIRECTION_LOWER}
 RULE = {"threshold_pro_rata": pb.SCORING_RULE_THRESHOLD_PRO_RATA}
@@ -67,7 +70,7 @@ def scheme_dict_from_message(message: pb.Scheme) -> dict[str, Any]:
     }
 
 
-def _known(mapping: Mapping[str, int], value: str, key: str, what: str) -> int:
+def _known(mapping: Mapping[str, Number], value: str, key: str, what: str) -> Number:
     if value not in mapping:
         raise ValueError(f"indicator {key}: unknown {what} {value!r}")
     return mapping[value]

@@ -15,21 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import NoReturn
 
+from services.common import registry
 from services.common.config import ConfigError
 
 VARIABLE = "INDICATOR_SOURCES"
 
-# Every service that contributes indicators, with its gRPC port in monolithic mode.
-MONOLITH_PORTS: dict[str, int] = {
-    "command_center": 50051,
-    "mobile_enforcement": 50052,
-    "complaints": 50053,
-    "emergency": 50054,
-    "facilities": 50055,
-    "assessment": 50056,
-}
-SOURCES = tuple(MONOLITH_PORTS)
+# Every service that contributes indicators (services.common.registry), in start order.
+SOURCES = tuple(entry.name for entry in registry.sources())
 
 FORM = ("name=host:port pairs separated by commas, e.g. command_center=localhost:50051,"
         "complaints=dns:///complaints-api-headless:50051 (also ipv4:a:port,b:port and ipv6:[a]:port)")
@@ -41,7 +35,8 @@ _DNS, _LISTS = "dns:///", {"ipv4:": _IPV4, "ipv6:": _IPV6}
 
 
 def default_sources() -> dict[str, str]:
-    return {name: f"localhost:{port}" for name, port in MONOLITH_PORTS.items()}
+    """Every indicator source on localhost at its monolithic port (`make run`)."""
+    return {entry.name: f"localhost:{entry.monolith_port}" for entry in registry.sources()}
 
 
 def parse_sources(raw: str | None) -> dict[str, str]:
@@ -61,7 +56,7 @@ def parse_sources(raw: str | None) -> dict[str, str]:
             continue
         if not equals:
             _fail(raw, f"{part!r} has no '='")
-        if name not in MONOLITH_PORTS:
+        if name not in SOURCES:
             _fail(raw, f"unknown service {name!r}; known: {', '.join(SOURCES)}")
         if name in addresses:
             _fail(raw, f"{name} is listed twice")
@@ -72,7 +67,7 @@ def parse_sources(raw: str | None) -> dict[str, str]:
     return {name: addresses[name] for name in SOURCES if name in addresses}
 
 
-def _host_port(raw: str, name: str, address: str, host_pattern: re.Pattern) -> str:
+def _host_port(raw: str, name: str, address: str, host_pattern: re.Pattern[str]) -> str:
     host, colon, port = address.rpartition(":")
     if not colon or not host_pattern.match(host) or not port.isdigit() or not 0 < int(port) < 65536:
         _fail(raw, f"{name}: {address!r} is not host:port")
@@ -80,8 +75,9 @@ def _host_port(raw: str, name: str, address: str, host_pattern: re.Pattern) -> s
 
 
 def sources_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The indicator sources' addresses from INDICATOR_SOURCES in `env`, or the monolithic defaults."""
     return parse_sources(env.get(VARIABLE))
 
 
-def _fail(raw: str, why: str) -> None:
+def _fail(raw: str, why: str) -> NoReturn:
     raise ConfigError(f"configuration error: {VARIABLE}={raw!r} is invalid; expected {FORM} ({why})")

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from types import FrameType
 
 LOADING = "loading"
 READY = "ready"
@@ -67,7 +68,7 @@ class StopSignals:
             signal.signal(sig, self._handle)
         return self
 
-    def _handle(self, signum: int, _frame) -> None:
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.received is None:
             self.received = signum
         self._event.set()
@@ -115,7 +116,7 @@ class StartupState:
     total: int
     message: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str | int]:
         """The body of the gateway's `/readyz` while loading."""
         return {"status": self.status, "step": self.step, "done": self.done, "total": self.total,
                 "message": self.message}

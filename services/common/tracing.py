@@ -17,6 +17,7 @@ import random
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -24,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util._decorator import _agnosticcontextmanager
 
 from services.common.context import request_id_var, traceparent_var
 
@@ -57,7 +59,9 @@ class IdsOnlyTracer(trace.Tracer):
         return NonRecordingSpan(SpanContext(trace_id, random.getrandbits(64) or 1, is_remote=False,
                                             trace_flags=flags, trace_state=state))
 
-    @contextmanager
+    # The decorator the API's and the SDK's tracers put on this method (a context manager that also
+    # decorates a function): ours keeps the API's declared return type.
+    @_agnosticcontextmanager
     def start_as_current_span(self, name: str, context: Context | None = None, kind: SpanKind = SpanKind.INTERNAL,
                               attributes: Any = None, links: Any = None, start_time: int | None = None,
                               record_exception: bool = True, set_status_on_exception: bool = True,
@@ -120,6 +124,7 @@ def configure(env: Mapping[str, str] | None = None) -> bool:
 def process_name() -> str:
     """The running program as a service name: "supervision-complaints" for `python -m services.complaints`."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    module: str
     if spec is not None:
         module = spec.name.removesuffix(".__main__")
     else:  # a script, or `python -c`
@@ -183,14 +188,18 @@ def start(name: str, kind: SpanKind, parent: Context | None = None,
     return _tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
 
 
-def activate(span: Span) -> tuple[object, object]:
+# What `activate` changed and `deactivate` puts back: the OTel context and the traceparent variable.
+Activation = tuple[Token[Context], Token[str]]
+
+
+def activate(span: Span) -> Activation:
     """Makes `span` the one in progress (for logs, child spans and the events written meanwhile);
     returns what `deactivate` needs."""
     return (otel_context.attach(trace.set_span_in_context(span)),
             traceparent_var.set(traceparent_of(span)))
 
 
-def deactivate(tokens: tuple[object, object]) -> None:
+def deactivate(tokens: Activation) -> None:
     """Puts back the span in progress before `activate`."""
     traceparent_var.reset(tokens[1])
     otel_context.detach(tokens[0])

@@ -10,12 +10,13 @@ does not exist), 0 when all are intact: a scheduled job can alert on it.
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from services.common import hash_chain
 from services.common.runtime import ServiceRuntime
 
 
-def run(runtime: ServiceRuntime, chain_key: str | None = None, out=sys.stdout) -> int:
+def run(runtime: ServiceRuntime, chain_key: str | None = None, out: TextIO = sys.stdout) -> int:
     """Verifies the service's trails and reports the broken ones. Returns the exit status."""
     if not runtime.trails or runtime.trail_keys is None:
         print(f"{runtime.name}: keeps no evidence trails", file=out)
@@ -25,10 +26,10 @@ def run(runtime: ServiceRuntime, chain_key: str | None = None, out=sys.stdout) -
         for trail in runtime.trails:
             for result in hash_chain.verify_trails(session, trail, runtime.trail_keys, chain_key):
                 checked += 1
-                if result.intact:
+                found = result.first_break
+                if found is None:  # intact
                     continue
                 broken += 1
-                found = result.first_break
                 row = f" (row {found.record_id})" if found.record_id else ""
                 print(f"  {trail.model.__tablename__} {result.chain_key}: broken at record {found.sequence}{row}: "
                       f"{found.problem}: {found.detail}", file=out)

@@ -13,14 +13,16 @@ from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
 from services.common.working_days import WorkingDayCalendar
 from services.complaints import indicators
+from services.complaints.domain.complaints import Complaints
 from services.complaints.domain.deadlines import Clocks
-from services.complaints.domain.desk import ComplaintDesk
+from services.complaints.domain.directory import Directory
 from services.complaints.domain.rules import RuleBook
+from services.complaints.domain.sweep import DeadlineSweep
+from services.complaints.domain.workspace import Workspace
 from services.complaints.handlers import Handlers
 from services.complaints.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 
 NAME = "complaints"
-MONOLITH_PORT = 50053
 GRPC_SERVICES = [
     "supervision.complaints.v1.ComplaintService",
     "supervision.common.v1.IndicatorSource",
@@ -29,9 +31,10 @@ GRPC_SERVICES = [
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
     clocks = Clocks(RuleBook.load(), WorkingDayCalendar.load(settings.working_calendar_file or None))
-    desk = ComplaintDesk(store, today, clocks, now)
-    handlers = Handlers(desk)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, desk.events, indicators.compute, now=now)
+    workspace = Workspace(store, clocks, today, now)
+    complaints, sweep = Complaints(workspace), DeadlineSweep(workspace)
+    handlers = Handlers(Directory(workspace), sweep)
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, indicators.compute, now=now)
 
     def registrations() -> list[Registration]:
         from services.common.indicator_source import IndicatorSourceServicer
@@ -40,7 +43,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         from supervision.complaints.v1 import complaints_pb2_grpc as pb_grpc
 
         return [
-            (pb_grpc.add_ComplaintServiceServicer_to_server, api.ComplaintApi(desk)),
+            (pb_grpc.add_ComplaintServiceServicer_to_server, api.ComplaintApi(complaints)),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]
@@ -48,7 +51,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     def seed_demo() -> DemoOutcome:
         from services.complaints.demo import load_demo
 
-        return load_demo(desk)
+        return load_demo(workspace, complaints, sweep)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,

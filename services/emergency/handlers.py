@@ -11,26 +11,28 @@ from services.common.consumer import Subscription, Timer
 from services.common.contracts import day_of
 from services.common.errors import InvalidArgument
 from services.common.events import Event
-from services.emergency.domain.emergency import Emergency
+from services.emergency.domain.directory import Directory
+from services.emergency.domain.incidents import Incidents
 from supervision.command_center.v1 import events_pb2 as command_center
 
 
 class Handlers:
-    def __init__(self, emergency: Emergency):
-        self.emergency = emergency
+    def __init__(self, directory: Directory, incidents: Incidents):
+        self.directory = directory
+        self.incidents = incidents
 
     def keep_office(self, session: Session,
                     event: Event[command_center.OfficeRegistered | command_center.OfficeUpdated]) -> None:
         """Keeps the office (name, district, streets) that incidents and drills belong to."""
         office = event.message
-        self.emergency.apply_office(session, office.office_id, name=office.name, district=office.district,
+        self.directory.apply_office(session, office.office_id, name=office.name, district=office.district,
                                     streets=list(office.streets))
 
     def keep_officer(self, session: Session,
                      event: Event[command_center.OfficerRegistered | command_center.OfficerUpdated]) -> None:
         """Keeps the officer and their office, so only an incident's own officers are dispatched to it."""
         officer = event.message
-        self.emergency.apply_officer(
+        self.directory.apply_officer(
             session, officer.officer_id, name=officer.name, office_id=officer.office_id, group=officer.group,
             certificate_no=officer.certificate_no, certificate_expires=certificate_day(officer.certificate_expires))
 
@@ -44,7 +46,7 @@ class Handlers:
         ]
 
     def timers(self) -> list[Timer]:
-        return [Timer("sweep_overdue_actions", self.emergency.sweep_overdue)]
+        return [Timer("sweep_overdue_actions", self.incidents.sweep_overdue)]
 
 
 def certificate_day(value: date_pb2.Date) -> dt.date | None:

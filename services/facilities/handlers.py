@@ -8,16 +8,16 @@ from services.common.consumer import Subscription, Timer
 from services.common.events import Event
 from services.facilities.domain.directory import Directory
 from services.facilities.domain.equipment import Inventory
-from services.facilities.domain.rapid_tests import RapidTesting
+from services.facilities.domain.rapid_tests import RapidTests
 from supervision.command_center.v1 import events_pb2 as command_center
 from supervision.mobile_enforcement.v1 import events_pb2 as mobile_enforcement
 
 
 class Handlers:
-    def __init__(self, directory: Directory, inventory: Inventory, testing: RapidTesting):
+    def __init__(self, directory: Directory, inventory: Inventory, rapid_tests: RapidTests):
         self.directory = directory
         self.inventory = inventory
-        self.testing = testing
+        self.rapid_tests = rapid_tests
 
     def office(self, session: Session,
                event: Event[command_center.OfficeRegistered | command_center.OfficeUpdated]) -> None:
@@ -50,4 +50,4 @@ class Handlers:
 
     def timers(self) -> list[Timer]:
         return [Timer("notify_calibration_due", self.inventory.sweep_calibration),
-                Timer("expire_retest_windows", self.testing.sweep_retest_windows)]
+                Timer("expire_retest_windows", self.rapid_tests.sweep_retest_windows)]

@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
-from services.common.config import ConfigError
+from services.common.config import ConfigError, boolean, positive_float, positive_int, read_setting
 from services.common.sources import sources_from_env
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,56 +54,40 @@ class GatewayConfig:
                               "(e.g. 10.0.0.0/8) and unset it")
         return cls(
             sources=sources_from_env(env),
-            source_timeout_seconds=_read(env, "INDICATOR_SOURCE_TIMEOUT_SECONDS", "3", _positive, "seconds > 0"),
-            reconcile_interval_seconds=_read(env, "RECONCILE_INTERVAL_SECONDS", "30", _positive, "seconds > 0"),
-            history_minute_days=_read(env, "HISTORY_MINUTE_RETENTION_DAYS", "7", _count, "whole days >= 1"),
-            history_day_days=_read(env, "HISTORY_DAY_RETENTION_DAYS", "800", _count, "whole days >= 1"),
-            history_writer_lease_seconds=_read(env, "HISTORY_WRITER_LEASE_SECONDS", "10", _lease,
-                                               "seconds >= 2 (the writer renews it every second)"),
-            stream_replay_size=_read(env, "STREAM_REPLAY_SIZE", "10000", _count, "a number of changes >= 1"),
-            stream_heartbeat_seconds=_read(env, "STREAM_HEARTBEAT_SECONDS", "15", _positive, "seconds > 0"),
-            stream_max_clients=_read(env, "STREAM_MAX_CLIENTS", "5000", _count, "a number of clients >= 1"),
-            form_requests_per_minute=_read(env, "COMPLAINT_FORM_RATE_PER_MINUTE", "5", _positive,
-                                           "submissions per minute per client > 0"),
-            form_burst=_read(env, "COMPLAINT_FORM_BURST", "3", _count, "a number of submissions >= 1"),
-            form_trusted_proxies=_read(env, "COMPLAINT_FORM_TRUSTED_PROXIES", "", _networks,
-                                       "comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1/32"),
-            form_district_per_minute=_read(env, "COMPLAINT_FORM_DISTRICT_PER_MINUTE", "60", _positive,
-                                           "submissions per minute from everyone > 0"),
-            form_redis_url=_read(env, "COMPLAINT_FORM_REDIS_URL", "", _redis_url, "redis://host:port/db or empty"),
+            source_timeout_seconds=read_setting(env, "INDICATOR_SOURCE_TIMEOUT_SECONDS", "3", positive_float,
+                                                "seconds > 0"),
+            reconcile_interval_seconds=read_setting(env, "RECONCILE_INTERVAL_SECONDS", "30", positive_float,
+                                                    "seconds > 0"),
+            history_minute_days=read_setting(env, "HISTORY_MINUTE_RETENTION_DAYS", "7", positive_int,
+                                             "whole days >= 1"),
+            history_day_days=read_setting(env, "HISTORY_DAY_RETENTION_DAYS", "800", positive_int, "whole days >= 1"),
+            history_writer_lease_seconds=read_setting(env, "HISTORY_WRITER_LEASE_SECONDS", "10", _lease,
+                                                      "seconds >= 2 (the writer renews it every second)"),
+            stream_replay_size=read_setting(env, "STREAM_REPLAY_SIZE", "10000", positive_int,
+                                            "a number of changes >= 1"),
+            stream_heartbeat_seconds=read_setting(env, "STREAM_HEARTBEAT_SECONDS", "15", positive_float, "seconds > 0"),
+            stream_max_clients=read_setting(env, "STREAM_MAX_CLIENTS", "5000", positive_int,
+                                            "a number of clients >= 1"),
+            form_requests_per_minute=read_setting(env, "COMPLAINT_FORM_RATE_PER_MINUTE", "5", positive_float,
+                                                  "submissions per minute per client > 0"),
+            form_burst=read_setting(env, "COMPLAINT_FORM_BURST", "3", positive_int, "a number of submissions >= 1"),
+            form_trusted_proxies=read_setting(env, "COMPLAINT_FORM_TRUSTED_PROXIES", "", _networks,
+                                              "comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1/32"),
+            form_district_per_minute=read_setting(env, "COMPLAINT_FORM_DISTRICT_PER_MINUTE", "60", positive_float,
+                                                  "submissions per minute from everyone > 0"),
+            form_redis_url=read_setting(env, "COMPLAINT_FORM_REDIS_URL", "", _redis_url,
+                                        "redis://host:port/db or empty"),
             form_redis_prefix=env.get("COMPLAINT_FORM_REDIS_PREFIX", "") or "supervision:complaint-form:",
-            form_secret=_read(env, "COMPLAINT_FORM_SECRET", "", _secret, "at least 32 characters, or empty"),
+            form_secret=read_setting(env, "COMPLAINT_FORM_SECRET", "", _secret, "at least 32 characters, or empty"),
             service_token=env.get("GATEWAY_SERVICE_TOKEN", ""),
-            development_login=_read(env, "DEVELOPMENT_LOGIN", "false", _boolean, "true or false"),
+            development_login=read_setting(env, "DEVELOPMENT_LOGIN", "false", boolean, "true or false"),
         )
 
 
-def _read(env: Mapping[str, str], name: str, default: str, parse: Callable[[str], T], form: str) -> T:
-    raw = env.get(name, default)
-    try:
-        return parse(raw)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"configuration error: {name}={raw!r} is invalid; expected {form} ({exc})") from None
-
-
-def _positive(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a finite number > 0")
-    return value
-
-
 def _lease(raw: str) -> float:
-    value = _positive(raw)
+    value = positive_float(raw)
     if value < 2:
         raise ValueError("must be >= 2")
-    return value
-
-
-def _count(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be >= 1")
     return value
 
 
@@ -126,12 +106,3 @@ def _secret(raw: str) -> bytes:
     if raw and len(raw) < 32:
         raise ValueError("too short")
     return raw.encode()
-
-
-def _boolean(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("not a boolean")

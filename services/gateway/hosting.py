@@ -8,10 +8,14 @@ the live index's parts, in the order that loses nothing at start:
 
 Stopped in reverse: HTTP first (streams end), then the feeder and listener, gRPC drains, and the
 recorder writes what is left.
+
+Every host gets it the same way, from `GatewayRuntime.hosted` (services.gateway.service), which
+passes what the process around it offers (services.common.hosting.HostContext).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 
@@ -22,13 +26,16 @@ from services.common.context import BUREAU_LEADER
 from services.common.grpc_server import RunningServer
 from services.common.hosting import HostedService
 from services.common.relay import Transport
+from services.common.runtime import ServiceRuntime
 from services.common.startup import StartupProgress
 from services.gateway.http_api.routes import Context
 from services.gateway.http_api.security import HttpAuth, form_limiter, form_tokens
 from services.gateway.http_api.server import HttpServer
 from services.gateway.http_api.stream import StreamHub
-from services.gateway.listener import EventListener
-from services.gateway.service import GatewayRuntime
+from services.gateway.listener import LISTENER_LOOP, EventListener
+from services.gateway.parts import GatewayParts
+
+log = logging.getLogger(__name__)
 
 LISTENER_READY_SECONDS = 15.0
 DEVELOPMENT_LOGIN_SECONDS = 8 * 3600
@@ -45,22 +52,25 @@ def development_token(settings: Settings) -> str:
 
 
 class GatewayHost(HostedService):
-    def __init__(self, runtime: GatewayRuntime, settings: Settings, transport: Transport, *, port: int,
-                 host: str = "[::]", run_timers: bool = True, http_port: int | None = None, amqp_uri: str = "",
-                 peers: Iterable[HostedService] = (), sources: Mapping[str, str] | None = None,
+    def __init__(self, runtime: ServiceRuntime, settings: Settings, transport: Transport, *, parts: GatewayParts,
+                 port: int, host: str = "[::]", run_timers: bool = True, http_port: int | None = None,
+                 amqp_uri: str = "", peers: Iterable[HostedService] = (), sources: Mapping[str, str] | None = None,
                  startup: StartupProgress | None = None):
-        """`peers`: services hosted in the same process (monolithic mode), asked at the ports they
-        actually got; `sources` replaces INDICATOR_SOURCES (tests); `startup`: the demo district's
-        loading in the same process (monolithic mode), which /readyz reports and the history and
-        alerts wait for."""
+        """`parts`: the runtime's live index and its threads; `amqp_uri` (microservices mode): the
+        broker its own listener consumes broadcast events from; `peers`: services hosted in the same
+        process (monolithic mode), asked at the ports they actually got; `sources` replaces
+        INDICATOR_SOURCES (tests); `startup`: the demo district's loading in the same process
+        (monolithic mode), which /readyz reports and the history and alerts wait for."""
         super().__init__(runtime, settings, transport, port=port, host=host, run_timers=run_timers)
-        self.parts = runtime.parts
+        self.parts = parts
         self.peers = list(peers)
         if sources is not None:
             self.parts.upstream.addresses = dict(sources)
         config = self.parts.config
         self.listener = (EventListener(amqp_uri, runtime.subscriptions, self.parts.feeder.reconcile_soon,
                                        runtime.consumer()) if amqp_uri else None)
+        # The listener's loop: `serve` watches it on /livez and /readyz as a worker's consumer.
+        self.consumer_loops = (LISTENER_LOOP,) if self.listener is not None else ()
         context = Context(self.parts.monitor, self.parts.upstream, HttpAuth(settings),
                           form_limiter(config),
                           StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),
@@ -102,6 +112,15 @@ class GatewayHost(HostedService):
             url += f"#token={token}"
         return url
 
+    def announce(self, hostname: str) -> list[str]:
+        """The banner's lines for the HTTP/JSON API, the dashboard and the citizens' complaint page."""
+        lines = [f"  {'API':<20} HTTP  http://{hostname}:{self.http_port}/api/v1/openapi.json",
+                 "", f"  大屏 dashboard: {self.dashboard_url(hostname)}",
+                 f"  投诉举报 citizens' page: http://{hostname}:{self.http_port}/complaint"]
+        if self.settings.auth_mode == "jwt" and not self.parts.config.development_login:
+            lines += ["  (AUTH_MODE=jwt: open it with #token=<jwt>; DEVELOPMENT_LOGIN=true prints a development login)"]
+        return lines
+
     def start(self) -> RunningServer:
         for peer in self.peers:
             if peer.server is not None and self.parts.upstream.has(peer.runtime.name):
@@ -115,6 +134,7 @@ class GatewayHost(HostedService):
         self.parts.recorder.start()
         self.parts.feeder.start()
         self.http.start()
+        log.info("serving", extra={"service": self.runtime.name, "grpc_port": server.port, "http_port": self.http_port})
         return server
 
     def stop(self, grace_seconds: float | None = None) -> None:

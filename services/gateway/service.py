@@ -1,15 +1,17 @@
 """gateway wired together: the runtime every host (monolith, API process, worker, tests) runs.
 
 Unlike the other services, the gateway's state lives in memory (the live index), so its runtime
-carries those parts (`GatewayRuntime.parts`), and it is hosted by services.gateway.hosting.
-GatewayHost, which starts them beside the gRPC server: the feeder, the history recorder, the
-HTTP server and, in microservices mode, the event listener.
+carries those parts (`GatewayRuntime.parts`, services.gateway.parts), and its host is
+services.gateway.hosting.GatewayHost (`GatewayRuntime.hosted`), which starts them beside the gRPC
+server: the feeder, the history recorder, the HTTP server and, in microservices mode, the event
+listener.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from services.common import retention
 from services.common.clock import shanghai_today
@@ -27,26 +29,32 @@ from services.gateway.feeder import Feeder
 from services.gateway.handlers import Handlers
 from services.gateway.metrics import IndexGauges
 from services.gateway.models import AppliedVersion, DeadLetter, Inbox, Outbox
+from services.gateway.parts import GatewayParts
 from services.gateway.recorder import Recorder
 from services.gateway.upstream import Credentials, Upstream
 
+if TYPE_CHECKING:  # hosting is imported where a process hosts: the worker builds this runtime too
+    from services.common.hosting import HostContext
+    from services.common.relay import Transport
+    from services.gateway.hosting import GatewayHost
+
 NAME = "gateway"
-MONOLITH_PORT = 50057
 GRPC_SERVICES = ["supervision.gateway.v1.MonitoringService"]
 
 
-@dataclass
-class GatewayParts:
-    config: GatewayConfig
-    monitor: Monitor
-    upstream: Upstream
-    feeder: Feeder
-    recorder: Recorder
-
-
-@dataclass
+@dataclass(kw_only=True)
 class GatewayRuntime(ServiceRuntime):
-    parts: GatewayParts | None = None
+    parts: GatewayParts
+
+    def hosted(self, settings: Settings, transport: Transport, *, port: int, host: str = "[::]",
+               run_timers: bool = True, context: HostContext | None = None) -> GatewayHost:
+        """The gateway's host: gRPC, the live index's parts and the HTTP server on the context's
+        HTTP port, asking the peers of the same process and waiting for its demo loading."""
+        if context is None:
+            return hosted(self, settings, transport, port=port, host=host, run_timers=run_timers)
+        return hosted(self, settings, transport, port=port, host=host, run_timers=run_timers,
+                      http_port=context.http_port, peers=context.peers, startup=context.startup,
+                      amqp_uri=context.broker)
 
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
@@ -85,8 +93,10 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow,
     )
 
 
-def hosted(runtime: GatewayRuntime, settings: Settings, transport, *, port: int, host: str = "[::]", **options):
-    """The host of the gateway (services.monolith, tests): see services.gateway.hosting."""
+def hosted(runtime: GatewayRuntime, settings: Settings, transport: Transport, *, port: int, host: str = "[::]",
+           **options: Any) -> GatewayHost:
+    """The gateway's host with its own options (services.gateway.hosting.GatewayHost: http_port,
+    peers, startup, amqp_uri; sources, which tests use instead of INDICATOR_SOURCES)."""
     from services.gateway.hosting import GatewayHost
 
-    return GatewayHost(runtime, settings, transport, port=port, host=host, **options)
+    return GatewayHost(runtime, settings, transport, parts=runtime.parts, port=port, host=host, **options)

@@ -1,4 +1,6 @@
-"""Conversions between mobile_enforcement's proto messages and its domain objects.
+"""Conversions between mobile_enforcement's proto messages and its domain objects: requests to the
+use cases' inputs, records to messages. Nothing else: the servicers in api.py only call these and
+one use case.
 
 Enum values the contract does not know become "" here and are refused by the domain with the
 request's other problems, so a caller sees every violation at once.
@@ -12,14 +14,25 @@ from decimal import Decimal
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2, money_pb2
 
-from services.common.convert import date_to_proto
+from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
 from services.common.errors import InvalidArgument
 from services.common.hash_chain import Verification
-from services.mobile_enforcement.domain.case_rules import LeadInput
+from services.common.paging import Page, parse_filter, parse_page
+from services.mobile_enforcement.domain.case_rules import LeadInput, PenaltyInput
+from services.mobile_enforcement.domain.cases import CaseFilter
 from services.mobile_enforcement.domain.checklists import Checklist
+from services.mobile_enforcement.domain.entities import UPDATABLE_FIELDS, EntityFilter, EntityInput
+from services.mobile_enforcement.domain.entity_import import ImportResult
 from services.mobile_enforcement.domain.findings import FindingInput
-from services.mobile_enforcement.domain.inspections import InspectionView, LocationInput
-from services.mobile_enforcement.domain.spot_checks import PlanView
+from services.mobile_enforcement.domain.inspections import (
+    InspectionFilter,
+    InspectionView,
+    LocationInput,
+    ScheduleInput,
+)
+from services.mobile_enforcement.domain.listing import ListResult
+from services.mobile_enforcement.domain.spot_checks import ConflictFilter, PlanInput, PlanView
+from services.mobile_enforcement.domain.spot_checks import Verification as PlanVerification
 from services.mobile_enforcement.domain.workspace import split_ids
 from services.mobile_enforcement.models import Case, Conflict, Entity, Inspection
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
@@ -52,6 +65,16 @@ def name_of(enum_type, value: int, prefix: str) -> str:
 
 def value_of(enum_type, name: str | None, prefix: str) -> int:
     return enum_type.Value(prefix + name) if name else 0
+
+
+def _filter_enum(terms: dict, field: str, enum_type, prefix: str) -> str | None:
+    """A filter term naming an enum value, as the domain's word; None when the filter has no such term."""
+    return enum_filter(enum_type, str(terms[field]), field, prefix) if field in terms else None
+
+
+def _text(terms: dict, field: str) -> str | None:
+    value = terms.get(field)
+    return None if value is None else str(value)
 
 
 def day(value: dt.date | None) -> date_pb2.Date | None:
@@ -97,6 +120,42 @@ def money_from_yuan(amount: Decimal | None) -> money_pb2.Money | None:
 # ---------------------------------------------------------------- entities
 
 
+def entity_input(message: pb.Entity) -> EntityInput:
+    return EntityInput(uscc=message.uscc, name=message.name,
+                       category=name_of(pb.EntityCategory, message.category, CATEGORY),
+                       address=message.address, street=message.street,
+                       risk_level=name_of(pb.RiskLevel, message.risk_level, RISK),
+                       key_supervision=message.key_supervision)
+
+
+def entity_mask(request: pb.UpdateEntityRequest) -> list[str]:
+    return update_paths(request.update_mask, UPDATABLE_FIELDS)
+
+
+def entity_listing(request: pb.ListEntitiesRequest) -> tuple[Page, EntityFilter]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str, "category": str, "risk_level": str, "street": str,
+                                          "key_supervision": bool})
+    key_supervision = terms.get("key_supervision")
+    return page, EntityFilter(office_id=_text(terms, "office_id"),
+                              category=_filter_enum(terms, "category", pb.EntityCategory, CATEGORY),
+                              risk_level=_filter_enum(terms, "risk_level", pb.RiskLevel, RISK),
+                              street=_text(terms, "street"),
+                              key_supervision=None if key_supervision is None else bool(key_supervision))
+
+
+def entities_page(result: ListResult[Entity]) -> pb.ListEntitiesResponse:
+    return pb.ListEntitiesResponse(entities=[entity_to_proto(e) for e in result.items],
+                                   next_page_token=result.next_page_token)
+
+
+def import_result_to_proto(result: ImportResult) -> pb.ImportEntitiesResponse:
+    return pb.ImportEntitiesResponse(
+        imported_count=result.imported_count,
+        rejected_rows=[pb.RowError(line=r.line, field=r.field, description=r.description)
+                       for r in result.rejected_rows])
+
+
 def entity_to_proto(entity: Entity) -> pb.Entity:
     return pb.Entity(uscc=entity.uscc, name=entity.name,
                      category=value_of(pb.EntityCategory, entity.category, CATEGORY), address=entity.address,
@@ -104,6 +163,25 @@ def entity_to_proto(entity: Entity) -> pb.Entity:
                      risk_level=value_of(pb.RiskLevel, entity.risk_level, RISK),
                      key_supervision=entity.key_supervision, create_time=timestamp(entity.created_at),
                      update_time=timestamp(entity.updated_at), version=entity.version)
+
+
+def checklist_wanted(request: pb.GetChecklistRequest) -> tuple[str, int, dt.date | None]:
+    """(category, version, day): a version by number, or else the one in force on the day (None: today)."""
+    category = enum_name(pb.EntityCategory, request.category, "category", CATEGORY)
+    # The day only matters, and is only read, when no version is named.
+    on = date_from_proto(request.on, "on") if request.version == 0 else None
+    return category, request.version, on
+
+
+def checklist_listing(request: pb.ListChecklistsRequest) -> tuple[Page, str | None]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"category": str})
+    return page, _filter_enum(terms, "category", pb.EntityCategory, CATEGORY)
+
+
+def checklists_page(result: ListResult[Checklist]) -> pb.ListChecklistsResponse:
+    return pb.ListChecklistsResponse(checklists=[checklist_to_proto(c) for c in result.items],
+                                     next_page_token=result.next_page_token)
 
 
 def checklist_to_proto(checklist: Checklist) -> pb.Checklist:
@@ -116,6 +194,60 @@ def checklist_to_proto(checklist: Checklist) -> pb.Checklist:
 
 
 # ---------------------------------------------------------------- spot checks
+
+
+def plan_input(plan: pb.SpotCheckPlan) -> PlanInput:
+    return PlanInput(
+        office_id=plan.office_id, name=plan.name,
+        categories=[name_of(pb.EntityCategory, c, CATEGORY) for c in plan.categories],
+        ratio_basis_points=plan.ratio_basis_points,
+        tier_ratios=[(name_of(pb.RiskLevel, t.risk_level, RISK), t.ratio_basis_points) for t in plan.tier_ratios],
+        inspectors_per_target=plan.inspectors_per_target, seed=plan.seed,
+        due_date=date_from_proto(plan.due_date, "plan.due_date"))
+
+
+def plan_listing(request: pb.ListPlansRequest) -> tuple[Page, str | None]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str})
+    return page, _text(terms, "office_id")
+
+
+def plans_page(result: ListResult[PlanView]) -> pb.ListPlansResponse:
+    return pb.ListPlansResponse(plans=[plan_to_proto(v) for v in result.items], next_page_token=result.next_page_token)
+
+
+def target_listing(request: pb.ListPlanTargetsRequest) -> Page:
+    return parse_page(request)
+
+
+def targets_page(result: ListResult[Inspection]) -> pb.ListPlanTargetsResponse:
+    return pb.ListPlanTargetsResponse(targets=[target_to_proto(i) for i in result.items],
+                                      next_page_token=result.next_page_token)
+
+
+def plan_verification_to_proto(v: PlanVerification) -> pb.PlanVerification:
+    return pb.PlanVerification(plan_id=v.plan_id, matches=v.matches, entity_snapshot_intact=v.entity_snapshot_intact,
+                               officer_snapshot_intact=v.officer_snapshot_intact, targets_checked=v.targets_checked,
+                               mismatch=v.mismatch)
+
+
+def snapshot_kind(request: pb.ExportPlanSnapshotRequest) -> str:
+    return enum_name(pb.SnapshotKind, request.kind, "kind", SNAPSHOT)
+
+
+def snapshot_chunk(data: bytes) -> pb.SnapshotChunk:
+    return pb.SnapshotChunk(data=data)
+
+
+def conflict_listing(request: pb.ListConflictsRequest) -> tuple[Page, ConflictFilter]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"officer_id": str, "entity_id": str})
+    return page, ConflictFilter(officer_id=_text(terms, "officer_id"), entity_id=_text(terms, "entity_id"))
+
+
+def conflicts_page(result: ListResult[Conflict]) -> pb.ListConflictsResponse:
+    return pb.ListConflictsResponse(conflicts=[conflict_to_proto(c) for c in result.items],
+                                    next_page_token=result.next_page_token)
 
 
 def plan_to_proto(view: PlanView) -> pb.SpotCheckPlan:
@@ -145,6 +277,35 @@ def conflict_to_proto(conflict: Conflict) -> pb.Conflict:
 
 
 # ---------------------------------------------------------------- inspections
+
+
+def schedule_input(given: pb.Inspection) -> ScheduleInput:
+    return ScheduleInput(entity_id=given.entity_id, kind=name_of(pb.InspectionKind, given.kind, KIND),
+                         source_ref=given.source_ref, due_date=date_from_proto(given.due_date, "inspection.due_date"))
+
+
+def inspection_listing(request: pb.ListInspectionsRequest) -> tuple[Page, InspectionFilter]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str, "entity_id": str, "plan_id": str, "kind": str,
+                                          "state": str})
+    return page, InspectionFilter(office_id=_text(terms, "office_id"), entity_id=_text(terms, "entity_id"),
+                                  plan_id=_text(terms, "plan_id"),
+                                  kind=_filter_enum(terms, "kind", pb.InspectionKind, KIND),
+                                  state=_filter_enum(terms, "state", pb.InspectionState, STATE))
+
+
+def inspections_page(result: ListResult[InspectionView]) -> pb.ListInspectionsResponse:
+    return pb.ListInspectionsResponse(inspections=[inspection_to_proto(v) for v in result.items],
+                                      next_page_token=result.next_page_token)
+
+
+def inspection_outcome(request: pb.CompleteInspectionRequest) -> str | None:
+    """The outcome the inspectors chose; None: the one the failed items call for."""
+    return name_of(pb.InspectionOutcome, request.outcome, INSPECTION_OUTCOME) if request.outcome else None
+
+
+def rectification_due(request: pb.CompleteInspectionRequest) -> dt.date | None:
+    return date_from_proto(request.rectification_due, "rectification_due")
 
 
 def location_from_proto(request) -> LocationInput | None:
@@ -197,6 +358,34 @@ def lead_from_proto(lead: pb.Case) -> LeadInput:
                      source=name_of(pb.LeadSource, lead.source, SOURCE), source_ref=lead.source_ref,
                      description=lead.description,
                      received_at=instant_from_proto(lead.received_time, "lead.received_time"))
+
+
+def case_listing(request: pb.ListCasesRequest) -> tuple[Page, CaseFilter]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"office_id": str, "state": str, "source": str, "entity_id": str})
+    return page, CaseFilter(office_id=_text(terms, "office_id"),
+                            state=_filter_enum(terms, "state", pb.CaseState, CASE_STATE),
+                            source=_filter_enum(terms, "source", pb.LeadSource, SOURCE),
+                            entity_id=_text(terms, "entity_id"))
+
+
+def cases_page(result: ListResult[Case]) -> pb.ListCasesResponse:
+    return pb.ListCasesResponse(cases=[case_to_proto(c) for c in result.items], next_page_token=result.next_page_token)
+
+
+def extended_due(request: pb.ExtendDeadlineRequest) -> dt.date | None:
+    """The new date a collective decision sets; None for an extension by the rule set's figures."""
+    return date_from_proto(request.new_due, "new_due")
+
+
+def pause_reason(request: pb.PauseClockRequest) -> str:
+    return name_of(pb.PauseReason, request.reason, PAUSE)
+
+
+def penalty_input(given: pb.Penalty) -> PenaltyInput:
+    return PenaltyInput(kind=name_of(pb.PenaltyKind, given.kind, PENALTY),
+                        party_kind=name_of(pb.PartyKind, given.party_kind, PARTY) or None,
+                        fine_yuan=yuan_from_money(given.fine, "penalty.fine"), simplified=given.simplified)
 
 
 def case_to_proto(case: Case) -> pb.Case:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services.common import retention
 from services.common.clock import shanghai_today
@@ -12,12 +13,13 @@ from services.common.config import Settings
 from services.common.db import Store, utcnow
 from services.common.demo import DemoOutcome
 from services.common.hash_chain import Trail, TrailKeys
-from services.common.indicators import IndicatorRefresher
+from services.common.indicators import IndicatorRefresher, Reading
 from services.common.runtime import Registration, ServiceRuntime
 from services.common.working_days import WorkingDayCalendar
+from services.mobile_enforcement import indicators
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.cases import Cases
-from services.mobile_enforcement.domain.checklists import Catalog
+from services.mobile_enforcement.domain.checklists import Catalog, Checklists
 from services.mobile_enforcement.domain.directory import Directory
 from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import EntityImport
@@ -39,7 +41,6 @@ from services.mobile_enforcement.models import (
 )
 
 NAME = "mobile_enforcement"
-MONOLITH_PORT = 50052
 GRPC_SERVICES = [
     "supervision.mobile_enforcement.v1.EntityService",
     "supervision.mobile_enforcement.v1.ChecklistService",
@@ -55,12 +56,15 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
     workspace = Workspace(store, RuleBook.load(), Catalog.load(), calendar, today, now,
                           TrailKeys.from_settings(settings))
-    entities, cases = Entities(workspace), Cases(workspace)
-    inspections, spot_checks = Inspections(workspace, cases), SpotChecks(workspace)
-    sweep = DeadlineSweep(workspace)
+    entities, importer, checklists = Entities(workspace), EntityImport(workspace), Checklists(workspace)
+    spot_checks, inspections, cases = SpotChecks(workspace), Inspections(workspace), Cases(workspace)
+    trails, sweep = AuditTrails(workspace), DeadlineSweep(workspace)
     handlers = Handlers(Directory(workspace), inspections, cases, sweep)
-    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, workspace.compute_indicators,
-                                   now=now)
+
+    def compute_indicators(session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
+        return indicators.compute(session, office_ids)
+
+    refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, compute_indicators, now=now)
 
     def registrations() -> list[Registration]:
         from services.common.indicator_source import IndicatorSourceServicer
@@ -69,12 +73,12 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
 
         return [
-            (pb_grpc.add_EntityServiceServicer_to_server, api.EntityApi(entities, EntityImport(entities))),
-            (pb_grpc.add_ChecklistServiceServicer_to_server, api.ChecklistApi(workspace)),
+            (pb_grpc.add_EntityServiceServicer_to_server, api.EntityApi(entities, importer)),
+            (pb_grpc.add_ChecklistServiceServicer_to_server, api.ChecklistApi(checklists)),
             (pb_grpc.add_SpotCheckServiceServicer_to_server, api.SpotCheckApi(spot_checks)),
             (pb_grpc.add_InspectionServiceServicer_to_server, api.InspectionApi(inspections)),
             (pb_grpc.add_CaseServiceServicer_to_server, api.CaseApi(cases)),
-            (pb_grpc.add_AuditTrailServiceServicer_to_server, api.AuditTrailApi(AuditTrails(workspace))),
+            (pb_grpc.add_AuditTrailServiceServicer_to_server, api.AuditTrailApi(trails)),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]
@@ -82,7 +86,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     def seed_demo() -> DemoOutcome:
         from services.mobile_enforcement.demo import load_demo
 
-        return load_demo(workspace, entities, spot_checks, inspections, cases, sweep)
+        return load_demo(workspace, importer, spot_checks, inspections, cases, sweep)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
@@ -94,7 +98,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     )
 
 
-def audit_heads(session) -> dict[str, str]:
+def audit_heads(session: Session) -> dict[str, str]:
     """Each inspection's and case's trail head as it stored it, by chain key (inspection/<id>, case/<id>)."""
     heads = {f"inspection/{i}": head for i, head in session.execute(select(Inspection.id, Inspection.trail_head))}
     heads.update({f"case/{i}": head for i, head in session.execute(select(Case.id, Case.trail_head))})

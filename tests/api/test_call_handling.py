@@ -1,4 +1,4 @@
-"""What every call passes through before and after the servicer (services/common/grpc_server),
+"""What every call passes through before and after the servicer (services/common/grpc_call),
 shown on command_center: requests no servicer should see, and a database that went away."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
-from tests.api.test_command_center_api import counts, expect_error, office
+from tests.api.command_center.support import counts, expect_error, office
 from tests.conftest import make_settings
 from tests.support import TcpProxy, host
 

@@ -15,8 +15,8 @@ from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.gateway.v1 import gateway_pb2 as gw
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
 from tests.api.conftest import CommandCenterClient
-from tests.api.gateway_fixtures import District
-from tests.api.mobile_enforcement_fixtures import OFFICES, InstantClock, connect, host_mobile_enforcement, uscc
+from tests.api.gateway.support import District
+from tests.api.mobile_enforcement.support import OFFICES, InstantClock, connect, host_mobile_enforcement, uscc
 from tests.conftest import make_settings
 from tests.support import host, violations
 

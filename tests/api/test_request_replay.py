@@ -15,17 +15,17 @@ from services.mobile_enforcement.models import RequestKey as EnforcementRequestK
 from supervision.assessment.v1 import assessment_pb2 as asm
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.complaints.v1 import complaints_pb2 as cp
-from tests.api.assessment_fixtures import TODAY as ASSESSMENT_TODAY
-from tests.api.assessment_fixtures import AssessmentClient, edited
-from tests.api.complaints_fixtures import ComplaintsClient, complaint
-from tests.api.mobile_enforcement_fixtures import (
+from tests.api.assessment.support import TODAY as ASSESSMENT_TODAY
+from tests.api.assessment.support import AssessmentClient, edited
+from tests.api.command_center.support import counts, expect_error, office
+from tests.api.complaints.support import ComplaintsClient, complaint
+from tests.api.mobile_enforcement.support import (
     InstantClock,
     connect,
     directory,
     host_mobile_enforcement,
     plan_request,
 )
-from tests.api.test_command_center_api import counts, expect_error, office
 from tests.conftest import make_settings
 from tests.support import Clock, host
 

@@ -18,9 +18,8 @@ from supervision.assessment.v1 import assessment_pb2_grpc as assessment_grpc
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.emergency.v1 import emergency_pb2 as em_pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me_pb
-from tests.api.emergency_fixtures import CommandCenter, EmergencyClient, incident
-from tests.api.mobile_enforcement_fixtures import client as client  # a fixture: pytest finds it by name
-from tests.api.mobile_enforcement_fixtures import uscc
+from tests.api.emergency.support import CommandCenter, EmergencyClient, incident
+from tests.api.mobile_enforcement.support import staffed_client, uscc
 from tests.conftest import make_settings
 from tests.support import host, violations
 
@@ -170,6 +169,14 @@ def test_unknown_officer_paths_are_invalid_argument_even_for_an_unknown_officer(
 
 
 # ---------------------------------------------------------------- mobile_enforcement: entities
+
+
+@pytest.fixture
+def client(store_url, tmp_path):
+    """mobile_enforcement with its offices and certified officers (as its own API tests have it)."""
+    client = staffed_client(store_url, tmp_path)
+    yield client
+    client.close()
 
 
 def test_unknown_entity_paths_are_invalid_argument_and_change_nothing(client):

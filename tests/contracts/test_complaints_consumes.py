@@ -12,7 +12,7 @@ from services.complaints.models import DeadLetter, Inbox, Office
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
 from supervision.command_center.v1 import events_pb2 as cc_events
-from tests.api.complaints_fixtures import ComplaintsClient
+from tests.api.complaints.support import ComplaintsClient
 from tests.contracts import pre_contract
 
 QUEUE = "_district_queue"

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from services import monolith
+from services.common import registry
 from services.common.db import Store
 from tests.conftest import make_settings
 from tests.contracts.conftest import APPLIED_SUBSCRIPTIONS, COVERAGE_TEST, HERE
@@ -15,7 +15,7 @@ from tests.contracts.conftest import APPLIED_SUBSCRIPTIONS, COVERAGE_TEST, HERE
 
 def subscriptions(tmp_path) -> set[tuple[str, str]]:
     found = set()
-    for name in monolith.SERVICES:
+    for name in registry.names():
         store = Store(f"sqlite:///{tmp_path / (name + '.db')}")
         runtime = importlib.import_module(f"services.{name}.service").build(make_settings(), store)
         found |= {(name, subscription.name) for subscription in runtime.subscriptions}

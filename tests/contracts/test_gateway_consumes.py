@@ -35,7 +35,7 @@ from supervision.emergency.v1 import emergency_pb2 as em_pb
 from supervision.emergency.v1 import emergency_pb2_grpc as em_grpc
 from supervision.gateway.v1 import gateway_pb2 as pb
 from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
-from tests.api.gateway_fixtures import SseClient
+from tests.api.gateway.support import SseClient
 from tests.conftest import make_settings
 from tests.support import Clock
 

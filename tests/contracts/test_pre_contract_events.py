@@ -17,7 +17,7 @@ from supervision.assessment.v1 import assessment_pb2 as pb
 from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
-from tests.api.complaints_fixtures import ComplaintsClient
+from tests.api.complaints.support import ComplaintsClient
 from tests.contracts import pre_contract
 
 

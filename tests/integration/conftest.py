@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services import monolith
-from services.common import migrate
+from services.common import migrate, registry
 from services.common.db import Store
 from services.common.hosting import HostedService
 from tests.conftest import make_settings
@@ -38,7 +38,7 @@ class District:
 TIMING_TABLES = {"leases", "indicator_history"}
 EVENT_TABLES = {"outbox", "inbox"}
 INDICATOR_EVENTS = "%IndicatorsChanged"
-DEMO_SERVICES = [name for name in monolith.SERVICES if name != monolith.GATEWAY]
+DEMO_SERVICES = [name for name in registry.names() if name != "gateway"]
 
 
 def row_counts(data_dir: Path) -> dict[str, dict[str, int]]:
@@ -81,7 +81,7 @@ def command_center_postgres(postgres_database):
 def start_district(data_dir: Path) -> District:
     """Every service on a free port; services that call others (assessment's live scores) are
     told where, as INDICATOR_SOURCES tells them in a deployment."""
-    ports = {name: free_port() for name in monolith.SERVICES}
+    ports = {name: free_port() for name in registry.names()}
     previous = os.environ.get("INDICATOR_SOURCES")
     os.environ["INDICATOR_SOURCES"] = ",".join(f"{name}=127.0.0.1:{port}" for name, port in ports.items()
                                                if name != "gateway")

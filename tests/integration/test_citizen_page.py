@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import aiohttp
 import pytest
 
-from tests.api.gateway_fixtures import CHROMIUM, CHROMIUM_ARGS, District
+from tests.api.gateway.support import CHROMIUM, CHROMIUM_ARGS, District
 from tests.conftest import make_settings
 
 PHONE = {"width": 390, "height": 844}

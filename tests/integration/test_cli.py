@@ -4,7 +4,6 @@ against a monolith started here on free ports with AUTH_MODE=jwt, and against it
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import signal
@@ -19,6 +18,7 @@ from google.type import date_pb2
 
 from services import monolith
 from services.cli.connection import MONOLITH_PORTS
+from services.common import registry
 from services.common.auth import issue_token
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
@@ -38,7 +38,7 @@ class Center:
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        self.ports = {name: free_port() for name in monolith.SERVICES}
+        self.ports = {name: free_port() for name in registry.names()}
         self.hosted = monolith.start(make_settings(DATA_DIR=str(data_dir), AUTH_MODE="jwt", JWT_SECRET=SECRET),
                                      host="127.0.0.1", ports=self.ports, seed_demo=False)
         self.addresses = ",".join(f"{name}=127.0.0.1:{port}" for name, port in self.ports.items())
@@ -88,7 +88,7 @@ def previous_month() -> str:
 
 
 def test_the_default_ports_are_the_monolith_s():
-    actual = {name: importlib.import_module(f"services.{name}.service").MONOLITH_PORT for name in monolith.SERVICES}
+    actual = {entry.name: entry.monolith_port for entry in registry.SERVICES}
     assert actual == MONOLITH_PORTS
 
 
@@ -353,12 +353,12 @@ def test_the_demo_district_is_loaded_into_stores_and_a_center_started_on_them_se
     first = load("--json")
     assert first.returncode == 0, first.stderr
     outcomes = json.loads(first.stdout)
-    assert [o["service"] for o in outcomes] == [s for s in monolith.SERVICES if s != "gateway"]
+    assert [o["service"] for o in outcomes] == [s for s in registry.names() if s != "gateway"]
     assert all(o["complete"] for o in outcomes), outcomes
     assert all(o["loaded"] for o in outcomes[1:]), outcomes  # the interrupted one and those after it
     assert "demo district 6/6: assessment" in first.stderr
     # Every event was delivered to its consumers while loading (the gateway's included), as a first start does.
-    for name in monolith.SERVICES:
+    for name in registry.names():
         with sqlite3.connect(data_dir / f"{name}.db") as db:
             assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (0,), name
     with sqlite3.connect(data_dir / "gateway.db") as db:
@@ -369,7 +369,7 @@ def test_the_demo_district_is_loaded_into_stores_and_a_center_started_on_them_se
 
     center = Center.__new__(Center)
     center.data_dir = data_dir
-    center.ports = {name: free_port() for name in monolith.SERVICES}
+    center.ports = {name: free_port() for name in registry.names()}
     center.hosted = monolith.start(make_settings(DATA_DIR=str(data_dir)), host="127.0.0.1", ports=center.ports,
                                    seed_demo=False)
     center.addresses = ",".join(f"{name}=127.0.0.1:{port}" for name, port in center.ports.items())

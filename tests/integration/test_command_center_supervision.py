@@ -13,6 +13,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services import monolith
+from services.common import registry
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
 from supervision.emergency.v1 import emergency_pb2 as em
@@ -23,7 +24,7 @@ from tests.conftest import make_settings
 @pytest.fixture
 def district(tmp_path):
     hosted = monolith.start(make_settings(DATA_DIR=str(tmp_path)), host="127.0.0.1",
-                            ports=dict.fromkeys(monolith.SERVICES, 0), seed_demo=False)
+                            ports=dict.fromkeys(registry.names(), 0), seed_demo=False)
     by_name = {h.runtime.name: h for h in hosted}
     channels = {name: grpc.insecure_channel(f"127.0.0.1:{h.server.port}") for name, h in by_name.items()}
     cc_grpc.OfficeServiceStub(channels["command_center"]).CreateOffice(cc.CreateOfficeRequest(

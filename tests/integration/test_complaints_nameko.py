@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from services.command_center.domain.center import CommandCenter
-from services.command_center.domain.offices import OfficeInput
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.workspace import Workspace as CenterWorkspace
 from services.command_center.models import Outbox as CenterOutbox
 from services.common import migrate
 from services.common.amqp import NamekoTransport
@@ -25,10 +25,11 @@ from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
 from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
+from services.complaints.domain.complaints import Complaints
 from services.complaints.domain.deadlines import Clocks
-from services.complaints.domain.desk import ComplaintDesk
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.rules import RuleBook
+from services.complaints.domain.workspace import Workspace
 from services.complaints.models import Office, OfficeStreet
 from tests.processes import start_worker, stop, wait_for
 from tests.support import Clock
@@ -58,7 +59,7 @@ def command_center(tmp_path, amqp_uri):
     """command_center's domain on its own store, and the relay of its outbox to the broker."""
     store = Store(f"sqlite:///{tmp_path / 'command_center.db'}")
     migrate.upgrade("command_center", ROOT / "services/command_center/migrations", store.url)
-    yield CommandCenter(store, Clock(), WorkingDayCalendar.load()), OutboxRelay(
+    yield Offices(CenterWorkspace(store, Clock(), WorkingDayCalendar.load())), OutboxRelay(
         "command_center", store, CenterOutbox, NamekoTransport(amqp_uri))
     store.dispose()
 
@@ -93,7 +94,7 @@ def test_offices_registered_in_command_center_route_the_complaints_created_after
     center.update_office(SYSTEM_CALLER, OfficeInput(id=wujing, name="吴泾所", district="闵行区",
                                                     streets=[streets["吴泾镇"], streets["紫竹"]]),
                          ["name", "streets"], 1)
-    with center.store.transaction() as session:  # the relay crashed before marking a row sent: it goes again
+    with center.workspace.store.transaction() as session:  # the relay crashed before marking a row sent: it goes again
         session.get(CenterOutbox, 1).sent_at = None
     assert relay.relay_once() == 2
     wait_for(lambda: street_owner(complaints_store, streets["紫竹"]) == wujing)
@@ -102,7 +103,7 @@ def test_offices_registered_in_command_center_route_the_complaints_created_after
         # The repeated, older registration changed nothing: the inbox and the version check held.
         assert (session.get(Office, wujing).name, session.get(Office, wujing).version) == ("吴泾所", 2)
 
-    desk = ComplaintDesk(complaints_store, Clock(), Clocks(RuleBook.load(), WorkingDayCalendar.load()))
+    desk = Complaints(Workspace(complaints_store, Clocks(RuleBook.load(), WorkingDayCalendar.load()), Clock()))
     routed = [desk.create_complaint(SYSTEM_CALLER, "", complaint_about(streets[name])).complaint.office_id
               for name in ("紫竹", "浦江镇", "吴泾镇", "马桥镇")]
     assert routed == [wujing, pujiang, wujing, "_district_queue"]

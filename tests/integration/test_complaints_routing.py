@@ -11,7 +11,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
-from tests.api.complaints_fixtures import ComplaintsClient, district_offices
+from tests.api.complaints.support import ComplaintsClient, district_offices
 from tests.conftest import make_settings
 from tests.support import host
 

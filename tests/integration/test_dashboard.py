@@ -12,8 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from services import monolith
-from tests.api.gateway_fixtures import CHROMIUM, CHROMIUM_ARGS
+from tests.api.gateway.support import CHROMIUM, CHROMIUM_ARGS
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 LAPTOP = {"width": 1366, "height": 768}
@@ -22,7 +21,7 @@ WALL = {"width": 3840, "height": 2160}
 
 @pytest.fixture
 def gateway(demo_district):
-    hosted = demo_district.services[monolith.GATEWAY]
+    hosted = demo_district.services["gateway"]
     assert hosted.parts.feeder.ready.wait(20)
     return hosted
 

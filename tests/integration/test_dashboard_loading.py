@@ -8,7 +8,7 @@ import pytest
 
 from services.common.startup import StartupProgress
 from services.gateway import service as gateway_service
-from tests.api.gateway_fixtures import District
+from tests.api.gateway.support import District
 from tests.conftest import make_settings
 from tests.integration.test_dashboard import LAPTOP, browser
 

@@ -17,6 +17,7 @@ from sqlalchemy import event, func, select
 
 from services import monolith
 from services.assessment.models import OfficerAssessment, PeriodScore
+from services.common import registry
 from services.common.clock import Clock
 from services.common.demo import NOT_EMPTY, DemoOutcome, demo_load
 from services.common.hosting import HostedService
@@ -26,7 +27,7 @@ from tests.conftest import make_settings
 
 # Every service with demo data, in the order `make run` loads them (each builds on the events of
 # the ones before it).
-DEMO_SERVICES = [name for name in monolith.SERVICES if name != monolith.GATEWAY]
+DEMO_SERVICES = [name for name in registry.names() if name != "gateway"]
 
 
 class Interrupted(Exception):
@@ -95,7 +96,7 @@ def table_counts(service: HostedService) -> dict[str, int]:
 
 def start_empty(data_dir, clock: Clock | None = None) -> list[HostedService]:
     return monolith.start(make_settings(DATA_DIR=str(data_dir)), host="127.0.0.1",
-                          ports=dict.fromkeys(monolith.SERVICES, 0), seed_demo=False, clock=clock)
+                          ports=dict.fromkeys(registry.names(), 0), seed_demo=False, clock=clock)
 
 
 def stop(hosted: list[HostedService]) -> None:

@@ -19,8 +19,8 @@ import pytest
 from kombu import Connection, Queue, binding
 from sqlalchemy import select
 
-from services.command_center.domain.center import CommandCenter
-from services.command_center.domain.offices import OfficeInput
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.workspace import Workspace as CommandCenterWorkspace
 from services.command_center.models import Outbox as CommandCenterOutbox
 from services.common import contracts, migrate
 from services.common.amqp import NamekoTransport, configured_namespace, event_exchange
@@ -29,9 +29,11 @@ from services.common.db import Store
 from services.common.events import Envelope
 from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
-from services.emergency.domain.emergency import Emergency
-from services.emergency.domain.incidents import IncidentInput
+from services.emergency.domain.directory import Directory
+from services.emergency.domain.incidents import Incidents
+from services.emergency.domain.intake import IncidentInput
 from services.emergency.domain.rules import COUNT_FIELDS, RuleBook
+from services.emergency.domain.workspace import Workspace
 from services.emergency.models import IncidentAction, IndicatorSnapshot, Office
 from supervision.emergency.v1 import events_pb2
 from tests.processes import start_service, start_worker, stop
@@ -47,11 +49,11 @@ def emergency_db(postgres_database):
     """A migrated store with an office and an incident whose report and on-site deadlines have passed."""
     store = Store(postgres_database)
     migrate.upgrade("emergency", ROOT / "services/emergency/migrations", store.url)
-    emergency = Emergency(store, RuleBook.load(), lambda: dt.date.today(), lambda: dt.datetime.now(dt.UTC))
+    workspace = Workspace(store, RuleBook.load(), lambda: dt.date.today(), lambda: dt.datetime.now(dt.UTC))
     with store.transaction() as session:
-        emergency.apply_office(session, "MH01", name="莘庄所", district="闵行区", streets=["莘庄镇"])
+        Directory(workspace).apply_office(session, "MH01", name="莘庄所", district="闵行区", streets=["莘庄镇"])
     learned = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
-    view = emergency.report_incident(SYSTEM_CALLER, "", IncidentInput(
+    view = Incidents(workspace).report_incident(SYSTEM_CALLER, "", IncidentInput(
         type="FOOD_SAFETY", office_id="MH01", title="某小学食堂学生腹泻", occurred_at=learned - dt.timedelta(hours=1),
         learned_at=learned, counts=dict.fromkeys(COUNT_FIELDS, 0) | {"ill_count": 12}))
     yield store, view.incident.id
@@ -124,7 +126,7 @@ def test_the_worker_keeps_offices_from_command_centers_events(processes, emergen
     store, _ = emergency_db
     source = Store(f"sqlite:///{tmp_path / 'command_center.db'}")
     migrate.upgrade("command_center", ROOT / "services/command_center/migrations", source.url)
-    center = CommandCenter(source, dt.date.today, WorkingDayCalendar.load(None))
+    center = Offices(CommandCenterWorkspace(source, dt.date.today, WorkingDayCalendar.load(None)))
     center.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH02", name="七宝市场监督管理所", district="闵行区",
                                                         streets=["七宝镇"]))
     assert OutboxRelay("command_center", source, CommandCenterOutbox, NamekoTransport(amqp_uri)).relay_once() == 1

@@ -23,8 +23,8 @@ from kombu import Connection
 from sqlalchemy import select
 
 from services.assessment.models import Office as AssessmentOffice
-from services.command_center.domain.center import CommandCenter
-from services.command_center.domain.offices import OfficeInput
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.workspace import Workspace as CenterWorkspace
 from services.command_center.models import Outbox
 from services.common import migrate
 from services.common.amqp import NamekoTransport
@@ -60,7 +60,7 @@ class Center:
 
     def register_offices(self, monkeypatch) -> list[str]:
         """Registers offices in command_center and relays their OfficeRegistered; their ids."""
-        center = CommandCenter(self.command_center, shanghai_today, WorkingDayCalendar.load())
+        center = Offices(CenterWorkspace(self.command_center, shanghai_today, WorkingDayCalendar.load()))
         ids = [f"{self.name}{uuid.uuid4().hex[:6]}" for _ in range(OFFICES_PER_CENTER)]
         for office_id in ids:
             center.create_office(SYSTEM_CALLER, "", OfficeInput(id=office_id, name=f"{office_id}所", district="闵行区",

@@ -18,9 +18,10 @@ import pytest
 from kombu import Connection, Queue
 from sqlalchemy import func, select
 
-from services.command_center.domain.center import CommandCenter
 from services.command_center.domain.groups import CASE_HANDLING
-from services.command_center.domain.offices import OfficeInput, OfficerInput
+from services.command_center.domain.officers import OfficerInput, Officers
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.workspace import Workspace as CenterWorkspace
 from services.command_center.models import Outbox as CenterOutbox
 from services.common import contracts, migrate
 from services.common.amqp import NamekoTransport, configured_namespace, event_exchange
@@ -33,7 +34,7 @@ from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
 from services.facilities import service as facilities_service
 from services.facilities.domain.equipment import EquipmentInput, Inventory
-from services.facilities.domain.rapid_tests import RapidTesting, RapidTestInput, SampleInput
+from services.facilities.domain.rapid_tests import RapidTestInput, RapidTests, SampleInput
 from services.facilities.domain.standards import Standards
 from services.facilities.domain.workspace import Workspace
 from services.facilities.models import Case, Officer, Outbox, Room
@@ -74,7 +75,8 @@ def catch_up(store: Store, outbox_model, runtime) -> None:
 class Publishers:
     """command_center's and mobile_enforcement's domains on their own stores, today's clock."""
 
-    center: CommandCenter
+    offices: Offices
+    officers: Officers
     center_store: Store
     cases: Cases
     cases_store: Store
@@ -82,10 +84,10 @@ class Publishers:
 
     def register(self, office_id: str, officer_ids: list[str]) -> None:
         """command_center registers an office and certified officers; mobile_enforcement keeps them."""
-        self.center.create_office(SYSTEM_CALLER, "", OfficeInput(id=office_id, name="莘庄市场监督管理所",
-                                                                 district="闵行区", streets=[f"{office_id}镇"]))
+        self.offices.create_office(SYSTEM_CALLER, "", OfficeInput(id=office_id, name="莘庄市场监督管理所",
+                                                                  district="闵行区", streets=[f"{office_id}镇"]))
         for officer_id in officer_ids:
-            self.center.register_officer(SYSTEM_CALLER, "", OfficerInput(
+            self.officers.register_officer(SYSTEM_CALLER, "", OfficerInput(
                 id=officer_id, name="王伟", office_id=office_id, group=CASE_HANDLING,
                 certificate_no=f"SH{officer_id.replace('-', '')}",
                 certificate_expires=shanghai_today() + dt.timedelta(days=365)))
@@ -111,8 +113,8 @@ def publishers(tmp_path):
     # The wall clock, like the worker's.
     workspace = EnforcementWorkspace(cases_store, RuleBook.load(), Catalog.load(), calendar, shanghai_today, utcnow)
     runtime = mobile_enforcement_service.build(make_settings(), cases_store, today=shanghai_today, now=utcnow)
-    yield Publishers(CommandCenter(center_store, shanghai_today, calendar), center_store, Cases(workspace),
-                     cases_store, runtime)
+    center = CenterWorkspace(center_store, shanghai_today, calendar)
+    yield Publishers(Offices(center), Officers(center), center_store, Cases(workspace), cases_store, runtime)
     center_store.dispose()
     cases_store.dispose()
 
@@ -173,20 +175,20 @@ class Clock:
 def test_a_confirmed_positive_reaches_the_facilities_exchange(tmp_path, amqp_uri, publishers):
     store = migrated("facilities", f"sqlite:///{tmp_path / 'facilities.db'}")
     clock = Clock()
-    publishers.center.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄市场监督管理所",
+    publishers.offices.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄市场监督管理所",
                                                                    district="闵行区", streets=["莘庄镇"]))
     catch_up(publishers.center_store, CenterOutbox,
              facilities_service.build(make_settings(), store, today=clock, now=clock.now))
     workspace = Workspace(store, Standards.load(), clock, clock.now)
     reader = Inventory(workspace).register(SYSTEM_CALLER, "", EquipmentInput(
         office_id="MH01", category="pesticide_reader", model="NY-12", serial_no=f"PR-{uuid.uuid4().hex[:8]}",
-        last_calibrated_on=dt.date(2026, 6, 1), calibration_due=None))
-    testing = RapidTesting(workspace)
+        last_calibrated_on=dt.date(2026, 6, 1), calibration_due=None)).equipment
+    testing = RapidTests(workspace)
     test = testing.record(SYSTEM_CALLER, "", RapidTestInput(
         office_id="MH01", origin="MARKET_SAMPLING",
         sample=SampleInput("豇豆", "王记蔬菜", "91350100M000100Y43", "莘庄农贸市场", "12号"),
         item="pesticide_residue", method="enzyme_inhibition", equipment_id=reader.id, reading=68.0, result=None,
-        tested_at=NOW - dt.timedelta(hours=5)))
+        tested_at=NOW - dt.timedelta(hours=5))).test
     testing.confirm(SYSTEM_CALLER, test.id, None, False, 3.0)
 
     exchange = event_exchange("facilities", configured_namespace())

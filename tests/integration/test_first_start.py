@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from services import monolith
+from services.common import registry
 from services.gateway.domain.alerts import INDEX_DROP
 from services.gateway.hosting import GatewayHost
 from services.gateway.models import HistoryPoint
@@ -25,7 +25,7 @@ from tests.integration.conftest import free_port, row_counts, start_district, st
 from tests.support import monolith_command
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [name for name in monolith.SERVICES if name != monolith.GATEWAY]
+SOURCES = [entry.name for entry in registry.sources()]
 START_SECONDS = 240
 
 
@@ -33,13 +33,13 @@ class Monolith:
     """`python -m services.monolith` in a subprocess; its stderr collected line by line."""
 
     def __init__(self, data_dir: Path):
-        self.grpc_ports = {name: free_port() for name in monolith.SERVICES}
+        self.grpc_ports = {name: free_port() for name in registry.names()}
         self.http_port = free_port()
         env = {**os.environ, "DATA_DIR": str(data_dir), "DEMO_DATA": "true", "LOG_FORMAT": "json",
                "HTTP_PORT": str(self.http_port), "METRICS_PORT": "0", "RELAY_POLL_SECONDS": "0.2",
                "SWEEP_INTERVAL_SECONDS": "3600", "DRAIN_GRACE_SECONDS": "2", "PYTHONUNBUFFERED": "1",
                "INDICATOR_SOURCES": ",".join(f"{name}=127.0.0.1:{port}" for name, port in self.grpc_ports.items()
-                                             if name != monolith.GATEWAY)}
+                                             if name in SOURCES)}
         self.process = subprocess.Popen(monolith_command(self.grpc_ports), cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []

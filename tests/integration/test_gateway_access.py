@@ -8,7 +8,7 @@ import pytest
 
 from services.common.auth import issue_service_token, issue_token
 from supervision.gateway.v1 import gateway_pb2 as pb
-from tests.api.gateway_fixtures import CHROMIUM, CHROMIUM_ARGS, District
+from tests.api.gateway.support import CHROMIUM, CHROMIUM_ARGS, District
 from tests.conftest import make_settings
 
 SECRET = "gateway-access-test-secret-32-bytes!"

@@ -19,7 +19,7 @@ from services.gateway import service as gateway_service
 from services.gateway.config import GatewayConfig
 from services.gateway.listener import EventListener
 from services.gateway.models import DeadLetter
-from tests.api.gateway_fixtures import wait_for
+from tests.api.gateway.support import wait_for
 from tests.conftest import amqp_through, broker_address, make_settings
 from tests.support import Clock, TcpProxy
 

@@ -10,15 +10,15 @@ import urllib.request
 
 import pytest
 
-from services import monolith
+from services.common import registry
 from supervision.assessment.v1 import assessment_pb2, assessment_pb2_grpc
 from supervision.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from tests.api.gateway_fixtures import CHROMIUM, CHROMIUM_ARGS
+from tests.api.gateway.support import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture
 def gateway(demo_district):
-    hosted = demo_district.services[monolith.GATEWAY]
+    hosted = demo_district.services["gateway"]
     assert hosted.parts.feeder.ready.wait(20)
     return hosted
 
@@ -34,10 +34,10 @@ def test_the_demo_district_is_ranked_live(gateway, demo_district):
     assert [o["rank"] for o in offices] == sorted(o["rank"] for o in offices)
     assert {o["name"] for o in offices} >= {"莘庄市场监督管理所", "浦锦市场监督管理所"}
     sources = {s["source"]: s["available"] for s in get(gateway.http_port, "/readyz")["sources"]}
-    assert all(sources[name] for name in monolith.SERVICES if name in sources)
+    assert all(sources[name] for name in registry.names() if name in sources)
     kinds = {a["kind"] for a in get(gateway.http_port, "/api/v1/alerts")["alerts"]}
     assert {"complaint_overdue", "incident_open", "calibration_due"} <= kinds
-    watched = gateway_pb2_grpc.MonitoringServiceStub(demo_district.channels[monolith.GATEWAY])
+    watched = gateway_pb2_grpc.MonitoringServiceStub(demo_district.channels["gateway"])
     assert watched.GetDistrictIndex(gateway_pb2.GetDistrictIndexRequest()).office_count == 14
 
 

@@ -16,7 +16,7 @@ from services.common.auth import issue_service_token, issue_token
 from services.gateway.domain import exports
 from supervision.assessment.v1 import assessment_pb2 as pb
 from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
-from tests.api.gateway_fixtures import District
+from tests.api.gateway.support import District
 from tests.conftest import make_settings
 
 SECRET = "gateway-exports-test-secret-32-bytes"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.api.gateway_fixtures import District, wait_for
+from tests.api.gateway.support import District, wait_for
 from tests.conftest import make_settings
 
 NAME, PHONE = "欧阳娜娜", "13912345678"

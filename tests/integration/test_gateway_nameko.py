@@ -46,23 +46,24 @@ def worker(gateway_store, amqp_uri):
 @pytest.fixture
 def assessment(tmp_path):
     """assessment's own use cases on a store of its own (no gRPC in this process)."""
-    from services.assessment.domain.assessment import Assessment
+    from services.assessment.domain.schemes import Schemes
+    from services.assessment.domain.workspace import Workspace
 
     store = Store(f"sqlite:///{tmp_path / 'assessment.db'}")
     migrate.upgrade("assessment", ROOT / "services/assessment/migrations", store.url)
-    yield Assessment(store, shanghai_today, lambda *args, **kwargs: {})
+    yield Schemes(Workspace(store, shanghai_today))
     store.dispose()
 
 
-def scheme_updated(assessment) -> dict:
+def scheme_updated(schemes) -> dict:
     """A new scheme version through assessment's UpdateScheme use case: the SchemeUpdated it writes."""
     from services.assessment.domain.schemes import SchemeDraft
     from services.assessment.models import Outbox
 
-    current = assessment.schemes.get_scheme(0, None)
-    record = assessment.schemes.update_scheme(
-        SYSTEM_CALLER, f"scheme-{uuid.uuid4()}", SchemeDraft(current.scheme, assessment.today(), "新版本"), 0)
-    with assessment.store.read() as session:
+    current = schemes.get_scheme(0, None)
+    record = schemes.update_scheme(
+        SYSTEM_CALLER, f"scheme-{uuid.uuid4()}", SchemeDraft(current.scheme, schemes.workspace.today(), "新版本"), 0)
+    with schemes.workspace.store.read() as session:
         event = dict(session.scalars(select(Outbox.envelope).order_by(Outbox.id.desc())).first())
     assert event["type"] == "supervision.assessment.v1.SchemeUpdated" and event["aggregate_version"] == \
         record.scheme.version

@@ -19,7 +19,7 @@ from services.common.amqp import NamekoTransport
 from services.common.relay import OutboxRelay
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
-from tests.api.gateway_fixtures import GROUPS, NAMES, STREETS
+from tests.api.gateway.support import GROUPS, NAMES, STREETS
 from tests.conftest import make_settings
 from tests.processes import start_service, stop, wait_for
 from tests.support import Clock, host

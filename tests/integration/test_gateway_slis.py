@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from supervision.gateway.v1 import gateway_pb2 as pb
-from tests.api.gateway_fixtures import District
+from tests.api.gateway.support import District
 from tests.conftest import make_settings
 
 SERVED_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.metrics import RECONCILE_CORRECTIONS
-from tests.api.gateway_fixtures import District, wait_for
+from tests.api.gateway.support import District, wait_for
 from tests.conftest import make_settings
 
 

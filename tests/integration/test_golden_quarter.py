@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from services import monolith
+from services.common import registry
 from services.common.clock import Clock
 from services.common.consumer import run_timer
 from supervision.assessment.v1 import assessment_pb2 as pb
@@ -26,7 +27,7 @@ class MonolithCenter:
 
     def __init__(self, data_dir):
         self.clock = Clock(golden.at("2026-08-03", 7))
-        ports = {name: free_port() for name in monolith.SERVICES}
+        ports = {name: free_port() for name in registry.names()}
         previous = os.environ.get("INDICATOR_SOURCES")
         os.environ["INDICATOR_SOURCES"] = ",".join(f"{name}=127.0.0.1:{port}" for name, port in ports.items()
                                                    if name != "gateway")

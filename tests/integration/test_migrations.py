@@ -10,9 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from services.common import migrate
+from services.common import migrate, registry
 from services.common.db import Store
-from services.monolith import SERVICES
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -22,7 +21,7 @@ def empty_store_url(request, tmp_path):
     return request.getfixturevalue("postgres_database")
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", registry.names())
 def test_migrations_match_the_models(service, empty_store_url):
     models = importlib.import_module(f"services.{service}.models")
     store = Store(empty_store_url)

@@ -9,7 +9,6 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
-from services import monolith
 from services.common import contracts, hash_chain
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES
 from services.mobile_enforcement.models import AuditRecord, Case, Entity, Inspection, Outbox, Plan
@@ -17,20 +16,11 @@ from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
-from tests.integration.conftest import start_district, stop_district
 
 
 @pytest.fixture(scope="module")
-def district(request, tmp_path_factory):
-    if "mobile_enforcement" in monolith.SERVICES:
-        yield request.getfixturevalue("demo_district")
-        return
-    # Until services.monolith.SERVICES lists mobile_enforcement, host it after command_center here.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(monolith, "SERVICES", ["command_center", "mobile_enforcement"])
-        started = start_district(tmp_path_factory.mktemp("enforcement-district"))
-    yield started
-    stop_district(started)
+def district(demo_district):
+    return demo_district
 
 
 def test_the_demo_has_every_type_a_plan_per_office_and_work_in_every_state(district):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.command_center.domain.center import CommandCenter
-from services.command_center.domain.offices import OfficeInput
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.workspace import Workspace as CenterWorkspace
 from services.command_center.models import Inbox, Task
 from services.common import contracts, migrate
 from services.common.amqp import NamekoTransport
@@ -23,11 +23,14 @@ from services.common.context import SYSTEM_CALLER
 from services.common.db import Store, utcnow
 from services.common.relay import OutboxRelay
 from services.common.working_days import WorkingDayCalendar
+from services.complaints.domain.complaints import Complaints
 from services.complaints.domain.deadlines import Clocks
-from services.complaints.domain.desk import ComplaintDesk
+from services.complaints.domain.directory import Directory
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.routing import read_announcement
 from services.complaints.domain.rules import RuleBook
+from services.complaints.domain.sweep import DeadlineSweep
+from services.complaints.domain.workspace import Workspace
 from services.complaints.models import Outbox as ComplaintsOutbox
 from supervision.command_center.v1.events_pb2 import OfficeRegistered
 from supervision.complaints.v1.events_pb2 import ComplaintOverdue
@@ -45,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def command_center_db(postgres_database):
     store = Store(postgres_database)
     migrate.upgrade("command_center", ROOT / "services/command_center/migrations", store.url)
-    center = CommandCenter(store, Clock(), WorkingDayCalendar.load())
+    center = Offices(CenterWorkspace(store, Clock(), WorkingDayCalendar.load()))
     center.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄所", district="闵行区",
                                                         streets=["莘庄镇"]))
     yield store
@@ -66,23 +69,24 @@ class ComplaintsDesk:
     def __init__(self, store: Store):
         self.store = store
         self.today = dt.date(2026, 11, 2)
-        self.desk = ComplaintDesk(store, lambda: self.today, Clocks(RuleBook.load(), WorkingDayCalendar.load()),
-                                  now=lambda: dt.datetime.combine(self.today, dt.time(10), SHANGHAI))
+        workspace = Workspace(store, Clocks(RuleBook.load(), WorkingDayCalendar.load()), lambda: self.today,
+                              now=lambda: dt.datetime.combine(self.today, dt.time(10), SHANGHAI))
+        self.complaints, self.sweep = Complaints(workspace), DeadlineSweep(workspace)
         with store.transaction() as session:
-            self.desk.apply_office(session, read_announcement(OfficeRegistered(
+            Directory(workspace).apply_office(session, read_announcement(OfficeRegistered(
                 office_id="MH01", version=1, name="莘庄所", district="闵行区", streets=["莘庄镇"])))
 
     def overdue(self, count: int = 1) -> list[str]:
         """Receives `count` complaints and lets their acceptance limit pass: one ComplaintOverdue
         each in the outbox. Returns the complaint ids."""
         received = self.today
-        ids = [self.desk.create_complaint(SYSTEM_CALLER, "", ComplaintInput(
+        ids = [self.complaints.create_complaint(SYSTEM_CALLER, "", ComplaintInput(
             kind="COMPLAINT", channel="HOTLINE_12315", received_at=dt.datetime.combine(received, dt.time(9), SHANGHAI),
             complainant_name="李娜", complainant_phone="13800001111", respondent_name="某超市",
             respondent_address="闵行区某路1号", respondent_street="莘庄镇", category="食品安全",
             description="过期食品")).complaint.id for _ in range(count)]
         self.today = received + dt.timedelta(days=30)
-        assert self.desk.sweep_deadlines() >= count
+        assert self.sweep.run() >= count
         self.today = received
         return ids
 

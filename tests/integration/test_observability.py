@@ -17,6 +17,7 @@ import pytest
 from opentelemetry.trace import SpanKind
 
 from services import monolith
+from services.common import registry
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
 from tests.conftest import make_settings
@@ -32,7 +33,7 @@ GET_OFFICE = "/supervision.command_center.v1.OfficeService/GetOffice"
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
     """Every service in one process, as `make run` starts it, without the demo district."""
-    ports = {name: free_port() for name in monolith.SERVICES} | {"gateway_http": free_port()}
+    ports = {name: free_port() for name in registry.names()} | {"gateway_http": free_port()}
     hosted = monolith.start(make_settings(DATA_DIR=str(tmp_path_factory.mktemp("observed")), DEMO_DATA="false"),
                             host="127.0.0.1", ports=ports)
     services = {service.runtime.name: service for service in hosted}

@@ -19,9 +19,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from services.command_center.domain.center import CommandCenter
-from services.command_center.domain.offices import OfficeInput
-from services.command_center.domain.tasks import TaskInput
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.tasks import TaskInput, Tasks
+from services.command_center.domain.workspace import Workspace
 from services.common import migrate
 from services.common.clock import shanghai_today
 from services.common.context import SYSTEM_CALLER
@@ -43,12 +43,13 @@ def free_port() -> int:
 def migrated(postgres_database):
     store = Store(postgres_database)
     migrate.upgrade("command_center", ROOT / "services/command_center/migrations", store.url)
-    center = CommandCenter(store, shanghai_today, WorkingDayCalendar.load())
-    center.create_office(SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄所", district="闵行区",
-                                                        streets=["莘庄镇"]))
+    workspace = Workspace(store, shanghai_today, WorkingDayCalendar.load())
+    Offices(workspace).create_office(SYSTEM_CALLER, "", OfficeInput(id="MH01", name="莘庄所", district="闵行区",
+                                                                    streets=["莘庄镇"]))
     # Due in a year of the service's real clock (serve runs on today's date): open, not overdue.
-    center.create_task(SYSTEM_CALLER, "", TaskInput(office_id="MH01", title="督办", description="", source="bureau",
-                                                    source_ref="", due_date=shanghai_today() + dt.timedelta(days=365)))
+    Tasks(workspace).create_task(SYSTEM_CALLER, "", TaskInput(
+        office_id="MH01", title="督办", description="", source="bureau", source_ref="",
+        due_date=shanghai_today() + dt.timedelta(days=365)))
     store.dispose()
     return postgres_database
 

@@ -12,10 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import event, func, insert, select, text
 
-from services.common import migrate
+from services.common import migrate, registry
 from services.common.consumer import run_timer
 from services.common.db import Store, utcnow
-from services.monolith import SERVICES
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +50,7 @@ def count(store: Store, service: str, table: str, *where) -> int:
         return session.scalar(select(func.count()).select_from(metadata_of(service).tables[table]).where(*where))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", registry.names())
 def test_every_services_timers_prune_its_old_published_outbox_and_inbox_rows(service, tmp_path):
     store = migrated(service, f"sqlite:///{tmp_path / f'{service}.db'}")
     try:

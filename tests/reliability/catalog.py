@@ -1,4 +1,4 @@
-"""What the suite covers, discovered rather than listed: the services of services.monolith.SERVICES,
+"""What the suite covers, discovered rather than listed: the services of services.common.registry,
 the gRPC methods their servers register (from the generated descriptors), their stores' tables and
 the events they publish and consume. A service that lands later is covered without edits here."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 
-from services import monolith
+from services.common import registry
 from services.common.amqp import configured_namespace, namespaced
 from services.common.config import Settings
 from services.common.consumer import Subscription
@@ -64,7 +64,7 @@ class ServiceSpec:
 
 def service_names() -> list[str]:
     """Every service the monolith hosts, in its start order (a service's demo builds on the ones before)."""
-    return list(monolith.SERVICES)
+    return registry.names()
 
 
 def _import_generated(grpc_service: str) -> None:
@@ -82,10 +82,9 @@ def _settings() -> Settings:
 
 @functools.cache
 def spec(service: str) -> ServiceSpec:
-    module = importlib.import_module(f"services.{service}.service")
     # A store that is never connected: building the runtime only wires objects together.
     store = Store("postgresql://nobody@127.0.0.1:1/never_connected")
-    runtime = module.build(_settings(), store)
+    runtime = registry.builder(service)(_settings(), store)
     pool = descriptor_pool.Default()
     methods: list[Method] = []
     for grpc_service in runtime.grpc_service_names:

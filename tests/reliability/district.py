@@ -19,6 +19,7 @@ import psycopg
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from services.common import registry
 from services.common.auth import issue_token
 from tests.reliability import catalog, stats
 from tests.reliability.catalog import Method, ServiceSpec
@@ -258,10 +259,9 @@ STALE_AFTER_SECONDS = 6 * 3600
 def _sources_key() -> str:
     """Changes whenever anything the demo district is made of changes (code, rules, demo data,
     migrations, the list of services) or the day changes (the demo is dated relative to today)."""
-    from services import monolith
     from services.common.clock import shanghai_today
 
-    digest = hashlib.sha256(f"{monolith.SERVICES}|{shanghai_today().isoformat()}".encode())
+    digest = hashlib.sha256(f"{registry.names()}|{shanghai_today().isoformat()}".encode())
     for path in sorted((catalog.ROOT / "services").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(catalog.ROOT)).encode())
@@ -313,7 +313,7 @@ def _load_demo(urls: dict[str, str]) -> None:
         with tempfile.TemporaryDirectory(prefix="chaos-demo-") as data_dir:
             hosted = monolith.start(make_settings(DATA_DIR=data_dir, DEMO_DATA="true", **TRAIL_KEY_SETTINGS),
                                     host="127.0.0.1",
-                                    ports=dict.fromkeys(monolith.SERVICES, 0))
+                                    ports=dict.fromkeys(registry.names(), 0))
             for service in hosted:
                 service.stop(0.5)
                 service.runtime.store.dispose()

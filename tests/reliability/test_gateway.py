@@ -29,7 +29,7 @@ import pytest
 from services.common.auth import issue_token
 from supervision.gateway.v1 import gateway_pb2 as pb
 from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
-from tests.api.gateway_fixtures import SseClient
+from tests.api.gateway.support import SseClient
 from tests.reliability import catalog, stats
 from tests.reliability.cluster import Broker, Databases, free_port, wait_until
 from tests.reliability.district import SECRET, bearer, invoke, token

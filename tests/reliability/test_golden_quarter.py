@@ -17,7 +17,7 @@ import time
 import grpc
 import pytest
 
-from services import monolith
+from services.common import registry
 from services.common.clock import FileClock
 from services.common.config import Settings
 from services.common.consumer import run_timer
@@ -37,10 +37,10 @@ class MicroCenter:
         self.clock = FileClock(clock_path)
         self.clock.set(golden.at("2026-08-03", 7))
         env = {"CLOCK_FILE": clock_path, "AUTH_MODE": "jwt", "JWT_SECRET": golden.SECRET}
-        self.urls = {name: databases.create(name) for name in monolith.SERVICES}
+        self.urls = {name: databases.create(name) for name in registry.names()}
         for name, url in self.urls.items():
             migrate(name, plain_url(url))
-        ports = {name: free_port() for name in monolith.SERVICES}
+        ports = {name: free_port() for name in registry.names()}
         sources = ",".join(f"{name}=127.0.0.1:{port}" for name, port in ports.items() if name != "gateway")
         self.workers = [cluster.worker(name, url, amqp_uri=amqp_uri, wait=False, **env)
                         for name, url in self.urls.items() if catalog.spec(name).subscriptions

@@ -1,4 +1,4 @@
-"""The microservices topology for fault tests: for every service of services.monolith.SERVICES a copy
+"""The microservices topology for fault tests: for every service of services.common.registry a copy
 of its seeded store, an API process and (when it consumes events) a nameko worker, all talking to
 RabbitMQ and PostgreSQL through addresses the test chooses (a proxy it can cut, or the real ones).
 

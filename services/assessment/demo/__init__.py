@@ -17,9 +17,12 @@ import random
 from sqlalchemy import select, update
 
 from services.assessment.domain import evidence, grading, history, periods
-from services.assessment.domain.assessment import Assessment
-from services.assessment.domain.improvement import OPEN, PlanChange
+from services.assessment.domain.improvement import OPEN, ImprovementPlans, PlanChange
+from services.assessment.domain.schemes import Schemes
+from services.assessment.domain.scores import Scores
+from services.assessment.domain.staff import StaffAssessments
 from services.assessment.domain.workload import ENTITIES_SUPERVISED
+from services.assessment.domain.workspace import Workspace
 from services.assessment.models import DemoLoad, ImprovementPlan, Office, Officer, Period
 from services.common.context import SYSTEM_CALLER
 from services.common.contracts import timestamp_of
@@ -51,9 +54,10 @@ SOURCE_OF_KIND = {evidence.TASK: "command_center", evidence.INSPECTION: "mobile_
 ACTIONS = "对照指标逐项排查原因，建立台账，明确责任人和完成时限，每周调度进展"
 
 
-def load_demo(assessment: Assessment) -> DemoOutcome:
+def load_demo(workspace: Workspace, schemes: Schemes, scores: Scores, plans: ImprovementPlans,
+              staff: StaffAssessments) -> DemoOutcome:
     """Loads the demo's closed quarter into an empty store, or finishes an interrupted load."""
-    store = assessment.store
+    store = workspace.store
 
     def is_empty(session) -> bool:
         # Evidence may already be there, from the other services' demo events: a closed period
@@ -72,29 +76,29 @@ def load_demo(assessment: Assessment) -> DemoOutcome:
         staffed = {o.office_id for o in officers}
         skipped.extend(f"office {office_id} has no officers: no officer grades, its improvement plans unplanned"
                        for office_id in offices if office_id not in staffed)
-        quarter = periods.last_ended_quarter(assessment.today())
+        quarter = periods.last_ended_quarter(workspace.today())
         # One transaction, and each record is stored once (by its version or id): safe to repeat.
         with store.transaction() as session:
             for office_id in offices:
                 rng = random.Random(f"demo-{office_id}")
                 strength = 0.7 + 0.3 * rng.random()
-                _quarter_end_values(assessment, session, office_id, quarter, rng, strength)
+                _quarter_end_values(workspace, schemes, session, office_id, quarter, rng, strength)
                 for officer in (o for o in officers if o.office_id == office_id):
                     _work(session, officer, quarter, rng, strength)
-        assessment.scores.close_period(SYSTEM_CALLER, f"demo-close-{quarter.key}", quarter.key)
-        _improve(assessment, offices, officers)
-        _grade(assessment, [office_id for office_id in offices if office_id in staffed], quarter)
+        scores.close_period(SYSTEM_CALLER, f"demo-close-{quarter.key}", quarter.key)
+        _improve(workspace, plans, offices, officers)
+        _grade(staff, [office_id for office_id in offices if office_id in staffed], quarter)
 
     return run_demo(store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
-def _quarter_end_values(assessment: Assessment, session, office_id: str, quarter: periods.Period,
+def _quarter_end_values(workspace: Workspace, schemes: Schemes, session, office_id: str, quarter: periods.Period,
                         rng: random.Random, strength: float) -> None:
-    scheme = assessment.schemes.in_force(session, quarter.end).scheme
+    scheme = schemes.in_force(session, quarter.end).scheme
     as_of = quarter.cutoff - dt.timedelta(hours=2)
     by_source: dict[str, list[IndicatorValue]] = {}
     for rule in scheme.indicators:
-        info = assessment.context.catalogue.indicators[rule.key]
+        info = workspace.catalogue.indicators[rule.key]
         if rule.key in SOMETIMES_WITHOUT_DATA and rng.random() < 0.35:
             numerator, denominator = 0, 0
         else:
@@ -131,40 +135,40 @@ def _work(session, officer: Officer, quarter: periods.Period, rng: random.Random
             evidence.record(session, item)
 
 
-def _improve(assessment: Assessment, offices: list[str], officers: list[Officer]) -> None:
+def _improve(workspace: Workspace, plans: ImprovementPlans, offices: list[str], officers: list[Officer]) -> None:
     """Offices at work on their plans: most planned, some completed, two past their due date.
     Each step looks at the plan first, so a load resumed after an interruption does none twice."""
-    today = assessment.today()
-    with assessment.store.read() as session:
-        plans = list(session.scalars(select(ImprovementPlan).order_by(ImprovementPlan.office_id, ImprovementPlan.id)))
+    today = workspace.today()
+    with workspace.store.read() as session:
+        rows = list(session.scalars(select(ImprovementPlan).order_by(ImprovementPlan.office_id, ImprovementPlan.id)))
     owners = {office_id: next((o.id for o in officers if o.office_id == office_id), "") for office_id in offices}
     overdue = []
-    for number, plan in enumerate(plans):
+    for number, plan in enumerate(rows):
         owner = owners.get(plan.office_id, "")
         if number % 4 == 3 or not owner:
             continue  # not planned yet
         if plan.state == OPEN and not plan.actions:
-            plan = assessment.plans.update_plan(SYSTEM_CALLER, PlanChange(
+            plan = plans.update_plan(SYSTEM_CALLER, PlanChange(
                 plan.id, ACTIONS, owner, today + dt.timedelta(days=14 + number % 30)), [], 0)
         if number % 4 == 0:
             if plan.state == OPEN:
-                assessment.plans.complete_plan(SYSTEM_CALLER, plan.id, "已完成整改，相关台账已归档", 0)
+                plans.complete_plan(SYSTEM_CALLER, plan.id, "已完成整改，相关台账已归档", 0)
         elif len(overdue) < 2:
             overdue.append(plan.id)
-    with assessment.store.transaction() as session:
+    with workspace.store.transaction() as session:
         session.execute(update(ImprovementPlan).where(ImprovementPlan.id.in_(overdue), ImprovementPlan.state == OPEN,
                                                       ImprovementPlan.overdue.is_(False))
                         .values(due_date=today - dt.timedelta(days=3)))
-    assessment.plans.sweep_overdue()
+    plans.sweep_overdue()
 
 
-def _grade(assessment: Assessment, offices: list[str], quarter: periods.Period) -> None:
+def _grade(staff: StaffAssessments, offices: list[str], quarter: periods.Period) -> None:
     """Every office with officers proposes; the heads confirm, except one who grades an officer
     differently and one who gives a GOOD beyond the quota, each with a reason. A grade already
     final (an interrupted load) stays as it is."""
     for number, office_id in enumerate(offices):
-        proposals = assessment.staff.propose_grades(SYSTEM_CALLER, f"demo-grades-{office_id}-{quarter.key}",
-                                                    office_id, quarter.key)
+        proposals = staff.propose_grades(SYSTEM_CALLER, f"demo-grades-{office_id}-{quarter.key}", office_id,
+                                         quarter.key)
         changed = False
         for view in proposals.assessments:
             row = view.assessment
@@ -177,4 +181,4 @@ def _grade(assessment: Assessment, offices: list[str], quarter: periods.Period) 
             elif not changed and number == 2 and grade == grading.FAIRLY_GOOD:
                 grade, reason = grading.GOOD, "牵头完成专项整治，群众来信表扬，经所务会研究确定"
             changed = changed or bool(reason)
-            assessment.staff.finalize_grade(SYSTEM_CALLER, row.officer_id, quarter.key, grade, reason, 0)
+            staff.finalize_grade(SYSTEM_CALLER, row.officer_id, quarter.key, grade, reason, 0)

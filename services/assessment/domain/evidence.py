@@ -9,7 +9,7 @@ clock was met.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
@@ -33,6 +33,8 @@ MAX_ID, MAX_REFERENCE, MAX_ENTITY, MAX_TITLE = 32, 64, 64, 200
 
 @dataclass(frozen=True)
 class EvidenceInput:
+    """A piece of work as an event reports it, checked and ready to be counted once."""
+
     kind: str
     source: str
     reference: str
@@ -45,11 +47,14 @@ class EvidenceInput:
 
     @property
     def id(self) -> str:
+        """The evidence's own id: its publisher, its kind and the publisher's record."""
         return f"{self.source}/{self.kind}/{self.reference}"
 
 
 @dataclass(frozen=True)
 class EvidenceView:
+    """A stored piece of evidence with the officers credited with it."""
+
     evidence: Evidence
     officer_ids: list[str] = field(default_factory=list)
 
@@ -82,22 +87,18 @@ def of_case(source: str, message: mobile_enforcement_pb2.CaseClosed, event_day: 
                      title=message.party_name)
 
 
-# The events that count as evidence, with how each is read.
-READERS: dict[type[Message], Callable[[str, Message, dt.date], EvidenceInput]] = {
-    command_center_pb2.TaskCompleted: of_task,
-    mobile_enforcement_pb2.InspectionCompleted: of_inspection,
-    complaints_pb2.ComplaintResolved: of_complaint,
-    mobile_enforcement_pb2.CaseClosed: of_case,
-}
-
-
 def from_message(source: str, message: Message, event_day: dt.date) -> EvidenceInput:
     """The evidence an event carries. `event_day` (the event's Asia/Shanghai day) stands in for the
     day of the work only when the message lacks it."""
-    reader = READERS.get(type(message))
-    if reader is None:
-        raise TypeError(f"{message.DESCRIPTOR.full_name} is no evidence of work")
-    return reader(source, message, event_day)
+    if isinstance(message, command_center_pb2.TaskCompleted):
+        return of_task(source, message, event_day)
+    if isinstance(message, mobile_enforcement_pb2.InspectionCompleted):
+        return of_inspection(source, message, event_day)
+    if isinstance(message, complaints_pb2.ComplaintResolved):
+        return of_complaint(source, message, event_day)
+    if isinstance(message, mobile_enforcement_pb2.CaseClosed):
+        return of_case(source, message, event_day)
+    raise TypeError(f"{message.DESCRIPTOR.full_name} is no evidence of work")
 
 
 def _clocks_met(clocks: Sequence[StatutoryClock]) -> bool | None:
@@ -154,6 +155,7 @@ def counts(session: Session, start: dt.date, end: dt.date, office_ids: Iterable[
 
 
 def of_officer(session: Session, officer_id: str, start: dt.date, end: dt.date) -> list[Evidence]:
+    """The work credited to an officer between two days, in the order it was done: what their grade counts."""
     return list(session.scalars(
         select(Evidence).join(EvidenceOfficer, EvidenceOfficer.evidence_id == Evidence.id)
         .where(EvidenceOfficer.officer_id == officer_id, Evidence.occurred_on >= start, Evidence.occurred_on <= end)
@@ -161,6 +163,7 @@ def of_officer(session: Session, officer_id: str, start: dt.date, end: dt.date) 
 
 
 def officers_of(session: Session, evidence_ids: list[str]) -> dict[str, list[str]]:
+    """The officers credited with each piece of evidence."""
     result: dict[str, list[str]] = {evidence_id: [] for evidence_id in evidence_ids}
     if evidence_ids:
         for evidence_id, officer_id in session.execute(

@@ -22,6 +22,8 @@ MAX_KEY = 96
 
 @dataclass(frozen=True)
 class Value:
+    """An indicator's value of one office (numerator over denominator) and when it was measured."""
+
     numerator: float
     denominator: float
     as_of: dt.datetime | None
@@ -67,13 +69,13 @@ def _reading(reading: IndicatorValue, index: int) -> tuple[str, float, float]:
 
 def values_at(session: Session, cutoff: dt.datetime, office_ids: list[str] | None = None) -> Values:
     """Each office's latest values recorded before `cutoff`, per source."""
-    latest = (select(IndicatorHistory.source, IndicatorHistory.office_id,
+    newest = (select(IndicatorHistory.source, IndicatorHistory.office_id,
                      func.max(IndicatorHistory.version).label("version"))
               .where(IndicatorHistory.as_of < cutoff)
               .group_by(IndicatorHistory.source, IndicatorHistory.office_id))
     if office_ids is not None:
-        latest = latest.where(IndicatorHistory.office_id.in_(office_ids))
-    latest = latest.subquery()
+        newest = newest.where(IndicatorHistory.office_id.in_(office_ids))
+    latest = newest.subquery()
     rows = session.scalars(select(IndicatorHistory).join(
         latest, (IndicatorHistory.source == latest.c.source) & (IndicatorHistory.office_id == latest.c.office_id)
         & (IndicatorHistory.version == latest.c.version)))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain import periods
-from services.assessment.domain.context import Context, ListResult
+from services.assessment.domain.workspace import ListResult, Workspace
 from services.assessment.models import ImprovementPlan, Officer
 from services.assessment.models import Period as PeriodRow
 from services.common import scoring
@@ -23,7 +23,6 @@ from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import Aborted, FailedPrecondition, FieldViolation, NotFound, Violations
 from services.common.events import EventWriter
-from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
 from supervision.assessment.v1 import events_pb2
 
@@ -38,6 +37,8 @@ PlanEvent = (events_pb2.ImprovementOpened | events_pb2.ImprovementUpdated | even
 
 @dataclass
 class PlanChange:
+    """The office's planning of an improvement plan: actions, owner and due date."""
+
     id: str
     actions: str
     owner: str
@@ -46,6 +47,8 @@ class PlanChange:
 
 @dataclass(frozen=True)
 class Verification:
+    """What a closed period found of earlier plans: how many verified, how many not effective, and where."""
+
     verified: int
     not_effective: int
     offices: set[str]
@@ -81,6 +84,7 @@ def verify(session: Session, events: EventWriter, period: periods.Period,
 
 def open_plans(session: Session, events: EventWriter, period: periods.Period,
                scores: dict[str, scoring.OfficeScore], due_date: dt.date) -> list[ImprovementPlan]:
+    """Opens a plan, due on `due_date`, for every indicator an office scored under target in the period."""
     opened = []
     now = utcnow()
     for office_id, score in sorted(scores.items()):
@@ -103,18 +107,22 @@ def open_plans(session: Session, events: EventWriter, period: periods.Period,
 # ---------------------------------------------------------------- the office's work on a plan
 
 
-class ImprovementDesk:
-    def __init__(self, context: Context):
-        self.context = context
+class ImprovementPlans:
+    """The offices' improvement plans (改进): read, planned and reported done by the office, swept for due dates."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
 
     def get_plan(self, caller: Caller, plan_id: str) -> ImprovementPlan:
-        with self.context.store.read() as session:
+        """One plan, for a caller who may read its office."""
+        with self.workspace.store.read() as session:
             plan = _get(session, plan_id)
         require_read(caller, plan.office_id)
         return plan
 
     def list_plans(self, caller: Caller, page: Page, office_id: str | None, period: str | None, state: str | None,
                    indicator_key: str | None, overdue: bool | None) -> ListResult:
+        """The plans the caller's scope allows, filtered by office, period, state, indicator or overdue."""
         scope = office_scope(caller, office_id)
         query = select(ImprovementPlan).where(ImprovementPlan.id > page.after).order_by(ImprovementPlan.id)
         for column, value in ((ImprovementPlan.office_id, scope), (ImprovementPlan.period_key, period),
@@ -122,14 +130,15 @@ class ImprovementDesk:
                               (ImprovementPlan.overdue, overdue)):
             if value is not None and value != "":
                 query = query.where(column == value)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             rows = list(session.scalars(query.limit(page.size)))
         return ListResult(rows, next_token(rows[-1].id if rows else None, len(rows), page))
 
     def update_plan(self, caller: Caller, change: PlanChange, mask: list[str],
                     expected_version: int) -> ImprovementPlan:
+        """The office plans an OPEN plan: its actions, owner (an officer of the office) and due date."""
         fields = mask or list(UPDATABLE_FIELDS)
-        with self.context.store.transaction() as session:
+        with self.workspace.store.transaction() as session:
             plan = _get(session, change.id)
             require_write(caller, plan.office_id)
             self._validate(session, plan, change, fields)
@@ -142,10 +151,10 @@ class ImprovementDesk:
                 plan.owner = change.owner.strip()
             if "due_date" in fields and change.due_date is not None:
                 plan.due_date = change.due_date
-                plan.overdue = plan.overdue and change.due_date < self.context.today()
+                plan.overdue = plan.overdue and change.due_date < self.workspace.today()
             _touch(plan)
-            _event(self.context.events, session, events_pb2.ImprovementUpdated, plan)
-            mark_dirty(session, [plan.office_id])
+            _event(self.workspace.events, session, events_pb2.ImprovementUpdated, plan)
+            self.workspace.touched(session, [plan.office_id])
             return plan
 
     def _validate(self, session: Session, plan: ImprovementPlan, change: PlanChange, fields: list[str]) -> None:
@@ -163,8 +172,8 @@ class ImprovementDesk:
             if owner is None or owner.office_id != plan.office_id:
                 violations.add("plan.owner", f"must be an officer of office {plan.office_id}")
         if "due_date" in fields:
-            today = self.context.today()
-            _, policy = self.context.improvement.in_force(today)
+            today = self.workspace.today()
+            policy = self.workspace.improvement.in_force(today)
             latest = today + dt.timedelta(days=policy.max_due_days)
             if change.due_date is None:
                 violations.add("plan.due_date", "required")
@@ -173,7 +182,8 @@ class ImprovementDesk:
         violations.raise_if_any("invalid improvement plan")
 
     def complete_plan(self, caller: Caller, plan_id: str, note: str, expected_version: int) -> ImprovementPlan:
-        with self.context.store.transaction() as session:
+        """The office reports a planned plan done, with what was done; a later period verifies it."""
+        with self.workspace.store.transaction() as session:
             plan = _get(session, plan_id)
             require_write(caller, plan.office_id)
             violations = Violations()
@@ -190,23 +200,23 @@ class ImprovementDesk:
                                          [_missing("plan.actions" if not plan.actions else "plan.owner")])
             plan.state, plan.completion_note, plan.completed_at = COMPLETED, note.strip(), utcnow()
             _touch(plan)
-            _event(self.context.events, session, events_pb2.ImprovementCompleted, plan)
-            mark_dirty(session, [plan.office_id])
+            _event(self.workspace.events, session, events_pb2.ImprovementCompleted, plan)
+            self.workspace.touched(session, [plan.office_id])
             return plan
 
     def sweep_overdue(self) -> int:
         """Marks OPEN plans past their due date, publishes ImprovementOverdue once per plan, and
         refreshes every office's indicators (time alone moves them). Returns how many became overdue."""
-        today = self.context.today()
-        with self.context.store.transaction() as session:
+        today = self.workspace.today()
+        with self.workspace.store.transaction() as session:
             plans = list(session.scalars(select(ImprovementPlan).where(
                 ImprovementPlan.state == OPEN, ImprovementPlan.overdue.is_(False), ImprovementPlan.due_date < today)
                 .order_by(ImprovementPlan.due_date, ImprovementPlan.id).limit(500)))
             for plan in plans:
                 plan.overdue = True
                 _touch(plan)
-                _event(self.context.events, session, events_pb2.ImprovementOverdue, plan)
-            mark_dirty(session, None)
+                _event(self.workspace.events, session, events_pb2.ImprovementOverdue, plan)
+            self.workspace.touched(session, None)
         return len(plans)
 
 

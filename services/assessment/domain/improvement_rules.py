@@ -1,4 +1,4 @@
-"""The bureau's policy for improvement plans (rules/improvement.yaml), by effective date."""
+"""The bureau's policy for improvement plans (整改, rules/improvement.yaml), by effective date."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.assessment.domain.rulebook import RuleBook, number
+from services.common.rulebook import VersionedRules, number
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "improvement.yaml"
 
 
 @dataclass(frozen=True)
 class ImprovementPolicy:
+    """How long an office has to carry out an improvement plan (整改期限)."""
+
     # Days from the closing day to a new plan's due date, and the latest an office may set.
     due_in_days: int
     max_due_days: int
@@ -24,5 +26,6 @@ def _parse(entry: dict[str, Any], where: str) -> ImprovementPolicy:
     return ImprovementPolicy(due, latest)
 
 
-def load(path: Path = RULES_FILE) -> RuleBook[ImprovementPolicy]:
-    return RuleBook.load(path, _parse)
+def load(path: Path = RULES_FILE) -> VersionedRules[ImprovementPolicy]:
+    """The improvement policy's versions; RuleDataError naming the entry when one is wrong."""
+    return VersionedRules.load(path, _parse)

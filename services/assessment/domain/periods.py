@@ -19,6 +19,8 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 @dataclass(frozen=True)
 class Period:
+    """A month, quarter or year: its key, its kind and its first and last days."""
+
     key: str
     kind: str
     start: dt.date
@@ -31,6 +33,7 @@ class Period:
 
 
 def parse(key: str, field: str = "period") -> Period:
+    """The period a key names ("2026-09", "2026-Q3", "2026"); anything else is refused as `field`."""
     key = key.strip()
     for kind, form in _FORMS.items():
         match = form.match(key)
@@ -51,6 +54,7 @@ def parse(key: str, field: str = "period") -> Period:
 
 
 def parse_quarter(key: str, field: str = "quarter") -> Period:
+    """The quarter a key names: officers are graded (平时考核) by quarter only."""
     period = parse(key, field)
     if period.kind != QUARTER:
         raise InvalidArgument.of(field, f"{key!r} is not a quarter; use e.g. 2026-Q3")
@@ -58,10 +62,12 @@ def parse_quarter(key: str, field: str = "quarter") -> Period:
 
 
 def quarter_of(day: dt.date) -> Period:
+    """The quarter a day falls in."""
     return parse(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
 
 
 def last_ended_quarter(today: dt.date) -> Period:
+    """The latest quarter that has ended by `today`: the one being graded now."""
     return quarter_of(quarter_of(today).start - dt.timedelta(days=1))
 
 

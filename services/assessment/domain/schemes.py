@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain.catalogue import Catalogue
-from services.assessment.domain.context import Context, ListResult
+from services.assessment.domain.workspace import ListResult, Workspace
 from services.assessment.models import RequestKey, SchemeVersion
 from services.common import scoring
 from services.common.access import require_write
 from services.common.context import BUREAU_LEADER, Caller
-from services.common.contracts import date_of, timestamp_of
+from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import Aborted, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
@@ -31,6 +32,8 @@ MAX_NOTE = 1000
 
 @dataclass(frozen=True)
 class SchemeRecord:
+    """One version of the scheme (评价方案) as stored or built in, with who made it and why."""
+
     scheme: scoring.Scheme
     effective_from: dt.date
     note: str
@@ -47,18 +50,21 @@ class SchemeDraft:
     note: str
 
 
-class SchemeDesk:
-    def __init__(self, context: Context):
-        self.context = context
+class Schemes:
+    """The scheme's versions: read as in force on a day, listed, and updated by the bureau."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
 
     # ------------------------------------------------------------------ reading
 
     def records(self, session: Session) -> list[SchemeRecord]:
-        """Every version, oldest first."""
+        """Every version, oldest first: the stored ones, or the built-in ones until the bureau's first update."""
         rows = list(session.scalars(select(SchemeVersion).order_by(SchemeVersion.version)))
         if rows:
             return [_record(row) for row in rows]
-        return [SchemeRecord(b.scheme, b.effective_from, b.note, "system", None) for b in self.context.built_in_schemes]
+        return [SchemeRecord(b.scheme, b.effective_from, b.note, "system", None)
+                for b in self.workspace.built_in_schemes]
 
     def in_force(self, session: Session, day: dt.date) -> SchemeRecord:
         """The newest version effective on `day`; before the first one, the first one."""
@@ -70,19 +76,21 @@ class SchemeDesk:
         return current
 
     def get_scheme(self, version: int, as_of: dt.date | None) -> SchemeRecord:
+        """One version by its number, or (version 0) the one in force on `as_of` (default today)."""
         if version < 0:
             raise InvalidArgument.of("version", "must not be negative")
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             if version:
                 found = [r for r in self.records(session) if r.scheme.version == version]
                 if not found:
                     raise NotFound(f"scheme version {version} not found")
                 return found[0]
-            return self.in_force(session, as_of or self.context.today())
+            return self.in_force(session, as_of or self.workspace.today())
 
     def list_versions(self, page: Page, created_by: str | None) -> ListResult:
+        """The versions, newest first, optionally only those one person created."""
         before = _version_after(page.after)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             records = [r for r in reversed(self.records(session))
                        if (before is None or r.scheme.version < before)
                        and (created_by is None or r.created_by == created_by)][:page.size]
@@ -92,12 +100,13 @@ class SchemeDesk:
     # ------------------------------------------------------------------ updating
 
     def update_scheme(self, caller: Caller, request_id: str, draft: SchemeDraft, expected_version: int) -> SchemeRecord:
+        """The bureau's new version, effective from a day not in the past; published as SchemeUpdated."""
         require_write(caller, None, district_roles=(BUREAU_LEADER,))
 
         def create(session: Session) -> str:
             records = self.records(session)
             latest = records[-1]
-            self._validate(draft, latest)
+            effective_from = self._validate(draft, latest)
             if expected_version and expected_version != latest.scheme.version:
                 raise Aborted(f"the scheme is at version {latest.scheme.version}, not {expected_version}; "
                               "re-read and retry")
@@ -105,15 +114,16 @@ class SchemeDesk:
                 for record in records:
                     session.add(_row(record, record.created_by, utcnow()))
             version = latest.scheme.version + 1
-            scheme = self.context.catalogue.complete(
-                replace(draft.scheme, version=version, effective_from=draft.effective_from.isoformat()))
-            record = SchemeRecord(scheme, draft.effective_from, draft.note.strip(), caller.subject, utcnow())
-            session.add(_row(record, caller.subject, record.created_at))
+            scheme = self.workspace.catalogue.complete(
+                replace(draft.scheme, version=version, effective_from=effective_from.isoformat()))
+            created_at = utcnow()
+            record = SchemeRecord(scheme, effective_from, draft.note.strip(), caller.subject, created_at)
+            session.add(_row(record, caller.subject, created_at))
             # The whole scheme (what the gateway scores with), plus the names people read, for
             # the indicators scored and the known ones not scored.
-            catalogue = self.context.catalogue
+            catalogue = self.workspace.catalogue
             scored = {rule.key for rule in scheme.indicators}
-            self.context.events.record(
+            self.workspace.events.record(
                 session, events_pb2.SchemeUpdated(
                     version=version, scheme=scheme_message(record, catalogue),
                     names={key: catalogue.name_of(key) for key in sorted(scored)},
@@ -125,13 +135,14 @@ class SchemeDesk:
         def load(session: Session, version: str) -> SchemeRecord:
             return next(r for r in self.records(session) if r.scheme.version == int(version))
 
-        return run_once(self.context.store, RequestKey, request_id, "UpdateScheme", create, load)
+        return run_once(self.workspace.store, RequestKey, request_id, "UpdateScheme", create, load)
 
-    def _validate(self, draft: SchemeDraft, latest: SchemeRecord) -> None:
+    def _validate(self, draft: SchemeDraft, latest: SchemeRecord) -> dt.date:
+        """The draft checked against the catalogue and the latest version; its effective day."""
         violations = Violations()
-        for field, description in self.context.catalogue.problems(draft.scheme):
+        for field, description in self.workspace.catalogue.problems(draft.scheme):
             violations.add(field, description)
-        today = self.context.today()
+        today = self.workspace.today()
         if draft.effective_from is None:
             violations.add("scheme.effective_from", "required")
         elif draft.effective_from < today:
@@ -143,6 +154,8 @@ class SchemeDesk:
         if len(draft.note) > MAX_NOTE:
             violations.add("scheme.note", f"at most {MAX_NOTE} characters")
         violations.raise_if_any("invalid scheme")
+        # A missing effective_from was refused just above.
+        return cast(dt.date, draft.effective_from)
 
 
 def scheme_message(record: SchemeRecord, catalogue: Catalogue) -> assessment_pb2.Scheme:
@@ -151,7 +164,7 @@ def scheme_message(record: SchemeRecord, catalogue: Catalogue) -> assessment_pb2
     message.effective_from.CopyFrom(date_of(record.effective_from))
     message.note, message.created_by = record.note, record.created_by
     if record.created_at is not None:
-        message.create_time.CopyFrom(timestamp_of(record.created_at))
+        message.create_time.FromDatetime(record.created_at.astimezone(dt.UTC))
     for rule in message.indicators:
         rule.name = catalogue.name_of(rule.key)
     return message

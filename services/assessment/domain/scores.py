@@ -5,15 +5,15 @@ coefficients."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain import history, improvement, periods, workload
-from services.assessment.domain.context import Context, ListResult
 from services.assessment.domain.history import Value, Values
 from services.assessment.domain.live_values import LiveValuesCache, Marks, read_marks
-from services.assessment.domain.schemes import SchemeDesk
+from services.assessment.domain.schemes import Schemes
 from services.assessment.domain.scorecards import (
     Fetch,
     ScoreView,
@@ -24,6 +24,7 @@ from services.assessment.domain.scorecards import (
     pairs,
     score_to_json,
 )
+from services.assessment.domain.workspace import ListResult, Workspace
 from services.assessment.models import IndicatorSnapshot, Office, Period, PeriodScore, RequestKey
 from services.common import scoring
 from services.common.access import office_scope, require_read, require_write
@@ -39,17 +40,18 @@ from services.common.errors import (
     PermissionDenied,
 )
 from services.common.idempotency import run_once
-from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
 from supervision.assessment.v1 import events_pb2
 
 ADJUSTED, INDEX = "ADJUSTED", "INDEX"
 
 
-class ScoreDesk:
-    def __init__(self, context: Context, schemes: SchemeDesk, fetch: Fetch,
+class Scores:
+    """Offices' scores (评分) and rankings: live from the indicator sources, or from a closed period."""
+
+    def __init__(self, workspace: Workspace, schemes: Schemes, fetch: Fetch,
                  live_values: LiveValuesCache | None = None):
-        self.context = context
+        self.workspace = workspace
         self.schemes = schemes
         self.fetch = fetch
         # None: the district live score asks every source on every request.
@@ -65,10 +67,10 @@ class ScoreDesk:
         elif not caller.district_wide:
             raise PermissionDenied(f"{caller.subject} may not read the district's score")
         office_ids = [office_id] if office_id else None
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             if office_id and session.get(Office, office_id) is None:
                 raise NotFound(f"office {office_id!r} not found")
-            record = self.schemes.in_force(session, self.context.today())
+            record = self.schemes.in_force(session, self.workspace.today())
             own = _own_values(session, office_ids)
         if office_id or self.live_values is None:
             fetched = self.fetch(office_ids, authorization)
@@ -88,22 +90,24 @@ class ScoreDesk:
             score = scoring.score_office(record.scheme, "", totals)
         return ScoreView(office_id, "", record.scheme, score, latest_as_of(selected), utcnow(),
                          adjusted=score.index,
-                         sources=[*fetched.statuses, SourceStatus(self.context.events.source, True)])
+                         sources=[*fetched.statuses, SourceStatus(self.workspace.events.source, True)])
 
-    def _marks(self, sources) -> Marks:
-        with self.context.store.read() as session:
+    def _marks(self, sources: Iterable[str]) -> Marks:
+        with self.workspace.store.read() as session:
             return read_marks(session, sources)
 
     # ------------------------------------------------------------------ closing
 
     def close_period(self, caller: Caller, request_id: str, key: str) -> Period:
+        """Scores and ranks every office for a period that has ended, from the values at its end, and
+        verifies and opens improvement plans; the period never changes afterwards (PeriodClosed)."""
         require_write(caller, None, district_roles=(BUREAU_LEADER,))
         period = periods.parse(key)
 
         def close(session: Session) -> str:
             if session.get(Period, period.key) is not None:
                 raise AlreadyExists(f"period {period.key} is closed already; a closed period never changes")
-            today = self.context.today()
+            today = self.workspace.today()
             if today <= period.end:
                 raise FailedPrecondition(f"period {period.key} has not ended", [FieldViolation(
                     "period", f"{period.key} ends on {period.end}; today is {today} (Asia/Shanghai)")])
@@ -113,7 +117,7 @@ class ScoreDesk:
             self._close(session, caller, period, offices)
             return period.key
 
-        return run_once(self.context.store, RequestKey, request_id, "ClosePeriod", close,
+        return run_once(self.workspace.store, RequestKey, request_id, "ClosePeriod", close,
                         lambda session, period_key: _period(session, period_key))
 
     def _close(self, session: Session, caller: Caller, period: periods.Period, offices: list[str]) -> None:
@@ -130,9 +134,9 @@ class ScoreDesk:
         district = score_to_json(scoring.score_office(scheme, "", totals), latest_as_of(values))
         district["workload"] = {name: sum(i[name] for i in inputs.values()) for name in workload.WORKLOAD_INPUTS}
 
-        checked = improvement.verify(session, self.context.events, period, scores)
-        _, policy = self.context.improvement.in_force(self.context.today())
-        due = self.context.today() + dt.timedelta(days=policy.due_in_days)
+        checked = improvement.verify(session, self.workspace.events, period, scores)
+        policy = self.workspace.improvement.in_force(self.workspace.today())
+        due = self.workspace.today() + dt.timedelta(days=policy.due_in_days)
         row = Period(key=period.key, kind=period.kind, start_date=period.start, end_date=period.end,
                      scheme_version=scheme.version, scheme=scheme.to_dict(), district=district,
                      district_index=district["index"], office_count=len(offices), plans_opened=0,
@@ -150,11 +154,11 @@ class ScoreDesk:
                 adjusted=ranking.adjusted, rank=ranking.rank, index_rank=index_ranking.rank, position=position,
                 index_position=index_position, workload=inputs[office], dimensions=stored["dimensions"],
                 indicators=stored["indicators"]))
-        opened = improvement.open_plans(session, self.context.events, period, scores, due)
+        opened = improvement.open_plans(session, self.workspace.events, period, scores, due)
         row.plans_opened = len(opened)
         # The contract's figures are plain doubles: an index without data travels as 0 (the API's
         # Period and rankings keep it unset).
-        self.context.events.record(
+        self.workspace.events.record(
             session, events_pb2.PeriodClosed(
                 period=period.key, version=1, kind=period.kind, start_date=date_of(period.start),
                 end_date=date_of(period.end), scheme_version=scheme.version,
@@ -165,32 +169,35 @@ class ScoreDesk:
                     adjusted_index=adjusted[office][1].adjusted or 0.0)
                     for office in sorted(offices, key=lambda o: adjusted[o][0])]),
             aggregate_type="period", aggregate_id=period.key, version=1)
-        mark_dirty(session, checked.offices | {plan.office_id for plan in opened})
+        self.workspace.touched(session, checked.offices | {plan.office_id for plan in opened})
 
     # ------------------------------------------------------------------ reading closed periods
 
     def get_period(self, key: str) -> Period:
-        with self.context.store.read() as session:
+        """A closed period with its district figures."""
+        with self.workspace.store.read() as session:
             return _period(session, periods.parse(key).key)
 
     def list_periods(self, page: Page, kind: str | None) -> ListResult:
+        """The closed periods, latest end first, optionally of one kind (month, quarter, year)."""
         query = select(Period).order_by(Period.end_date.desc(), Period.key.desc()).limit(page.size)
         if page.after:
             end, key = _period_after(page.after)
             query = query.where((Period.end_date < end) | ((Period.end_date == end) & (Period.key < key)))
         if kind:
             query = query.where(Period.kind == kind)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
         last = f"{rows[-1].end_date.isoformat()}|{rows[-1].key}" if rows else None
         return ListResult(rows, next_token(last, len(rows), page))
 
     def period_score(self, caller: Caller, key: str, office_id: str) -> ScoreView:
+        """An office's (or, for district-wide callers, the district's) score as its period closed it."""
         if office_id:
             require_read(caller, office_id)
         elif not caller.district_wide:
             raise PermissionDenied(f"{caller.subject} may not read the district's score")
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             period = _period(session, periods.parse(key).key)
             if not office_id:
                 return district_of_period(period)
@@ -201,12 +208,13 @@ class ScoreDesk:
 
     def rankings(self, caller: Caller, key: str, basis: str, page: Page,
                  office_id: str | None) -> tuple[Period, ListResult]:
+        """A closed period's ranking, by the workload-adjusted index or by the plain index."""
         scope = office_scope(caller, office_id)
         column = PeriodScore.position if basis == ADJUSTED else PeriodScore.index_position
         if page.after and not page.after.isdigit():
             raise InvalidArgument.of("page_token", "is not a token this service issued")
         after = int(page.after or 0)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             period = _period(session, periods.parse(key).key)
             query = (select(PeriodScore, Office.name).outerjoin(Office, Office.id == PeriodScore.office_id)
                      .where(PeriodScore.period_key == period.key, column > after).order_by(column).limit(page.size))

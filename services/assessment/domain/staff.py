@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain import evidence, grading, periods
-from services.assessment.domain.context import Context, ListResult
+from services.assessment.domain.workspace import ListResult, Workspace
 from services.assessment.models import Evidence, EvidenceOfficer, Office, Officer, OfficerAssessment, RequestKey
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, OFFICE_HEAD, SYSTEM, Caller
@@ -24,7 +24,6 @@ from services.common.errors import (
     Violations,
 )
 from services.common.idempotency import run_once
-from services.common.indicators import mark_dirty
 from services.common.paging import Page, next_token
 from supervision.assessment.v1 import events_pb2
 
@@ -34,23 +33,31 @@ GRADERS = (OFFICE_HEAD, BUREAU_LEADER, SYSTEM)
 
 @dataclass(frozen=True)
 class AssessmentView:
+    """An officer's quarterly assessment with the officer's name, as people read it."""
+
     assessment: OfficerAssessment
     officer_name: str
 
 
 @dataclass(frozen=True)
 class Proposals:
+    """The grades proposed for an office's officers, and how many may be graded GOOD (好)."""
+
     assessments: list[AssessmentView]
     good_quota: int
 
 
-class StaffDesk:
-    def __init__(self, context: Context):
-        self.context = context
+class StaffAssessments:
+    """Officers' routine assessment (平时考核): grades proposed from the evidence, finalised by the office head."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
 
     # ------------------------------------------------------------------ proposing
 
     def propose_grades(self, caller: Caller, request_id: str, office_id: str, quarter_key: str) -> Proposals:
+        """Proposes each officer's grade for a quarter that has ended, by the rules and the GOOD quota;
+        a grade the head has already finalised stays."""
         violations = Violations()
         if not office_id:
             violations.add("office_id", "required")
@@ -59,7 +66,7 @@ class StaffDesk:
         quarter = periods.parse_quarter(quarter_key)
 
         def propose(session: Session) -> str:
-            today = self.context.today()
+            today = self.workspace.today()
             if today <= quarter.end:
                 raise FailedPrecondition(f"quarter {quarter.key} has not ended", [FieldViolation(
                     "quarter", f"{quarter.key} ends on {quarter.end}; today is {today} (Asia/Shanghai)")])
@@ -69,7 +76,7 @@ class StaffDesk:
                                             .order_by(Officer.id)))
             if not officers:
                 raise FailedPrecondition(f"office {office_id} has no officers to assess")
-            effective_from, rules = self.context.grading.in_force(quarter.end)
+            effective_from, rules = self.workspace.grading.version(quarter.end)
             items = {officer_id: [grading.Item(e.kind, e.on_time)
                                   for e in evidence.of_officer(session, officer_id, quarter.start, quarter.end)]
                      for officer_id in officers}
@@ -96,17 +103,18 @@ class StaffDesk:
             views = _views(session, select(OfficerAssessment).where(
                 OfficerAssessment.office_id == office, OfficerAssessment.quarter == quarter_of_key)
                 .order_by(OfficerAssessment.officer_id))
-            rules = self.context.grading.in_force(periods.parse_quarter(quarter_of_key).end)[1]
+            rules = self.workspace.grading.in_force(periods.parse_quarter(quarter_of_key).end)
             return Proposals(views, rules.quota(len(views)))
 
-        return run_once(self.context.store, RequestKey, request_id, "ProposeGrades", propose, load)
+        return run_once(self.workspace.store, RequestKey, request_id, "ProposeGrades", propose, load)
 
     # ------------------------------------------------------------------ the head's grade
 
     def finalize_grade(self, caller: Caller, officer_id: str, quarter_key: str, grade: str, reason: str,
                        expected_version: int) -> AssessmentView:
+        """The head's final grade; a reason is required when it differs from the proposal or exceeds the quota."""
         quarter = periods.parse_quarter(quarter_key)
-        with self.context.store.transaction() as session:
+        with self.workspace.store.transaction() as session:
             row = session.get(OfficerAssessment, (officer_id, quarter.key)) if officer_id else None
             if row is None:
                 raise NotFound(f"officer {officer_id!r} has no proposed grade for {quarter.key}; propose grades first")
@@ -128,23 +136,23 @@ class StaffDesk:
             row.final_grade, row.final_reason = grade, reason.strip()
             row.graded_by, row.graded_at = caller.subject, utcnow()
             row.updated_at, row.version = row.graded_at, row.version + 1
-            self.context.events.record(
+            self.workspace.events.record(
                 session, events_pb2.OfficerGraded(
                     officer_id=officer_id, version=row.version, office_id=row.office_id, quarter=quarter.key,
                     proposed_grade=row.proposed_grade, final_grade=grade, differs=grade != row.proposed_grade,
                     points=row.points),
                 aggregate_type="officer_assessment", aggregate_id=f"{officer_id}/{quarter.key}", version=row.version,
                 office_id=row.office_id)
-            mark_dirty(session, [row.office_id])
+            self.workspace.touched(session, [row.office_id])
             return AssessmentView(row, _officer_name(session, officer_id))
 
     def _check_quota(self, session: Session, row: OfficerAssessment, violations: Violations) -> None:
-        rules = self.context.grading.in_force(periods.parse_quarter(row.quarter).end)[1]
+        rules = self.workspace.grading.in_force(periods.parse_quarter(row.quarter).end)
         assessed = session.scalar(select(func.count()).select_from(OfficerAssessment).where(
-            OfficerAssessment.office_id == row.office_id, OfficerAssessment.quarter == row.quarter))
+            OfficerAssessment.office_id == row.office_id, OfficerAssessment.quarter == row.quarter)) or 0
         good = session.scalar(select(func.count()).select_from(OfficerAssessment).where(
             OfficerAssessment.office_id == row.office_id, OfficerAssessment.quarter == row.quarter,
-            OfficerAssessment.final_grade == grading.GOOD, OfficerAssessment.officer_id != row.officer_id))
+            OfficerAssessment.final_grade == grading.GOOD, OfficerAssessment.officer_id != row.officer_id)) or 0
         quota = rules.quota(assessed)
         if good + 1 > quota:
             violations.add("reason", f"required: {good} officers of office {row.office_id} already hold "
@@ -153,8 +161,9 @@ class StaffDesk:
     # ------------------------------------------------------------------ reading
 
     def get_assessment(self, caller: Caller, officer_id: str, quarter_key: str) -> AssessmentView:
+        """An officer's assessment of a quarter; an officer sees only their own."""
         quarter = periods.parse_quarter(quarter_key)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             row = session.get(OfficerAssessment, (officer_id, quarter.key)) if officer_id else None
             if row is None:
                 raise NotFound(f"officer {officer_id!r} has no assessment for {quarter.key}")
@@ -163,6 +172,7 @@ class StaffDesk:
 
     def list_assessments(self, caller: Caller, page: Page, office_id: str | None, quarter: str | None,
                          proposed: str | None, final: str | None) -> ListResult:
+        """The assessments the caller may see, filtered by office, quarter, proposed or final grade."""
         scope = office_scope(caller, office_id)
         key = OfficerAssessment.quarter + "/" + OfficerAssessment.officer_id
         query = select(OfficerAssessment).where(key > page.after).order_by(key).limit(page.size)
@@ -176,13 +186,14 @@ class StaffDesk:
             query = query.where(OfficerAssessment.proposed_grade == proposed)
         if final:
             query = query.where(OfficerAssessment.final_grade == final)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             views = _views(session, query)
         last = f"{views[-1].assessment.quarter}/{views[-1].assessment.officer_id}" if views else None
         return ListResult(views, next_token(last, len(views), page))
 
     def list_evidence(self, caller: Caller, page: Page, officer_id: str | None, office_id: str | None,
                       quarter: str | None, kind: str | None) -> ListResult:
+        """The evidence of work behind grades that the caller may see; an officer sees only their own."""
         scope = office_scope(caller, office_id)
         if _sees_self_only(caller):
             if officer_id and officer_id != caller.subject:
@@ -199,7 +210,7 @@ class StaffDesk:
             query = query.where(Evidence.occurred_on >= period.start, Evidence.occurred_on <= period.end)
         if kind:
             query = query.where(Evidence.kind == kind)
-        with self.context.store.read() as session:
+        with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
             officers = evidence.officers_of(session, [row.id for row in rows])
         views = [evidence.EvidenceView(row, officers[row.id]) for row in rows]
@@ -228,7 +239,7 @@ def _officer_name(session: Session, officer_id: str) -> str:
     return officer.name if officer else ""
 
 
-def _views(session: Session, query) -> list[AssessmentView]:
+def _views(session: Session, query: Select[OfficerAssessment]) -> list[AssessmentView]:
     rows = list(session.scalars(query))
     names = {officer_id: name for officer_id, name in session.execute(
         select(Officer.id, Officer.name).where(Officer.id.in_([r.officer_id for r in rows])))}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import yaml
@@ -16,8 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
-from services.command_center.models import DutyItem
+from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.models import DutyItem, RequestKey
+from services.common.access import require_write
+from services.common.context import BUREAU_LEADER, Caller
 from services.common.errors import InvalidArgument, Violations
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
 
 COLUMNS = ("code", "title", "category", "legal_basis", "responsible_level", "group")
 LEVELS = ("BUREAU", "OFFICE")
@@ -29,6 +35,8 @@ LIMITS = {"title": 200, "category": 50, "legal_basis": 500}
 
 @dataclass(frozen=True)
 class DutyRow:
+    """One checked row of an imported duty list, with the line of the file it came from."""
+
     line: int
     code: str
     title: str
@@ -39,6 +47,7 @@ class DutyRow:
 
 
 def parse(content: bytes, file_format: str) -> list[DutyRow]:
+    """The rows of a CSV or YAML duty list, or InvalidArgument naming every bad row by its line."""
     if len(content) > MAX_BYTES:
         raise InvalidArgument.of("content", f"larger than {MAX_BYTES // 1024} KiB")
     try:
@@ -71,7 +80,7 @@ def parse(content: bytes, file_format: str) -> list[DutyRow]:
     return rows
 
 
-def _csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
+def _csv_records(text: str) -> list[tuple[int, Mapping[str, object]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -80,7 +89,7 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
     return [(reader.line_num, {k: (v or "") for k, v in record.items() if k in COLUMNS}) for record in reader]
 
 
-def _yaml_records(text: str) -> list[tuple[int, dict[str, str]]]:
+def _yaml_records(text: str) -> list[tuple[int, Mapping[str, object]]]:
     try:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -90,20 +99,20 @@ def _yaml_records(text: str) -> list[tuple[int, dict[str, str]]]:
         items = next((value for key, value in document.value if key.value == "items"), None)
     if not isinstance(items, yaml.SequenceNode):
         raise InvalidArgument.of("content", "YAML must be a mapping with a list under 'items'")
-    records = []
+    records: list[tuple[int, Mapping[str, object]]] = []
     for node in items.value:
         line = node.start_mark.line + 1
         if not isinstance(node, yaml.MappingNode):
             records.append((line, {"__error__": "each item must be a mapping"}))
             continue
-        record = {}
+        record: dict[str, object] = {}
         for key, value in node.value:
             record[key.value] = value.value if isinstance(value, yaml.ScalarNode) else None
         records.append((line, record))
     return records
 
 
-def _check_row(line: int, record: dict[str, object], violations: Violations) -> DutyRow | None:
+def _check_row(line: int, record: Mapping[str, object], violations: Violations) -> DutyRow | None:
     prefix = f"rows[{line}]"
     if "__error__" in record:
         violations.add(prefix, str(record["__error__"]))
@@ -150,9 +159,9 @@ def store(session: Session, rows: list[DutyRow], *, replace: bool) -> int:
     existing = {item.code: item for item in session.scalars(select(DutyItem))}
     if replace:
         keep = {row.code for row in rows}
-        for code, item in existing.items():
+        for code, stale in existing.items():
             if code not in keep:
-                session.delete(item)
+                session.delete(stale)
     for row in rows:
         item = existing.get(row.code)
         if item is None:
@@ -162,3 +171,42 @@ def store(session: Session, rows: list[DutyRow], *, replace: bool) -> int:
         item.responsible_level, item.group = row.responsible_level, row.group or None
     session.flush()
     return len(rows) if replace else len(set(existing) | {row.code for row in rows})
+
+
+class DutyList:
+    """The district's duty list (事权清单): imported from a file by the bureau, read by everyone."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def import_duty_list(self, caller: Caller, request_id: str, content: bytes, file_format: str,
+                         replace: bool) -> tuple[int, int]:
+        """Imports a whole file (bureau leaders only); returns the rows imported and the list's size after."""
+        require_write(caller, None, district_roles=(BUREAU_LEADER,))
+        rows = parse(content, file_format)
+
+        def write(session: Session) -> str:
+            total = store(session, rows, replace=replace)
+            self.workspace.touched(session, None)
+            return f"{len(rows)}/{total}"
+
+        def counts(_session: Session, result: str) -> str:
+            return result
+
+        result = run_once(self.workspace.store, RequestKey, request_id, "ImportDutyList", write, counts)
+        imported, total = result.split("/")
+        return int(imported), int(total)
+
+    def list_duty_items(self, page: Page, category: str | None, level: str | None,
+                        group: str | None) -> ListResult[DutyItem]:
+        """The duty items, by category, responsible level or group."""
+        query = select(DutyItem).where(DutyItem.code > page.after).order_by(DutyItem.code).limit(page.size)
+        if category:
+            query = query.where(DutyItem.category == category)
+        if level:
+            query = query.where(DutyItem.responsible_level == level)
+        if group:
+            query = query.where(DutyItem.group == group)
+        with self.workspace.store.read() as session:
+            rows = list(session.scalars(query))
+        return ListResult(rows, next_token(rows[-1].code if rows else None, len(rows), page))

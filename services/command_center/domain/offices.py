@@ -1,48 +1,47 @@
-"""Offices, the streets they cover, and their officers."""
+"""Offices (市场监督管理所), the streets they cover, and the registry generation that dates a view."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
-from services.command_center.models import Office, Officer, OfficeStreet, RegistryGeneration
+from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.models import Office, Officer, OfficeStreet, RegistryGeneration, RequestKey
+from services.common.access import office_scope, require_read, require_write
+from services.common.context import BUREAU_LEADER, Caller
 from services.common.db import utcnow
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
+from supervision.command_center.v1 import events_pb2 as pb
 
 OFFICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
-OFFICER_ID = OFFICE_ID
-CERTIFICATE_NO = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 MAX_NAME = 100
-MAX_OFFICER_NAME = 50
 MAX_STREET = 50
 MAX_STREETS = 50
+VIEW_CACHE_SIZE = 4096
 
 
 @dataclass
 class OfficeInput:
+    """An office as a caller describes it: id, name, district and the streets it covers."""
+
     id: str
     name: str
     district: str
     streets: list[str]
 
 
-@dataclass
-class OfficerInput:
-    id: str
-    name: str
-    office_id: str
-    group: str
-    certificate_no: str
-    certificate_expires: dt.date | None
-
-
 @dataclass(frozen=True)
 class GroupView:
+    """One of an office's four groups with how many officers it has and how many are certified."""
+
     kind: str
     name: str
     officer_count: int
@@ -51,12 +50,15 @@ class GroupView:
 
 @dataclass(frozen=True)
 class OfficeView:
+    """An office as it is read: its streets and the staffing of its groups."""
+
     office: Office
     streets: list[str]
     groups: list[GroupView] = field(default_factory=list)
 
 
 def bump_registry(session: Session) -> None:
+    """Dates every cached office view: offices or officers changed in this transaction."""
     session.execute(update(RegistryGeneration).values(value=RegistryGeneration.value + 1))
 
 
@@ -64,17 +66,14 @@ _GENERATION_QUERY = f"SELECT value FROM {RegistryGeneration.__tablename__}"
 
 
 def registry_generation(connection: Connection) -> int:
+    """The generation of offices and officers now stored, which a cached office view is valid for."""
     # Asked on every GetOffice: plain SQL skips the statement cache lookup and parameter
     # processing of a Core select, half of this query's cost (24 against 52 µs measured).
-    return connection.exec_driver_sql(_GENERATION_QUERY).scalar_one()
+    return int(connection.exec_driver_sql(_GENERATION_QUERY).scalar_one())
 
 
-def certificate_valid(officer: Officer, today: dt.date) -> bool:
-    return bool(officer.certificate_no) and officer.certificate_expires is not None \
-        and officer.certificate_expires >= today
-
-
-def _check_name(violations: Violations, field_name: str, value: str, limit: int) -> None:
+def check_name(violations: Violations, field_name: str, value: str, limit: int) -> None:
+    """Notes a name that is blank or longer than `limit`."""
     if not value.strip():
         violations.add(field_name, "must not be empty")
     elif len(value) > limit:
@@ -82,8 +81,9 @@ def _check_name(violations: Violations, field_name: str, value: str, limit: int)
 
 
 def validate_office(data: OfficeInput, violations: Violations, *, prefix: str = "office.") -> None:
-    _check_name(violations, prefix + "name", data.name, MAX_NAME)
-    _check_name(violations, prefix + "district", data.district, MAX_NAME)
+    """Notes everything wrong with an office's name, district and streets."""
+    check_name(violations, prefix + "name", data.name, MAX_NAME)
+    check_name(violations, prefix + "district", data.district, MAX_NAME)
     if not data.streets:
         violations.add(prefix + "streets", "an office covers at least one town or subdistrict")
     if len(data.streets) > MAX_STREETS:
@@ -115,6 +115,7 @@ def _claim_streets(session: Session, office_id: str, streets: list[str], *, new_
 
 
 def create_office(session: Session, data: OfficeInput) -> Office:
+    """Registers a new office with the streets it covers, none of them another office's."""
     violations = Violations()
     if not OFFICE_ID.match(data.id):
         violations.add("office.id", "1-32 letters, digits or '-', starting with a letter or digit")
@@ -135,9 +136,10 @@ def create_office(session: Session, data: OfficeInput) -> Office:
 UPDATABLE_OFFICE_FIELDS = ("name", "district", "streets")
 
 
-def update_office(session: Session, data: OfficeInput, mask: list[str], expected_version: int) -> Office:
+def update_office(session: Session, data: OfficeInput, mask: Sequence[str], expected_version: int) -> Office:
+    """Changes the masked fields of an office (all of them with an empty mask)."""
     office = get_office(session, data.id)
-    fields = mask or list(UPDATABLE_OFFICE_FIELDS)
+    fields = list(mask) or list(UPDATABLE_OFFICE_FIELDS)
     violations = Violations()
     for name in fields:
         if name not in UPDATABLE_OFFICE_FIELDS:
@@ -159,11 +161,13 @@ def update_office(session: Session, data: OfficeInput, mask: list[str], expected
 
 
 def check_version(current: int, expected: int, what: str) -> None:
+    """Refuses a change made against a version other than the stored one (0 expects none)."""
     if expected and expected != current:
         raise Aborted(f"{what} is at version {current}, not {expected}; re-read and retry")
 
 
 def get_office(session: Session, office_id: str) -> Office:
+    """The stored office, or NotFound."""
     office = session.get(Office, office_id) if office_id else None
     if office is None:
         raise NotFound(f"office {office_id!r} not found")
@@ -171,11 +175,13 @@ def get_office(session: Session, office_id: str) -> Office:
 
 
 def streets_of(session: Session, office_id: str) -> list[str]:
+    """The streets an office covers, in the order it listed them."""
     return list(session.scalars(select(OfficeStreet.street).where(OfficeStreet.office_id == office_id)
                                 .order_by(OfficeStreet.position)))
 
 
-def office_views(session: Session, offices: list[Office], today: dt.date) -> list[OfficeView]:
+def office_views(session: Session, offices: Sequence[Office], today: dt.date) -> list[OfficeView]:
+    """The offices with their streets and their groups' staffing as of `today`."""
     ids = [o.id for o in offices]
     if not ids:
         return []
@@ -196,70 +202,72 @@ def office_views(session: Session, offices: list[Office], today: dt.date) -> lis
             for o in offices]
 
 
-def validate_officer(session: Session, data: OfficerInput, violations: Violations, today: dt.date,
-                     *, creating: bool) -> None:
-    if creating and not OFFICER_ID.match(data.id):
-        violations.add("officer.id", "1-32 letters, digits or '-', starting with a letter or digit")
-    _check_name(violations, "officer.name", data.name, MAX_OFFICER_NAME)
-    if data.group not in GROUPS:
-        violations.add("officer.group", f"must be one of the four groups: {', '.join(GROUPS)}")
-    if data.certificate_no and not CERTIFICATE_NO.match(data.certificate_no):
-        violations.add("officer.certificate_no", "4-32 letters, digits or '-'")
-    if data.certificate_no and data.certificate_expires is None:
-        violations.add("officer.certificate_expires", "required with a certificate number")
-    if data.certificate_expires is not None and not data.certificate_no:
-        violations.add("officer.certificate_no", "required with an expiry date")
-    if not data.office_id:
-        violations.add("officer.office_id", "must not be empty")
+class Offices:
+    """The district's register of offices (所): registering, changing and reading them."""
 
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+        self._views: dict[tuple[str, int, dt.date], OfficeView] = {}
 
-def register_officer(session: Session, data: OfficerInput, today: dt.date) -> Officer:
-    violations = Violations()
-    validate_officer(session, data, violations, today, creating=True)
-    violations.raise_if_any("invalid officer")
-    get_office(session, data.office_id)
-    if session.get(Officer, data.id) is not None:
-        raise AlreadyExists(f"officer {data.id} already exists")
-    now = utcnow()
-    officer = Officer(id=data.id, name=data.name.strip(), office_id=data.office_id, group=data.group,
-                      certificate_no=data.certificate_no, certificate_expires=data.certificate_expires,
-                      created_at=now, updated_at=now, version=1)
-    session.add(officer)
-    session.flush()
-    bump_registry(session)
-    return officer
+    def create_office(self, caller: Caller, request_id: str, data: OfficeInput) -> OfficeView:
+        """Registers an office (bureau leaders only), once per request id."""
+        require_write(caller, None, district_roles=(BUREAU_LEADER,))
 
+        def create(session: Session) -> str:
+            office = create_office(session, data)
+            self._record(session, pb.OfficeRegistered, office)
+            self.workspace.touched(session, [office.id])
+            return office.id
 
-UPDATABLE_OFFICER_FIELDS = ("name", "office_id", "group", "certificate_no", "certificate_expires")
+        return run_once(self.workspace.store, RequestKey, request_id, "CreateOffice", create, self._view)
 
+    def update_office(self, caller: Caller, data: OfficeInput, mask: Sequence[str],
+                      expected_version: int) -> OfficeView:
+        """Changes an office's name, district or streets (bureau leaders only)."""
+        require_write(caller, None, district_roles=(BUREAU_LEADER,))
+        with self.workspace.store.transaction() as session:
+            office = update_office(session, data, mask, expected_version)
+            self._record(session, pb.OfficeUpdated, office)
+            return self._view(session, office.id)
 
-def get_officer(session: Session, officer_id: str) -> Officer:
-    officer = session.get(Officer, officer_id) if officer_id else None
-    if officer is None:
-        raise NotFound(f"officer {officer_id!r} not found")
-    return officer
+    def get_office(self, caller: Caller, office_id: str) -> OfficeView:
+        """One office, served from a cache valid for the registry generation and the day it was built at."""
+        require_read(caller, office_id)
+        with self.workspace.store.read_engine.connect() as connection:
+            generation = registry_generation(connection)
+        key = (office_id, generation, self.workspace.today())
+        view = self._views.get(key)
+        if view is None:
+            with self.workspace.store.read() as session:
+                view = self._view(session, office_id)
+            if len(self._views) >= VIEW_CACHE_SIZE:
+                self._views.clear()  # old generations are never asked for again
+            self._views[key] = view
+        return view
 
+    def list_offices(self, caller: Caller, page: Page, district: str | None,
+                     street: str | None) -> ListResult[OfficeView]:
+        """The offices the caller may see, by district or by a street they cover."""
+        scope = office_scope(caller, None)
+        query = select(Office).where(Office.id > page.after).order_by(Office.id).limit(page.size)
+        if scope:
+            query = query.where(Office.id == scope)
+        if district:
+            query = query.where(Office.district == district)
+        if street:
+            query = query.where(Office.id.in_(select(OfficeStreet.office_id).where(OfficeStreet.street == street)))
+        with self.workspace.store.read() as session:
+            rows = list(session.scalars(query))
+            views = office_views(session, rows, self.workspace.today())
+        return ListResult(views, next_token(rows[-1].id if rows else None, len(rows), page))
 
-def update_officer(session: Session, data: OfficerInput, mask: list[str], expected_version: int,
-                   today: dt.date) -> tuple[Officer, str]:
-    """Returns the officer and the office it belonged to before (both offices' figures move)."""
-    officer = get_officer(session, data.id)
-    previous_office = officer.office_id
-    fields = mask or list(UPDATABLE_OFFICER_FIELDS)
-    violations = Violations()
-    for name in fields:
-        if name not in UPDATABLE_OFFICER_FIELDS:
-            violations.add("update_mask", f"{name} cannot be updated; allowed: {', '.join(UPDATABLE_OFFICER_FIELDS)}")
-    merged = OfficerInput(id=officer.id, **{name: getattr(data if name in fields else officer, name)
-                                            for name in UPDATABLE_OFFICER_FIELDS})
-    validate_officer(session, merged, violations, today, creating=False)
-    violations.raise_if_any("invalid officer update")
-    get_office(session, merged.office_id)
-    check_version(officer.version, expected_version, f"officer {officer.id}")
-    for name in UPDATABLE_OFFICER_FIELDS:
-        setattr(officer, name, getattr(merged, name))
-    officer.name = officer.name.strip()
-    officer.updated_at = utcnow()
-    officer.version += 1
-    bump_registry(session)
-    return officer, previous_office
+    def _view(self, session: Session, office_id: str) -> OfficeView:
+        return office_views(session, [get_office(session, office_id)], self.workspace.today())[0]
+
+    def _record(self, session: Session, message: type[pb.OfficeRegistered | pb.OfficeUpdated],
+                office: Office) -> None:
+        """Records the whole office (OfficeRegistered or OfficeUpdated), so consumers keep their copy from it."""
+        self.workspace.events.record(
+            session, message(office_id=office.id, version=office.version, name=office.name,
+                             district=office.district, streets=streets_of(session, office.id)),
+            aggregate_type="office", aggregate_id=office.id, version=office.version, office_id=office.id)

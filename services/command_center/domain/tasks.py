@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.command_center.models import Task, TaskProgress
+from services.command_center.domain.offices import get_office
+from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.models import Office, RequestKey, Task, TaskProgress
+from services.common.access import office_scope, require_read, require_write
+from services.common.context import BUREAU_LEADER, SYSTEM, Caller
+from services.common.contracts import date_of
 from services.common.db import utcnow
-from services.common.errors import FailedPrecondition, NotFound, Violations
+from services.common.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
+from supervision.command_center.v1 import events_pb2 as pb
+from supervision.common.v1.events_pb2 import StatutoryClock
 
 ASSIGNED, ACCEPTED, IN_PROGRESS, COMPLETED = "ASSIGNED", "ACCEPTED", "IN_PROGRESS", "COMPLETED"
 OPEN_STATES = (ASSIGNED, ACCEPTED, IN_PROGRESS)
@@ -27,6 +37,8 @@ MAX_DUE_DAYS = 3 * 366
 
 @dataclass
 class TaskInput:
+    """A task as the bureau or an event handler raises it."""
+
     office_id: str
     title: str
     description: str
@@ -35,7 +47,16 @@ class TaskInput:
     due_date: dt.date | None
 
 
+@dataclass(frozen=True)
+class TaskView:
+    """A task with the progress reported on it, oldest first."""
+
+    task: Task
+    progress: list[TaskProgress]
+
+
 def validate_task(data: TaskInput, today: dt.date) -> None:
+    """Refuses a task without office, title or source, or with a due date not in the next three years."""
     violations = Violations()
     if not data.office_id:
         violations.add("task.office_id", "must not be empty")
@@ -61,6 +82,7 @@ def validate_task(data: TaskInput, today: dt.date) -> None:
 
 
 def new_task(session: Session, data: TaskInput, today: dt.date) -> Task:
+    """A new ASSIGNED task, checked by validate_task."""
     validate_task(data, today)
     task = Task(id=str(uuid.uuid4()), office_id=data.office_id, title=data.title.strip(),
                 description=data.description, source=data.source.strip(), source_ref=data.source_ref,
@@ -71,6 +93,7 @@ def new_task(session: Session, data: TaskInput, today: dt.date) -> Task:
 
 
 def get_task(session: Session, task_id: str) -> Task:
+    """The stored task, or NotFound."""
     task = session.get(Task, task_id) if task_id else None
     if task is None:
         raise NotFound(f"task {task_id!r} not found")
@@ -78,10 +101,12 @@ def get_task(session: Session, task_id: str) -> Task:
 
 
 def find_by_source(session: Session, source: str, source_ref: str) -> Task | None:
+    """The task raised for a source record (one per record), if any."""
     return session.scalar(select(Task).where(Task.source == source, Task.source_ref == source_ref))
 
 
 def accept(task: Task) -> None:
+    """The office takes on an ASSIGNED task."""
     if task.state != ASSIGNED:
         raise FailedPrecondition(f"task {task.id} is {task.state}; only an ASSIGNED task can be accepted")
     task.state = ACCEPTED
@@ -100,6 +125,7 @@ def _check_note(note: str, *, required: bool) -> str:
 
 
 def report_progress(session: Session, task: Task, note: str, reported_by: str) -> None:
+    """Adds a progress note to an accepted task, which is then IN_PROGRESS."""
     note = _check_note(note, required=True)
     if task.state not in (ACCEPTED, IN_PROGRESS):
         raise FailedPrecondition(f"task {task.id} is {task.state}; progress is reported on an accepted task")
@@ -109,6 +135,7 @@ def report_progress(session: Session, task: Task, note: str, reported_by: str) -
 
 
 def complete(session: Session, task: Task, note: str, completed_by: str, today: dt.date) -> None:
+    """Completes an accepted task, crediting `completed_by`; late if past its due date."""
     note = _check_note(note, required=False)
     if task.state not in (ACCEPTED, IN_PROGRESS):
         raise FailedPrecondition(f"task {task.id} is {task.state}; only an accepted task can be completed")
@@ -123,7 +150,8 @@ def complete(session: Session, task: Task, note: str, completed_by: str, today: 
                                  reported_by=completed_by))
 
 
-def progress_of(session: Session, task_ids: list[str]) -> dict[str, list[TaskProgress]]:
+def progress_of(session: Session, task_ids: Sequence[str]) -> dict[str, list[TaskProgress]]:
+    """The progress reported on each task, oldest first."""
     result: dict[str, list[TaskProgress]] = {task_id: [] for task_id in task_ids}
     if task_ids:
         for row in session.scalars(select(TaskProgress).where(TaskProgress.task_id.in_(task_ids))
@@ -137,3 +165,126 @@ def newly_overdue(session: Session, today: dt.date, limit: int = 500) -> list[Ta
     return list(session.scalars(select(Task).where(Task.state.in_(OPEN_STATES), Task.overdue.is_(False),
                                                    Task.due_date < today)
                                 .order_by(Task.due_date, Task.id).limit(limit)))
+
+
+class Tasks:
+    """Supervision tasks (督办): raised by the bureau or by events, worked on by an office, swept for deadlines."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def create_task(self, caller: Caller, request_id: str, data: TaskInput) -> TaskView:
+        """The bureau assigns a task to an office (one per source record), once per request id."""
+        require_write(caller, None, district_roles=(BUREAU_LEADER,))
+
+        def create(session: Session) -> str:
+            get_office(session, data.office_id)
+            existing = find_by_source(session, data.source.strip(), data.source_ref) if data.source_ref else None
+            if existing is not None:
+                raise AlreadyExists(f"{data.source} {data.source_ref} already has task {existing.id}")
+            return self._assign(session, data).id
+
+        return run_once(self.workspace.store, RequestKey, request_id, "CreateTask", create, self._view)
+
+    def raise_task_for(self, session: Session, data: TaskInput) -> Task | None:
+        """Raises the task for a source record an event reported, once whatever the redeliveries."""
+        if find_by_source(session, data.source, data.source_ref) is not None:
+            return None
+        if session.get(Office, data.office_id) is None:
+            return None
+        return self._assign(session, data)
+
+    def get_task(self, caller: Caller, task_id: str) -> TaskView:
+        """One task with its progress, for a caller who may read its office."""
+        with self.workspace.store.read() as session:
+            view = self._view(session, task_id)
+        require_read(caller, view.task.office_id)
+        return view
+
+    def accept_task(self, caller: Caller, task_id: str) -> TaskView:
+        """The office accepts a task assigned to it."""
+        return self._transition(caller, task_id, lambda session, task: accept(task), None)
+
+    def report_progress(self, caller: Caller, task_id: str, note: str) -> TaskView:
+        """The office reports progress on a task it accepted."""
+        return self._transition(caller, task_id,
+                                lambda session, task: report_progress(session, task, note, caller.subject), None)
+
+    def complete_task(self, caller: Caller, task_id: str, note: str) -> TaskView:
+        """The office completes a task; the caller gets the credit for the work."""
+        return self._transition(
+            caller, task_id,
+            lambda session, task: complete(session, task, note, caller.subject, self.workspace.today()),
+            pb.TaskCompleted)
+
+    def list_tasks(self, caller: Caller, page: Page, office_id: str | None, state: str | None,
+                   overdue: bool | None, source: str | None) -> ListResult[TaskView]:
+        """The tasks the caller may see, by office, state, overdue or source."""
+        scope = office_scope(caller, office_id)
+        query = select(Task).where(Task.id > page.after).order_by(Task.id).limit(page.size)
+        if scope:
+            query = query.where(Task.office_id == scope)
+        if state:
+            query = query.where(Task.state == state)
+        if overdue is not None:
+            query = query.where(Task.overdue.is_(overdue))
+        if source:
+            query = query.where(Task.source == source)
+        with self.workspace.store.read() as session:
+            rows = list(session.scalars(query))
+            progress = progress_of(session, [t.id for t in rows])
+        return ListResult([TaskView(t, progress[t.id]) for t in rows],
+                          next_token(rows[-1].id if rows else None, len(rows), page))
+
+    def sweep_overdue(self) -> int:
+        """Marks tasks past their due date overdue (TaskOverdue); returns how many became overdue."""
+        today = self.workspace.today()
+        with self.workspace.store.transaction() as session:
+            overdue = newly_overdue(session, today)
+            for task in overdue:
+                task.overdue = True
+                task.version += 1
+                self._record(session, pb.TaskOverdue, task)
+            # Every office's indicators: certificates expire with time alone, tasks or not.
+            self.workspace.touched(session, None)
+        return len(overdue)
+
+    def _assign(self, session: Session, data: TaskInput) -> Task:
+        task = new_task(session, data, self.workspace.today())
+        self._record(session, pb.TaskAssigned, task)
+        self.workspace.touched(session, [task.office_id])
+        return task
+
+    def _transition(self, caller: Caller, task_id: str, change: Callable[[Session, Task], None],
+                    message: type[pb.TaskCompleted] | None) -> TaskView:
+        with self.workspace.store.transaction() as session:
+            task = get_task(session, task_id)
+            require_write(caller, task.office_id)
+            change(session, task)
+            if message:
+                self._record(session, message, task)
+                self.workspace.touched(session, [task.office_id])
+            return self._view(session, task.id)
+
+    def _view(self, session: Session, task_id: str) -> TaskView:
+        task = get_task(session, task_id)
+        return TaskView(task, progress_of(session, [task.id])[task.id])
+
+    def _record(self, session: Session, message: type[pb.TaskAssigned | pb.TaskOverdue | pb.TaskCompleted],
+                task: Task) -> None:
+        """Records the task as it now stands; a TaskCompleted also carries the evidence of the work
+        (who gets the credit, the day, and whether the due date was met)."""
+        event = message(task_id=task.id, version=task.version, office_id=task.office_id, title=task.title,
+                        source=task.source, source_ref=task.source_ref, due_date=date_of(task.due_date),
+                        state=task.state, overdue=task.overdue)
+        if isinstance(event, pb.TaskCompleted):
+            completed_on = self.workspace.today()
+            event.completed_by = task.completed_by
+            # The system closing a task is no officer's work.
+            if task.completed_by not in ("", SYSTEM):
+                event.officer_ids.append(task.completed_by)
+            event.completed_on.CopyFrom(date_of(completed_on))
+            event.clocks.append(StatutoryClock(clock="due_date", due_date=date_of(task.due_date),
+                                               met=completed_on <= task.due_date))
+        self.workspace.events.record(session, event, aggregate_type="task", aggregate_id=task.id,
+                                     version=task.version, office_id=task.office_id)

@@ -2,7 +2,7 @@
 an interrupted load (services.common.demo).
 
 The offices come from command_center's events, delivered before this runs. Each office gets items
-in every state, handled on the days they would have been (a desk acting on a past day), so the
+in every state, handled on the days they would have been (the use cases acting on a past day), so the
 clocks are met, late or running as in a district mid-stream; the final sweep marks what is overdue.
 """
 
@@ -19,15 +19,17 @@ from services.common.clock import SHANGHAI
 from services.common.context import SYSTEM_CALLER
 from services.common.demo import DemoOutcome, run_demo
 from services.complaints.domain import personal_data
-from services.complaints.domain.desk import ComplaintDesk
+from services.complaints.domain.complaints import Complaints
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.states import ACCEPTED, COMPLAINT, INQUIRY, RECEIVED, REPORT, VERIFIED
+from services.complaints.domain.sweep import DeadlineSweep
+from services.complaints.domain.workspace import Workspace
 from services.complaints.models import Complaint, DemoLoad, Office, OfficeStreet
 
 HERE = Path(__file__).parent
 
 
-def load_demo(desk: ComplaintDesk) -> DemoOutcome:
+def load_demo(workspace: Workspace, complaints: Complaints, sweep: DeadlineSweep) -> DemoOutcome:
     """Loads the demo items into an empty store, or finishes an interrupted load."""
 
     def is_empty(session) -> bool:
@@ -39,7 +41,7 @@ def load_demo(desk: ComplaintDesk) -> DemoOutcome:
         return None
 
     def load(skipped: list[str]) -> None:
-        with desk.store.read() as session:
+        with workspace.store.read() as session:
             offices = session.execute(select(Office.id, OfficeStreet.street).join(OfficeStreet)
                                       .order_by(Office.id, OfficeStreet.street)).all()
             streetless = list(session.scalars(select(Office.id).where(~Office.id.in_(
@@ -50,14 +52,14 @@ def load_demo(desk: ComplaintDesk) -> DemoOutcome:
         for number, (office_id, street) in enumerate(offices, start=1):
             if office_id not in seen:
                 seen.add(office_id)
-                _office_items(desk, Demo(data, office_id, street, number, desk.today()))
+                _office_items(workspace, Demo(data, office_id, street, number, workspace.today()))
         for index, entry in enumerate(data["unrouted"]):
-            demo = Demo(data, "", entry["street"], 90 + index, desk.today())
-            desk.create_complaint(SYSTEM_CALLER, f"demo-unrouted-{index}", demo.item(
+            demo = Demo(data, "", entry["street"], 90 + index, workspace.today())
+            complaints.create_complaint(SYSTEM_CALLER, f"demo-unrouted-{index}", demo.item(
                 COMPLAINT, data["complaints"][index], 3, business=entry["business"], address=entry["address"]))
-        desk.sweep_deadlines()
+        sweep.run()
 
-    return run_demo(desk.store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
+    return run_demo(workspace.store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
 class Demo:
@@ -102,24 +104,24 @@ class Demo:
         return first_17 + credit_code.check_character(first_17)
 
 
-def _on(desk: ComplaintDesk, days_ago: int) -> ComplaintDesk:
-    """The desk as it acted `days_ago` days ago (at the end of office hours, after that day's
+def _on(workspace: Workspace, days_ago: int) -> Complaints:
+    """The use cases as they acted `days_ago` days ago (at the end of office hours, after that day's
     items arrived), for the history of the demo district."""
-    day = desk.today() - dt.timedelta(days=days_ago)
+    day = workspace.today() - dt.timedelta(days=days_ago)
     instant = dt.datetime.combine(day, dt.time(18, 0), SHANGHAI).astimezone(dt.UTC)
-    return ComplaintDesk(desk.store, lambda: day, desk.clocks, lambda: instant)
+    return Complaints(Workspace(workspace.store, workspace.clocks, lambda: day, lambda: instant))
 
 
-def _office_items(desk: ComplaintDesk, demo: Demo) -> None:
+def _office_items(workspace: Workspace, demo: Demo) -> None:
     complaints, reports, inquiries = demo.data["complaints"], demo.data["reports"], demo.data["inquiries"]
     n, key = demo.number, demo.office_id
 
     def create(kind: str, sample: dict, days_ago: int, **options) -> str:
         item = demo.item(kind, sample, days_ago, **options)
-        return _on(desk, days_ago).create_complaint(SYSTEM_CALLER, f"demo-{key}-{demo.serial}", item).complaint.id
+        return _on(workspace, days_ago).create_complaint(SYSTEM_CALLER, f"demo-{key}-{demo.serial}", item).complaint.id
 
     def state(complaint_id: str) -> Complaint:
-        with desk.store.read() as session:
+        with workspace.store.read() as session:
             return session.get(Complaint, complaint_id)
 
     # Each step only from the state before it: a load resumed after an interruption does none twice.
@@ -131,40 +133,40 @@ def _office_items(desk: ComplaintDesk, demo: Demo) -> None:
     # Accepted in time; mediation under way.
     mediating = create(COMPLAINT, complaints[(n + 2) % 5], 12)
     if state(mediating).state == RECEIVED:
-        _on(desk, 9).accept(SYSTEM_CALLER, mediating, "材料齐全，予以受理")
+        _on(workspace, 9).accept(SYSTEM_CALLER, mediating, "材料齐全，予以受理")
     # Mediated to an agreement, with the complainant's feedback; some offices accepted late.
     resolved = create(COMPLAINT, complaints[(n + 3) % 5], 40)
     if state(resolved).state == RECEIVED:
-        _on(desk, 36 if n % 4 else 28).accept(SYSTEM_CALLER, resolved, "")
+        _on(workspace, 36 if n % 4 else 28).accept(SYSTEM_CALLER, resolved, "")
     if state(resolved).state == ACCEPTED:
-        _on(desk, 15).record_mediation_outcome(SYSTEM_CALLER, resolved, "RESOLVED", "双方达成调解协议，商家退款")
+        _on(workspace, 15).record_mediation_outcome(SYSTEM_CALLER, resolved, "RESOLVED", "双方达成调解协议，商家退款")
     if state(resolved).feedback_rating is None:
-        _on(desk, 12).record_feedback(SYSTEM_CALLER, resolved,
+        _on(workspace, 12).record_feedback(SYSTEM_CALLER, resolved,
                                       ("SATISFIED", "BASICALLY_SATISFIED", "DISSATISFIED")[n % 3], "")
     # Refused, or mediated without agreement and the parties told.
     other = create(COMPLAINT, complaints[(n + 4) % 5], 30)
     if n % 3 == 0:
         if state(other).state == RECEIVED:
-            _on(desk, 26).refuse(SYSTEM_CALLER, other, "HANDLED_ELSEWHERE", "已由消保委调解")
+            _on(workspace, 26).refuse(SYSTEM_CALLER, other, "HANDLED_ELSEWHERE", "已由消保委调解")
     else:
         if state(other).state == RECEIVED:
-            _on(desk, 25).accept(SYSTEM_CALLER, other, "")
+            _on(workspace, 25).accept(SYSTEM_CALLER, other, "")
         if state(other).state == ACCEPTED:
-            _on(desk, 8).record_mediation_outcome(SYSTEM_CALLER, other, "FAILED", "被投诉人拒绝调解")
+            _on(workspace, 8).record_mediation_outcome(SYSTEM_CALLER, other, "FAILED", "被投诉人拒绝调解")
         if n % 2 and state(other).notified_at is None:
-            _on(desk, 5).record_notification(SYSTEM_CALLER, other, "已电话告知双方终止调解")
+            _on(workspace, 5).record_notification(SYSTEM_CALLER, other, "已电话告知双方终止调解")
     # A named report: verified, and at some offices filed as a case (CaseLeadRaised).
     report = create(REPORT, reports[n % 3], 14)
     if state(report).state == RECEIVED:
-        _on(desk, 10).verify_report(SYSTEM_CALLER, report, "现场核查属实")
+        _on(workspace, 10).verify_report(SYSTEM_CALLER, report, "现场核查属实")
     if n % 2:
         if state(report).state == VERIFIED:
-            _on(desk, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案")
+            _on(workspace, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案")
         if state(report).notified_at is None:
-            _on(desk, 4).record_notification(SYSTEM_CALLER, report, "已告知举报人立案决定")
+            _on(workspace, 4).record_notification(SYSTEM_CALLER, report, "已告知举报人立案决定")
     # An anonymous report nobody decided on: overdue at some offices.
     create(REPORT, reports[(n + 1) % 3], 25 if n % 3 == 1 else 5, anonymous=True)
     # An inquiry, answered.
     inquiry = create(INQUIRY, inquiries[n % 2], 3)
     if state(inquiry).state == RECEIVED:
-        _on(desk, 2).answer_inquiry(SYSTEM_CALLER, inquiry, "已电话答复并告知办理渠道")
+        _on(workspace, 2).answer_inquiry(SYSTEM_CALLER, inquiry, "已电话答复并告知办理渠道")

@@ -22,11 +22,14 @@ OPEN = (RUNNING, OVERDUE)
 
 
 class Clocks:
-    def __init__(self, rules: RuleBook, calendar: WorkingDayCalendar):
+    """The statutory clocks (法定时限): limits from the rule set in force, counted in working days."""
+
+    def __init__(self, rules: RuleBook, calendar: WorkingDayCalendar) -> None:
         self.rules = rules
         self.calendar = calendar
 
     def due(self, rule_set: RuleSet, clock: str, started_on: dt.date, *, extended: bool = False) -> DueDate:
+        """The day a clock started on `started_on` falls due (provisional while the calendar lacks its year)."""
         return self.calendar.add_working_days(started_on, rule_set.limit(clock, extended=extended))
 
     def start(self, session: Session, complaint: Complaint, clock: str, started_on: dt.date,
@@ -69,12 +72,14 @@ class Clocks:
 
 
 def meet(deadline: ComplaintDeadline, today: dt.date) -> None:
+    """The clock's duty was done today: met, or late when its due date had passed."""
     late = deadline.status == OVERDUE or today > deadline.due_date
     deadline.status = LATE if late else MET
     deadline.met_on = today
 
 
 def deadlines_of(session: Session, complaint_ids: list[str]) -> dict[str, list[ComplaintDeadline]]:
+    """Each item's clocks, in the order they started."""
     result: dict[str, list[ComplaintDeadline]] = {complaint_id: [] for complaint_id in complaint_ids}
     if complaint_ids:
         for row in session.scalars(select(ComplaintDeadline).where(ComplaintDeadline.complaint_id.in_(complaint_ids))
@@ -84,10 +89,12 @@ def deadlines_of(session: Session, complaint_ids: list[str]) -> dict[str, list[C
 
 
 def running(deadlines: list[ComplaintDeadline], clock: str) -> ComplaintDeadline | None:
+    """The clock of this kind still open (running or overdue), if any."""
     return next((d for d in deadlines if d.kind == clock and d.status in OPEN), None)
 
 
 def latest(deadlines: list[ComplaintDeadline], clock: str) -> ComplaintDeadline | None:
+    """The clock of this kind started last, open or not."""
     return next((d for d in reversed(deadlines) if d.kind == clock), None)
 
 

@@ -33,6 +33,8 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass
 class ComplaintInput:
+    """A received item as the caller sent it, before the intake checks (登记信息)."""
+
     kind: str | None
     channel: str | None
     received_at: dt.datetime | None
@@ -49,6 +51,7 @@ class ComplaintInput:
     amount_yuan: str = ""
 
     def cleaned(self) -> ComplaintInput:
+        """The same input with surrounding spaces gone and ID numbers and credit codes upper-cased."""
         return ComplaintInput(
             kind=self.kind, channel=self.channel, received_at=self.received_at,
             complainant_name=self.complainant_name.strip(), complainant_phone=self.complainant_phone.strip(),
@@ -60,6 +63,7 @@ class ComplaintInput:
 
 
 def validate(data: ComplaintInput, now: dt.datetime, today: dt.date) -> None:
+    """Refuses an item missing what its kind must carry, reporting every problem at once."""
     violations = Violations()
     if data.kind not in KINDS:
         violations.add("complaint.kind", f"required: one of {', '.join(KINDS)}")
@@ -137,16 +141,19 @@ def fen(amount_yuan: str) -> int:
 
 
 def yuan(amount_fen: int) -> str:
+    """128050 -> "1280.50": an amount in fen as the contract writes yuan."""
     return f"{amount_fen // 100}.{amount_fen % 100:02d}"
 
 
 def respondent_key(data: ComplaintInput) -> str:
+    """What identifies the business for duplicate checks: its credit code, else its name without spaces."""
     if data.respondent_uscc:
         return data.respondent_uscc
     return _SPACES.sub("", data.respondent_name).replace("（", "(").replace("）", ")")
 
 
 def new_complaint(data: ComplaintInput, office_id: str, now: dt.datetime) -> Complaint:
+    """A newly received item, routed to `office_id`, for input that passed validate()."""
     return Complaint(
         id=new_id(now), kind=data.kind, channel=data.channel, state=RECEIVED, office_id=office_id,
         received_at=data.received_at, anonymous=data.anonymous, complainant_name=data.complainant_name,

@@ -23,6 +23,8 @@ MAX_NAME = 50
 
 @dataclass(frozen=True)
 class PersonalData:
+    """The complainant's personal data (个人信息): name, phone and ID number."""
+
     name: str
     phone: str
     id_number: str
@@ -45,6 +47,7 @@ def id_number_problem(id_number: str) -> str | None:
 
 
 def may_see(caller: Caller, office_id: str) -> bool:
+    """Whether the caller sees personal data unmasked: the bureau's leaders and the office's own staff."""
     if caller.has_any(BUREAU_LEADER, SYSTEM):
         return True
     return caller.has_any(OFFICE_HEAD, OFFICER) and bool(caller.office_id) and caller.office_id == office_id
@@ -70,6 +73,7 @@ def mask_id_number(id_number: str) -> str:
 
 
 def masked(data: PersonalData) -> PersonalData:
+    """The personal data as a caller who may not see it gets it (脱敏)."""
     return PersonalData(mask_name(data.name), mask_phone(data.phone), mask_id_number(data.id_number))
 
 

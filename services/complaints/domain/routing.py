@@ -27,6 +27,8 @@ MAX_OFFICE_ID, MAX_NAME, MAX_DISTRICT, MAX_STREET = 32, 100, 50, 50
 
 @dataclass(frozen=True)
 class OfficeAnnouncement:
+    """An office and the streets it covers, as command_center announced it."""
+
     id: str
     name: str
     district: str
@@ -95,6 +97,7 @@ def route(session: Session, street: str, address: str) -> str:
 
 
 def known_office(session: Session, office_id: str, field: str) -> Office:
+    """An office of the local copy, to route an item to; NOT_FOUND before command_center announced it."""
     office = session.get(Office, office_id) if office_id else None
     if office is None:
         if not office_id:

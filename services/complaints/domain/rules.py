@@ -11,11 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from services.common.errors import InvalidArgument
 from services.common.rulebook import RuleBook as CommonRuleBook
-from services.common.rulebook import RuleDataError
+from services.common.rulebook import RuleDataError, load_rule_sets, read_rule_set
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -34,6 +32,9 @@ _FILE_KEYS = {"id", "title", "effective_from", "confirmed", "working_days", "ref
 
 @dataclass(frozen=True)
 class RuleSet:
+    """One statutory rule set (e.g. 市场监督管理投诉举报处理暂行办法): its limits in working days and
+    the grounds on which a complaint may be refused."""
+
     id: str
     title: str
     effective_from: dt.date
@@ -43,6 +44,7 @@ class RuleSet:
     refusal_grounds: tuple[str, ...]
 
     def limit(self, clock: str, *, extended: bool = False) -> int:
+        """The working days a clock runs; the filing decision's extension added when it was granted."""
         days = self.working_days[clock]
         if extended and clock == FILING_DECISION:
             days += self.working_days[FILING_DECISION_EXTENSION]
@@ -50,13 +52,15 @@ class RuleSet:
 
 
 class RuleBook:
-    def __init__(self, rule_sets: list[RuleSet]):
-        self._book = CommonRuleBook("complaints rules", rule_sets, effective_from=lambda r: r.effective_from,
-                                    rule_id=lambda r: r.id)
+    """The statutory rule sets of complaint and report handling, by effective date."""
+
+    def __init__(self, book: CommonRuleBook[RuleSet]):
+        self._book = book
 
     @classmethod
     def load(cls, directory: Path = RULES_DIR) -> RuleBook:
-        return cls([_read(path) for path in sorted(directory.glob("*.yaml"))])
+        """Every rule file of `directory`; RuleDataError naming the file when one is wrong."""
+        return cls(load_rule_sets("complaints rules", directory, _read))
 
     def in_force(self, day: dt.date, field: str) -> RuleSet:
         """The rule set for a clock starting on `day`; `field` names the input that set the day."""
@@ -67,6 +71,7 @@ class RuleBook:
         return rule_set
 
     def get(self, rule_set_id: str) -> RuleSet:
+        """The rule set a stored clock names; a store naming an unknown one is a bug (KeyError)."""
         rule_set = self._book.get(rule_set_id)
         if rule_set is None:
             raise KeyError(rule_set_id)
@@ -74,20 +79,7 @@ class RuleBook:
 
 
 def _read(path: Path) -> RuleSet:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleDataError(f"{path.name}: not valid YAML: {exc}") from None
-    if not isinstance(document, dict):
-        raise RuleDataError(f"{path.name}: must be a mapping")
-    unknown = set(document) - _FILE_KEYS
-    missing = _FILE_KEYS - set(document)
-    if unknown or missing:
-        raise RuleDataError(f"{path.name}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
-    if not isinstance(document["effective_from"], dt.date):
-        raise RuleDataError(f"{path.name}: effective_from must be a date YYYY-MM-DD")
-    if not isinstance(document["confirmed"], bool):
-        raise RuleDataError(f"{path.name}: confirmed must be true or false")
+    document = read_rule_set(path, _FILE_KEYS)
     limits = document["working_days"]
     if not isinstance(limits, dict) or set(limits) != set(LIMIT_KEYS):
         raise RuleDataError(f"{path.name}: working_days must give exactly {', '.join(LIMIT_KEYS)}")

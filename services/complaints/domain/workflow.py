@@ -40,6 +40,8 @@ MAX_NAME = 100
 
 @dataclass
 class Step:
+    """What a handling step leaves to record: the history action, its note, and the events to publish."""
+
     action: str
     note: str = ""
     events: list[str] = field(default_factory=list)
@@ -53,15 +55,22 @@ class Item:
     deadlines: list[ComplaintDeadline]
 
     def start(self, session: Session, clocks: Clocks, clock: str, today: dt.date) -> ComplaintDeadline:
+        """Starts a statutory clock today, under the rule set in force today."""
         deadline = clocks.start(session, self.complaint, clock, today, "id")
         self.deadlines.append(deadline)
         return deadline
 
     def meet(self, clock: str, today: dt.date) -> None:
-        meet(running(self.deadlines, clock), today)
+        """The running clock of this kind is met today (late if past due)."""
+        deadline = running(self.deadlines, clock)
+        if deadline is None:
+            # The state checks before this guarantee the clock; a store changed by hand may not.
+            raise FailedPrecondition(f"{self.complaint.id} has no {clock} clock running")
+        meet(deadline, today)
 
 
 def text(value: str, field_name: str, *, required: bool, limit: int = MAX_NOTE) -> str:
+    """A free-text input without surrounding spaces, refused when required and empty or too long."""
     value = value.strip()
     violations = Violations()
     if required and not value:
@@ -84,6 +93,7 @@ def _require(complaint: Complaint, kind: str, states: tuple[str, ...], doing: st
 
 
 def accept(session: Session, item: Item, note: str, clocks: Clocks, today: dt.date) -> Step:
+    """受理: a received complaint is accepted; its acceptance clock is met and mediation's starts."""
     note = text(note, "note", required=False)
     _require(item.complaint, COMPLAINT, (RECEIVED,), "accepted")
     item.meet(ACCEPTANCE, today)
@@ -93,12 +103,17 @@ def accept(session: Session, item: Item, note: str, clocks: Clocks, today: dt.da
 
 
 def refuse(item: Item, ground: str | None, note: str, clocks: Clocks, today: dt.date) -> Step:
+    """不予受理: a received complaint is refused on a ground its rule set allows."""
     if ground is None:
         raise InvalidArgument.of("ground", "required: the refusal ground (不予受理的理由)")
     note = text(note, "note", required=False)
     _require(item.complaint, COMPLAINT, (RECEIVED,), "refused")
     # The grounds of the rule set the acceptance clock started under, like its limit.
-    rule_set = clocks.rules.get(latest(item.deadlines, ACCEPTANCE).rule_set)
+    acceptance = latest(item.deadlines, ACCEPTANCE)
+    if acceptance is None:
+        # Every complaint starts its acceptance clock at intake; a store changed by hand may lack it.
+        raise FailedPrecondition(f"{item.complaint.id} has no acceptance clock")
+    rule_set = clocks.rules.get(acceptance.rule_set)
     if ground not in rule_set.refusal_grounds:
         raise InvalidArgument.of("ground", f"{ground} is not a refusal ground under {rule_set.title}")
     item.meet(ACCEPTANCE, today)
@@ -109,6 +124,7 @@ def refuse(item: Item, ground: str | None, note: str, clocks: Clocks, today: dt.
 
 def record_mediation_outcome(session: Session, item: Item, outcome: str | None, note: str, clocks: Clocks,
                              today: dt.date) -> Step:
+    """调解结果: mediation of an accepted complaint ended; without agreement the notice clock starts."""
     if outcome not in MEDIATION_OUTCOMES:
         raise InvalidArgument.of("outcome", f"required: one of {', '.join(MEDIATION_OUTCOMES)}")
     note = text(note, "note", required=False)
@@ -122,6 +138,7 @@ def record_mediation_outcome(session: Session, item: Item, outcome: str | None, 
 
 
 def record_notification(item: Item, note: str, now: dt.datetime, today: dt.date) -> Step:
+    """告知: the parties of a mediation without agreement, or a named reporter, were told the outcome."""
     note = text(note, "note", required=True)
     complaint = item.complaint
     if complaint.kind == COMPLAINT:
@@ -143,6 +160,7 @@ def record_notification(item: Item, note: str, now: dt.datetime, today: dt.date)
 
 
 def verify_report(item: Item, note: str) -> Step:
+    """核查: a received report's facts were checked."""
     note = text(note, "note", required=True)
     _require(item.complaint, REPORT, (RECEIVED,), "verified")
     item.complaint.state = VERIFIED
@@ -150,6 +168,7 @@ def verify_report(item: Item, note: str) -> Step:
 
 
 def extend_filing_deadline(item: Item, approved_by: str, reason: str, clocks: Clocks, today: dt.date) -> Step:
+    """延期: the filing decision's clock gets its one extension, approved by the head, before it falls due."""
     violations = Violations()
     for name, value, limit in (("approved_by", approved_by, MAX_NAME), ("reason", reason, MAX_NOTE)):
         if not value.strip():
@@ -166,6 +185,7 @@ def extend_filing_deadline(item: Item, approved_by: str, reason: str, clocks: Cl
 
 
 def decide_report(item: Item, file_case: bool, note: str, today: dt.date) -> Step:
+    """立案 or 不予立案: a verified report is filed as a case lead, or closed with the reason in the note."""
     note = text(note, "note", required=not file_case)
     _require(item.complaint, REPORT, (VERIFIED,), "decided")
     item.meet(FILING_DECISION, today)
@@ -175,6 +195,7 @@ def decide_report(item: Item, file_case: bool, note: str, today: dt.date) -> Ste
 
 
 def answer_inquiry(item: Item, answer: str) -> Step:
+    """咨询答复: a received inquiry is answered, which ends it."""
     answer = text(answer, "answer", required=True)
     _require(item.complaint, INQUIRY, (RECEIVED,), "answered")
     item.complaint.state = ANSWERED
@@ -182,6 +203,7 @@ def answer_inquiry(item: Item, answer: str) -> Step:
 
 
 def record_feedback(item: Item, rating: str | None, comment: str, now: dt.datetime) -> Step:
+    """回访: the named complainant's satisfaction with an ended item, asked once."""
     if rating not in FEEDBACK_RATINGS:
         raise InvalidArgument.of("rating", f"required: one of {', '.join(FEEDBACK_RATINGS)}")
     comment = text(comment, "comment", required=False)
@@ -210,6 +232,7 @@ def reroute(item: Item, office_id: str, reason: str) -> Step:
 
 
 def move(item: Item, office_id: str) -> None:
+    """The item and its open clocks now belong to `office_id`."""
     item.complaint.office_id = office_id
     for deadline in item.deadlines:
         if deadline.status in OPEN:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,7 +50,8 @@ def instantiate(session: Session, incident: Incident, plan: list[PlannedAction],
     return added
 
 
-def actions_of(session: Session, incident_ids: list[str]) -> dict[str, list[IncidentAction]]:
+def actions_of(session: Session, incident_ids: Sequence[str]) -> dict[str, list[IncidentAction]]:
+    """Each incident's actions in the order of its plan."""
     result: dict[str, list[IncidentAction]] = {incident_id: [] for incident_id in incident_ids}
     if incident_ids:
         for action in session.scalars(select(IncidentAction).where(IncidentAction.incident_id.in_(incident_ids))
@@ -59,11 +61,13 @@ def actions_of(session: Session, incident_ids: list[str]) -> dict[str, list[Inci
 
 
 def open_actions(session: Session, incident_id: str) -> list[IncidentAction]:
+    """The incident's actions not done yet."""
     return list(session.scalars(select(IncidentAction).where(IncidentAction.incident_id == incident_id,
                                                              IncidentAction.state == OPEN)))
 
 
 def get_action(session: Session, incident: Incident, action_id: str) -> IncidentAction:
+    """One of the incident's actions, or NotFound."""
     action = session.get(IncidentAction, action_id) if action_id else None
     if action is None or action.incident_id != incident.id:
         raise NotFound(f"incident {incident.id} has no action {action_id!r}")
@@ -72,6 +76,7 @@ def get_action(session: Session, incident: Incident, action_id: str) -> Incident
 
 def assign(session: Session, incident: Incident, action: IncidentAction, officer: Officer, now: dt.datetime,
            actor: str) -> None:
+    """Dispatches an officer to an open action (派员处置)."""
     if action.state == DONE:
         raise FailedPrecondition(f"action {action.code} is done; dispatch is for open actions")
     action.assignee_id = officer.id
@@ -92,7 +97,9 @@ def complete(session: Session, incident: Incident, action: IncidentAction, note:
         violations.add("done_time", "is before the office learned of the incident")
     violations.raise_if_any("invalid completion")
     if action.state == DONE:
-        raise FailedPrecondition(f"action {action.code} was already done at {action.done_at.isoformat()}")
+        # A DONE action always has its time; the fallback only satisfies the column's type.
+        when = action.done_at.isoformat() if action.done_at else "an unrecorded time"
+        raise FailedPrecondition(f"action {action.code} was already done at {when}")
     action.state, action.done_at, action.done_by, action.note = DONE, done_at, actor, note.strip()
     action.overdue = done_at > action.due_at
     late = "（逾期）" if action.overdue else ""
@@ -113,6 +120,7 @@ def newly_overdue(session: Session, now: dt.datetime, limit: int = 500) -> list[
 
 
 def mark_overdue(session: Session, action: IncidentAction, now: dt.datetime) -> None:
+    """Marks an open action overdue and notes it on the timeline."""
     action.overdue = True
     timeline.record(session, action.incident_id, timeline.ACTION_OVERDUE, "system",
                     f"逾期未完成：{action.title}（时限 {timeline.local_time(action.due_at)}）", now)

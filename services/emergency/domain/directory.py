@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from services.emergency.domain.workspace import Workspace
 from services.emergency.models import Office, Officer
 
 
@@ -45,6 +46,7 @@ def apply_officer(session: Session, officer_id: str, *, name: str, office_id: st
 
 
 def known_office(session: Session, office_id: str, field: str) -> Office:
+    """An office command_center described, or NotFound; `field` names the request's field when empty."""
     if not office_id:
         raise InvalidArgument.of(field, "must not be empty")
     office = session.get(Office, office_id)
@@ -71,3 +73,23 @@ def _text(value: str, field: str, violations: Violations) -> str:
     if not value.strip():
         violations.add(f"data.{field}", "must be non-empty text")
     return value.strip()
+
+
+class Directory:
+    """command_center's offices and officers as emergency keeps them, from their events."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def apply_office(self, session: Session, office_id: str, *, name: str, district: str,
+                     streets: list[str]) -> None:
+        """Keeps command_center's office (the whole office, as its latest event carries it)."""
+        office = apply_office(session, office_id, name=name, district=district, streets=streets)
+        # A newly known office gets its indicators at once (no drills yet is a reading too).
+        self.workspace.touched(session, [office.id])
+
+    def apply_officer(self, session: Session, officer_id: str, *, name: str, office_id: str, group: str,
+                      certificate_no: str, certificate_expires: dt.date | None) -> None:
+        """Keeps command_center's officer (the whole officer, as its latest event carries it)."""
+        apply_officer(session, officer_id, name=name, office_id=office_id, group=group,
+                      certificate_no=certificate_no, certificate_expires=certificate_expires)

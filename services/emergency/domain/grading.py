@@ -17,21 +17,27 @@ ESCALATION_CRITERION = "ESCALATION"
 
 @dataclass(frozen=True)
 class Reason:
+    """A criterion that decided a level, in the words an officer reads."""
+
     level: str
     criterion: str
     text: str
 
     def to_data(self) -> dict[str, str]:
+        """The reason as the incident stores it."""
         return {"level": self.level, "criterion": self.criterion, "text": self.text}
 
 
 @dataclass(frozen=True)
 class Grading:
+    """A level (I-IV) and the reasons that decided it."""
+
     level: str
     reasons: tuple[Reason, ...]
 
 
 def grade(rules: TypeRules, counts: Mapping[str, float], circumstances: frozenset[str]) -> Grading:
+    """The most severe level whose criteria the counts and circumstances meet (分级), else the type's default."""
     present = rules.with_implied(circumstances)
     for level in LEVELS:
         met = [c for c in rules.criteria if c.level == level and c.holds(counts, present)]

@@ -8,32 +8,37 @@ to a more severe level adds that level's missing actions to the plan.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.clock import shanghai_date
-from services.common.errors import Aborted, FailedPrecondition, NotFound, Violations
+from services.common.access import office_scope, require_read, require_write
+from services.common.context import Caller
+from services.common.contracts import timestamp_of
+from services.common.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
+from services.common.idempotency import run_once
+from services.common.paging import Page, next_token
 from services.emergency.domain import actions, timeline
-from services.emergency.domain.directory import officer_of_office
+from services.emergency.domain.directory import known_office, officer_of_office
 from services.emergency.domain.grading import Grading, grade, with_escalation
-from services.emergency.domain.rules import (
-    COUNT_FIELDS,
-    INCIDENT_TYPES,
-    NoRuleSet,
-    RuleBook,
-    RuleSet,
-    TypeRules,
-    more_severe,
+from services.emergency.domain.intake import (
+    MAX_TEXT,
+    IncidentInput,
+    check_circumstances,
+    check_text,
+    validate_counts,
+    validate_report,
 )
-from services.emergency.models import Incident
+from services.emergency.domain.rules import COUNT_FIELDS, NOTIFICATION, NoRuleSet, RuleSet, TypeRules, more_severe
+from services.emergency.domain.workspace import ListResult, Workspace
+from services.emergency.models import Incident, IncidentAction, RequestKey, TimelineEntry
+from supervision.emergency.v1 import events_pb2
 
 ACTIVE, STABLE, CLOSED = "ACTIVE", "STABLE", "CLOSED"
-MAX_TITLE = 200
-MAX_NAME = 200
-MAX_TEXT = 4000
 COUNT_LABELS = {
     "ill_count": "伤害/发病人数", "death_count": "死亡人数", "serious_injury_count": "重伤人数",
     "trapped_count": "被困人数", "trapped_hours": "被困时长（小时）", "evacuated_count": "转移人数",
@@ -42,95 +47,33 @@ COUNT_LABELS = {
 }
 UPDATABLE_FIELDS = (*COUNT_FIELDS, "circumstances")
 
-
-@dataclass
-class IncidentInput:
-    type: str | None
-    office_id: str
-    title: str
-    description: str = ""
-    entity_name: str = ""
-    address: str = ""
-    occurred_at: dt.datetime | None = None
-    learned_at: dt.datetime | None = None
-    counts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
-    circumstances: list[str] = field(default_factory=list)
+# Every event emergency publishes is about one incident and starts with the same eight fields.
+IncidentMessage = (events_pb2.IncidentReported | events_pb2.IncidentLevelChanged | events_pb2.IncidentClosed
+                   | events_pb2.ActionOverdue | events_pb2.NotificationOverdue)
 
 
-def validate_counts(counts: dict[str, float], violations: Violations) -> None:
-    for name in COUNT_FIELDS:
-        value = counts[name]
-        if not math.isfinite(value):
-            violations.add(f"incident.{name}", "must be a finite number")
-        elif value < 0:
-            violations.add(f"incident.{name}", f"must not be negative (got {value:g})")
-    if math.isfinite(counts["trapped_hours"]) and counts["trapped_hours"] > 0 and counts["trapped_count"] <= 0:
-        violations.add("incident.trapped_count", "trapped_hours is given, so at least one person was trapped")
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident with its actions, and its timeline when read alone."""
+
+    incident: Incident
+    actions: list[IncidentAction]
+    # Empty in lists: only a single incident is read with its timeline.
+    timeline: list[TimelineEntry]
 
 
-def check_circumstances(rules: TypeRules, reported: list[str], violations: Violations) -> None:
-    for index, code in enumerate(reported):
-        if code not in rules.circumstances:
-            violations.add(f"incident.circumstances[{index}]",
-                           f"{code!r} is not a circumstance of {rules.type}; known: {', '.join(rules.circumstances)}")
+@dataclass(frozen=True)
+class ReviewInput:
+    """The review (总结评估) that closes an incident: cause, measures taken, lessons learned."""
 
-
-def _check_text(violations: Violations, name: str, value: str, limit: int, *, required: bool = False) -> None:
-    if required and not value.strip():
-        violations.add(name, "must not be empty")
-    elif len(value) > limit:
-        violations.add(name, f"at most {limit} characters")
-
-
-def validate_report(data: IncidentInput, book: RuleBook, now: dt.datetime) -> tuple[TypeRules, str]:
-    """Everything wrong with a report, at once; returns the type's rules and the rule set id."""
-    violations = Violations()
-    if data.type is None:
-        violations.add("incident.type", "required")
-    elif data.type not in INCIDENT_TYPES:
-        violations.add("incident.type", f"unknown type {data.type!r}")
-    if not data.office_id:
-        violations.add("incident.office_id", "must not be empty")
-    _check_text(violations, "incident.title", data.title, MAX_TITLE, required=True)
-    _check_text(violations, "incident.description", data.description, MAX_TEXT)
-    _check_text(violations, "incident.entity_name", data.entity_name, MAX_NAME)
-    _check_text(violations, "incident.address", data.address, MAX_NAME)
-    latest = now + actions.CLOCK_SKEW
-    if data.occurred_at is None:
-        violations.add("incident.occurred_at", "required")
-    elif data.occurred_at > latest:
-        violations.add("incident.occurred_at", "is in the future")
-    rule_set = None
-    if data.learned_at is None:
-        violations.add("incident.learned_at", "required")
-    elif data.learned_at > latest:
-        violations.add("incident.learned_at", "is in the future")
-    elif data.occurred_at is not None and data.learned_at < data.occurred_at:
-        violations.add("incident.learned_at", "is before occurred_at: an office cannot learn of an incident "
-                                              "before it happens")
-    else:
-        try:
-            rule_set = book.in_force(shanghai_date(data.learned_at))
-        except NoRuleSet as exc:
-            violations.add("incident.learned_at", str(exc))
-    validate_counts(data.counts, violations)
-    # With learned_at unusable the codes are still checked, against the rules in force today.
-    vocabulary = rule_set or _in_force_or_none(book, shanghai_date(now))
-    if vocabulary is not None and data.type in INCIDENT_TYPES:
-        check_circumstances(vocabulary.types[data.type], data.circumstances, violations)
-    violations.raise_if_any("invalid incident")
-    return rule_set.types[data.type], rule_set.id
-
-
-def _in_force_or_none(book: RuleBook, day: dt.date) -> RuleSet | None:
-    try:
-        return book.in_force(day)
-    except NoRuleSet:
-        return None
+    cause: str
+    measures: str
+    lessons: str
 
 
 def open_incident(session: Session, data: IncidentInput, rules: TypeRules, rule_set_id: str, now: dt.datetime,
                   actor: str) -> Incident:
+    """A new ACTIVE incident, graded by its type's rules, with the plan's actions for its level."""
     circumstances = sorted(set(data.circumstances))
     grading = grade(rules, data.counts, frozenset(circumstances))
     incident = Incident(
@@ -156,6 +99,7 @@ def _stored(name: str, value: float) -> float | int:
 
 
 def counts_of(incident: Incident) -> dict[str, float]:
+    """The incident's counts by field name."""
     return {name: getattr(incident, name) for name in COUNT_FIELDS}
 
 
@@ -164,6 +108,7 @@ def _grading_text(grading: Grading) -> str:
 
 
 def get_incident(session: Session, incident_id: str) -> Incident:
+    """The stored incident, or NotFound."""
     incident = session.get(Incident, incident_id) if incident_id else None
     if incident is None:
         raise NotFound(f"incident {incident_id!r} not found")
@@ -171,20 +116,22 @@ def get_incident(session: Session, incident_id: str) -> Incident:
 
 
 def require_open(incident: Incident, what: str) -> None:
+    """Refuses `what` on a closed incident."""
     if incident.state == CLOSED:
         raise FailedPrecondition(f"incident {incident.id} is closed; {what} is no longer possible")
 
 
 def check_version(incident: Incident, expected: int) -> None:
+    """Refuses a change made against a version other than the stored one (0 expects none)."""
     if expected and expected != incident.version:
         raise Aborted(f"incident {incident.id} is at version {incident.version}, not {expected}; re-read and retry")
 
 
-def update_counts(session: Session, incident: Incident, rules: TypeRules, counts: dict[str, float],
-                  circumstances: list[str], mask: list[str], note: str, expected_version: int, now: dt.datetime,
-                  actor: str) -> str | None:
+def update_counts(session: Session, incident: Incident, rules: TypeRules, counts: Mapping[str, float],
+                  circumstances: Sequence[str], mask: Sequence[str], note: str, expected_version: int,
+                  now: dt.datetime, actor: str) -> str | None:
     """Applies a later report; returns the previous level when the level changed."""
-    fields = mask or list(UPDATABLE_FIELDS)
+    fields = list(mask) or list(UPDATABLE_FIELDS)
     violations = Violations()
     for name in fields:
         if name not in UPDATABLE_FIELDS:
@@ -193,7 +140,7 @@ def update_counts(session: Session, incident: Incident, rules: TypeRules, counts
     validate_counts(merged, violations)
     reported = list(circumstances) if "circumstances" in fields else list(incident.circumstances)
     check_circumstances(rules, reported, violations)
-    _check_text(violations, "note", note, MAX_TEXT)
+    check_text(violations, "note", note, MAX_TEXT)
     violations.raise_if_any("invalid counts")
     require_open(incident, "a new report")
     check_version(incident, expected_version)
@@ -220,11 +167,13 @@ def _shown(value: float) -> str:
 
 def escalate(session: Session, incident: Incident, rules: TypeRules, level: str | None, reason: str,
              now: dt.datetime, actor: str) -> str | None:
+    """An officer raises the level above the criteria's; returns the previous level when it changed."""
     violations = Violations()
     if level is None:
         violations.add("level", "required")
-    _check_text(violations, "reason", reason, MAX_TEXT, required=True)
+    check_text(violations, "reason", reason, MAX_TEXT, required=True)
     violations.raise_if_any("invalid escalation")
+    assert level is not None  # else "required" was raised above
     require_open(incident, "escalation")
     if not more_severe(level, incident.level):
         floor = (f"; the criteria give {incident.criteria_level}, and a level below them is never set"
@@ -257,25 +206,20 @@ def regrade(session: Session, incident: Incident, rules: TypeRules, now: dt.date
 
 
 def add_note(session: Session, incident: Incident, note: str, now: dt.datetime, actor: str) -> None:
+    """Adds a note to an open incident's timeline."""
     violations = Violations()
-    _check_text(violations, "note", note, MAX_TEXT, required=True)
+    check_text(violations, "note", note, MAX_TEXT, required=True)
     violations.raise_if_any("invalid note")
     require_open(incident, "a note")
     touch(incident, now)
     timeline.record(session, incident.id, timeline.NOTE, actor, note.strip(), now)
 
 
-@dataclass(frozen=True)
-class ReviewInput:
-    cause: str
-    measures: str
-    lessons: str
-
-
 def close(session: Session, incident: Incident, review: ReviewInput, now: dt.datetime, actor: str) -> None:
+    """Closes a STABLE incident with its review."""
     violations = Violations()
     for name in ("cause", "measures", "lessons"):
-        _check_text(violations, f"review.{name}", getattr(review, name), MAX_TEXT, required=True)
+        check_text(violations, f"review.{name}", getattr(review, name), MAX_TEXT, required=True)
     violations.raise_if_any("a closure needs its review")
     require_open(incident, "closing it again")
     if incident.state != STABLE:
@@ -290,12 +234,14 @@ def close(session: Session, incident: Incident, review: ReviewInput, now: dt.dat
 
 
 def touch(incident: Incident, now: dt.datetime) -> None:
+    """Dates a change to the incident and moves its version on."""
     incident.updated_at = now
     incident.version += 1
 
 
 def assign_action(session: Session, incident: Incident, action_id: str, officer_id: str, now: dt.datetime,
                   actor: str) -> None:
+    """Dispatches an officer of the incident's office to one of its open actions."""
     require_open(incident, "dispatch")
     action = actions.get_action(session, incident, action_id)
     officer = officer_of_office(session, officer_id, incident.office_id)
@@ -305,8 +251,185 @@ def assign_action(session: Session, incident: Incident, action_id: str, officer_
 
 def complete_action(session: Session, incident: Incident, action_id: str, note: str, done_at: dt.datetime | None,
                     now: dt.datetime, actor: str) -> None:
+    """Marks an action done; the incident is STABLE once its last open action is."""
     require_open(incident, "completing an action")
     action = actions.get_action(session, incident, action_id)
     if actions.complete(session, incident, action, note, done_at, now, actor):
         incident.state = STABLE
     touch(incident, now)
+
+
+def report_due(action_rows: Sequence[IncidentAction]) -> dt.datetime | None:
+    """When the first report to the superior is due."""
+    return min((a.due_at for a in action_rows if a.kind == NOTIFICATION), default=None)
+
+
+def grading_basis(reasons: Sequence[Mapping[str, str]]) -> list[events_pb2.GradingBasis]:
+    """The stored grading reasons ({"level", "criterion", "text"}) as the events carry them."""
+    return [events_pb2.GradingBasis(level=r["level"], criterion=r["criterion"], text=r["text"]) for r in reasons]
+
+
+Change = Callable[[Session, Incident, TypeRules, dt.datetime], None]
+
+
+class Incidents:
+    """The response to incidents (突发事件): reporting, grading, dispatching, completing actions, closing."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def report_incident(self, caller: Caller, request_id: str, data: IncidentInput) -> IncidentView:
+        """An office reports an incident (接报): graded, its plan started, once per request id."""
+        rules, rule_set_id = validate_report(data, self.workspace.book, self.workspace.now())
+        require_write(caller, data.office_id)
+
+        def create(session: Session) -> str:
+            known_office(session, data.office_id, "incident.office_id")
+            incident = open_incident(session, data, rules, rule_set_id, self.workspace.now(), caller.subject)
+            due = report_due(actions.actions_of(session, [incident.id])[incident.id])
+            self._record(session, events_pb2.IncidentReported, incident,
+                         description=incident.description, occurred_at=timestamp_of(incident.occurred_at),
+                         report_due=timestamp_of(due), rule_set=incident.rule_set,
+                         grading_reasons=grading_basis(incident.grading_reasons))
+            self.workspace.touched(session, [incident.office_id])
+            return incident.id
+
+        def load(session: Session, incident_id: str) -> IncidentView:
+            return self._view(session, incident_id, with_timeline=True)
+
+        return run_once(self.workspace.store, RequestKey, request_id, "ReportIncident", create, load)
+
+    def get_incident(self, caller: Caller, incident_id: str) -> IncidentView:
+        """One incident with its actions and timeline, for a caller who may read its office."""
+        with self.workspace.store.read() as session:
+            view = self._view(session, incident_id, with_timeline=True)
+        require_read(caller, view.incident.office_id)
+        return view
+
+    def list_incidents(self, caller: Caller, page: Page, office_id: str | None, incident_type: str | None,
+                       level: str | None, state: str | None) -> ListResult[IncidentView]:
+        """The incidents the caller may see, by office, type, level or state (without their timelines)."""
+        scope = office_scope(caller, office_id)
+        query = select(Incident).where(Incident.id > page.after).order_by(Incident.id).limit(page.size)
+        for column, value in ((Incident.office_id, scope), (Incident.type, incident_type), (Incident.level, level),
+                              (Incident.state, state)):
+            if value:
+                query = query.where(column == value)
+        with self.workspace.store.read() as session:
+            rows = list(session.scalars(query))
+            by_incident = actions.actions_of(session, [i.id for i in rows])
+        return ListResult([IncidentView(i, by_incident[i.id], []) for i in rows],
+                          next_token(rows[-1].id if rows else None, len(rows), page))
+
+    def update_counts(self, caller: Caller, incident_id: str, counts: Mapping[str, float],
+                      circumstances: Sequence[str], mask: Sequence[str], note: str,
+                      expected_version: int) -> IncidentView:
+        """A later report (续报) changes the counts or circumstances, and the incident is graded again."""
+        def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+            previous = update_counts(session, incident, rules, counts, circumstances, mask, note,
+                                     expected_version, now, caller.subject)
+            self._level_changed(session, incident, previous)
+
+        return self._change(caller, incident_id, change)
+
+    def escalate_level(self, caller: Caller, incident_id: str, level: str | None, reason: str) -> IncidentView:
+        """An officer raises the incident's level above what the criteria give, with a reason."""
+        def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+            previous = escalate(session, incident, rules, level, reason, now, caller.subject)
+            self._level_changed(session, incident, previous)
+
+        return self._change(caller, incident_id, change)
+
+    def assign_action(self, caller: Caller, incident_id: str, action_id: str, officer_id: str) -> IncidentView:
+        """Dispatches an officer of the incident's office to one of its actions."""
+        def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+            assign_action(session, incident, action_id, officer_id, now, caller.subject)
+
+        return self._change(caller, incident_id, change)
+
+    def complete_action(self, caller: Caller, incident_id: str, action_id: str, note: str,
+                        done_at: dt.datetime | None) -> IncidentView:
+        """Records an action done (when it was actually done, if earlier than now)."""
+        def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+            complete_action(session, incident, action_id, note, done_at, now, caller.subject)
+
+        return self._change(caller, incident_id, change)
+
+    def add_note(self, caller: Caller, incident_id: str, note: str) -> IncidentView:
+        """Adds a note to the incident's timeline."""
+        def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+            add_note(session, incident, note, now, caller.subject)
+
+        return self._change(caller, incident_id, change)
+
+    def close_incident(self, caller: Caller, incident_id: str, review: ReviewInput) -> IncidentView:
+        """Closes a stable incident with its review (总结评估)."""
+        def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+            close(session, incident, review, now, caller.subject)
+            self._record(session, events_pb2.IncidentClosed, incident,
+                         closed_at=timestamp_of(incident.closed_at), review_cause=incident.review_cause)
+
+        return self._change(caller, incident_id, change)
+
+    def grading_rules(self, incident_type: str | None, day: dt.date | None) -> tuple[RuleSet, TypeRules]:
+        """The grading rules (分级标准) of a type in the rule set in force on a day (today by default)."""
+        if incident_type is None:
+            raise InvalidArgument.of("type", "required")
+        try:
+            rule_set = self.workspace.book.in_force(day or self.workspace.today())
+        except NoRuleSet as exc:
+            raise InvalidArgument.of("date", str(exc)) from None
+        return rule_set, rule_set.types[incident_type]
+
+    def sweep_overdue(self) -> int:
+        """Marks actions past their due time overdue, once each; returns how many became overdue."""
+        now = self.workspace.now()
+        with self.workspace.store.transaction() as session:
+            overdue = actions.newly_overdue(session, now)
+            for action in overdue:
+                incident = get_incident(session, action.incident_id)
+                actions.mark_overdue(session, action, now)
+                touch(incident, now)
+                # A report to the superior that is late is a NotificationOverdue, any other an ActionOverdue.
+                message = events_pb2.NotificationOverdue if action.kind == NOTIFICATION else events_pb2.ActionOverdue
+                self._record(session, message, incident, action_id=action.id, action_code=action.code,
+                             action_title=action.title, action_kind=action.kind,
+                             due_at=timestamp_of(action.due_at))
+            # Every office's indicators: a new year resets the drill count too.
+            self.workspace.touched(session, None)
+        return len(overdue)
+
+    def _change(self, caller: Caller, incident_id: str, change: Change) -> IncidentView:
+        now = self.workspace.now()
+        with self.workspace.store.transaction() as session:
+            incident = get_incident(session, incident_id)
+            require_write(caller, incident.office_id)
+            change(session, incident, self._rules_of(incident), now)
+            self.workspace.touched(session, [incident.office_id])
+            return self._view(session, incident.id, with_timeline=True)
+
+    def _rules_of(self, incident: Incident) -> TypeRules:
+        try:
+            return self.workspace.book.get(incident.rule_set).types[incident.type]
+        except NoRuleSet as exc:
+            raise FailedPrecondition(f"incident {incident.id}: {exc}") from None
+
+    @staticmethod
+    def _view(session: Session, incident_id: str, *, with_timeline: bool) -> IncidentView:
+        incident = get_incident(session, incident_id)
+        return IncidentView(incident, actions.actions_of(session, [incident.id])[incident.id],
+                            timeline.entries(session, incident.id) if with_timeline else [])
+
+    def _level_changed(self, session: Session, incident: Incident, previous: str | None) -> None:
+        if previous is not None:
+            self._record(session, events_pb2.IncidentLevelChanged, incident, previous_level=previous,
+                         grading_reasons=grading_basis(incident.grading_reasons))
+
+    def _record(self, session: Session, message: type[IncidentMessage], incident: Incident, **fields: Any) -> None:
+        """Records `message` with the incident as it now stands, plus the `fields` that event adds."""
+        self.workspace.events.record(
+            session, message(incident_id=incident.id, version=incident.version, office_id=incident.office_id,
+                             type=incident.type, level=incident.level, title=incident.title, state=incident.state,
+                             learned_at=timestamp_of(incident.learned_at), **fields),
+            aggregate_type="incident", aggregate_id=incident.id, version=incident.version,
+            office_id=incident.office_id)

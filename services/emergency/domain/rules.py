@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from services.common.rulebook import RuleBook as CommonRuleBook
-from services.common.rulebook import RuleDataError
+from services.common.rulebook import RuleDataError, effective_date, load_rule_sets, read_document
 
 # Most severe first: the order in which grading looks for a level whose criteria are met.
 LEVELS = ("I", "II", "III", "IV")
@@ -30,16 +28,17 @@ NOTIFICATION, ONSITE, MEASURE = "NOTIFICATION", "ONSITE", "MEASURE"
 ACTION_KINDS = (NOTIFICATION, ONSITE, MEASURE)
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-# libyaml's loader when PyYAML was built with it: every process start and test host reads the rules.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def more_severe(a: str, b: str) -> bool:
+    """Whether level `a` is more severe than level `b` (I is the most severe)."""
     return LEVELS.index(a) < LEVELS.index(b)
 
 
 @dataclass(frozen=True)
 class Circumstance:
+    """A circumstance of an incident that grading looks for (e.g. a death), and those it implies."""
+
     code: str
     label: str
     implies: frozenset[str]
@@ -47,6 +46,8 @@ class Circumstance:
 
 @dataclass(frozen=True)
 class Criterion:
+    """One grading criterion (分级标准) of a level: thresholds of counts and circumstances, all needed."""
+
     id: str
     level: str
     text: str
@@ -55,12 +56,15 @@ class Criterion:
     circumstances: frozenset[str]
 
     def holds(self, counts: Mapping[str, float], present: frozenset[str]) -> bool:
+        """Whether the reported counts and circumstances meet this criterion."""
         return (all(counts[field] >= minimum for field, minimum in self.thresholds)
                 and self.circumstances <= present)
 
 
 @dataclass(frozen=True)
 class PlannedAction:
+    """An action of the response plan (应急预案): a notification, going on site or a measure, due by level."""
+
     code: str
     kind: str
     title: str
@@ -70,6 +74,8 @@ class PlannedAction:
 
 @dataclass(frozen=True)
 class TypeRules:
+    """The rules of one incident type: its legal basis, circumstances, grading criteria and plan."""
+
     type: str
     name: str
     basis: str
@@ -80,6 +86,7 @@ class TypeRules:
     plan: tuple[PlannedAction, ...]
 
     def with_implied(self, reported: frozenset[str]) -> frozenset[str]:
+        """The reported circumstances with every one they imply."""
         present = set(reported)
         pending = list(reported)
         while pending:
@@ -90,11 +97,14 @@ class TypeRules:
         return frozenset(present)
 
     def plan_for(self, level: str) -> list[PlannedAction]:
+        """The actions the plan requires for an incident of `level`."""
         return [action for action in self.plan if level in action.due]
 
 
 @dataclass(frozen=True)
 class RuleSet:
+    """One rule set of grading and response, with the drills each office owes a year."""
+
     id: str
     effective_from: dt.date
     name: str
@@ -103,17 +113,19 @@ class RuleSet:
 
 
 class NoRuleSet(LookupError):
-    pass
+    """No rule set applies: the day is before the first, or a stored id is no longer in the book."""
 
 
 class RuleBook:
-    def __init__(self, rule_sets: list[RuleSet]):
-        self._book = CommonRuleBook("emergency rules", rule_sets, effective_from=lambda r: r.effective_from,
-                                    rule_id=lambda r: r.id)
+    """The rule sets of grading and response, by effective date."""
+
+    def __init__(self, book: CommonRuleBook[RuleSet]):
+        self._book = book
 
     @classmethod
     def load(cls, directory: Path = RULES_DIR) -> RuleBook:
-        return cls([parse_rule_set(path) for path in sorted(directory.glob("*.yaml"))])
+        """Every rule file of `directory`; RuleDataError naming the file and the place when one is wrong."""
+        return cls(load_rule_sets("emergency rules", directory, parse_rule_set))
 
     def in_force(self, day: dt.date) -> RuleSet:
         """The rule set whose effective date is the latest on or before `day`."""
@@ -123,6 +135,7 @@ class RuleBook:
         return found
 
     def get(self, rule_set_id: str) -> RuleSet:
+        """The rule set an incident recorded; NoRuleSet when the book no longer holds it."""
         found = self._book.get(rule_set_id)
         if found is None:
             raise NoRuleSet(f"rule set {rule_set_id} is no longer in the rule book")
@@ -133,15 +146,10 @@ class RuleBook:
 
 
 def parse_rule_set(path: Path) -> RuleSet:
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        raise RuleDataError(f"{path}: not valid YAML: {exc}") from exc
+    """One rule file; RuleDataError naming the file and the place (e.g. types.FOOD_SAFETY.plan[0])."""
     where = _Where(str(path))
-    data = where.mapping(document, {"effective_from", "name", "drills", "types"})
-    effective = data.get("effective_from")
-    if not isinstance(effective, dt.date) or isinstance(effective, dt.datetime):
-        where.fail("effective_from must be a date YYYY-MM-DD")
+    data = where.mapping(read_document(path), {"effective_from", "name", "drills", "types"})
+    effective = effective_date(data.get("effective_from"), f"{path}: top level")
     drills = where.at("drills").mapping(data.get("drills"), {"per_office_per_year", "basis"})
     per_year = drills.get("per_office_per_year")
     if isinstance(per_year, bool) or not isinstance(per_year, int) or per_year < 0:
@@ -258,7 +266,7 @@ class _Where:
     def fail(self, problem: str) -> NoReturn:
         raise RuleDataError(f"{self.path}: {self.place or 'top level'}: {problem}")
 
-    def mapping(self, value: Any, allowed: set[str] | None) -> dict:
+    def mapping(self, value: Any, allowed: set[str] | None) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             self.fail("must be a mapping")
         if allowed is not None:
@@ -267,7 +275,7 @@ class _Where:
                 self.fail(f"unknown keys {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
         return dict(value)
 
-    def text(self, data: Mapping, key: str) -> str:
+    def text(self, data: Mapping[str, Any], key: str) -> str:
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
             self.at(key).fail("must be non-empty text")

@@ -22,10 +22,12 @@ CLOSED = "CLOSED"
 
 
 def record(session: Session, incident_id: str, kind: str, actor: str, text: str, at: dt.datetime) -> None:
+    """Adds an entry to the incident's timeline."""
     session.add(TimelineEntry(incident_id=incident_id, recorded_at=at, kind=kind, actor=actor, text=text))
 
 
 def entries(session: Session, incident_id: str) -> list[TimelineEntry]:
+    """The incident's timeline, oldest first."""
     return list(session.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
                                 .order_by(TimelineEntry.id)))
 

@@ -22,7 +22,7 @@ from services.common.context import SYSTEM_CALLER
 from services.common.demo import DemoOutcome, run_demo
 from services.facilities.domain.custody import CheckInInput, Custody
 from services.facilities.domain.equipment import EquipmentInput, Inventory
-from services.facilities.domain.rapid_tests import RapidTesting, RapidTestInput, SampleInput
+from services.facilities.domain.rapid_tests import RapidTestInput, RapidTests, SampleInput
 from services.facilities.domain.rooms import FourUnifiedInput, RoomCheckInput, Rooms
 from services.facilities.domain.standards import Method
 from services.facilities.domain.vocabulary import ASPECTS, OPEN_POSITIVE_STATES, POSITIVE_PENDING
@@ -36,7 +36,7 @@ POSITIVES = [(2, 3, "confirmed"), (5, 1, "confirmed"), (8, 2, "window closed"), 
              (13, 0, "in window")]
 
 
-def load_demo(workspace: Workspace, rooms: Rooms, inventory: Inventory, testing: RapidTesting,
+def load_demo(workspace: Workspace, rooms: Rooms, inventory: Inventory, rapid_tests: RapidTests,
               custody: Custody) -> DemoOutcome:
     """Loads the demo facilities into an empty store, or finishes an interrupted load."""
 
@@ -55,10 +55,10 @@ def load_demo(workspace: Workspace, rooms: Rooms, inventory: Inventory, testing:
         for number, office in enumerate(offices, start=1):
             _rooms(workspace, rooms, office.id, number)
             readers = _equipment(workspace, inventory, office.id, number, catalog["equipment_models"])
-            _rapid_tests(workspace, testing, office, number, readers, catalog)
+            _rapid_tests(workspace, rapid_tests, office, number, readers, catalog)
             _custody(workspace, custody, office.id, number, catalog["custody_goods"], skipped)
         inventory.sweep_calibration()
-        testing.sweep_retest_windows()
+        rapid_tests.sweep_retest_windows()
 
     return run_demo(workspace.store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
@@ -111,15 +111,15 @@ def _equipment(workspace: Workspace, inventory: Inventory, office_id: str, numbe
                 if code == "thermometer" and unit == 1 and number % 5 == 3:
                     days_ago = 400
                 last = today - dt.timedelta(days=days_ago)
-            equipment = inventory.register(SYSTEM_CALLER, f"demo-equipment-{office_id}-{code}-{unit}", EquipmentInput(
+            registered = inventory.register(SYSTEM_CALLER, f"demo-equipment-{office_id}-{code}-{unit}", EquipmentInput(
                 office_id=office_id, category=code, model=models[code],
                 serial_no=f"{office_id}-{abbreviation}-{unit + 1:03d}", last_calibrated_on=last, calibration_due=None))
             if category.used_for_tests and unit == 0:
-                readers[code] = equipment.id
+                readers[code] = registered.equipment.id
     return readers
 
 
-def _rapid_tests(workspace: Workspace, testing: RapidTesting, office: Office, number: int, readers: dict[str, str],
+def _rapid_tests(workspace: Workspace, rapid_tests: RapidTests, office: Office, number: int, readers: dict[str, str],
                  catalog: dict) -> None:
     """A week of tests, four to six a day, negative but for the district's planned positives."""
     rng = random.Random(number)
@@ -140,7 +140,7 @@ def _rapid_tests(workspace: Workspace, testing: RapidTesting, office: Office, nu
             code = rng.choices(codes, weights)[0]
             method = workspace.standards.rapid_tests.in_force(day).items[code].methods[items[code]["method"]]
             origin = "PUBLIC_REQUEST" if rng.random() < 0.25 else "MARKET_SAMPLING"
-            _record(testing, office.id, f"{day:%m%d}-{slot}", origin, code, method,
+            _record(rapid_tests, office.id, f"{day:%m%d}-{slot}", origin, code, method,
                     rng.choice(items[code]["samples"]), rng.choice(vendors), market, readers, tested_at,
                     _negative_reading(method, rng))
     for planned_number, days_back, fate in POSITIVES:
@@ -149,14 +149,14 @@ def _rapid_tests(workspace: Workspace, testing: RapidTesting, office: Office, nu
         tested_at = (now - dt.timedelta(minutes=20 if fate == "in window" else 60) if days_back == 0 else
                      dt.datetime.combine(today - dt.timedelta(days=days_back), dt.time(10, 15), SHANGHAI))
         method = workspace.standards.rapid_tests.in_force(today).items["pesticide_residue"].methods["enzyme_inhibition"]
-        test = _record(testing, office.id, "positive", "MARKET_SAMPLING", "pesticide_residue", method, "豇豆",
+        test = _record(rapid_tests, office.id, "positive", "MARKET_SAMPLING", "pesticide_residue", method, "豇豆",
                        vendors[0], market, readers, tested_at, method.threshold + 12.5)
         # Only from the state the test was recorded in: a resumed load does neither twice.
         state = _test_state(workspace, test)
         if fate == "confirmed" and state in OPEN_POSITIVE_STATES:
-            testing.confirm(SYSTEM_CALLER, test, None, False, 4.5)
+            rapid_tests.confirm(SYSTEM_CALLER, test, None, False, 4.5)
         elif fate == "re-test requested" and state == POSITIVE_PENDING:
-            testing.request_retest(SYSTEM_CALLER, test, "GB 23200.113-2018 气相色谱-质谱联用法")
+            rapid_tests.request_retest(SYSTEM_CALLER, test, "GB 23200.113-2018 气相色谱-质谱联用法")
 
 
 def _test_state(workspace: Workspace, test_id: str) -> str:
@@ -164,17 +164,17 @@ def _test_state(workspace: Workspace, test_id: str) -> str:
         return session.scalars(select(RapidTest.state).where(RapidTest.id == test_id)).one()
 
 
-def _record(testing: RapidTesting, office_id: str, slot: str, origin: str, code: str, method: Method, sample: str,
+def _record(rapid_tests: RapidTests, office_id: str, slot: str, origin: str, code: str, method: Method, sample: str,
             vendor: tuple[str, str, str], market: str, readers: dict[str, str], tested_at: dt.datetime,
             reading: float) -> str:
     reader = readers["pesticide_reader" if code == "pesticide_residue" else "rapid_test_reader"]
     name, vendor_uscc, stall = vendor
-    test = testing.record(SYSTEM_CALLER, f"demo-test-{office_id}-{slot}", RapidTestInput(
+    view = rapid_tests.record(SYSTEM_CALLER, f"demo-test-{office_id}-{slot}", RapidTestInput(
         office_id=office_id, origin=origin,
         sample=SampleInput(name=sample, vendor_name=name, vendor_uscc=vendor_uscc, market=market, stall=stall),
         item=code, method=method.code, equipment_id=reader, reading=reading, result=None,
         tested_at=tested_at.astimezone(dt.UTC)))
-    return test.id
+    return view.test.id
 
 
 def _negative_reading(method: Method, rng: random.Random) -> float:

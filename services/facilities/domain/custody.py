@@ -12,7 +12,9 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +43,8 @@ MAX_QUANTITY = 1e9
 
 @dataclass
 class CheckInInput:
+    """Confiscated goods checked into the store (罚没物品入库) against a case, signed by two officers."""
+
     office_id: str
     case_id: str
     description: str
@@ -53,12 +57,17 @@ class CheckInInput:
 
 @dataclass(frozen=True)
 class TrailEntry:
+    """One step of an item's custody trail: the stored, hash-chained row and the record it holds."""
+
     row: CustodyRecord
-    record: dict
+    # The record as parsed from its JSON; empty when it was altered into something unreadable.
+    record: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class CustodyView:
+    """A custody item, with its trail when read on its own."""
+
     item: CustodyItem
     # Filled by get only.
     trail: list[TrailEntry]
@@ -80,10 +89,13 @@ def _validate_check_in(data: CheckInInput) -> None:
 
 
 class Custody:
+    """Custody of confiscated goods (罚没物品库): check-in, moves and disposal, each a signed step of the trail."""
+
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
     def check_in(self, caller: Caller, request_id: str, data: CheckInInput) -> CustodyView:
+        """Takes goods of a case into the store (once per request id), the first step of their trail."""
         require_write(caller, data.office_id or None)
         _validate_check_in(data)
 
@@ -105,6 +117,7 @@ class Custody:
                         lambda session, item_id: CustodyView(_get(session, item_id), []))
 
     def move(self, caller: Caller, item_id: str, to_location: str, signed_by: list[str], note: str) -> CustodyView:
+        """Moves goods in store to another place, a signed step of their trail."""
         violations = Violations()
         fields.check_text(violations, "to_location", to_location, MAX_LOCATION, required=True)
         fields.check_text(violations, "note", note, fields.MAX_TEXT, required=False)
@@ -122,6 +135,7 @@ class Custody:
             return CustodyView(item, [])
 
     def dispose(self, caller: Caller, item_id: str, method: str, signed_by: list[str], note: str) -> CustodyView:
+        """Disposes of goods whose case is closed (destroyed, auctioned, returned, transferred): their last step."""
         violations = Violations()
         if method not in DISPOSAL_METHODS:
             violations.add("method", f"one of {', '.join(DISPOSAL_METHODS)}")
@@ -141,7 +155,7 @@ class Custody:
             return CustodyView(item, [])
 
     def _step(self, session: Session, item: CustodyItem, step: str, signers: list[str], note: str,
-              details: dict) -> None:
+              details: Mapping[str, object]) -> None:
         record = {"item_id": item.id, "office_id": item.office_id, "case_id": item.case_id, "step": step,
                   "location": item.location, "signed_by": signers, "note": note.strip(),
                   "at": utc_text(self.workspace.now()), **details}
@@ -155,6 +169,7 @@ class Custody:
             aggregate_type="custody_item", aggregate_id=item.id, version=item.version, office_id=item.office_id)
 
     def get(self, caller: Caller, item_id: str) -> CustodyView:
+        """One item with its whole trail, for a caller who may read its office."""
         with self.workspace.store.read() as session:
             item = _get(session, item_id)
             require_read(caller, item.office_id)
@@ -164,7 +179,8 @@ class Custody:
         return CustodyView(item, trail)
 
     def list(self, caller: Caller, page: Page, office_id: str | None, case_id: str | None,
-             state: str | None) -> ListResult:
+             state: str | None) -> ListResult[CustodyView]:
+        """A page of the items in the caller's scope, by case and state (without their trails)."""
         scope = office_scope(caller, office_id)
         query = select(CustodyItem).where(CustodyItem.id > page.after).order_by(CustodyItem.id).limit(page.size)
         if scope:
@@ -179,6 +195,7 @@ class Custody:
                                                                             page))
 
     def verify(self, caller: Caller, item_id: str) -> hash_chain.Verification:
+        """Recomputes the item's trail and says whether any step was altered, removed or reordered, and which."""
         with self.workspace.store.read() as session:
             item = _get(session, item_id)
             require_read(caller, item.office_id)
@@ -186,7 +203,7 @@ class Custody:
                                      expected_head=item.trail_head)
 
 
-def _parse(record: str) -> dict:
+def _parse(record: str) -> dict[str, Any]:
     """A trail record as stored; a record altered into something unreadable shows up as empty
     here and is named by VerifyCustody."""
     try:

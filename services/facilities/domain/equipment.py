@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -43,6 +44,8 @@ MAX_CERTIFICATE = 64
 
 @dataclass
 class EquipmentInput:
+    """A device an office registers: its category, model and serial number, and its last calibration (计量检定)."""
+
     office_id: str
     category: str
     model: str
@@ -52,22 +55,36 @@ class EquipmentInput:
 
 
 @dataclass(frozen=True)
+class EquipmentView:
+    """A device as the equipment standard in force today names and judges it."""
+
+    equipment: Equipment
+    category_name: str
+    in_calibration: bool
+
+
+@dataclass(frozen=True)
 class CategoryFigures:
+    """One category of the standard configuration (装备配置) against what an office holds and can use."""
+
     category: EquipmentCategory
     held: int
     usable: int
 
     @property
     def complete(self) -> bool:
+        """The office can use at least as many of the category as the standard asks for."""
         return self.usable >= self.category.per_office
 
 
 def in_calibration(equipment: Equipment, today: dt.date) -> bool:
+    """The device may be used today: its category needs no calibration, or it is not past its due date."""
     return not equipment.needs_calibration or (equipment.calibration_due is not None
                                                 and equipment.calibration_due >= today)
 
 
 def category_name(rules: EquipmentRules, code: str) -> str:
+    """The category's name in the standard; its code when the standard no longer lists it."""
     category = rules.categories.get(code)
     return category.name if category else code
 
@@ -95,10 +112,13 @@ def usable_for_test(session: Session, equipment_id: str, office_id: str, rules: 
 
 
 class Inventory:
+    """The offices' equipment: registration, calibration, status, the configuration check and the due-date sweep."""
+
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
-    def register(self, caller: Caller, request_id: str, data: EquipmentInput) -> Equipment:
+    def register(self, caller: Caller, request_id: str, data: EquipmentInput) -> EquipmentView:
+        """Registers a device of the office (once per request id); a serial number is registered once per category."""
         require_write(caller, data.office_id or None)
         today = self.workspace.today()
         rules = self.workspace.standards.equipment.in_force(today)
@@ -118,7 +138,7 @@ class Inventory:
             self.workspace.touched(session, [data.office_id])
             return equipment.id
 
-        return run_once(self.workspace.store, RequestKey, request_id, "RegisterEquipment", create, _get)
+        return self._view(run_once(self.workspace.store, RequestKey, request_id, "RegisterEquipment", create, _get))
 
     @staticmethod
     def _validate(data: EquipmentInput, rules: EquipmentRules, today: dt.date) -> dt.date | None:
@@ -134,22 +154,25 @@ class Inventory:
         if not SERIAL_NO.match(data.serial_no):
             violations.add("equipment.serial_no", "1-64 letters, digits or . / _ -, starting with a letter or digit")
         due = data.calibration_due
-        if category is not None and category.calibration_months is None:
+        months = category.calibration_months if category is not None else None
+        if category is not None and months is None:
             if data.last_calibrated_on or data.calibration_due:
                 violations.add("equipment.calibration_due", f"{category.name} is not subject to calibration")
-        elif category is not None:
+        elif category is not None and months is not None:
             if data.last_calibrated_on is None:
                 violations.add("equipment.last_calibrated_on", f"{category.name} needs its last calibration date")
             else:
                 fields.check_day_not_ahead(violations, "equipment.last_calibrated_on", data.last_calibrated_on, today)
-                due = due or add_months(data.last_calibrated_on, category.calibration_months)
+                due = due or add_months(data.last_calibrated_on, months)
                 if due <= data.last_calibrated_on:
                     violations.add("equipment.calibration_due", "must be after the last calibration")
         violations.raise_if_any("invalid equipment")
         return due
 
     def record_calibration(self, caller: Caller, equipment_id: str, calibrated_on: dt.date | None,
-                           certificate_no: str, calibration_due: dt.date | None) -> Equipment:
+                           certificate_no: str, calibration_due: dt.date | None) -> EquipmentView:
+        """Records a calibration (计量检定) with its certificate; the device is due again at the given date or the
+        standard's interval."""
         today = self.workspace.today()
         with self.workspace.store.transaction() as session:
             equipment = _get(session, equipment_id)
@@ -165,6 +188,7 @@ class Inventory:
             if calibrated_on and calibration_due and calibration_due <= calibrated_on:
                 violations.add("calibration_due", "must be after the calibration")
             violations.raise_if_any("invalid calibration")
+            assert calibrated_on is not None  # refused above when missing
             if not equipment.needs_calibration:
                 raise FailedPrecondition(f"equipment {equipment.id} ({equipment.category}) is not subject to "
                                          "calibration")
@@ -177,7 +201,7 @@ class Inventory:
             equipment.last_calibrated_on, equipment.calibration_due = calibrated_on, due
             equipment.version += 1
             self.workspace.touched(session, [equipment.office_id])
-            return equipment
+            return self._view(equipment)
 
     def _default_due(self, category_code: str, calibrated_on: dt.date) -> dt.date:
         """The calibration interval of the standard in force on the day of the calibration."""
@@ -187,7 +211,8 @@ class Inventory:
                                                         f"gives no calibration interval for {category_code}")
         return add_months(calibrated_on, category.calibration_months)
 
-    def set_status(self, caller: Caller, equipment_id: str, status: str) -> Equipment:
+    def set_status(self, caller: Caller, equipment_id: str, status: str) -> EquipmentView:
+        """Puts a device in service, under repair or retired; a retired device stays retired."""
         if status not in STATUSES:
             raise InvalidArgument.of("status", f"one of {', '.join(STATUSES)}")
         with self.workspace.store.transaction() as session:
@@ -199,16 +224,18 @@ class Inventory:
                 equipment.status = status
                 equipment.version += 1
                 self.workspace.touched(session, [equipment.office_id])
-            return equipment
+            return self._view(equipment)
 
-    def get(self, caller: Caller, equipment_id: str) -> Equipment:
+    def get(self, caller: Caller, equipment_id: str) -> EquipmentView:
+        """One device, for a caller who may read its office."""
         with self.workspace.store.read() as session:
             equipment = _get(session, equipment_id)
         require_read(caller, equipment.office_id)
-        return equipment
+        return self._view(equipment)
 
     def list(self, caller: Caller, page: Page, office_id: str | None, category: str | None, status: str | None,
-             calibrated: bool | None) -> ListResult:
+             calibrated: bool | None) -> ListResult[EquipmentView]:
+        """A page of the devices in the caller's scope, by category, status and whether they are in calibration."""
         scope = office_scope(caller, office_id)
         query = select(Equipment).where(Equipment.id > page.after).order_by(Equipment.id).limit(page.size)
         if scope:
@@ -222,9 +249,15 @@ class Inventory:
             query = query.where(valid if calibrated else ~valid)
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
-        return ListResult(rows, next_token(rows[-1].id if rows else None, len(rows), page))
+        return ListResult([self._view(row) for row in rows], next_token(rows[-1].id if rows else None, len(rows),
+                                                                        page))
 
-    def configuration(self, caller: Caller, office_id: str) -> list[CategoryFigures]:
+    def _view(self, equipment: Equipment) -> EquipmentView:
+        today = self.workspace.today()
+        return EquipmentView(equipment, category_name(self.workspace.standards.equipment.in_force(today),
+                                                      equipment.category), in_calibration(equipment, today))
+
+    def configuration(self, caller: Caller, office_id: str) -> Sequence[CategoryFigures]:
         """The office's equipment against the standard configuration in force today."""
         today = self.workspace.today()
         rules = self.workspace.standards.equipment.in_force(today)
@@ -256,13 +289,14 @@ class Inventory:
                                             Equipment.due_notice_for != Equipment.calibration_due))
                 .order_by(Equipment.calibration_due, Equipment.id)))
             for equipment in due:
-                equipment.due_notice_for = equipment.calibration_due
+                due_on = equipment.calibration_due
+                assert due_on is not None  # the query selects only devices with a due date
+                equipment.due_notice_for = due_on
                 self.workspace.events.record(
                     session, events_pb2.CalibrationDue(
                         equipment_id=equipment.id, version=equipment.version, office_id=equipment.office_id,
                         category=equipment.category, category_name=category_name(rules, equipment.category),
-                        serial_no=equipment.serial_no, calibration_due=date_of(equipment.calibration_due),
-                        overdue=equipment.calibration_due < today),
+                        serial_no=equipment.serial_no, calibration_due=date_of(due_on), overdue=due_on < today),
                     aggregate_type="equipment", aggregate_id=equipment.id, version=equipment.version,
                     office_id=equipment.office_id)
             self.workspace.touched(session, None)

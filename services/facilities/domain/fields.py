@@ -13,6 +13,7 @@ MAX_NAME = 50
 
 
 def check_text(violations: Violations, field: str, value: str, limit: int, *, required: bool) -> None:
+    """A free text within its length, and not blank when required."""
     if required and not value.strip():
         violations.add(field, "must not be empty")
     elif len(value) > limit:
@@ -20,6 +21,7 @@ def check_text(violations: Violations, field: str, value: str, limit: int, *, re
 
 
 def check_photo_refs(violations: Violations, field: str, refs: list[str]) -> None:
+    """The photos a check refers to: not too many, each reference neither blank nor too long."""
     if len(refs) > MAX_PHOTOS:
         violations.add(field, f"at most {MAX_PHOTOS} photos")
     for index, ref in enumerate(refs):
@@ -28,5 +30,6 @@ def check_photo_refs(violations: Violations, field: str, refs: list[str]) -> Non
 
 
 def check_day_not_ahead(violations: Violations, field: str, day: dt.date, today: dt.date) -> None:
+    """A day that is not after today in Asia/Shanghai: nothing is recorded ahead of time."""
     if day > today:
         violations.add(field, f"{day} is in the future (today is {today} in Asia/Shanghai)")

@@ -30,7 +30,7 @@ from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
 from services.facilities.domain import fields
 from services.facilities.domain.equipment import usable_for_test
-from services.facilities.domain.standards import Method, RapidTestRules
+from services.facilities.domain.standards import Method, RapidTestRules, Standards
 from services.facilities.domain.vocabulary import (
     CLEARED_ON_RETEST,
     CONFIRMED_POSITIVE,
@@ -56,6 +56,8 @@ MAX_RETEST_METHOD = 200
 
 @dataclass
 class SampleInput:
+    """The sample tested: what it is, whose stall it came from and where."""
+
     name: str
     vendor_name: str
     vendor_uscc: str
@@ -65,6 +67,8 @@ class SampleInput:
 
 @dataclass
 class RapidTestInput:
+    """A rapid test (快检) as the room records it: the sample, the item, the method and device, the reading."""
+
     office_id: str
     origin: str
     sample: SampleInput
@@ -76,6 +80,27 @@ class RapidTestInput:
     result: str | None
     # None: now.
     tested_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RapidTestView:
+    """A rapid test with its item named as the standard in force on the day of the test names it."""
+
+    test: RapidTest
+    item_name: str
+
+
+def view_of(test: RapidTest, standards: Standards) -> RapidTestView:
+    """The test as it is shown: the item's name from the standard of its day, its code when no longer listed."""
+    item = standards.rapid_tests.in_force(test.tested_on).items.get(test.item)
+    return RapidTestView(test, item.name if item else test.item)
+
+
+def retest_deadline(test: RapidTest) -> dt.datetime:
+    """When the seller's re-test window closes; only a positive has one."""
+    if test.retest_deadline is None:
+        raise FailedPrecondition(f"test {test.id} is {test.result}: it has no re-test window")
+    return test.retest_deadline
 
 
 def _validate_sample(violations: Violations, sample: SampleInput) -> None:
@@ -127,11 +152,15 @@ def judge_test(data: RapidTestInput, rules: RapidTestRules, tested_at: dt.dateti
     return method, positive
 
 
-class RapidTesting:
+class RapidTests:
+    """The rapid-test rooms' tests (快检): recording, the re-test window of a positive, confirmation."""
+
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
-    def record(self, caller: Caller, request_id: str, data: RapidTestInput) -> RapidTest:
+    def record(self, caller: Caller, request_id: str, data: RapidTestInput) -> RapidTestView:
+        """Records a test read on the office's calibrated device (once per request id); a positive opens its
+        re-test window."""
         require_write(caller, data.office_id or None)
         now = self.workspace.now()
         tested_at = data.tested_at or now
@@ -156,15 +185,20 @@ class RapidTesting:
             self.workspace.touched(session, [data.office_id])
             return test.id
 
-        return run_once(self.workspace.store, RequestKey, request_id, "RecordTest", create, _get)
+        return self._view(run_once(self.workspace.store, RequestKey, request_id, "RecordTest", create, _get))
 
-    def get(self, caller: Caller, test_id: str) -> RapidTest:
+    def get(self, caller: Caller, test_id: str) -> RapidTestView:
+        """One test, for a caller who may read its office."""
         with self.workspace.store.read() as session:
             test = _get(session, test_id)
         require_read(caller, test.office_id)
-        return test
+        return self._view(test)
 
-    def request_retest(self, caller: Caller, test_id: str, retest_method: str) -> RapidTest:
+    def _view(self, test: RapidTest) -> RapidTestView:
+        return view_of(test, self.workspace.standards)
+
+    def request_retest(self, caller: Caller, test_id: str, retest_method: str) -> RapidTestView:
+        """The seller asks for a re-test by a laboratory method, within the window of a positive."""
         violations = Violations()
         fields.check_text(violations, "retest_method", retest_method, MAX_RETEST_METHOD, required=True)
         violations.raise_if_any("invalid re-test request")
@@ -178,15 +212,17 @@ class RapidTesting:
             if test.state != POSITIVE_PENDING:
                 raise FailedPrecondition(f"test {test.id} is {test.state}; only a positive awaiting its re-test "
                                          "window can be re-tested")
-            if now > test.retest_deadline:
-                raise FailedPrecondition(f"the re-test window of test {test.id} closed at "
-                                         f"{test.retest_deadline.isoformat()}")
+            deadline = retest_deadline(test)
+            if now > deadline:
+                raise FailedPrecondition(f"the re-test window of test {test.id} closed at {deadline.isoformat()}")
             test.state, test.retest_method, test.retest_requested_at = RETEST_REQUESTED, retest_method.strip(), now
             test.version += 1
-            return test
+            return self._view(test)
 
     def confirm(self, caller: Caller, test_id: str, retest_result: str | None, retest_waived: bool,
-                kg_destroyed: float) -> RapidTest:
+                kg_destroyed: float) -> RapidTestView:
+        """Confirms a positive (after its window, a waived re-test, or the re-test's result); a confirmed positive
+        publishes RapidTestPositive."""
         if not math.isfinite(kg_destroyed) or not 0 <= kg_destroyed <= MAX_KG_DESTROYED:
             raise InvalidArgument.of("kg_destroyed", f"between 0 and {MAX_KG_DESTROYED:g} kg")
         now = self.workspace.now()
@@ -205,7 +241,7 @@ class RapidTesting:
                 self.workspace.events.record(session, rapid_test_positive(test), aggregate_type="rapid_test",
                                              aggregate_id=test.id, version=test.version, office_id=test.office_id)
             self.workspace.touched(session, [test.office_id])
-            return test
+            return self._view(test)
 
     @staticmethod
     def _outcome(test: RapidTest, retest_result: str | None, retest_waived: bool, now: dt.datetime) -> str:
@@ -219,13 +255,15 @@ class RapidTesting:
             return CONFIRMED_POSITIVE if retest_result == POSITIVE else CLEARED_ON_RETEST
         if retest_result is not None:
             raise InvalidArgument.of("retest_result", "no re-test was requested for this test")
-        if now <= test.retest_deadline and not retest_waived:
-            raise FailedPrecondition(f"the seller may ask for a re-test until {test.retest_deadline.isoformat()}; "
+        deadline = retest_deadline(test)
+        if now <= deadline and not retest_waived:
+            raise FailedPrecondition(f"the seller may ask for a re-test until {deadline.isoformat()}; "
                                      "confirm after that, or record that the re-test was waived")
         return CONFIRMED_POSITIVE
 
     def list(self, caller: Caller, page: Page, office_id: str | None, item: str | None, state: str | None,
-             tested_on: dt.date | None) -> ListResult:
+             tested_on: dt.date | None) -> ListResult[RapidTestView]:
+        """A page of the tests in the caller's scope, by item, state and day."""
         scope = office_scope(caller, office_id)
         query = select(RapidTest).where(RapidTest.id > page.after).order_by(RapidTest.id).limit(page.size)
         if scope:
@@ -238,7 +276,8 @@ class RapidTesting:
             query = query.where(RapidTest.tested_on == tested_on)
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
-        return ListResult(rows, next_token(rows[-1].id if rows else None, len(rows), page))
+        return ListResult([self._view(row) for row in rows], next_token(rows[-1].id if rows else None, len(rows),
+                                                                        page))
 
     def sweep_retest_windows(self) -> int:
         """Publishes RetestWindowExpired once for each positive whose window closed without a
@@ -255,7 +294,7 @@ class RapidTesting:
                 self.workspace.events.record(
                     session, events_pb2.RetestWindowExpired(
                         test_id=test.id, version=test.version, office_id=test.office_id, item=test.item,
-                        retest_deadline=timestamp_of(test.retest_deadline)),
+                        retest_deadline=timestamp_of(retest_deadline(test))),
                     aggregate_type="rapid_test", aggregate_id=test.id, version=test.version, office_id=test.office_id)
             if expired:
                 self.workspace.touched(session, sorted({t.office_id for t in expired}))

@@ -13,6 +13,7 @@ from services.common.access import office_scope, require_read
 from services.common.context import Caller
 from services.common.errors import Violations
 from services.facilities.domain import fields
+from services.facilities.domain.rapid_tests import RapidTestView, view_of
 from services.facilities.domain.vocabulary import CONFIRMED_POSITIVE, OPEN_POSITIVE_STATES, PASSED_STATES
 from services.facilities.domain.workspace import Workspace, get_office
 from services.facilities.models import Office, RapidTest
@@ -22,6 +23,8 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 @dataclass(frozen=True)
 class MonthFigures:
+    """One office's month of rapid tests (or a total): batches, passed, failed, pending, kg destroyed."""
+
     office_id: str
     batches: int = 0
     passed: int = 0
@@ -31,6 +34,7 @@ class MonthFigures:
 
     @property
     def pass_rate(self) -> float:
+        """Passed batches over all batches; 0 for a month without tests."""
         return self.passed / self.batches if self.batches else 0.0
 
     def __add__(self, other: MonthFigures) -> MonthFigures:
@@ -41,6 +45,8 @@ class MonthFigures:
 
 @dataclass(frozen=True)
 class MonthReport:
+    """The monthly report of the rapid-test rooms: a row per office and their total."""
+
     rooms: list[MonthFigures]
     # The district (or the caller's office) as a whole: sums, never an average of rates.
     total: MonthFigures
@@ -48,13 +54,16 @@ class MonthReport:
 
 @dataclass(frozen=True)
 class DailyNotice:
+    """The day's results an office posts for the public (结果公示), one line per test."""
+
     office_id: str
     day: dt.date
-    lines: list[RapidTest]
+    lines: list[RapidTestView]
 
     @property
     def passed(self) -> int:
-        return sum(1 for test in self.lines if test.state in PASSED_STATES)
+        """The lines that passed: negative, or cleared by the re-test."""
+        return sum(1 for line in self.lines if line.test.state in PASSED_STATES)
 
 
 def _add(figures: MonthFigures, state: str, count: int, kg: float) -> MonthFigures:
@@ -65,6 +74,8 @@ def _add(figures: MonthFigures, state: str, count: int, kg: float) -> MonthFigur
 
 
 class Reports:
+    """What the rapid-test rooms publish: the monthly figures and the daily notice."""
+
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
@@ -98,6 +109,7 @@ class Reports:
         return MonthReport(rows, sum(rows, MonthFigures("")))
 
     def daily_notice(self, caller: Caller, office_id: str, day: dt.date | None) -> DailyNotice:
+        """An office's tests of one day (today unless told), in the order they were read."""
         today = self.workspace.today()
         day = day or today
         violations = Violations()
@@ -106,7 +118,8 @@ class Reports:
         with self.workspace.store.read() as session:
             get_office(session, office_id)
             require_read(caller, office_id)
-            lines = list(session.scalars(select(RapidTest).where(RapidTest.office_id == office_id,
-                                                                 RapidTest.tested_on == day)
-                                         .order_by(RapidTest.tested_at, RapidTest.id)))
+            tests = session.scalars(select(RapidTest).where(RapidTest.office_id == office_id,
+                                                            RapidTest.tested_on == day)
+                                    .order_by(RapidTest.tested_at, RapidTest.id))
+            lines = [view_of(test, self.workspace.standards) for test in tests]
         return DailyNotice(office_id, day, lines)

@@ -34,6 +34,8 @@ MAX_FINDINGS = fields.MAX_TEXT
 
 @dataclass
 class RoomCheckInput:
+    """A check of one room of an office (一厅六室三库): is it there, how large, which requirements it meets."""
+
     office_id: str
     kind: str
     present: bool
@@ -47,6 +49,8 @@ class RoomCheckInput:
 
 @dataclass
 class FourUnifiedInput:
+    """A check of one 四统一 aspect of an office: passed or not, and what was found."""
+
     office_id: str
     aspect: str
     passed: bool
@@ -58,12 +62,15 @@ class FourUnifiedInput:
 
 @dataclass(frozen=True)
 class RoomView:
+    """A room as its latest check left it, beside the room standard in force today."""
+
     room: Room
     # The standard in force today; None for a room the standard no longer lists.
     standard: RoomStandard | None
 
 
 def room_key(office_id: str, kind: str) -> str:
+    """A room's key: an office has one room of each kind."""
     return f"{office_id}/{kind}"
 
 
@@ -81,7 +88,7 @@ def judge(standard: RoomStandard, present: bool, area_m2: float, requirements_me
     """What keeps the room from meeting its standard; empty when it complies."""
     if not present:
         return [f"{standard.name} is missing"]
-    problems = []
+    problems: list[str] = []
     if area_m2 < standard.min_area_m2:
         problems.append(f"area {area_m2:g} m² is below the standard's {standard.min_area_m2:g} m²")
     problems += [f"not met: {r.text}" for r in standard.requirements if r.code not in requirements_met]
@@ -130,10 +137,14 @@ def _validate_four_unified(data: FourUnifiedInput, checked_on: dt.date, today: d
 
 
 class Rooms:
+    """The offices' rooms (一厅六室三库) and their 四统一 checks: recording checks and reading the rooms."""
+
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
     def record_check(self, caller: Caller, request_id: str, data: RoomCheckInput) -> RoomCheck:
+        """Records a room check (once per request id) judged by the standard of its day; a room found wanting
+        publishes RoomNonCompliant."""
         require_write(caller, data.office_id or None)
         today = self.workspace.today()
         checked_on = data.checked_on or today
@@ -181,7 +192,8 @@ class Rooms:
                 aggregate_type="room", aggregate_id=room.key, version=room.version, office_id=room.office_id)
 
     def list_rooms(self, caller: Caller, page: Page, office_id: str | None, kind: str | None,
-                   compliant: bool | None) -> ListResult:
+                   compliant: bool | None) -> ListResult[RoomView]:
+        """A page of the rooms in the caller's scope, by kind and compliance."""
         scope = office_scope(caller, office_id)
         query = select(Room).where(Room.key > page.after).order_by(Room.key).limit(page.size)
         if scope:
@@ -197,6 +209,7 @@ class Rooms:
         return ListResult(views, next_token(rows[-1].key if rows else None, len(rows), page))
 
     def record_four_unified(self, caller: Caller, request_id: str, data: FourUnifiedInput) -> FourUnifiedCheck:
+        """Records a 四统一 check of one aspect (once per request id); the latest check of an aspect decides it."""
         require_write(caller, data.office_id or None)
         today = self.workspace.today()
         checked_on = data.checked_on or today
@@ -217,7 +230,8 @@ class Rooms:
                         _get_four_unified)
 
     def list_four_unified(self, caller: Caller, page: Page, office_id: str | None, aspect: str | None,
-                          passed: bool | None) -> ListResult:
+                          passed: bool | None) -> ListResult[FourUnifiedCheck]:
+        """A page of the 四统一 checks in the caller's scope, by aspect and outcome."""
         scope = office_scope(caller, office_id)
         query = (select(FourUnifiedCheck).where(FourUnifiedCheck.id > page.after).order_by(FourUnifiedCheck.id)
                  .limit(page.size))

@@ -10,78 +10,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-import yaml
-
-from services.common.rulebook import RuleBook as CommonRuleBook
-from services.common.rulebook import RuleDataError
+from services.common.rulebook import RuleDataError, VersionedRules, number, required
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-
-T = TypeVar("T")
-
-
-class StandardsError(RuleDataError):
-    pass
-
-
-class RuleBook(Generic[T]):
-    """Versions of one standard by effective date; `in_force(day)` is the one that applies."""
-
-    def __init__(self, name: str, versions: list[tuple[dt.date, T]]):
-        self.name = name
-        self._book = CommonRuleBook(name, versions, effective_from=lambda pair: pair[0])
-
-    @classmethod
-    def load(cls, path: Path, parse: Callable[[dict[str, Any], str], T]) -> RuleBook[T]:
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise StandardsError(f"{path.name}: cannot read: {exc}") from None
-        if not isinstance(document, dict) or not isinstance(document.get("versions"), list):
-            raise StandardsError(f"{path.name}: expected a mapping with a list of versions")
-        versions = []
-        seen: set[dt.date] = set()
-        for index, entry in enumerate(document["versions"]):
-            where = f"{path.name}: versions[{index}]"
-            if not isinstance(entry, dict) or not isinstance(entry.get("effective_from"), dt.date):
-                raise StandardsError(f"{where}: effective_from must be a date (YYYY-MM-DD)")
-            if entry["effective_from"] in seen:
-                raise StandardsError(f"{where}: a second version effective from {entry['effective_from']}")
-            seen.add(entry["effective_from"])
-            versions.append((entry["effective_from"], parse(entry, where)))
-        return cls(path.name, versions)
-
-    def in_force(self, day: dt.date) -> T:
-        return self._version(day)[1]
-
-    def effective_from(self, day: dt.date) -> dt.date:
-        """When the version that applies on `day` took effect."""
-        return self._version(day)[0]
-
-    def _version(self, day: dt.date) -> tuple[dt.date, T]:
-        # Before the first version the earliest one applies: records older than the data are
-        # judged by the oldest standard the bureau wrote down.
-        return self._book.in_force(day) or self._book.earliest
-
-
-def _require(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str):
-    value = entry.get(key)
-    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise StandardsError(f"{where}.{key}: missing or of the wrong type")
-    return value
-
-
-def _number(entry: dict[str, Any], key: str, where: str) -> float:
-    value = float(_require(entry, key, (int, float), where))
-    if not math.isfinite(value) or value < 0:
-        raise StandardsError(f"{where}.{key}: must be a finite number >= 0")
-    return value
 
 
 # ---------------------------------------------------------------- rooms
@@ -89,12 +24,16 @@ def _number(entry: dict[str, Any], key: str, where: str) -> float:
 
 @dataclass(frozen=True)
 class Requirement:
+    """One requirement a room must meet (e.g. fire protection), by code."""
+
     code: str
     text: str
 
 
 @dataclass(frozen=True)
 class RoomStandard:
+    """The standard of one kind of room of 一厅六室三库: its least area and its requirements."""
+
     kind: str
     name: str
     min_area_m2: float
@@ -103,25 +42,28 @@ class RoomStandard:
 
 @dataclass(frozen=True)
 class RoomRules:
+    """Every kind of room an office must have, by kind."""
+
     rooms: dict[str, RoomStandard]
 
 
 def parse_rooms(entry: dict[str, Any], where: str) -> RoomRules:
+    """One version of rooms.yaml; RuleDataError naming the entry when it is wrong."""
     rooms: dict[str, RoomStandard] = {}
-    for index, room in enumerate(_require(entry, "rooms", list, where)):
+    for index, room in enumerate(required(entry, "rooms", list, where)):
         at = f"{where}.rooms[{index}]"
         if not isinstance(room, dict):
-            raise StandardsError(f"{at}: expected a mapping")
-        kind = _require(room, "kind", str, at)
+            raise RuleDataError(f"{at}: expected a mapping")
+        kind = required(room, "kind", str, at)
         if kind in rooms:
-            raise StandardsError(f"{at}.kind: {kind} appears twice")
+            raise RuleDataError(f"{at}.kind: {kind} appears twice")
         requirements = []
-        for position, item in enumerate(_require(room, "requirements", list, at)):
+        for position, item in enumerate(required(room, "requirements", list, at)):
             if not isinstance(item, dict):
-                raise StandardsError(f"{at}.requirements[{position}]: expected a mapping")
-            requirements.append(Requirement(_require(item, "code", str, f"{at}.requirements[{position}]"),
-                                            _require(item, "text", str, f"{at}.requirements[{position}]")))
-        rooms[kind] = RoomStandard(kind, _require(room, "name", str, at), _number(room, "min_area_m2", at),
+                raise RuleDataError(f"{at}.requirements[{position}]: expected a mapping")
+            requirements.append(Requirement(required(item, "code", str, f"{at}.requirements[{position}]"),
+                                            required(item, "text", str, f"{at}.requirements[{position}]")))
+        rooms[kind] = RoomStandard(kind, required(room, "name", str, at), number(room, "min_area_m2", at),
                                    tuple(requirements))
     return RoomRules(rooms)
 
@@ -131,6 +73,8 @@ def parse_rooms(entry: dict[str, Any], where: str) -> RoomRules:
 
 @dataclass(frozen=True)
 class EquipmentCategory:
+    """A category of equipment: how many an office needs and how often it is calibrated (检定)."""
+
     code: str
     name: str
     per_office: int
@@ -141,26 +85,29 @@ class EquipmentCategory:
 
 @dataclass(frozen=True)
 class EquipmentRules:
+    """The equipment configuration standard and how early a calibration is announced."""
+
     calibration_notice_days: int
     categories: dict[str, EquipmentCategory]
 
 
 def parse_equipment(entry: dict[str, Any], where: str) -> EquipmentRules:
+    """One version of equipment.yaml; RuleDataError naming the entry when it is wrong."""
     categories: dict[str, EquipmentCategory] = {}
-    for index, item in enumerate(_require(entry, "categories", list, where)):
+    for index, item in enumerate(required(entry, "categories", list, where)):
         at = f"{where}.categories[{index}]"
         if not isinstance(item, dict):
-            raise StandardsError(f"{at}: expected a mapping")
-        code = _require(item, "code", str, at)
+            raise RuleDataError(f"{at}: expected a mapping")
+        code = required(item, "code", str, at)
         months = item.get("calibration_months")
         if months is not None and (isinstance(months, bool) or not isinstance(months, int) or months <= 0):
-            raise StandardsError(f"{at}.calibration_months: a positive number of months, or null")
-        per_office = _require(item, "per_office", int, at)
+            raise RuleDataError(f"{at}.calibration_months: a positive number of months, or null")
+        per_office = required(item, "per_office", int, at)
         if per_office < 0:
-            raise StandardsError(f"{at}.per_office: must not be negative")
-        categories[code] = EquipmentCategory(code, _require(item, "name", str, at), per_office, months,
-                                             _require(item, "used_for_tests", bool, at))
-    notice = _require(entry, "calibration_notice_days", int, where)
+            raise RuleDataError(f"{at}.per_office: must not be negative")
+        categories[code] = EquipmentCategory(code, required(item, "name", str, at), per_office, months,
+                                             required(item, "used_for_tests", bool, at))
+    notice = required(entry, "calibration_notice_days", int, where)
     return EquipmentRules(notice, categories)
 
 
@@ -178,6 +125,8 @@ AT_OR_ABOVE, ABOVE = "at_or_above", "above"
 
 @dataclass(frozen=True)
 class Method:
+    """A rapid-test method (快检方法): its reading's range, unit and the threshold of a positive."""
+
     code: str
     name: str
     unit: str
@@ -187,15 +136,19 @@ class Method:
     positive: str  # AT_OR_ABOVE or ABOVE the threshold
 
     def is_positive(self, reading: float) -> bool:
+        """Whether a reading is a positive result by this method's threshold."""
         return reading >= self.threshold if self.positive == AT_OR_ABOVE else reading > self.threshold
 
     def describe_threshold(self) -> str:
+        """The threshold as an inspector reads it: the sign, the figure and the unit."""
         sign = "≥" if self.positive == AT_OR_ABOVE else ">"
         return f"{sign} {self.threshold:g} {self.unit}"
 
 
 @dataclass(frozen=True)
 class TestItem:
+    """A rapid-test item (e.g. pesticide residue) and the methods it may be tested by."""
+
     code: str
     name: str
     methods: dict[str, Method]
@@ -203,38 +156,41 @@ class TestItem:
 
 @dataclass(frozen=True)
 class RapidTestRules:
+    """The rapid-test standard: items, the retest window after a positive and the weekly target."""
+
     retest_window_hours: float
     weekly_target: int
     items: dict[str, TestItem]
 
 
 def parse_rapid_tests(entry: dict[str, Any], where: str) -> RapidTestRules:
+    """One version of rapid_tests.yaml; RuleDataError naming the entry when it is wrong."""
     items: dict[str, TestItem] = {}
-    for code, item in _require(entry, "items", dict, where).items():
+    for code, item in required(entry, "items", dict, where).items():
         at = f"{where}.items.{code}"
         if not isinstance(item, dict):
-            raise StandardsError(f"{at}: expected a mapping")
+            raise RuleDataError(f"{at}: expected a mapping")
         methods: dict[str, Method] = {}
-        for method_code, method in _require(item, "methods", dict, at).items():
+        for method_code, method in required(item, "methods", dict, at).items():
             place = f"{at}.methods.{method_code}"
             if not isinstance(method, dict):
-                raise StandardsError(f"{place}: expected a mapping")
-            positive = _require(method, "positive", str, place)
+                raise RuleDataError(f"{place}: expected a mapping")
+            positive = required(method, "positive", str, place)
             if positive not in (AT_OR_ABOVE, ABOVE):
-                raise StandardsError(f"{place}.positive: {AT_OR_ABOVE} or {ABOVE}")
-            parsed = Method(method_code, _require(method, "name", str, place), _require(method, "unit", str, place),
-                            _number(method, "min", place), _number(method, "max", place),
-                            _number(method, "threshold", place), positive)
+                raise RuleDataError(f"{place}.positive: {AT_OR_ABOVE} or {ABOVE}")
+            parsed = Method(method_code, required(method, "name", str, place), required(method, "unit", str, place),
+                            number(method, "min", place), number(method, "max", place),
+                            number(method, "threshold", place), positive)
             if not parsed.minimum <= parsed.threshold <= parsed.maximum or parsed.minimum == parsed.maximum:
-                raise StandardsError(f"{place}: needs min < max and the threshold within them")
+                raise RuleDataError(f"{place}: needs min < max and the threshold within them")
             methods[method_code] = parsed
         if not methods:
-            raise StandardsError(f"{at}.methods: at least one method")
-        items[code] = TestItem(code, _require(item, "name", str, at), methods)
-    window = _number(entry, "retest_window_hours", where)
-    target = _require(entry, "weekly_target", int, where)
+            raise RuleDataError(f"{at}.methods: at least one method")
+        items[code] = TestItem(code, required(item, "name", str, at), methods)
+    window = number(entry, "retest_window_hours", where)
+    target = required(entry, "weekly_target", int, where)
     if window <= 0 or target <= 0:
-        raise StandardsError(f"{where}: retest_window_hours and weekly_target must be > 0")
+        raise RuleDataError(f"{where}: retest_window_hours and weekly_target must be > 0")
     return RapidTestRules(window, target, items)
 
 
@@ -243,12 +199,15 @@ def parse_rapid_tests(entry: dict[str, Any], where: str) -> RapidTestRules:
 
 @dataclass(frozen=True)
 class Standards:
-    rooms: RuleBook[RoomRules]
-    equipment: RuleBook[EquipmentRules]
-    rapid_tests: RuleBook[RapidTestRules]
+    """The bureau's three standards, each by effective date."""
+
+    rooms: VersionedRules[RoomRules]
+    equipment: VersionedRules[EquipmentRules]
+    rapid_tests: VersionedRules[RapidTestRules]
 
     @classmethod
     def load(cls, directory: Path = RULES_DIR) -> Standards:
-        return cls(rooms=RuleBook.load(directory / "rooms.yaml", parse_rooms),
-                   equipment=RuleBook.load(directory / "equipment.yaml", parse_equipment),
-                   rapid_tests=RuleBook.load(directory / "rapid_tests.yaml", parse_rapid_tests))
+        """Reads rooms.yaml, equipment.yaml and rapid_tests.yaml of `directory`; stops at the first bad entry."""
+        return cls(rooms=VersionedRules.load(directory / "rooms.yaml", parse_rooms),
+                   equipment=VersionedRules.load(directory / "equipment.yaml", parse_equipment),
+                   rapid_tests=VersionedRules.load(directory / "rapid_tests.yaml", parse_rapid_tests))

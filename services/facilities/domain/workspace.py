@@ -4,8 +4,9 @@ and the note that an office's indicators may have moved."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -14,21 +15,25 @@ from services.common.db import Store
 from services.common.errors import NotFound
 from services.common.events import EventWriter
 from services.common.hash_chain import TrailKeys
-from services.common.indicators import Reading, mark_dirty
-from services.facilities import indicators
+from services.common.indicators import mark_dirty
 from services.facilities.domain.standards import Standards
 from services.facilities.models import Office, Outbox
 
 SOURCE = "facilities"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class ListResult:
-    items: list
+class ListResult(Generic[T]):
+    """One page of a list read, and the token of the page after it ("" on the last page)."""
+
+    items: list[T]
     next_page_token: str
 
 
 class Workspace:
+    """The store, the clock, the facilities standards in force and the event writer every use case works with."""
+
     def __init__(self, store: Store, standards: Standards, today: Callable[[], dt.date],
                  now: Callable[[], dt.datetime], trail_keys: TrailKeys | None = None):
         self.store = store
@@ -40,13 +45,10 @@ class Workspace:
         self.trail_keys = trail_keys or TrailKeys.from_settings(Settings.from_env())
 
     @staticmethod
-    def touched(session: Session, office_ids: list[str] | None) -> None:
+    def touched(session: Session, office_ids: Iterable[str] | None) -> None:
         """These offices' indicators (None: every office's) may have moved in this transaction;
         the service's indicator refresher recomputes them after the commit."""
         mark_dirty(session, office_ids)
-
-    def compute_indicators(self, session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
-        return indicators.compute(session, office_ids, self.today(), self.standards)
 
 
 def get_office(session: Session, office_id: str) -> Office:

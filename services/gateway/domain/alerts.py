@@ -16,10 +16,9 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from services.common.clock import shanghai_date
 from services.common.config import ConfigError
+from services.common.rulebook import read_document
 
 ALERT_RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "alerts.yaml"
 
@@ -42,6 +41,8 @@ CRITICAL, WARNING = "critical", "warning"
 
 @dataclass(frozen=True)
 class Alert:
+    """One alert (预警): a record or an office that needs a person's attention now."""
+
     kind: str
     ref: str  # the record's id in its service (or the office, for an index drop)
     office_id: str
@@ -51,15 +52,19 @@ class Alert:
 
     @property
     def id(self) -> str:
+        """The alert's identity: its kind and the record it is about."""
         return f"{self.kind}/{self.ref}"
 
     @property
     def kind_name(self) -> str:
+        """The kind as the dashboard names it in Chinese (投诉举报超期, ...)."""
         return KIND_NAMES.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
 class AlertRules:
+    """The bureau's alert settings (rules/alerts.yaml): notice periods, incident levels, the index drop."""
+
     certificate_notice_days: int
     calibration_notice_days: int
     incident_levels: tuple[str, ...]
@@ -68,16 +73,17 @@ class AlertRules:
 
     @classmethod
     def load(cls, path: Path = ALERT_RULES_FILE) -> AlertRules:
+        """The alert settings of `path`; a missing or invalid file stops the gateway (ConfigError)."""
         try:
-            with path.open(encoding="utf-8") as handle:
-                document = yaml.safe_load(handle)
+            document = read_document(path)
             rules = cls(
                 certificate_notice_days=int(document["certificates"]["notice_days"]),
                 calibration_notice_days=int(document["calibration"]["notice_days"]),
                 incident_levels=tuple(str(level) for level in document["incidents"]["levels"]),
                 index_drop_points=float(document["index_drop"]["points"]),
                 index_drop_window=dt.timedelta(hours=float(document["index_drop"]["window_hours"])))
-        except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        # RuleDataError (an unreadable file, or not a mapping) is a ValueError too.
+        except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"configuration error: alert rules {path} are invalid ({exc!r})") from None
         if min(rules.certificate_notice_days, rules.calibration_notice_days) < 0 \
                 or not (math.isfinite(rules.index_drop_points) and rules.index_drop_points > 0) \
@@ -94,11 +100,12 @@ class IndexTrack:
 
     SAMPLE_SECONDS = 60
 
-    def __init__(self, window: dt.timedelta):
+    def __init__(self, window: dt.timedelta) -> None:
         self.window = window
         self._samples: dict[str, deque[tuple[dt.datetime, float]]] = {}
 
     def record(self, office_id: str, index: float | None, now: dt.datetime) -> None:
+        """Samples an office's index (an office without one yet is skipped)."""
         if index is None:
             return
         samples = self._samples.setdefault(office_id, deque())
@@ -131,6 +138,7 @@ def case_reference(party_name: str, registered: bool, received_at: dt.datetime |
 
 
 def index_drop_alert(office_id: str, drop: float, rules: AlertRules, name: str) -> Alert | None:
+    """The alert for an office whose index fell by the rules' points within the window; None otherwise."""
     if drop < rules.index_drop_points:
         return None
     hours = rules.index_drop_window.total_seconds() / 3600

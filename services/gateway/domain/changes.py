@@ -13,10 +13,10 @@ import datetime as dt
 import re
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from time import monotonic
 
 from services.common.errors import InvalidArgument
 from services.gateway.domain.live import Change, View
@@ -26,23 +26,31 @@ _POSITION = re.compile(r"^([0-9a-f]{8})\.([0-9]{1,18})$")
 
 @dataclass(frozen=True)
 class Entry:
+    """One change of the live index with its sequence number and when it was made."""
+
     seq: int
     time: dt.datetime
     change: Change
-    # Renderings of this change by the transports, made once per change and visibility.
-    rendered: dict = field(default_factory=dict, compare=False, repr=False)
+    # Renderings of this change by the transports, made once per change and visibility:
+    # (transport, detail) -> the encoded change.
+    rendered: dict[tuple[str, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
     # When the change entered the log (time.monotonic()): the live stream's push latency is measured from it.
-    recorded: float = field(default_factory=time.monotonic, compare=False, repr=False)
+    # (`monotonic` imported by name: the field `time` above shadows the module in this class body.)
+    recorded: float = field(default_factory=monotonic, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Snapshot:
+    """The live index's view together with the position of the last change it includes."""
+
     view: View
     seq: int
 
 
 class ChangeLog:
-    def __init__(self, size: int):
+    """The numbered, bounded log of the live index's changes that the live streams read and resume from."""
+
+    def __init__(self, size: int) -> None:
         self.size = size
         self.epoch = secrets.token_hex(4)
         self._entries: deque[Entry] = deque(maxlen=size)
@@ -70,9 +78,11 @@ class ChangeLog:
 
     @property
     def seq(self) -> int:
+        """The sequence number of the last change recorded."""
         return self._seq
 
     def position(self, seq: int) -> str:
+        """The id a client gets for a change (SSE id, IndexChange.id): this process's epoch and the number."""
         return f"{self.epoch}.{seq}"
 
     def parse(self, position: str, field_name: str) -> int | None:

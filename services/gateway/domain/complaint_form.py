@@ -59,7 +59,7 @@ class FormTokens:
         self.clock = clock
         self.lifetime = lifetime
 
-    def issue(self) -> dict:
+    def issue(self) -> dict[str, str | int]:
         """A new token and when it stops being accepted."""
         issued = int(self.clock())
         body = f"{TOKEN_VERSION}.{issued}.{_b64(secrets.token_bytes(16))}"
@@ -152,12 +152,12 @@ def parse_form(body: Any) -> ComplaintForm:
     person = _object(body, "complainant", _PERSON, violations)
     business = _object(body, "respondent", _BUSINESS, violations)
 
-    def text(source: Mapping, field: str, path: str, required: bool = False) -> str:
-        value = source.get(field, "")
-        if not isinstance(value, str):
+    def text(source: Mapping[str, Any], field: str, path: str, required: bool = False) -> str:
+        raw = source.get(field, "")
+        if not isinstance(raw, str):
             violations.add(path, "须为文本")
             return ""
-        value = value.strip()
+        value = raw.strip()
         if required and not value:
             violations.add(path, REQUIRED)
         elif len(value) > LIMITS[path]:
@@ -243,7 +243,7 @@ def uscc_problem(code: str) -> str | None:
     return None
 
 
-def body_from_fields(pairs: list[tuple[str, str]]) -> dict:
+def body_from_fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """The fields of a plain HTML form post ("complainant.name" = ...) -> the JSON body parse_form
     reads. A field sent twice is refused; a checked checkbox ("on") is true."""
     body: dict[str, Any] = {}
@@ -256,9 +256,10 @@ def body_from_fields(pairs: list[tuple[str, str]]) -> dict:
         seen.add(name)
         group, dot, field = name.partition(".")
         if dot and group in ("complainant", "respondent") and "." not in field:
+            entry: str | bool = value
             if field == "anonymous":
-                value = {"on": True, "true": True, "": False, "false": False}.get(value, value)
-            body.setdefault(group, {})[field] = value
+                entry = {"on": True, "true": True, "": False, "false": False}.get(value, value)
+            body.setdefault(group, {})[field] = entry
         else:
             body[name] = value
     twice.raise_if_any(INVALID_FORM)
@@ -274,12 +275,12 @@ def in_chinese(error: InvalidArgument) -> InvalidArgument:
     return InvalidArgument(INVALID_FORM, found)
 
 
-def request_schema() -> dict:
+def request_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12, as OpenAPI 3.1 uses) of the form's JSON body: the same fields,
     limits and required fields parse_form and complaints apply, described in Chinese."""
 
-    def text(path: str, description: str, pattern: str | None = None) -> dict:
-        schema = {"type": "string", "maxLength": LIMITS[path], "description": description}
+    def text(path: str, description: str, pattern: str | None = None) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "maxLength": LIMITS[path], "description": description}
         if pattern:
             schema["pattern"] = pattern
         return schema
@@ -338,7 +339,7 @@ def request_schema() -> dict:
     }
 
 
-def _object(body: Mapping, name: str, fields: set[str], violations: Violations) -> Mapping:
+def _object(body: Mapping[str, Any], name: str, fields: set[str], violations: Violations) -> Mapping[str, Any]:
     value = body.get(name, {})
     if not isinstance(value, Mapping):
         violations.add(name, "须为 JSON 对象")

@@ -8,6 +8,7 @@ indicators add up to exactly 100 minus the index.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.common import scoring
@@ -15,14 +16,17 @@ from services.common import scoring
 
 @dataclass(frozen=True)
 class Explained:
+    """One indicator's score with what its lost points cost the overall index, said in Chinese."""
+
     score: scoring.IndicatorScore
     name: str
     index_points_lost: float
     explanation_zh: str
 
 
-def explain_office(score: scoring.OfficeScore, scheme: scoring.Scheme, names: dict[str, str] | None = None
+def explain_office(score: scoring.OfficeScore, scheme: scoring.Scheme, names: Mapping[str, str] | None = None
                    ) -> list[Explained]:
+    """Every indicator of an office's score explained; the index points lost add up to 100 minus its index."""
     names = names or {}
     rules = {rule.key: rule for rule in scheme.indicators}
     dimensions = {d.key: d for d in score.dimensions}
@@ -41,6 +45,7 @@ def explain_office(score: scoring.OfficeScore, scheme: scoring.Scheme, names: di
 
 
 def explanation_zh(indicator: scoring.IndicatorScore, rule: scoring.IndicatorRule | None) -> str:
+    """Why an indicator earned what it earned, in the words the dashboard shows (得满分, 扣分, 暂无数据)."""
     weight = _points(indicator.weight)
     if indicator.status == scoring.MISSING:
         return "暂无数据：不计分，其权重由本维度其他指标分担"

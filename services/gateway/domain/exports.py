@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from google.protobuf.message import Message
 
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from supervision.assessment.v1 import assessment_pb2 as assessment
 
 RANKINGS, SCORES, OFFICER_GRADES = "rankings", "scores", "officer-grades"
 KINDS = (RANKINGS, SCORES, OFFICER_GRADES)
@@ -32,6 +35,30 @@ MAX_PERIOD_LENGTH = 7
 GRADE_LABELS = {"GRADE_GOOD": "好", "GRADE_FAIRLY_GOOD": "较好", "GRADE_AVERAGE": "一般", "GRADE_POOR": "较差"}
 # A text cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class AssessmentResults(Protocol):
+    """assessment's results as one caller may read them (services.gateway.upstream asks its API)."""
+
+    def latest_period(self) -> str:
+        """The key of the newest closed period."""
+        ...
+
+    def rankings(self, period: str) -> Sequence[assessment.Ranking]:
+        """Every ranking of a closed period the caller may see."""
+        ...
+
+    def period_score(self, period: str, office_id: str) -> assessment.OfficeScore:
+        """An office's score in a closed period."""
+        ...
+
+    def officer_assessments(self, quarter: str) -> Iterable[assessment.OfficerAssessment]:
+        """The officers' assessments of a quarter ("" = every quarter) the caller may see."""
+        ...
+
+    def grade_name(self, value: int) -> str:
+        """A grade's enum name (GRADE_GOOD ...)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -83,11 +110,14 @@ def _rounded(value: float | None, places: int = 2) -> float | None:
     return None if value is None else round(value, places)
 
 
-def _optional(message, field: str) -> float | None:
-    return getattr(message, field) if message.HasField(field) else None
+def _optional(message: Message, field: str) -> float | None:
+    if not message.HasField(field):
+        return None
+    value: float = getattr(message, field)
+    return value
 
 
-def rankings_table(period: str, rankings: Iterable) -> Table:
+def rankings_table(period: str, rankings: Iterable[assessment.Ranking]) -> Table:
     """assessment's Ranking messages of one period, in rank order."""
     rows = [(period, r.rank, r.office_id, r.office_name, _rounded(_optional(r, "index")),
              _rounded(r.coefficient, 4), _rounded(_optional(r, "adjusted_index"))) for r in rankings]
@@ -95,7 +125,7 @@ def rankings_table(period: str, rankings: Iterable) -> Table:
                  ("考核期", "排名", "所代码", "所名称", "标准化指数", "考核系数", "调整后指数"), rows)
 
 
-def scores_table(period: str, scores: Sequence[tuple[str, Any]]) -> Table:
+def scores_table(period: str, scores: Sequence[tuple[str, assessment.OfficeScore]]) -> Table:
     """(office name, OfficeScore) of one period: the index, coefficient, ranks and each dimension's
     score (the period's scheme gives every office the same dimensions)."""
     dimensions: dict[str, str] = {}
@@ -113,7 +143,8 @@ def scores_table(period: str, scores: Sequence[tuple[str, Any]]) -> Table:
     return Table(f"{KIND_TITLES[SCORES]} {period}", columns, rows)
 
 
-def grades_table(quarter: str, assessments: Iterable, grade_name) -> Table:
+def grades_table(quarter: str, assessments: Iterable[assessment.OfficerAssessment],
+                 grade_name: Callable[[int], str]) -> Table:
     """assessment's OfficerAssessment messages; `grade_name` turns a Grade value into its enum name."""
     def label(value: int) -> str:
         return GRADE_LABELS.get(grade_name(value), "")
@@ -173,7 +204,7 @@ def render(table: Table, format_: str) -> bytes:
     return to_xlsx(table) if format_ == XLSX else to_csv(table)
 
 
-def export_table(request: ExportRequest, results) -> tuple[str, Table]:
+def export_table(request: ExportRequest, results: AssessmentResults) -> tuple[str, Table]:
     """(the period shown, the table) read through `results` (upstream.AssessmentResults: the
     caller's rights apply). Without a period: the newest closed one; officers' grades of every quarter."""
     if request.kind == OFFICER_GRADES:

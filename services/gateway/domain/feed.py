@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar, cast
 
 from google.protobuf.message import Message
 
@@ -25,20 +26,47 @@ DEADLINES = {"ACCEPTANCE": "受理", "MEDIATION": "调解", "MEDIATION_NOTICE": 
              "FILING_DECISION": "立案决定"}
 
 
+M = TypeVar("M", bound=Message)
+
+
+class _Item(Protocol):
+    """An event about a complaint, report or inquiry: it names its kind."""
+
+    @property
+    def kind(self) -> str: ...
+
+
+class _Incident(Protocol):
+    """An event about an incident: it names its level (I-IV)."""
+
+    @property
+    def level(self) -> str: ...
+
+
+class _Case(Protocol):
+    """An event about a penalty case: its party and, when in the directory, its market entity."""
+
+    @property
+    def party_name(self) -> str: ...
+
+    @property
+    def entity_id(self) -> str: ...
+
+
 def _cut(value: str, limit: int = 40) -> str:
     return value[:limit]
 
 
-def _kind(message: Message) -> str:
+def _kind(message: _Item) -> str:
     return ITEM_KINDS.get(message.kind.upper(), "投诉举报")
 
 
-def _level(message: Message) -> str:
+def _level(message: _Incident) -> str:
     level = _cut(message.level)
     return f"{LEVELS.get(level, '')}（{level}级）" if level else ""
 
 
-def _case(message: Message) -> str:
+def _case(message: _Case) -> str:
     # A party in the entity directory is a market entity whose name is public; one outside it may
     # be a person, and stays unnamed.
     name = _cut(message.party_name.strip()) if message.entity_id else ""
@@ -55,35 +83,44 @@ def _calibration_due(message: facilities.CalibrationDue) -> str:
 
 @dataclass(frozen=True)
 class Notable:
+    """What the live feed and the alert probes make of one kind of event."""
+
     # The line shown, from the event's message; None when the event is not worth a line.
     text: Callable[[Message], str] | None
     # The alert probe (by source) to run again soon after the event.
     probe: str = ""
 
 
+def _notable(source: str, message_class: type[M], text: Callable[[M], str] | None,
+             probe: str = "") -> tuple[tuple[str, type[Message]], Notable]:
+    # The feed looks a line up by the event's message class, so `text` only ever gets a message of
+    # `message_class`: the narrower parameter type is safe to widen to Message here.
+    return (source, message_class), Notable(cast("Callable[[Message], str] | None", text), probe)
+
+
 # (publisher, message class) -> what the feed and the probes make of it.
-NOTABLE: dict[tuple[str, type[Message]], Notable] = {
-    ("complaints", complaints.ComplaintReceived): Notable(
-        lambda m: f"收到{_kind(m)}（{_cut(m.category)}）", "complaints"),
-    ("complaints", complaints.ComplaintOverdue): Notable(
-        lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 超过{DEADLINES.get(_cut(m.deadline).upper(), '办理')}期限",
-        "complaints"),
-    ("complaints", complaints.ComplaintAccepted): Notable(None, "complaints"),
-    ("complaints", complaints.ComplaintRefused): Notable(None, "complaints"),
-    ("complaints", complaints.ComplaintResolved): Notable(lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 已办结",
-                                                          "complaints"),
-    ("emergency", emergency.IncidentReported): Notable(lambda m: f"报告突发事件{_level(m)}：{_cut(m.title)}",
-                                                       "emergency"),
-    ("emergency", emergency.IncidentLevelChanged): Notable(lambda m: f"突发事件调整为{_level(m)}：{_cut(m.title)}",
-                                                           "emergency"),
-    ("emergency", emergency.IncidentClosed): Notable(lambda m: f"突发事件处置结束：{_cut(m.title)}", "emergency"),
-    ("command_center", command_center.TaskOverdue): Notable(lambda m: f"督办任务超期：{_cut(m.title)}"),
-    ("command_center", command_center.OfficerRegistered): Notable(None, "command_center"),
-    ("command_center", command_center.OfficerUpdated): Notable(None, "command_center"),
-    ("facilities", facilities.CalibrationDue): Notable(_calibration_due, "facilities"),
-    ("facilities", facilities.RapidTestPositive): Notable(lambda m: f"快检阳性：{_cut(m.sample.name) or '样品'}"),
-    ("mobile_enforcement", mobile_enforcement.CaseFiled): Notable(
-        lambda m: f"立案调查一起案件{_case(m)}", "mobile_enforcement"),
-    ("mobile_enforcement", mobile_enforcement.CaseClosed): Notable(
-        lambda m: f"结案一起案件{_case(m)}", "mobile_enforcement"),
-}
+NOTABLE: dict[tuple[str, type[Message]], Notable] = dict([
+    _notable("complaints", complaints.ComplaintReceived, lambda m: f"收到{_kind(m)}（{_cut(m.category)}）",
+             "complaints"),
+    _notable("complaints", complaints.ComplaintOverdue,
+             lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 超过{DEADLINES.get(_cut(m.deadline).upper(), '办理')}期限",
+             "complaints"),
+    _notable("complaints", complaints.ComplaintAccepted, None, "complaints"),
+    _notable("complaints", complaints.ComplaintRefused, None, "complaints"),
+    _notable("complaints", complaints.ComplaintResolved, lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 已办结",
+             "complaints"),
+    _notable("emergency", emergency.IncidentReported, lambda m: f"报告突发事件{_level(m)}：{_cut(m.title)}",
+             "emergency"),
+    _notable("emergency", emergency.IncidentLevelChanged, lambda m: f"突发事件调整为{_level(m)}：{_cut(m.title)}",
+             "emergency"),
+    _notable("emergency", emergency.IncidentClosed, lambda m: f"突发事件处置结束：{_cut(m.title)}", "emergency"),
+    _notable("command_center", command_center.TaskOverdue, lambda m: f"督办任务超期：{_cut(m.title)}"),
+    _notable("command_center", command_center.OfficerRegistered, None, "command_center"),
+    _notable("command_center", command_center.OfficerUpdated, None, "command_center"),
+    _notable("facilities", facilities.CalibrationDue, _calibration_due, "facilities"),
+    _notable("facilities", facilities.RapidTestPositive, lambda m: f"快检阳性：{_cut(m.sample.name) or '样品'}"),
+    _notable("mobile_enforcement", mobile_enforcement.CaseFiled, lambda m: f"立案调查一起案件{_case(m)}",
+             "mobile_enforcement"),
+    _notable("mobile_enforcement", mobile_enforcement.CaseClosed, lambda m: f"结案一起案件{_case(m)}",
+             "mobile_enforcement"),
+])

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common import retention
@@ -36,11 +37,14 @@ DEFAULT_SPAN = {MINUTE: dt.timedelta(hours=24), DAY: dt.timedelta(days=90), MONT
 
 @dataclass(frozen=True)
 class Point:
+    """One point of a trend: the value (None: no data) from this time until the next point."""
+
     time: dt.datetime
     value: float | None
 
 
 def minute_of(instant: dt.datetime) -> dt.datetime:
+    """The start (in UTC) of the instant's minute."""
     return instant.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
@@ -66,7 +70,9 @@ def series_values(view: View, scope: str) -> dict[str, float | None]:
 
 
 class History:
-    def __init__(self, store: Store):
+    """The index history (指数走势) in the gateway's store: written as values change, read for trend charts."""
+
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._written: dict[tuple[str, str], tuple[dt.datetime, float | None]] = {}
         self._day: dt.datetime | None = None
@@ -77,7 +83,7 @@ class History:
         minute, day = minute_of(now), day_of(now)
         if day != self._day:
             scopes = [*view.offices, DISTRICT]
-        rows = []
+        rows: list[dict[str, Any]] = []
         for scope in scopes:
             if scope != DISTRICT and scope not in view.offices:
                 continue
@@ -120,7 +126,7 @@ class History:
         where = (table.scope == scope, table.series == series)
         first_day = day_of(start)
         with self.store.read() as session:
-            def last_before(resolution_: str, before: dt.datetime):
+            def last_before(resolution_: str, before: dt.datetime) -> Row[dt.datetime, float | None] | None:
                 return session.execute(select(table.bucket, table.value)
                                        .where(*where, table.resolution == resolution_, table.bucket < before)
                                        .order_by(table.bucket.desc()).limit(1)).first()
@@ -169,5 +175,5 @@ def _last_per_month(points: list[Point]) -> list[Point]:
     return list(months.values())
 
 
-def _upsert(store: Store):
+def _upsert(store: Store) -> Callable[[type[HistoryPoint]], sqlite.Insert | postgresql.Insert]:
     return sqlite.insert if store.is_sqlite else postgresql.insert

@@ -36,6 +36,8 @@ RESET_AFTER = 2
 
 @dataclass(frozen=True)
 class Value:
+    """One indicator of one office as its source last told it: numerator over denominator."""
+
     numerator: float
     denominator: float
     source: str
@@ -44,6 +46,8 @@ class Value:
 
 @dataclass(frozen=True)
 class OfficeState:
+    """An office in the live index: its standardization index (标准化指数) scored from its values."""
+
     office_id: str
     name: str
     score: scoring.OfficeScore
@@ -54,6 +58,8 @@ class OfficeState:
 
 @dataclass(frozen=True)
 class DistrictState:
+    """The district's index, scored from the sums over every office."""
+
     score: scoring.OfficeScore
     # Sum of numerators and sum of denominators per indicator.
     totals: Mapping[str, tuple[float, float]]
@@ -63,6 +69,8 @@ class DistrictState:
 
 @dataclass(frozen=True)
 class SourceState:
+    """Whether a source service answers, and when it was last heard from."""
+
     source: str
     available: bool = False
     error: str = "not asked yet"
@@ -71,6 +79,8 @@ class SourceState:
 
 @dataclass(frozen=True)
 class FeedItem:
+    """One line of the dashboard's feed of notable events (动态)."""
+
     time: dt.datetime
     office_id: str
     source: str
@@ -79,6 +89,8 @@ class FeedItem:
 
 @dataclass(frozen=True)
 class Change:
+    """What one commit of the live index changed, handed to its listeners (streams, history, metrics)."""
+
     kind: str
     # The office it concerns; "" for district-level changes everybody may see.
     office_id: str
@@ -87,6 +99,8 @@ class Change:
 
 @dataclass(frozen=True)
 class View:
+    """An immutable picture of the live index that readers take without waiting."""
+
     offices: Mapping[str, OfficeState]
     # Office id -> rank (1 = highest; 0 while the office has no index); `order` is the ranking.
     ranks: Mapping[str, int]
@@ -113,8 +127,10 @@ Readings = Iterable[tuple[str, float, float]]  # (key, numerator, denominator)
 
 
 class LiveIndex:
+    """The live index of this process: every office's indicators, scored, ranked and summed for the district."""
+
     def __init__(self, scheme: SchemeInForce, rules: AlertRules, sources: Iterable[str],
-                 now: Callable[[], dt.datetime]):
+                 now: Callable[[], dt.datetime]) -> None:
         self.rules = rules
         self.now = now
         self._lock = threading.RLock()
@@ -147,6 +163,7 @@ class LiveIndex:
                          started)
 
     def subscribe(self, listener: Listener) -> None:
+        """Hands every later commit's changes to `listener`, in order."""
         with self._lock:
             self._listeners.append(listener)
 
@@ -212,6 +229,7 @@ class LiveIndex:
             self.view = replace(self.view, sources=dict(self._sources))
 
     def source_status(self, source: str, available: bool, error: str = "") -> None:
+        """A source answered, or failed to with `error`."""
         with self._lock:
             self._seen(source, available, error)
             self._commit(set())
@@ -252,6 +270,7 @@ class LiveIndex:
 
     @property
     def scheme(self) -> SchemeInForce:
+        """The assessment scheme (考核方案) the index is scored with now."""
         return self._scheme
 
     def hold_tracking(self, held: bool) -> None:
@@ -285,6 +304,7 @@ class LiveIndex:
         self._alert_origins[origin] = set(found)
 
     def add_feed(self, item: FeedItem) -> None:
+        """Adds a line to the feed (the oldest beyond FEED_SIZE drops off)."""
         with self._lock:
             self._feed.append(item)
             self._commit(set(), [Change(FEED, item.office_id, item)])
@@ -377,6 +397,7 @@ class DistrictSums:
             total[2] += 1
 
     def totals(self) -> dict[str, tuple[float, float]]:
+        """Per indicator, the district's sum of numerators and sum of denominators."""
         return {key: (numerators, denominators) for key, (numerators, denominators, _) in self._sums.items()}
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OfficePage:
+    """One page of the ranking's offices, with the view they were read from."""
+
     view: View
     offices: list[OfficeState]
     # Where the next page starts; None on the last page.
@@ -47,6 +51,8 @@ class OfficePage:
 
 @dataclass(frozen=True)
 class HistoryAnswer:
+    """A trend of one series for an office or the district over the range asked."""
+
     scope: str
     points: list[Point]
     start: dt.datetime
@@ -54,8 +60,10 @@ class HistoryAnswer:
 
 
 class Monitor:
+    """The gateway's use cases: reading the live index (动态监管) within the caller's rights, and applying events."""
+
     def __init__(self, store: Store, live: LiveIndex, changes: ChangeLog, history: History, schemes: SchemeBook,
-                 today: Callable[[], dt.date], now: Callable[[], dt.datetime] = utcnow):
+                 today: Callable[[], dt.date], now: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
         self.live = live
         self.changes = changes
@@ -69,14 +77,17 @@ class Monitor:
 
     @property
     def view(self) -> View:
+        """The live index as it stands now."""
         return self.live.view
 
     # ------------------------------------------------------------------ reads
 
     def may_see_detail(self, caller: Caller, office_id: str) -> bool:
+        """Whether the caller sees an office's breakdown, alerts and history, not just its index and rank."""
         return caller.may_see_office(office_id)
 
     def office(self, caller: Caller, office_id: str) -> tuple[View, OfficeState]:
+        """An office's index in detail, for a caller who may see that office."""
         require_read(caller, office_id)
         view = self.view
         state = view.offices.get(office_id)
@@ -85,6 +96,7 @@ class Monitor:
         return view, state
 
     def list_offices(self, page_size: int, offset: int, office_id: str | None) -> OfficePage:
+        """A page of the ranking (every office's index and rank), or the one office asked for."""
         view = self.view
         ids = [office_id] if office_id else list(view.order)
         if office_id and office_id not in view.offices:
@@ -94,6 +106,7 @@ class Monitor:
         return OfficePage(view, [view.offices[i] for i in chosen], offset + page_size if more else None)
 
     def alerts(self, caller: Caller, office_id: str | None, kind: str | None) -> list[Alert]:
+        """The open alerts (预警) the caller may see, critical first, optionally of one office or kind."""
         if office_id:
             require_read(caller, office_id)
         found = [a for a in self.view.alerts.values()
@@ -103,6 +116,7 @@ class Monitor:
 
     def trend(self, caller: Caller, key: str, office_id: str | None, resolution: str,
                 start: dt.datetime | None, end: dt.datetime | None) -> HistoryAnswer:
+        """The history of a series (the index, a dimension, an indicator) for an office or the district."""
         scope = office_id or DISTRICT
         if office_id:
             require_read(caller, office_id)
@@ -114,6 +128,7 @@ class Monitor:
         return HistoryAnswer(scope, self.history.points(scope, key, resolution, start, end), start, end)
 
     def knows_series(self, key: str) -> bool:
+        """Whether history keeps a series of this key (the scheme's, or an indicator a service reports)."""
         view = self.view
         return key in view.scheme.series_keys() or key in view.district.totals
 
@@ -136,7 +151,7 @@ class Monitor:
         office_id = event.message.office_id or event.aggregate_id
         self.live.name_offices({office_id: event.message.name or office_id}, {office_id: event.aggregate_version})
 
-    def scheme_published(self, body: dict, session: Session) -> None:
+    def scheme_published(self, body: Mapping[str, Any], session: Session) -> None:
         """A scheme assessment published (SchemeUpdated, or GetScheme's answer): kept in the store
         and scored with from its effective date."""
         scheme = scheme_from_body(body, ASSESSMENT, self.schemes.starting.names)
@@ -166,7 +181,7 @@ class Monitor:
             return scheme
         return None
 
-    def notable(self, event: Event) -> None:
+    def notable(self, event: Event[Message]) -> None:
         """A line in the live feed and a re-run of an alert probe, as feed.NOTABLE says."""
         notable = NOTABLE.get((event.source, type(event.message)))
         if notable is None:

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from services.common import scoring
 from services.common.errors import InvalidArgument, Violations
+from services.common.rulebook import effective_date, read_document
 
 STARTING_SCHEME_FILE = Path(__file__).resolve().parent.parent / "rules" / "starting_scheme.yaml"
 FILE, ASSESSMENT = "file", "assessment"
@@ -25,6 +25,8 @@ FILE, ASSESSMENT = "file", "assessment"
 
 @dataclass(frozen=True)
 class SchemeInForce:
+    """A version of the assessment scheme (考核方案) with where it came from and the indicators' names."""
+
     scheme: scoring.Scheme
     effective_from: dt.date
     # Where it came from: the starting file, or assessment.
@@ -34,23 +36,28 @@ class SchemeInForce:
 
     @property
     def version(self) -> int:
+        """The scheme's version number, as assessment numbers them."""
         return self.scheme.version
 
     def name_of(self, key: str) -> str:
+        """An indicator's name as people read it; its key when the scheme names none."""
         return self.names.get(key, key)
 
     def rule_of(self, key: str) -> scoring.IndicatorRule | None:
+        """How the scheme scores an indicator; None for an indicator it does not score."""
         return next((rule for rule in self.scheme.indicators if rule.key == key), None)
 
     def series_keys(self) -> list[str]:
         """What history keeps per scope: the index, each dimension, each scored indicator."""
         return ["index", *(d.key for d in self.scheme.dimensions), *(r.key for r in self.scheme.indicators)]
 
-    def to_body(self) -> dict:
+    def to_body(self) -> dict[str, Any]:
+        """The scheme as the gateway stores it (KnownScheme.body), read back by scheme_from_body."""
         return {**self.scheme.to_dict(), "effective_from": self.effective_from.isoformat(), "names": dict(self.names)}
 
 
-def scheme_from_body(body: Mapping, origin: str, fallback_names: Mapping[str, str] | None = None) -> SchemeInForce:
+def scheme_from_body(body: Mapping[str, Any], origin: str,
+                     fallback_names: Mapping[str, str] | None = None) -> SchemeInForce:
     """A scheme in scoring.Scheme.from_dict form (names inline per indicator, or as "names");
     INVALID_ARGUMENT with every problem when it cannot be scored with."""
     violations = Violations()
@@ -76,17 +83,18 @@ def scheme_from_body(body: Mapping, origin: str, fallback_names: Mapping[str, st
 
 
 def load_starting_scheme(path: Path = STARTING_SCHEME_FILE) -> SchemeInForce:
-    with path.open(encoding="utf-8") as handle:
-        body = yaml.safe_load(handle)
-    # YAML reads an unquoted date as a date.
-    body["effective_from"] = str(body.get("effective_from", ""))
+    """The scheme of the starting file, scored with until assessment tells the gateway one; a file
+    that cannot be read or has no effective date stops the gateway (RuleDataError naming the file)."""
+    body = read_document(path)
+    # A publication carries the day as text (YYYY-MM-DD), which is what scheme_from_body reads.
+    body["effective_from"] = effective_date(body.get("effective_from"), path.name).isoformat()
     return scheme_from_body(body, FILE)
 
 
 class SchemeBook:
     """Every scheme version known; which one is in force on a day."""
 
-    def __init__(self, starting: SchemeInForce):
+    def __init__(self, starting: SchemeInForce) -> None:
         self.starting = starting
         self._published: dict[int, SchemeInForce] = {}
         self._lock = threading.Lock()  # events and the feeder's answers arrive in different threads
@@ -103,6 +111,7 @@ class SchemeBook:
             return True
 
     def in_force(self, today: dt.date) -> SchemeInForce:
+        """The scheme to score with today: the newest effective version assessment published, else the file's."""
         with self._lock:
             applicable = [s for s in self._published.values() if s.effective_from <= today]
         if not applicable:

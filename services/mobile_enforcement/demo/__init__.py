@@ -26,7 +26,6 @@ from services.common.paging import Page
 from services.mobile_enforcement.domain.case_rules import LeadInput, PenaltyInput
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.directory import certified_on
-from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import COLUMNS, EntityImport
 from services.mobile_enforcement.domain.findings import FindingInput
 from services.mobile_enforcement.domain.inspections import Inspections, LocationInput, ScheduleInput
@@ -71,7 +70,7 @@ RISK_PATTERN = ("LOW", "MEDIUM", "LOW", "HIGH", "LOW", "MEDIUM", "LOW", "MEDIUM"
 MINHANG = "310112"
 
 
-def load_demo(workspace: Workspace, entities: Entities, spot_checks: SpotChecks, inspections: Inspections,
+def load_demo(workspace: Workspace, importer: EntityImport, spot_checks: SpotChecks, inspections: Inspections,
               cases: Cases, sweep: DeadlineSweep) -> DemoOutcome:
     """Loads the demo's enforcement work into an empty store, or finishes an interrupted load."""
 
@@ -89,7 +88,6 @@ def load_demo(workspace: Workspace, entities: Entities, spot_checks: SpotChecks,
                                                   .where(OfficeStreet.office_id == office.id)))
                        for office in session.scalars(select(Office).order_by(Office.id))]
         catalogue = yaml.safe_load((HERE / "businesses.yaml").read_text(encoding="utf-8"))
-        importer = EntityImport(entities)
         # A team is this many certified officers; one more, as one declares a conflict below.
         needed = workspace.rules.in_force(workspace.today()).minimum_officers + 1
         for number, (office_id, town) in enumerate(offices, start=1):
@@ -309,7 +307,7 @@ def _stale_case(past: Workspace, office_id: str, number: int) -> None:
 
 
 def _stale_inspection(past: Workspace, office_id: str, number: int) -> None:
-    inspections = Inspections(past, Cases(past))
+    inspections = Inspections(past)
     entity_id = _business(past, office_id, "WET_MARKET", 0)
     view = inspections.schedule(SYSTEM_CALLER, f"demo-routine-{office_id}", ScheduleInput(entity_id, ROUTINE, "", None))
     inspection_id = view.inspection.id

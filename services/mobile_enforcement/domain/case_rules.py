@@ -34,6 +34,8 @@ PARTY_KINDS = (INDIVIDUAL, ORGANISATION)
 
 @dataclass
 class LeadInput:
+    """A case lead (案源) as it is reported: the party, where it came from and what is suspected."""
+
     office_id: str
     entity_id: str
     party_name: str
@@ -47,6 +49,8 @@ class LeadInput:
 
 @dataclass(frozen=True)
 class PenaltyInput:
+    """A penalty decision (处罚决定) as proposed: its kind, the party's kind, the fine and the procedure."""
+
     kind: str
     party_kind: str | None
     fine_yuan: Decimal | None
@@ -54,6 +58,7 @@ class PenaltyInput:
 
 
 def check_lead(data: LeadInput, now: dt.datetime) -> LeadInput:
+    """The lead trimmed and normalised, its receipt defaulting to now; InvalidArgument naming each bad field."""
     violations = Violations()
     if data.source not in LEAD_SOURCES:
         violations.add("lead.source", f"must be one of {', '.join(LEAD_SOURCES)}")
@@ -85,6 +90,7 @@ def check_lead(data: LeadInput, now: dt.datetime) -> LeadInput:
 
 
 def check_text(violations: Violations, field: str, value: str, *, required: bool, limit: int = MAX_TEXT) -> str:
+    """A free text trimmed, noting in `violations` when it is empty but required or too long."""
     if required and not value.strip():
         violations.add(field, "must not be empty")
     elif len(value) > limit:
@@ -93,6 +99,7 @@ def check_text(violations: Violations, field: str, value: str, *, required: bool
 
 
 def check_pause_reason(reason: str, lead: bool) -> None:
+    """Refuses a pause of a clock for a reason the law does not allow (for a lead: testing only)."""
     violations = Violations()
     if reason not in PAUSE_REASONS:
         violations.add("reason", f"must be one of {', '.join(PAUSE_REASONS)}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -32,14 +34,26 @@ from services.mobile_enforcement.domain.case_rules import (
 )
 from services.mobile_enforcement.domain.directory import check_team, get_office
 from services.mobile_enforcement.domain.entities import get_entity
+from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CLOSED, DECIDED, FILED, LEAD, NO_PENALTY, NOT_FILED
-from services.mobile_enforcement.domain.workspace import ListResult, Workspace, join_ids, utc_text
+from services.mobile_enforcement.domain.workspace import Workspace, join_ids, stored, utc_text
 from services.mobile_enforcement.models import Case, Entity, RequestKey
 
 SUBJECT = "case/{}"
 
 
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a listing shows; None matches any."""
+
+    office_id: str | None = None
+    state: str | None = None
+    source: str | None = None
+    entity_id: str | None = None
+
+
 def get_case(session: Session, case_id: str) -> Case:
+    """A case by id; NOT_FOUND when unknown."""
     case = session.get(Case, case_id) if case_id else None
     if case is None:
         raise NotFound(f"case {case_id!r} not found")
@@ -52,12 +66,15 @@ def _require(case: Case, states: tuple[str, ...], doing: str) -> None:
 
 
 class Cases:
-    def __init__(self, workspace: Workspace):
+    """Penalty cases (执法办案) from the lead to the closure, each step within its statutory limit."""
+
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
     # ------------------------------------------------------------------ leads
 
     def open_lead(self, caller: Caller, request_id: str, data: LeadInput) -> Case:
+        """Opens a case lead (案源), its filing clock counted from its receipt (once per request id)."""
         data = check_lead(data, self.workspace.now())
 
         def create(session: Session) -> str:
@@ -68,8 +85,8 @@ class Cases:
         return run_once(self.workspace.store, RequestKey, request_id, "OpenLead", create, get_case)
 
     def open_lead_in(self, session: Session, data: LeadInput, caller: Caller = SYSTEM_CALLER) -> Case:
-        """In the caller's transaction (inspections, event handlers); a source record already a lead
-        returns that lead."""
+        """Opens a lead in the caller's transaction (inspections, event handlers); a source record
+        already a lead returns that lead."""
         data = check_lead(data, self.workspace.now())
         existing = self._by_source(session, data.source, data.source_ref) if data.source_ref else None
         if existing is not None:
@@ -81,7 +98,7 @@ class Cases:
                                                        f"{entity.office_id}, not {data.office_id}")
         get_office(session, office_id)
         require_write(caller, office_id)
-        received_on = shanghai_date(data.received_at)
+        received_on = shanghai_date(stored(data.received_at, "received_at"))  # check_lead requires it
         rules = self.workspace.rules.in_force(received_on)
         due = deadlines.filing_decision_due(self.workspace.calendar, rules, received_on)
         now = self.workspace.now()
@@ -112,6 +129,7 @@ class Cases:
         return session.get(Entity, data.party_uscc) if data.party_uscc else None
 
     def file(self, caller: Caller, case_id: str, officer_ids: list[str]) -> Case:
+        """Files a lead as a case (立案), with a certified team, starting the decision clock."""
         def change(session: Session, case: Case, today: dt.date) -> None:
             _require(case, (LEAD,), "filed")
             rules = self.workspace.rules.in_force(today)
@@ -127,6 +145,7 @@ class Cases:
         return self._transition(caller, case_id, change)
 
     def decline(self, caller: Caller, case_id: str, reason: str) -> Case:
+        """Decides not to file a lead (不予立案), with the reason."""
         violations = Violations()
         reason = check_text(violations, "reason", reason, required=True)
         violations.raise_if_any("invalid decision not to file")
@@ -150,6 +169,7 @@ class Cases:
 
     def extend(self, caller: Caller, case_id: str, approved_by: str, reason: str, collective_decision_ref: str,
                new_due: dt.date | None) -> Case:
+        """Extends the running limit (延期) with approval; beyond the first, by a collective decision."""
         violations = Violations()
         approved_by = check_text(violations, "approved_by", approved_by, required=True, limit=MAX_NAME)
         reason = check_text(violations, "reason", reason, required=True)
@@ -159,7 +179,7 @@ class Cases:
 
         def change(session: Session, case: Case, today: dt.date) -> None:
             _require(case, (LEAD, FILED), "given more time")
-            due = case.filing_decision_due if case.state == LEAD else case.closing_due
+            due = case.filing_decision_due if case.state == LEAD else stored(case.closing_due, "closing_due")
             if today > due:
                 raise FailedPrecondition(f"the limit of case {case.id} ran out on {due}; an extension is approved "
                                          "before it runs out")
@@ -175,28 +195,31 @@ class Cases:
                 new = case.closing_due = deadlines.extended_closing_due(self.workspace.calendar, rules, due)
                 case.closing_extensions = 1
             else:
-                self._collective_extension(case, collective_decision_ref, new_due)
-                new = case.closing_due
+                new = self._collective_extension(case, collective_decision_ref, new_due)
             self._trail(session, case, "limit extended", caller, approved_by=approved_by, reason=reason,
                         collective_decision_ref=collective_decision_ref, due=new.isoformat())
 
         return self._transition(caller, case_id, change)
 
     @staticmethod
-    def _collective_extension(case: Case, decision_ref: str, new_due: dt.date | None) -> None:
+    def _collective_extension(case: Case, decision_ref: str, new_due: dt.date | None) -> dt.date:
         violations = Violations()
+        current = stored(case.closing_due, "closing_due")
         if not decision_ref:
             violations.add("collective_decision_ref", "a further extension needs the record of a collective decision "
                                                       "(集体讨论决定)")
         if new_due is None:
             violations.add("new_due", "a collective decision sets the new date")
-        elif new_due <= case.closing_due:
-            violations.add("new_due", f"must be after the current limit {case.closing_due}")
+        elif new_due <= current:
+            violations.add("new_due", f"must be after the current limit {current}")
         violations.raise_if_any("invalid extension")
-        case.closing_due, case.collective_decision_ref = new_due, decision_ref
+        extended = stored(new_due, "new_due")  # refused above when missing
+        case.closing_due, case.collective_decision_ref = extended, decision_ref
         case.closing_extensions += 1
+        return extended
 
     def pause(self, caller: Caller, case_id: str, reason: str, note: str) -> Case:
+        """Stops the running clock for a lawful reason (testing, suspension, hearing, notice)."""
         violations = Violations()
         note = check_text(violations, "note", note, required=False)
         violations.raise_if_any("invalid pause")
@@ -213,20 +236,24 @@ class Cases:
         return self._transition(caller, case_id, change)
 
     def resume(self, caller: Caller, case_id: str) -> Case:
+        """Restarts a stopped clock, its limit moved by the time it stood still."""
+
         def change(session: Session, case: Case, today: dt.date) -> None:
             _require(case, (LEAD, FILED), "resumed")
             if not case.paused_for:
                 raise FailedPrecondition(f"the clock of case {case.id} is running")
+            paused_since = stored(case.paused_since, "paused_since")
             if case.state == LEAD:
                 resumed = deadlines.resumed_filing_due(self.workspace.calendar, case.filing_decision_due,
-                                                       case.paused_since, today)
+                                                       paused_since, today)
                 case.filing_decision_due = resumed.date
                 case.filing_due_provisional = case.filing_due_provisional or resumed.provisional
                 due = resumed.date
             else:
-                due = case.closing_due = deadlines.resumed_closing_due(case.closing_due, case.paused_since, today)
+                due = case.closing_due = deadlines.resumed_closing_due(stored(case.closing_due, "closing_due"),
+                                                                       paused_since, today)
             self._trail(session, case, "clock resumed", caller, stopped_for=case.paused_for,
-                        stopped_since=case.paused_since.isoformat(), due=due.isoformat())
+                        stopped_since=paused_since.isoformat(), due=due.isoformat())
             case.paused_for = case.paused_since = None
 
         return self._transition(caller, case_id, change)
@@ -234,6 +261,7 @@ class Cases:
     # ------------------------------------------------------------------ decision and closure
 
     def decide(self, caller: Caller, case_id: str, penalty: PenaltyInput, note: str) -> Case:
+        """Decides the penalty (行政处罚决定): on the spot for a lead, by the ordinary procedure for a filed case."""
         violations = Violations()
         note = check_text(violations, "note", note, required=False)
         violations.raise_if_any("invalid decision")
@@ -249,7 +277,7 @@ class Cases:
                 if case.paused_for:
                     raise FailedPrecondition(f"the clock of case {case.id} stands still for {case.paused_for}; "
                                              "resume it before deciding")
-                case.closing_overdue = case.closing_overdue or today > case.closing_due
+                case.closing_overdue = case.closing_overdue or today > stored(case.closing_due, "closing_due")
             case.decided_on, case.penalty_kind, case.party_kind = today, penalty.kind, penalty.party_kind
             case.fine_yuan, case.simplified = penalty.fine_yuan, penalty.simplified
             if not penalty.simplified and penalty.kind != NO_PENALTY:
@@ -264,6 +292,7 @@ class Cases:
         return self._transition(caller, case_id, change)
 
     def publish(self, caller: Caller, case_id: str) -> Case:
+        """Publishes a penalty decision (企业信息公示)."""
         def change(session: Session, case: Case, today: dt.date) -> None:
             _require(case, (DECIDED, CLOSED), "published")
             if case.publication_due is None:
@@ -278,6 +307,7 @@ class Cases:
         return self._transition(caller, case_id, change)
 
     def close(self, caller: Caller, case_id: str, note: str) -> Case:
+        """Closes a decided case (结案)."""
         violations = Violations()
         note = check_text(violations, "note", note, required=False)
         violations.raise_if_any("invalid closure")
@@ -296,23 +326,24 @@ class Cases:
     # ------------------------------------------------------------------ reads
 
     def get(self, caller: Caller, case_id: str) -> Case:
+        """One case, to a caller who may read its office."""
         with self.workspace.store.read() as session:
             case = get_case(session, case_id)
         require_read(caller, case.office_id)
         return case
 
-    def list(self, caller: Caller, page: Page, office_id: str | None, state: str | None, source: str | None,
-             entity_id: str | None) -> ListResult:
-        scope = office_scope(caller, office_id)
+    def list(self, caller: Caller, page: Page, where: CaseFilter) -> ListResult[Case]:
+        """A page of the cases the caller may read, by id."""
+        scope = office_scope(caller, where.office_id)
         query = select(Case).where(Case.id > page.after).order_by(Case.id).limit(page.size)
         if scope:
             query = query.where(Case.office_id == scope)
-        if state:
-            query = query.where(Case.state == state)
-        if source:
-            query = query.where(Case.source == source)
-        if entity_id:
-            query = query.where(Case.entity_id == entity_id)
+        if where.state:
+            query = query.where(Case.state == where.state)
+        if where.source:
+            query = query.where(Case.source == where.source)
+        if where.entity_id:
+            query = query.where(Case.entity_id == where.entity_id)
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].id if rows else None, len(rows), page))
@@ -331,7 +362,7 @@ class Cases:
             self.workspace.touched(session, [case.office_id])
             return case
 
-    def _trail(self, session: Session, case: Case, action: str, caller: Caller, **details) -> None:
+    def _trail(self, session: Session, case: Case, action: str, caller: Caller, **details: Any) -> None:
         case.trail_head = self.workspace.record(session, SUBJECT.format(case.id), action, caller.subject,
                                                 state=case.state, **details)
 

@@ -18,18 +18,22 @@ from services.mobile_enforcement.domain.rules import RuleSet
 
 
 def filing_decision_due(calendar: WorkingDayCalendar, rules: RuleSet, received_on: dt.date) -> DueDate:
+    """When the decision to file or not (立案审查) is due: working days from the receipt of the lead."""
     return calendar.add_working_days(received_on, rules.filing_decision_working_days)
 
 
 def extended_filing_due(calendar: WorkingDayCalendar, rules: RuleSet, due: dt.date) -> DueDate:
+    """The filing decision's limit after its one approved extension."""
     return calendar.add_working_days(due, rules.filing_extension_working_days)
 
 
 def closing_due(calendar: WorkingDayCalendar, rules: RuleSet, filed_on: dt.date) -> dt.date:
+    """When a filed case must be decided: natural days from filing."""
     return calendar.add_calendar_days(filed_on, rules.decision_days).date
 
 
 def extended_closing_due(calendar: WorkingDayCalendar, rules: RuleSet, due: dt.date) -> dt.date:
+    """The decision's limit after its first approved extension."""
     return calendar.add_calendar_days(due, rules.decision_extension_days).date
 
 
@@ -40,12 +44,15 @@ def resumed_filing_due(calendar: WorkingDayCalendar, due: dt.date, paused_since:
 
 
 def resumed_closing_due(due: dt.date, paused_since: dt.date, resumed_on: dt.date) -> dt.date:
+    """The decision's limit moved by the natural days the clock stood still."""
     return due + (resumed_on - paused_since)
 
 
 def penalty_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, decided_on: dt.date) -> dt.date:
+    """When a penalty decision must be published: working days from the decision."""
     return calendar.add_working_days(decided_on, rules.penalty_publication_working_days).date
 
 
 def inspection_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, completed_on: dt.date) -> dt.date:
+    """When an inspection's result must be published: working days from its completion."""
     return calendar.add_working_days(completed_on, rules.inspection_publication_working_days).date

@@ -25,15 +25,18 @@ def get_office(session: Session, office_id: str) -> Office:
 
 
 def office_for_street(session: Session, street: str) -> str | None:
+    """The office whose area covers the street (town or subdistrict), if any."""
     return session.scalar(select(OfficeStreet.office_id).where(OfficeStreet.street == street))
 
 
 def certified_on(officer: Officer, day: dt.date) -> bool:
+    """Whether the officer holds an enforcement certificate (执法证) valid on the day."""
     return bool(officer.certificate_no) and officer.certificate_expires is not None \
         and officer.certificate_expires >= day
 
 
 def conflicted_officers(session: Session, entity_id: str, officer_ids: list[str]) -> set[str]:
+    """Those of the officers who declared a conflict of interest with the entity."""
     return set(session.scalars(select(Conflict.officer_id).where(Conflict.entity_id == entity_id,
                                                                  Conflict.officer_id.in_(officer_ids))))
 

@@ -31,7 +31,7 @@ BASIS_POINTS = 10_000
 
 
 class SnapshotFormatError(ValueError):
-    pass
+    """A stored snapshot that is not in its published format."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class EntitySnapshot:
 
     @property
     def population(self) -> int:
+        """How many entities the snapshot holds, over all groups."""
         return sum(len(ids) for ids in self.groups.values())
 
     def canonical(self) -> str:
@@ -57,6 +58,8 @@ class EntitySnapshot:
 
 @dataclass(frozen=True)
 class RosterEntry:
+    """An officer as the draw sees them: certified on the day, and their declared conflicts."""
+
     officer_id: str
     # Holds a valid enforcement certificate on the day of the draw.
     certified: bool
@@ -79,12 +82,15 @@ class OfficerRoster:
 
 @dataclass(frozen=True)
 class Target:
+    """One drawn entity, its group, and the inspectors assigned to it."""
+
     entity_id: str
     group: str
     inspector_ids: tuple[str, ...]
 
 
 def digest(canonical: str) -> str:
+    """The SHA-256 of a snapshot's canonical text, published with the plan."""
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -97,6 +103,7 @@ def entity_snapshot(groups: Mapping[str, Iterable[str]]) -> EntitySnapshot:
 
 
 def officer_roster(entries: Iterable[RosterEntry]) -> OfficerRoster:
+    """A roster from officers in any order (sorted here, conflicts too, as the canonical form requires)."""
     return OfficerRoster(tuple(sorted((RosterEntry(e.officer_id, e.certified, tuple(sorted(e.conflicts)))
                                        for e in entries), key=lambda e: e.officer_id)))
 
@@ -205,6 +212,7 @@ class _Rounds:
 
 
 def parse_entities(text: str) -> EntitySnapshot:
+    """An entity snapshot read back from its canonical text; SnapshotFormatError when it is not one."""
     lines = text.split("\n")
     if not lines or lines[0] != ENTITY_FORMAT or lines[-1] != "":
         raise SnapshotFormatError(f"not a {ENTITY_FORMAT} snapshot")
@@ -226,6 +234,7 @@ def parse_entities(text: str) -> EntitySnapshot:
 
 
 def parse_officers(text: str) -> OfficerRoster:
+    """An officer roster read back from its canonical text; SnapshotFormatError when it is not one."""
     lines = text.split("\n")
     if not lines or lines[0] != OFFICER_FORMAT or lines[-1] != "":
         raise SnapshotFormatError(f"not a {OFFICER_FORMAT} snapshot")

@@ -17,8 +17,9 @@ from services.common.idempotency import run_once
 from services.common.paging import Page, next_token
 from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.directory import office_for_street
+from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LEVELS
-from services.mobile_enforcement.domain.workspace import ListResult, Workspace
+from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Entity, RequestKey
 from supervision.mobile_enforcement.v1 import events_pb2
 
@@ -30,6 +31,8 @@ UPDATABLE_FIELDS = ("name", "category", "address", "street", "risk_level", "key_
 
 @dataclass
 class EntityInput:
+    """An entity as a caller gives it, before validation."""
+
     uscc: str
     name: str
     category: str
@@ -37,6 +40,17 @@ class EntityInput:
     street: str
     risk_level: str
     key_supervision: bool = False
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    """Which entities of the directory a listing shows; None matches any."""
+
+    office_id: str | None = None
+    category: str | None = None
+    risk_level: str | None = None
+    street: str | None = None
+    key_supervision: bool | None = None
 
 
 def validate(data: EntityInput, violations: Violations, prefix: str = "entity.") -> EntityInput:
@@ -60,6 +74,7 @@ def validate(data: EntityInput, violations: Violations, prefix: str = "entity.")
 
 
 def route(session: Session, street: str, field: str = "entity.street") -> str:
+    """The office whose area covers the street; FAILED_PRECONDITION when none does."""
     office_id = office_for_street(session, street)
     if office_id is None:
         violations = Violations()
@@ -70,6 +85,7 @@ def route(session: Session, street: str, field: str = "entity.street") -> str:
 
 
 def new_entity(session: Session, data: EntityInput, office_id: str, now: dt.datetime) -> Entity:
+    """Adds a validated entity to the directory in the caller's transaction."""
     entity = Entity(uscc=data.uscc, name=data.name, category=data.category, address=data.address,
                     street=data.street, office_id=office_id, risk_level=data.risk_level,
                     key_supervision=data.key_supervision, created_at=now, updated_at=now, version=1)
@@ -78,6 +94,7 @@ def new_entity(session: Session, data: EntityInput, office_id: str, now: dt.date
 
 
 def get_entity(session: Session, uscc: str) -> Entity:
+    """An entity by its credit code (统一社会信用代码), in any spelling; NOT_FOUND when unknown."""
     entity = session.get(Entity, normalise_uscc(uscc)) if uscc.strip() else None
     if entity is None:
         raise NotFound(f"entity {uscc!r} not found")
@@ -85,10 +102,13 @@ def get_entity(session: Session, uscc: str) -> Entity:
 
 
 class Entities:
-    def __init__(self, workspace: Workspace):
+    """The directory of supervised entities (检查对象名录库): registration, changes, reads."""
+
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
     def register(self, caller: Caller, request_id: str, data: EntityInput) -> Entity:
+        """Registers an entity under the office covering its street (once per request id)."""
         violations = Violations()
         data = validate(data, violations)
         violations.raise_if_any("invalid entity")
@@ -107,6 +127,7 @@ class Entities:
         return run_once(self.workspace.store, RequestKey, request_id, "RegisterEntity", create, get_entity)
 
     def update(self, caller: Caller, data: EntityInput, mask: list[str], expected_version: int) -> Entity:
+        """Changes the masked fields; a new street may move the entity to another office."""
         fields = mask or list(UPDATABLE_FIELDS)
         with self.workspace.store.transaction() as session:
             entity = get_entity(session, data.uscc)
@@ -135,25 +156,26 @@ class Entities:
             return entity
 
     def get(self, caller: Caller, uscc: str) -> Entity:
+        """One entity, to a caller who may read its office."""
         with self.workspace.store.read() as session:
             entity = get_entity(session, uscc)
         require_read(caller, entity.office_id)
         return entity
 
-    def list(self, caller: Caller, page: Page, office_id: str | None, category: str | None,
-             risk_level: str | None, street: str | None, key_supervision: bool | None) -> ListResult:
-        scope = office_scope(caller, office_id)
+    def list(self, caller: Caller, page: Page, where: EntityFilter) -> ListResult[Entity]:
+        """A page of the entities the caller may read, by credit code."""
+        scope = office_scope(caller, where.office_id)
         query = select(Entity).where(Entity.uscc > page.after).order_by(Entity.uscc).limit(page.size)
         if scope:
             query = query.where(Entity.office_id == scope)
-        if category:
-            query = query.where(Entity.category == category)
-        if risk_level:
-            query = query.where(Entity.risk_level == risk_level)
-        if street:
-            query = query.where(Entity.street == street)
-        if key_supervision is not None:
-            query = query.where(Entity.key_supervision.is_(key_supervision))
+        if where.category:
+            query = query.where(Entity.category == where.category)
+        if where.risk_level:
+            query = query.where(Entity.risk_level == where.risk_level)
+        if where.street:
+            query = query.where(Entity.street == where.street)
+        if where.key_supervision is not None:
+            query = query.where(Entity.key_supervision.is_(where.key_supervision))
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].uscc if rows else None, len(rows), page))

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.context import Caller
-from services.common.errors import InvalidArgument, PermissionDenied, Violations
+from services.common.errors import InvalidArgument, NotFound, PermissionDenied, Violations
 from services.common.idempotency import run_once
 from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.directory import office_for_street
 from services.mobile_enforcement.domain.entities import Entities, EntityInput, new_entity, validate
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LABELS
+from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Entity, ImportReport, RequestKey
 
 COLUMNS = ("uscc", "name", "category", "address", "street", "risk_level", "key_supervision")
@@ -33,6 +34,8 @@ _FLAG_OF = {"": False, "false": False, "true": True, "否": False, "是": True}
 
 @dataclass(frozen=True)
 class RowError:
+    """A refused row of an import: its line, the field at fault and why."""
+
     line: int
     field: str
     description: str
@@ -40,6 +43,8 @@ class RowError:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import did: how many entities it registered, and every row it refused."""
+
     imported_count: int
     rejected_rows: list[RowError]
 
@@ -56,7 +61,7 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     if sorted(header) != sorted(COLUMNS):
         raise InvalidArgument.of("content", f"the header must name the columns {','.join(COLUMNS)}")
     reader.fieldnames = header
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     try:
         for row in reader:
             if reader.line_num - 1 > MAX_ROWS:
@@ -90,11 +95,14 @@ def _entity_input(row: dict[str, str]) -> tuple[EntityInput | None, list[RowErro
 
 
 class EntityImport:
-    def __init__(self, entities: Entities):
-        self.entities = entities
-        self.workspace = entities.workspace
+    """Bulk registration of the directory (名录导入) from a CSV file."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.entities = Entities(workspace)
 
     def run(self, caller: Caller, request_id: str, content: bytes) -> ImportResult:
+        """Registers every valid row the caller may write, reports the others (once per request id)."""
         if caller.read_only:
             raise PermissionDenied(f"{caller.subject} has read-only access")
         rows = read_rows(content)
@@ -108,6 +116,8 @@ class EntityImport:
 
         def load(session: Session, report_id: str) -> ImportResult:
             report = session.get(ImportReport, report_id)
+            if report is None:  # the request key names a report: only a damaged store lacks it
+                raise NotFound(f"import report {report_id!r} not found")
             return ImportResult(report.imported_count, [RowError(**r) for r in report.rejected_rows])
 
         return run_once(self.workspace.store, RequestKey, request_id, "ImportEntities", write, load)
@@ -136,7 +146,7 @@ class EntityImport:
             else:
                 first_line[data.uscc] = line
                 accepted.append((line, data, office_id))
-        existing = set()
+        existing: set[str] = set()
         codes = [data.uscc for _, data, _ in accepted]
         for start in range(0, len(codes), 500):
             existing |= set(session.scalars(select(Entity.uscc).where(Entity.uscc.in_(codes[start:start + 500]))))

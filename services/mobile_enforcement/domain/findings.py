@@ -29,6 +29,8 @@ MAX_RECTIFICATION_DAYS = 366
 
 @dataclass(frozen=True)
 class FindingInput:
+    """A checklist item's result as the officers give it, before validation."""
+
     item_code: str
     result: str
     note: str = ""
@@ -46,6 +48,7 @@ class Answered:
 
 
 def check_findings(findings: list[FindingInput], checklist: Checklist) -> list[FindingInput]:
+    """The results with codes and notes trimmed, when every one answers an item of the checklist once."""
     violations = Violations()
     if not findings:
         violations.add("findings", "give at least one item's result")
@@ -73,6 +76,7 @@ def check_findings(findings: list[FindingInput], checklist: Checklist) -> list[F
 
 
 def unanswered(checklist: Checklist, answered: Iterable[Answered]) -> list[str]:
+    """The codes of the checklist's items without a result, in checklist order."""
     done = {a.item_code for a in answered}
     return [item.code for item in checklist.items if item.code not in done]
 
@@ -116,8 +120,9 @@ def check_completion(checklist: Checklist, answered: list[Answered], requested: 
     missing = unanswered(checklist, answered)
     if missing:
         wanting = Violations()
-        for code in missing:
-            wanting.add(f"checklist.{code}", f"{checklist.item(code).text}: no result recorded")
+        for item in checklist.items:
+            if item.code in missing:
+                wanting.add(f"checklist.{item.code}", f"{item.text}: no result recorded")
         raise FailedPrecondition(f"{len(missing)} checklist item(s) unanswered: {', '.join(missing)}", wanting.items)
     least = implied_outcome(checklist, answered)
     if OUTCOME_SEVERITY.index(outcome) < OUTCOME_SEVERITY.index(least):

@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from services.mobile_enforcement.domain.checklists import Checklist
 from services.mobile_enforcement.domain.directory import certified_on, check_team, conflicted_officers
 from services.mobile_enforcement.domain.entities import get_entity
 from services.mobile_enforcement.domain.findings import Answered, FindingInput
+from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import (
     COMPLETED,
     FAIL,
@@ -39,8 +41,8 @@ from services.mobile_enforcement.domain.vocabulary import (
     SOURCE_INSPECTION,
     SPOT_CHECK,
 )
-from services.mobile_enforcement.domain.workspace import ListResult, Workspace, join_ids, split_ids
-from services.mobile_enforcement.models import Entity, Finding, Inspection, Officer, RequestKey
+from services.mobile_enforcement.domain.workspace import Workspace, join_ids, split_ids, stored
+from services.mobile_enforcement.models import Case, Entity, Finding, Inspection, Officer, RequestKey
 
 SUBJECT = "inspection/{}"
 MAX_SOURCE_REF = 64
@@ -50,6 +52,8 @@ MAX_NOTE = 2000
 
 @dataclass
 class ScheduleInput:
+    """An inspection to schedule by hand (routine, complaint, follow-up), before validation."""
+
     entity_id: str
     kind: str
     source_ref: str
@@ -58,6 +62,8 @@ class ScheduleInput:
 
 @dataclass(frozen=True)
 class LocationInput:
+    """Where an inspection takes place, as the officers' device reports it."""
+
     latitude: float
     longitude: float
     address: str
@@ -65,6 +71,8 @@ class LocationInput:
 
 @dataclass(frozen=True)
 class InspectionView:
+    """An inspection with its recorded results and the checklist they answer."""
+
     inspection: Inspection
     findings: list[Finding]
     # The checklist it is recorded against; None until it starts.
@@ -72,14 +80,32 @@ class InspectionView:
 
     @property
     def unanswered(self) -> list[str]:
+        """The codes of the checklist items without a result yet."""
         return findings.unanswered(self.checklist, _answered(self.findings)) if self.checklist else []
 
 
+@dataclass(frozen=True)
+class InspectionFilter:
+    """Which inspections a listing shows; None matches any."""
+
+    office_id: str | None = None
+    entity_id: str | None = None
+    plan_id: str | None = None
+    kind: str | None = None
+    state: str | None = None
+
+
 def get_inspection(session: Session, inspection_id: str) -> Inspection:
+    """An inspection by id; NOT_FOUND when unknown."""
     inspection = session.get(Inspection, inspection_id) if inspection_id else None
     if inspection is None:
         raise NotFound(f"inspection {inspection_id!r} not found")
     return inspection
+
+
+def _findings_of(session: Session, inspection_id: str) -> list[Finding]:
+    return list(session.scalars(select(Finding).where(Finding.inspection_id == inspection_id)
+                                .order_by(Finding.item_code)))
 
 
 def _answered(rows: list[Finding]) -> list[Answered]:
@@ -93,28 +119,34 @@ def _require(inspection: Inspection, state: str, doing: str) -> None:
 
 
 def check_location(location: LocationInput | None) -> LocationInput:
+    """The location, when it names a point on Earth and an address of acceptable length."""
     violations = Violations()
     if location is None or (location.latitude == 0 and location.longitude == 0):
         violations.add("location.point", "where the inspection takes place is required")
-    else:
-        if not -90 <= location.latitude <= 90:
-            violations.add("location.point.latitude", "between -90 and 90")
-        if not -180 <= location.longitude <= 180:
-            violations.add("location.point.longitude", "between -180 and 180")
-        if len(location.address) > MAX_ADDRESS:
-            violations.add("location.address", f"at most {MAX_ADDRESS} characters")
+        raise InvalidArgument(f"invalid location: {violations.items[0].field}: {violations.items[0].description}",
+                              violations.items)
+    if not -90 <= location.latitude <= 90:
+        violations.add("location.point.latitude", "between -90 and 90")
+    if not -180 <= location.longitude <= 180:
+        violations.add("location.point.longitude", "between -180 and 180")
+    if len(location.address) > MAX_ADDRESS:
+        violations.add("location.address", f"at most {MAX_ADDRESS} characters")
     violations.raise_if_any("invalid location")
     return location
 
 
 class Inspections:
-    def __init__(self, workspace: Workspace, cases: Cases):
+    """Inspections (监督检查): scheduling, the work on site, completion, publication, rectification."""
+
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.cases = cases
+        # A completion whose failures call for a case opens the lead in the same transaction.
+        self.cases = Cases(workspace)
 
     # ------------------------------------------------------------------ scheduling
 
     def schedule(self, caller: Caller, request_id: str, data: ScheduleInput) -> InspectionView:
+        """Schedules an inspection of an entity the caller's office supervises (once per request id)."""
         violations = Violations()
         if data.kind not in INSPECTION_KINDS:
             violations.add("inspection.kind", f"must be one of {', '.join(INSPECTION_KINDS)}")
@@ -139,7 +171,7 @@ class Inspections:
 
     def schedule_in(self, session: Session, entity: Entity, kind: str, source_ref: str,
                     due_date: dt.date | None) -> Inspection:
-        """In the caller's transaction; a source record already inspected returns that inspection."""
+        """Schedules in the caller's transaction; a source record already inspected returns that inspection."""
         existing = self._by_source(session, kind, source_ref) if source_ref else None
         if existing is not None:
             return existing
@@ -160,7 +192,8 @@ class Inspections:
 
     def start(self, caller: Caller, inspection_id: str, officer_ids: list[str],
               location: LocationInput | None) -> InspectionView:
-        location = check_location(location)
+        """Starts a planned inspection on site, with a lawful team, against the checklist in force."""
+        place = check_location(location)
 
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
             _require(inspection, PLANNED, "started")
@@ -170,12 +203,12 @@ class Inspections:
             self._check_assigned(session, inspection, team, today)
             checklist = self.workspace.catalog.in_force(entity.category, today)
             inspection.state, inspection.inspector_ids = IN_PROGRESS, join_ids(team)
-            inspection.latitude, inspection.longitude = location.latitude, location.longitude
-            inspection.location_address = location.address.strip()
+            inspection.latitude, inspection.longitude = place.latitude, place.longitude
+            inspection.location_address = place.address.strip()
             inspection.checklist_category, inspection.checklist_version = checklist.category, checklist.version
             inspection.started_at = self.workspace.now()
             self._trail(session, inspection, "started", caller, inspectors=team,
-                        location=[location.latitude, location.longitude, inspection.location_address],
+                        location=[place.latitude, place.longitude, inspection.location_address],
                         checklist=f"{checklist.category}/{checklist.version}")
 
         return self._transition(caller, inspection_id, change)
@@ -199,6 +232,7 @@ class Inspections:
                                      violations.items)
 
     def record_findings(self, caller: Caller, inspection_id: str, given: list[FindingInput]) -> InspectionView:
+        """Records (or corrects) results of checklist items of an inspection in progress."""
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
             _require(inspection, IN_PROGRESS, "recorded")
             checklist = self._checklist(inspection)
@@ -219,10 +253,11 @@ class Inspections:
 
     def complete(self, caller: Caller, inspection_id: str, outcome: str | None, summary: str,
                  rectification_due: dt.date | None) -> InspectionView:
+        """Completes an inspection with every item answered, at least the outcome its failures call for."""
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
             _require(inspection, IN_PROGRESS, "completed")
             checklist = self._checklist(inspection)
-            answered = _answered(self._findings(session, inspection.id))
+            answered = _answered(_findings_of(session, inspection.id))
             final = findings.check_completion(checklist, answered, outcome, rectification_due, summary, today)
             rules = self.workspace.rules.in_force(today)
             inspection.state, inspection.outcome, inspection.summary = COMPLETED, final, summary.strip()
@@ -241,8 +276,8 @@ class Inspections:
         return self._transition(caller, inspection_id, change)
 
     def _open_lead(self, session: Session, inspection: Inspection, checklist: Checklist, answered: list[Answered],
-                   caller: Caller):
-        failed = [checklist.item(a.item_code) for a in answered if a.result == FAIL]
+                   caller: Caller) -> Case:
+        failed = [item for a in answered if a.result == FAIL and (item := checklist.item(a.item_code)) is not None]
         description = "；".join(f"{item.code} {item.text}（{item.legal_basis}）" for item in failed)
         return self.cases.open_lead_in(session, LeadInput(
             office_id=inspection.office_id, entity_id=inspection.entity_id, party_name="", party_uscc="",
@@ -250,6 +285,7 @@ class Inspections:
             description=f"检查发现：{description}"[:4000], received_at=self.workspace.now()), caller)
 
     def confirm_rectification(self, caller: Caller, inspection_id: str, note: str) -> InspectionView:
+        """Confirms that the rectification (整改) an inspection ordered was done."""
         if len(note) > MAX_NOTE:
             raise InvalidArgument.of("note", f"at most {MAX_NOTE} characters")
 
@@ -261,17 +297,19 @@ class Inspections:
                 raise FailedPrecondition(f"the rectification of {inspection.id} was already confirmed")
             inspection.rectification_confirmed_at = self.workspace.now()
             self._trail(session, inspection, "rectification confirmed", caller, note=note.strip(),
-                        late=today > inspection.rectification_due)
+                        late=today > stored(inspection.rectification_due, "rectification_due"))
 
         return self._transition(caller, inspection_id, change)
 
     def publish(self, caller: Caller, inspection_id: str) -> InspectionView:
+        """Publishes a completed inspection's result (双随机、一公开)."""
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
             _require(inspection, COMPLETED, "published")
             if inspection.published_at is not None:
                 raise FailedPrecondition(f"the result of {inspection.id} was published on {inspection.published_at}")
             inspection.published_at = self.workspace.now()
-            inspection.publication_overdue = inspection.publication_overdue or today > inspection.publication_due
+            inspection.publication_overdue = (inspection.publication_overdue
+                                              or today > stored(inspection.publication_due, "publication_due"))
             self._trail(session, inspection, "result published", caller)
             self._event(session, inspection, published.inspection_result_published(inspection))
             self.workspace.touched(session, [inspection.office_id])
@@ -281,17 +319,19 @@ class Inspections:
     # ------------------------------------------------------------------ reads
 
     def get(self, caller: Caller, inspection_id: str) -> InspectionView:
+        """One inspection, to a caller who may read its office."""
         with self.workspace.store.read() as session:
             view = self._view(session, inspection_id)
         require_read(caller, view.inspection.office_id)
         return view
 
-    def list(self, caller: Caller, page: Page, office_id: str | None, entity_id: str | None, plan_id: str | None,
-             kind: str | None, state: str | None) -> ListResult:
-        scope = office_scope(caller, office_id)
+    def list(self, caller: Caller, page: Page, where: InspectionFilter) -> ListResult[InspectionView]:
+        """A page of the inspections the caller may read, by id."""
+        scope = office_scope(caller, where.office_id)
         query = select(Inspection).where(Inspection.id > page.after).order_by(Inspection.id).limit(page.size)
-        for column, value in ((Inspection.office_id, scope), (Inspection.entity_id, entity_id),
-                              (Inspection.plan_id, plan_id), (Inspection.kind, kind), (Inspection.state, state)):
+        for column, value in ((Inspection.office_id, scope), (Inspection.entity_id, where.entity_id),
+                              (Inspection.plan_id, where.plan_id), (Inspection.kind, where.kind),
+                              (Inspection.state, where.state)):
             if value:
                 query = query.where(column == value)
         with self.workspace.store.read() as session:
@@ -309,15 +349,11 @@ class Inspections:
     def _view(self, session: Session, inspection_id: str) -> InspectionView:
         inspection = get_inspection(session, inspection_id)
         checklist = self._checklist(inspection) if inspection.checklist_version else None
-        return InspectionView(inspection, self._findings(session, inspection.id), checklist)
+        return InspectionView(inspection, _findings_of(session, inspection.id), checklist)
 
     def _checklist(self, inspection: Inspection) -> Checklist:
-        return self.workspace.catalog.version(inspection.checklist_category, inspection.checklist_version)
-
-    @staticmethod
-    def _findings(session: Session, inspection_id: str) -> list[Finding]:
-        return list(session.scalars(select(Finding).where(Finding.inspection_id == inspection_id)
-                                    .order_by(Finding.item_code)))
+        return self.workspace.catalog.version(inspection.checklist_category,
+                                              stored(inspection.checklist_version, "checklist_version"))
 
     def _transition(self, caller: Caller, inspection_id: str,
                     change: Callable[[Session, Inspection, dt.date], None]) -> InspectionView:
@@ -328,7 +364,7 @@ class Inspections:
             change(session, inspection, self.workspace.today())
             return self._view(session, inspection.id)
 
-    def _trail(self, session: Session, inspection: Inspection, action: str, caller: Caller, **details) -> None:
+    def _trail(self, session: Session, inspection: Inspection, action: str, caller: Caller, **details: Any) -> None:
         inspection.trail_head = self.workspace.record(session, SUBJECT.format(inspection.id), action, caller.subject,
                                                       state=inspection.state, **details)
 

@@ -11,17 +11,18 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import yaml
-
 from services.common.errors import FailedPrecondition
 from services.common.rulebook import RuleBook as CommonRuleBook
-from services.common.rulebook import RuleDataError
+from services.common.rulebook import RuleDataError, load_rule_sets, read_rule_set
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 
 @dataclass(frozen=True)
 class RuleSet:
+    """One statutory rule set of enforcement (e.g. 市场监督管理行政处罚程序规定): its time limits, the
+    officers an inspection needs and the simplified procedure's highest fines."""
+
     id: str
     title: str
     effective_from: dt.date
@@ -42,13 +43,15 @@ _FIGURES = tuple(f.name for f in fields(RuleSet) if f.type == "int")
 
 
 class RuleBook:
-    def __init__(self, rule_sets: list[RuleSet]):
-        self._book = CommonRuleBook("mobile_enforcement rules", rule_sets, effective_from=lambda r: r.effective_from,
-                                    rule_id=lambda r: r.id)
+    """The statutory rule sets of enforcement, by effective date."""
+
+    def __init__(self, book: CommonRuleBook[RuleSet]):
+        self._book = book
 
     @classmethod
     def load(cls, directory: Path = RULES_DIR) -> RuleBook:
-        return cls([_read(path) for path in sorted(directory.glob("*.yaml"))])
+        """Every rule file of `directory`; RuleDataError naming the file and key when one is wrong."""
+        return cls(load_rule_sets("mobile_enforcement rules", directory, _read))
 
     def in_force(self, day: dt.date) -> RuleSet:
         """The rule set for a clock starting on `day`."""
@@ -66,24 +69,12 @@ class RuleBook:
         return rule_set
 
     def all(self) -> list[RuleSet]:
+        """Every rule set, oldest first."""
         return list(self._book.rule_sets)
 
 
 def _read(path: Path) -> RuleSet:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleDataError(f"{path.name}: not valid YAML: {exc}") from None
-    if not isinstance(document, dict):
-        raise RuleDataError(f"{path.name}: must be a mapping")
-    expected = {f.name for f in fields(RuleSet)}
-    unknown, missing = set(document) - expected, expected - set(document)
-    if unknown or missing:
-        raise RuleDataError(f"{path.name}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
-    if not isinstance(document["effective_from"], dt.date):
-        raise RuleDataError(f"{path.name}: effective_from must be a date YYYY-MM-DD")
-    if not isinstance(document["confirmed"], bool):
-        raise RuleDataError(f"{path.name}: confirmed must be true or false")
+    document = read_rule_set(path, {f.name for f in fields(RuleSet)})
     for key in _FIGURES:
         value = document[key]
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:

@@ -12,8 +12,9 @@ import datetime as dt
 import secrets
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -35,8 +36,9 @@ from services.mobile_enforcement.domain import draw, published
 from services.mobile_enforcement.domain.directory import certified_on, get_office
 from services.mobile_enforcement.domain.draw import EntitySnapshot, OfficerRoster, RosterEntry, Target
 from services.mobile_enforcement.domain.entities import get_entity
+from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, COMPLETED, PLANNED, RISK_LEVELS, SPOT_CHECK
-from services.mobile_enforcement.domain.workspace import ListResult, Workspace, join_ids
+from services.mobile_enforcement.domain.workspace import Workspace, join_ids
 from services.mobile_enforcement.models import Conflict, Entity, Inspection, Officer, Plan, PlanSnapshot, RequestKey
 
 ENTITIES, OFFICERS = "ENTITIES", "OFFICERS"
@@ -49,6 +51,8 @@ CHUNK_BYTES = 64 * 1024
 
 @dataclass
 class PlanInput:
+    """A spot-check plan to draw (抽查计划), before validation."""
+
     office_id: str
     name: str
     categories: list[str]
@@ -62,12 +66,16 @@ class PlanInput:
 
 @dataclass(frozen=True)
 class PlanView:
+    """A drawn plan with how many of its inspections are completed."""
+
     plan: Plan
     completed_count: int
 
 
 @dataclass(frozen=True)
 class Verification:
+    """Whether a plan's stored targets are what its published seed and snapshots draw (公开可验证)."""
+
     plan_id: str
     matches: bool
     entity_snapshot_intact: bool
@@ -76,13 +84,23 @@ class Verification:
     mismatch: str
 
 
+@dataclass(frozen=True)
+class ConflictFilter:
+    """Which declared conflicts of interest a listing shows; None matches any."""
+
+    officer_id: str | None = None
+    entity_id: str | None = None
+
+
 def ratios_of(plan: Plan) -> dict[str, int]:
+    """The plan's drawing ratio per risk tier, in basis points."""
     if plan.ratio_basis_points:
         return {tier: plan.ratio_basis_points for tier in RISK_LEVELS}
     return dict(plan.tier_ratios)
 
 
 def validate_plan(data: PlanInput, today: dt.date, minimum_officers: int) -> PlanInput:
+    """The plan as it will be drawn (a seed chosen when none is given), or every problem with it."""
     violations = Violations()
     if not data.office_id.strip():
         violations.add("plan.office_id", "must not be empty")
@@ -134,7 +152,7 @@ def read_entity_snapshot(session: Session, office_id: str, categories: list[str]
         base = base.where(Entity.category.in_(categories))
     queries = {draw.KEY: base.where(Entity.key_supervision.is_(True))}
     queries |= {tier: base.where(Entity.key_supervision.is_(False), Entity.risk_level == tier) for tier in RISK_LEVELS}
-    groups = {}
+    groups: dict[str, list[str]] = {}
     for group, query in queries.items():
         joined = connection.execute(query).scalar()
         ids = joined.split("\n") if joined else []
@@ -144,6 +162,7 @@ def read_entity_snapshot(session: Session, office_id: str, categories: list[str]
 
 
 def read_roster(session: Session, office_id: str, day: dt.date) -> OfficerRoster:
+    """The office's officers as the draw sees them on `day`: certified or not, and their conflicts."""
     officers = list(session.scalars(select(Officer).where(Officer.office_id == office_id)))
     conflicts: dict[str, list[str]] = {}
     for officer_id, entity_id in session.execute(select(Conflict.officer_id, Conflict.entity_id)
@@ -154,12 +173,15 @@ def read_roster(session: Session, office_id: str, day: dt.date) -> OfficerRoster
 
 
 class SpotChecks:
-    def __init__(self, workspace: Workspace):
+    """Random spot checks (双随机、一公开): drawing plans, their targets, verification, conflicts of interest."""
+
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
     # ------------------------------------------------------------------ plans
 
     def draw_plan(self, caller: Caller, request_id: str, data: PlanInput) -> PlanView:
+        """Draws a plan from the office's directories and schedules its inspections (once per request id)."""
         today = self.workspace.today()
         data = validate_plan(data, today, self.workspace.rules.in_force(today).minimum_officers)
         require_write(caller, data.office_id)
@@ -201,7 +223,8 @@ class SpotChecks:
                   "checklist_category": "", "summary": "", "rectification_overdue": False,
                   "publication_overdue": False, "created_at": now, "trail_head": GENESIS, "version": 1}
         varying = ("id", "entity_id", "plan_position", "assigned_officer_ids")
-        _insert_many(session, Inspection.__table__, shared, varying,
+        # A mapped class's __table__ is typed as any FromClause; a declarative model's is its Table.
+        _insert_many(session, cast(Table, Inspection.__table__), shared, varying,
                      [(f"{plan.id}-{position}", target.entity_id, position, join_ids(target.inspector_ids))
                       for position, target in enumerate(targets, start=1)])
         self.workspace.events.record(session, published.plan_drawn(plan), aggregate_type="plan",
@@ -210,12 +233,14 @@ class SpotChecks:
         return plan.id
 
     def get_plan(self, caller: Caller, plan_id: str) -> PlanView:
+        """One plan, to a caller who may read its office."""
         with self.workspace.store.read() as session:
             view = self._view(session, plan_id)
         require_read(caller, view.plan.office_id)
         return view
 
-    def list_plans(self, caller: Caller, page: Page, office_id: str | None) -> ListResult:
+    def list_plans(self, caller: Caller, page: Page, office_id: str | None) -> ListResult[PlanView]:
+        """A page of the plans the caller may read, by id."""
         scope = office_scope(caller, office_id)
         query = select(Plan).where(Plan.id > page.after).order_by(Plan.id).limit(page.size)
         if scope:
@@ -229,7 +254,8 @@ class SpotChecks:
         return ListResult([PlanView(p, done.get(p.id, 0)) for p in plans],
                           next_token(plans[-1].id if plans else None, len(plans), page))
 
-    def list_targets(self, caller: Caller, plan_id: str, page: Page) -> ListResult:
+    def list_targets(self, caller: Caller, plan_id: str, page: Page) -> ListResult[Inspection]:
+        """A page of a plan's targets in draw order: the inspections it scheduled."""
         after = _position(page.after)
         with self.workspace.store.read() as session:
             plan = _get_plan(session, plan_id)
@@ -249,6 +275,7 @@ class SpotChecks:
     # ------------------------------------------------------------------ verification
 
     def verify(self, caller: Caller, plan_id: str) -> Verification:
+        """Draws the plan again from its stored snapshots and compares every target."""
         with self.workspace.store.read() as session:
             plan = _get_plan(session, plan_id)
             require_read(caller, plan.office_id)
@@ -262,7 +289,7 @@ class SpotChecks:
         def result(matches: bool, checked: int, mismatch: str) -> Verification:
             return Verification(plan.id, matches, entity_intact, roster_intact, checked, mismatch)
 
-        if not (entity_intact and roster_intact):
+        if entity_text is None or roster_text is None or not (entity_intact and roster_intact):
             return result(False, 0, "a stored snapshot no longer has the digest published with the plan")
         try:
             targets = draw.draw(plan.seed, draw.parse_entities(entity_text), draw.parse_officers(roster_text),
@@ -280,6 +307,7 @@ class SpotChecks:
         return result(True, len(targets), "")
 
     def export_snapshot(self, caller: Caller, plan_id: str, kind: str) -> Iterator[bytes]:
+        """A plan's published snapshot text, in chunks, for anyone to draw the plan again."""
         with self.workspace.store.read() as session:
             plan = _get_plan(session, plan_id)
             require_read(caller, plan.office_id)
@@ -307,6 +335,7 @@ class SpotChecks:
 
     def declare_conflict(self, caller: Caller, request_id: str, officer_id: str, entity_id: str,
                          reason: str) -> Conflict:
+        """Records an officer's declared conflict of interest (回避) with an entity (once per request id)."""
         violations = Violations()
         if not officer_id.strip():
             violations.add("conflict.officer_id", "must not be empty")
@@ -331,29 +360,34 @@ class SpotChecks:
             return f"{officer.id}/{entity.uscc}"
 
         def load(session: Session, key: str) -> Conflict:
-            return session.get(Conflict, tuple(key.split("/", 1)))
+            officer, entity = key.split("/", 1)
+            conflict = session.get(Conflict, (officer, entity))
+            if conflict is None:  # the request key names a conflict: only a damaged store lacks it
+                raise NotFound(f"conflict {key!r} not found")
+            return conflict
 
         return run_once(self.workspace.store, RequestKey, request_id, "DeclareConflict", create, load)
 
-    def list_conflicts(self, caller: Caller, page: Page, officer_id: str | None, entity_id: str | None) -> ListResult:
+    def list_conflicts(self, caller: Caller, page: Page, where: ConflictFilter) -> ListResult[Conflict]:
+        """A page of the declared conflicts of the officers the caller may read."""
         scope = office_scope(caller, None)
         # One key for the comparison and the order, so pages agree under any database collation.
         key = Conflict.officer_id + " " + Conflict.entity_id
         query = select(Conflict).where(key > page.after).order_by(key)
         if scope:
             query = query.where(Conflict.officer_id.in_(select(Officer.id).where(Officer.office_id == scope)))
-        if officer_id:
-            query = query.where(Conflict.officer_id == officer_id)
-        if entity_id:
-            query = query.where(Conflict.entity_id == entity_id)
+        if where.officer_id:
+            query = query.where(Conflict.officer_id == where.officer_id)
+        if where.entity_id:
+            query = query.where(Conflict.entity_id == where.entity_id)
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query.limit(page.size)))
         last = f"{rows[-1].officer_id} {rows[-1].entity_id}" if rows else None
         return ListResult(rows, next_token(last, len(rows), page))
 
 
-def _insert_many(session: Session, table: Table, shared: dict[str, object], columns: tuple[str, ...],
-                 rows: list[tuple]) -> None:
+def _insert_many(session: Session, table: Table, shared: Mapping[str, object], columns: tuple[str, ...],
+                 rows: Sequence[tuple[object, ...]]) -> None:
     """One executemany on the driver, in the caller's transaction: the rows all carry `shared`.
 
     SQLAlchemy processes every parameter of every row; for the tens of thousands of inspections a
@@ -367,17 +401,19 @@ def _insert_many(session: Session, table: Table, shared: dict[str, object], colu
     dialect = connection.dialect
     statement = table.insert().values({name: bindparam(name) for name in (*shared, *columns)})
     compiled = statement.compile(dialect=dialect)
-    fixed = {}
+    fixed: dict[str, object] = {}
     for name, value in shared.items():
         processor = table.c[name].type.bind_processor(dialect)
         fixed[name] = processor(value) if processor else value
     if compiled.positional:
-        slots = [(True, fixed[name]) if name in fixed else (False, columns.index(name))
-                 for name in compiled.positiontup]
-        parameters = [tuple(value if is_fixed else row[value] for is_fixed, value in slots) for row in rows]
+        # Per placeholder: the shared value (position -1), or the position of the row's value.
+        slots = [(fixed[name], -1) if name in fixed else (None, columns.index(name))
+                 for name in compiled.positiontup or ()]
+        connection.exec_driver_sql(compiled.string, [tuple(value if position < 0 else row[position]
+                                                           for value, position in slots) for row in rows])
     else:
-        parameters = [{**fixed, **dict(zip(columns, row, strict=True))} for row in rows]
-    connection.exec_driver_sql(compiled.string, parameters)
+        connection.exec_driver_sql(compiled.string,
+                                   [{**fixed, **dict(zip(columns, row, strict=True))} for row in rows])
 
 
 def _get_plan(session: Session, plan_id: str) -> Plan:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.mobile_enforcement.domain import published
@@ -19,6 +19,8 @@ from services.mobile_enforcement.models import Case, Inspection
 
 @dataclass(frozen=True)
 class SweepResult:
+    """How many records one sweep found newly overdue, by kind."""
+
     leads: int
     cases: int
     rectifications: int
@@ -26,10 +28,13 @@ class SweepResult:
 
 
 class DeadlineSweep:
-    def __init__(self, workspace: Workspace):
+    """The statutory limits time alone runs out (逾期): marks each overdue record once and publishes it."""
+
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
     def run(self) -> SweepResult:
+        """Marks every lead, case, rectification and result whose limit passed before today."""
         today = self.workspace.today()
         with self.workspace.store.transaction() as session:
             leads = self._cases(session, select(Case).where(
@@ -52,7 +57,7 @@ class DeadlineSweep:
             self.workspace.touched(session, None)  # time moved every office's limits
         return SweepResult(leads, cases, rectifications, publications)
 
-    def _cases(self, session: Session, query, flag: str, message: Callable[[Case], Message]) -> int:
+    def _cases(self, session: Session, query: Select[Case], flag: str, message: Callable[[Case], Message]) -> int:
         rows = list(session.scalars(query.order_by(Case.id)))
         for case in rows:
             setattr(case, flag, True)
@@ -61,7 +66,8 @@ class DeadlineSweep:
                                          version=case.version, office_id=case.office_id)
         return len(rows)
 
-    def _inspections(self, session: Session, query, flag: str, message: Callable[[Inspection], Message]) -> int:
+    def _inspections(self, session: Session, query: Select[Inspection], flag: str,
+                     message: Callable[[Inspection], Message]) -> int:
         rows = list(session.scalars(query.order_by(Inspection.id)))
         for inspection in rows:
             setattr(inspection, flag, True)

@@ -5,9 +5,8 @@ office's indicators may have moved."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -15,26 +14,22 @@ from services.common import hash_chain
 from services.common.config import Settings
 from services.common.db import Store
 from services.common.events import EventWriter
-from services.common.indicators import Reading, mark_dirty
+from services.common.indicators import mark_dirty
 from services.common.working_days import WorkingDayCalendar
-from services.mobile_enforcement import indicators
 from services.mobile_enforcement.domain.checklists import Catalog
 from services.mobile_enforcement.domain.rules import RuleBook
 from services.mobile_enforcement.models import AuditRecord, Outbox
 
 SOURCE = "mobile_enforcement"
-
-
-@dataclass(frozen=True)
-class ListResult:
-    items: list
-    next_page_token: str
+V = TypeVar("V")
 
 
 class Workspace:
+    """What the use cases of mobile enforcement (移动执法) work in: store, clock, rules, checklists, events, trails."""
+
     def __init__(self, store: Store, rules: RuleBook, catalog: Catalog, calendar: WorkingDayCalendar,
                  today: Callable[[], dt.date], now: Callable[[], dt.datetime],
-                 trail_keys: hash_chain.TrailKeys | None = None):
+                 trail_keys: hash_chain.TrailKeys | None = None) -> None:
         self.store = store
         self.rules = rules
         self.catalog = catalog
@@ -46,13 +41,10 @@ class Workspace:
         self.trail_keys = trail_keys or hash_chain.TrailKeys.from_settings(Settings.from_env())
 
     @staticmethod
-    def touched(session: Session, office_ids: list[str] | None) -> None:
+    def touched(session: Session, office_ids: Sequence[str] | None) -> None:
         """These offices' indicators (None: every office's) may have moved in this transaction;
         the service's indicator refresher recomputes them after the commit."""
         mark_dirty(session, office_ids)
-
-    def compute_indicators(self, session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
-        return indicators.compute(session, office_ids)
 
     def record(self, session: Session, subject: str, action: str, by: str, **details: Any) -> str:
         """Appends an evidence record to the subject's hash-chained trail; returns the new head,
@@ -66,9 +58,19 @@ def utc_text(instant: dt.datetime) -> str:
     return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def join_ids(ids: list[str] | tuple[str, ...]) -> str:
+def join_ids(ids: Sequence[str]) -> str:
+    """Officer ids as a record stores them: comma-separated, in order."""
     return ",".join(ids)
 
 
 def split_ids(joined: str) -> list[str]:
+    """Officer ids a record stored with join_ids, in order."""
     return joined.split(",") if joined else []
+
+
+def stored(value: V | None, what: str) -> V:
+    """A field the record's state guarantees (a filed case's decision limit, a completed inspection's
+    publication limit); its absence means a damaged store, never a caller's mistake."""
+    if value is None:
+        raise RuntimeError(f"damaged record: {what} is missing")
+    return value

@@ -10,8 +10,8 @@ import pytest
 
 from services.assessment.domain import grading, improvement_rules, periods
 from services.assessment.domain.catalogue import Catalogue, built_in_schemes
-from services.assessment.domain.rulebook import RuleError
 from services.common.errors import InvalidArgument
+from services.common.rulebook import RuleDataError
 
 CATALOGUE = Catalogue.load()
 
@@ -65,17 +65,17 @@ KINDS = "kinds: {ratio: [0, 1]}\n"
      "{kind: ratio}}\n", "name is required"),
 ])
 def test_a_bad_catalogue_is_refused_with_the_entry_named(tmp_path, text, words):
-    with pytest.raises(RuleError, match=words):
+    with pytest.raises(RuleDataError, match=words):
         Catalogue.load(write(tmp_path, "catalogue.yaml", text if text.startswith("kinds") else KINDS + text))
 
 
 def test_a_built_in_scheme_that_does_not_validate_stops_the_service(tmp_path):
     good = (Path(__file__).resolve().parents[3] / "services/assessment/schemes/scheme_v1.yaml").read_text("utf-8")
     write(tmp_path, "scheme_v1.yaml", good.replace("weight: 25}", "weight: 26}", 1))
-    with pytest.raises(RuleError, match=r"scheme_v1\.yaml: scheme\.dimensions: weights sum to 101"):
+    with pytest.raises(RuleDataError, match=r"scheme_v1\.yaml: scheme\.dimensions: weights sum to 101"):
         built_in_schemes(CATALOGUE, tmp_path)
     write(tmp_path, "scheme_v1.yaml", good.replace("version: 1", "version: 2"))
-    with pytest.raises(RuleError, match="versions 1, 2"):
+    with pytest.raises(RuleDataError, match="versions 1, 2"):
         built_in_schemes(CATALOGUE, tmp_path)
 
 
@@ -92,9 +92,9 @@ GRADING = """versions:
 def test_grading_rules_apply_by_the_date_in_force(tmp_path):
     later = GRADING + GRADING.split("\n", 1)[1].replace("2026-01-01", "2027-01-01").replace("0.4", "0.2")
     book = grading.load(write(tmp_path, "grading.yaml", later))
-    assert book.in_force(dt.date(2026, 12, 31))[1].good_quota_share == 0.4
-    assert book.in_force(dt.date(2027, 3, 31))[0] == dt.date(2027, 1, 1)
-    assert book.in_force(dt.date(2020, 1, 1))[0] == dt.date(2026, 1, 1)  # before the first: the first
+    assert book.in_force(dt.date(2026, 12, 31)).good_quota_share == 0.4
+    assert book.effective_from(dt.date(2027, 3, 31)) == dt.date(2027, 1, 1)
+    assert book.effective_from(dt.date(2020, 1, 1)) == dt.date(2026, 1, 1)  # before the first: the first
 
 
 @pytest.mark.parametrize(("change", "words"), [
@@ -108,19 +108,19 @@ def test_grading_rules_apply_by_the_date_in_force(tmp_path):
     (("late: 0.5", "late: -1"), "late"),
 ])
 def test_bad_grading_rules_are_refused_with_the_entry_named(tmp_path, change, words):
-    with pytest.raises(RuleError, match=words):
+    with pytest.raises(RuleDataError, match=words):
         grading.load(write(tmp_path, "grading.yaml", GRADING.replace(*change)))
 
 
 def test_shipped_rule_files_load():
-    assert grading.load().in_force(dt.date(2026, 9, 30))[1].quota(8) == 3
-    policy = improvement_rules.load().in_force(dt.date(2026, 11, 2))[1]
+    assert grading.load().in_force(dt.date(2026, 9, 30)).quota(8) == 3
+    policy = improvement_rules.load().in_force(dt.date(2026, 11, 2))
     assert policy.due_in_days <= policy.max_due_days
 
 
 def test_improvement_policy_needs_a_due_date_within_its_maximum(tmp_path):
     text = "versions:\n  - {effective_from: 2026-01-01, due_in_days: 60, max_due_days: 30}\n"
-    with pytest.raises(RuleError, match="max_due_days"):
+    with pytest.raises(RuleDataError, match="max_due_days"):
         improvement_rules.load(write(tmp_path, "improvement.yaml", text))
 
 

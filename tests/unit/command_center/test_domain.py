@@ -8,9 +8,11 @@ import pytest
 
 from services.command_center import indicators
 from services.command_center.domain import duty_list, tasks
-from services.command_center.domain.center import CommandCenter
-from services.command_center.domain.offices import OfficeInput, OfficerInput
-from services.command_center.domain.tasks import TaskInput
+from services.command_center.domain.duty_list import DutyList
+from services.command_center.domain.officers import OfficerInput, Officers
+from services.command_center.domain.offices import OfficeInput, Offices
+from services.command_center.domain.tasks import TaskInput, Tasks
+from services.command_center.domain.workspace import Workspace
 from services.command_center.models import Base, Office, Task
 from services.common.context import SYSTEM_CALLER
 from services.common.db import Store
@@ -90,14 +92,16 @@ def test_indicators_count_certified_groups_duties_and_tasks(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'cc.db'}")
     Base.metadata.create_all(store.engine)
     today = {"value": TODAY}
-    center = CommandCenter(store, lambda: today["value"], WorkingDayCalendar.load())
-    center.import_duty_list(SYSTEM_CALLER, "", (HEADER + "A,t,c,b,OFFICE,SUPERVISION\nB,t,c,b,OFFICE,GENERAL\n"
-                                                "C,t,c,b,OFFICE,\nD,t,c,b,BUREAU,GENERAL\n").encode(), "CSV", True)
-    center.create_office(SYSTEM_CALLER, "", OfficeInput("MH01", "所", "区", ["镇"]))
-    center.register_officer(SYSTEM_CALLER, "", OfficerInput("o1", "甲", "MH01", "SUPERVISION", "SH01",
-                                                            TODAY + dt.timedelta(days=3)))
-    center.register_officer(SYSTEM_CALLER, "", OfficerInput("o2", "乙", "MH01", "GENERAL", "SH02",
-                                                            TODAY - dt.timedelta(days=1)))
+    workspace = Workspace(store, lambda: today["value"], WorkingDayCalendar.load())
+    officers = Officers(workspace)
+    DutyList(workspace).import_duty_list(
+        SYSTEM_CALLER, "", (HEADER + "A,t,c,b,OFFICE,SUPERVISION\nB,t,c,b,OFFICE,GENERAL\n"
+                            "C,t,c,b,OFFICE,\nD,t,c,b,BUREAU,GENERAL\n").encode(), "CSV", True)
+    Offices(workspace).create_office(SYSTEM_CALLER, "", OfficeInput("MH01", "所", "区", ["镇"]))
+    officers.register_officer(SYSTEM_CALLER, "", OfficerInput("o1", "甲", "MH01", "SUPERVISION", "SH01",
+                                                              TODAY + dt.timedelta(days=3)))
+    officers.register_officer(SYSTEM_CALLER, "", OfficerInput("o2", "乙", "MH01", "GENERAL", "SH02",
+                                                              TODAY - dt.timedelta(days=1)))
     with store.read() as session:
         readings = {r.key: (r.numerator, r.denominator) for r in indicators.compute(session, None, TODAY)["MH01"]}
     assert readings == {
@@ -107,7 +111,7 @@ def test_indicators_count_certified_groups_duties_and_tasks(tmp_path):
         indicators.CERTIFICATES_VALID: (1, 2),
     }
     today["value"] = TODAY + dt.timedelta(days=4)  # o1's certificate expires with time alone
-    center.sweep_overdue()
+    Tasks(workspace).sweep_overdue()
     with store.read() as session:
         readings = {r.key: r.numerator for r in indicators.compute(session, ["MH01"], today["value"])["MH01"]}
     assert readings[indicators.CERTIFICATES_VALID] == 0 and readings[indicators.GROUP_STAFFING] == 0

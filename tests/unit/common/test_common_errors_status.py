@@ -8,7 +8,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from services.common import errors
 from services.common.errors import FieldViolation, InvalidArgument, Violations
-from services.common.grpc_server import status_for
+from services.common.grpc_statuses import status_for
 
 
 def _rich_status(status: grpc.Status) -> status_pb2.Status:

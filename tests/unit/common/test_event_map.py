@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from services.common import registry
 from services.common.db import Store
-from services.monolith import SERVICES
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +37,7 @@ def generated() -> str:
 def runtimes(tmp_path_factory) -> dict:
     """Every service's runtime, built here as the tests build them (not by the tool)."""
     built, stores = {}, []
-    for name in SERVICES:
+    for name in registry.names():
         store = Store("sqlite:///" + str(tmp_path_factory.mktemp(name) / f"{name}.db"))
         stores.append(store)
         built[name] = importlib.import_module(f"services.{name}.service").build(make_settings(), store)
@@ -178,7 +178,7 @@ def test_a_subscription_in_the_pre_contract_form_is_reported():
     runtime = SimpleNamespace(subscriptions=[Subscription("command_center", "OfficeRegistered", print)],
                               indicators=None)
     with pytest.raises(event_map.MapError) as raised:
-        event_map.collect({"complaints": runtime}, list(SERVICES))
+        event_map.collect({"complaints": runtime}, list(registry.names()))
     assert raised.value.problems == [
         "complaints: subscriptions in the pre-contract form (the message named by a string, not the "
         "publisher's message class): command_center 'OfficeRegistered'"]

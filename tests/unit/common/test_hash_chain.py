@@ -1,6 +1,6 @@
-"""The hash-chained audit trail on a real SQLite file (and PostgreSQL for concurrent appends):
-every kind of tampering is detected and the record it starts at is named. (Keys, rotation and
-rewrites by someone without the key: test_hash_chain_keys.py.)"""
+"""The hash-chained audit trail on a real SQLite file: every kind of tampering is detected and the record
+it starts at is named. (Keys, rotation and rewrites by someone without the key: test_hash_chain_keys.py;
+concurrent appends on PostgreSQL: tests/integration/test_hash_chain_postgres.py.)"""
 
 from __future__ import annotations
 
@@ -213,39 +213,3 @@ def test_concurrent_appends_on_sqlite_never_fork(trail_store):
     assert errors == []
     result = check(trail_store, "item-1")
     assert result.intact and result.records_checked == 40
-
-
-def test_a_second_appender_on_postgresql_waits_for_the_first(postgres_database):
-    store = Store(postgres_database)
-    Base.metadata.create_all(store.engine)
-    first_appended, release_first = threading.Event(), threading.Event()
-    outcome: dict[str, object] = {}
-
-    def first() -> None:
-        with store.transaction() as session:
-            append(session, Trail, "item-1", {"by": "first"}, KEYS)
-            first_appended.set()
-            release_first.wait(10)
-
-    def second() -> None:
-        try:
-            outcome["sequence"] = write(store, "item-1", {"by": "second"})[0].sequence
-        except Exception as exc:  # noqa: BLE001 - a fork attempt surfaces as an error here
-            outcome["error"] = exc
-
-    try:
-        holder = threading.Thread(target=first)
-        holder.start()
-        assert first_appended.wait(10)
-        follower = threading.Thread(target=second)
-        follower.start()
-        follower.join(1.0)
-        assert follower.is_alive(), "the second append must wait while the first transaction holds the chain"
-        release_first.set()
-        holder.join(10)
-        follower.join(10)
-        assert outcome == {"sequence": 2}
-        assert check(store, "item-1").intact
-    finally:
-        release_first.set()
-        store.dispose()

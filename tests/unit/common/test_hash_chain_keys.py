@@ -1,8 +1,8 @@
 """Keyed trails: records are sealed with HMAC-SHA256 under a key held outside the database, so someone
 who can write to the database but lacks the key cannot rewrite a record, re-hash the rest and move
 the owner's head without the rewritten record being named. Also: key rotation, unknown key ids, the
-one-time sealing of records written before trails were keyed, the key settings and key file, and the
-`verify-trails` command."""
+one-time sealing of records written before trails were keyed, the key settings and key file, and what
+the `verify-trails` command runs (the command as a process: tests/integration/test_verify_trails_command.py)."""
 
 from __future__ import annotations
 
@@ -370,28 +370,3 @@ def test_verify_trails_on_a_service_without_trails_says_so():
     out = io.StringIO()
     assert trail_check.run(SimpleNamespace(name="complaints", trails=[], trail_keys=None), out=out) == 2
     assert "keeps no evidence trails" in out.getvalue()
-
-
-def test_the_verify_trails_command_of_a_service(tmp_path):
-    """`python -m services.facilities verify-trails` wired like dead-letters: exit 0 on intact trails, 2 on a
-    bad key setting (naming it), 2 for a service that keeps no trails."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[3]
-    url = f"sqlite:///{tmp_path / 'facilities.db'}"
-    migrate.upgrade("facilities", root / "services" / "facilities" / "migrations", url)
-    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(tmp_path), "LOG_FORMAT": "text",
-           "TRAIL_KEYS": f"2025:{encoded(OLD_KEY)}"}
-    env.pop("TRAIL_ACTIVE_KEY_ID", None)
-
-    def command(service: str, *args: str, **extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", f"services.{service}", "verify-trails", *args], cwd=root,
-                              env={**env, **extra}, capture_output=True, text=True, timeout=120)
-
-    intact = command("facilities")
-    assert (intact.returncode, intact.stdout.strip()) == (0, "facilities: 0 trail(s) checked, 0 broken"), intact.stderr
-    bad = command("facilities", TRAIL_KEYS="2025:c2hvcnQ=")
-    assert bad.returncode == 2 and "TRAIL_KEYS key '2025' is 5 bytes" in bad.stderr
-    none = command("complaints", DATABASE_URL=f"sqlite:///{tmp_path / 'complaints.db'}")
-    assert none.returncode == 2 and "keeps no evidence trails" in none.stdout

@@ -1,20 +1,17 @@
-"""Worker health (liveness from the consumer's beats, readiness from its connection), the probes on the
-metrics port, EVENT_NAMESPACE and WORKER_STALL_SECONDS, and the names the namespace gives."""
+"""Worker health (liveness from the consumer's beats, readiness from its connection), EVENT_NAMESPACE
+and WORKER_STALL_SECONDS, and the names the namespace gives. (The probes served on the metrics port:
+tests/integration/test_metrics_port.py.)"""
 
 from __future__ import annotations
-
-import urllib.request
 
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.events import BROADCAST
 
-from services.common import runner, worker_health
 from services.common.amqp import event_exchange, namespaced
 from services.common.config import ConfigError, Settings
 from services.common.nameko_worker import EVENT_NAMESPACE_CONFIG_KEY, NamespacedEventHandler
 from services.common.worker_health import WorkerHealth
-from tests.processes import http_get
 
 
 class Clock:
@@ -73,29 +70,6 @@ def test_expect_watches_only_the_loops_named():
     assert health.liveness() == (True, "ok")
     clock.now += 11
     assert health.liveness() == (False, "container silent for 11 s (limit 10 s)")
-
-
-@pytest.fixture
-def installed():
-    previous = worker_health.current()
-    yield worker_health.install
-    worker_health.install(previous)
-
-
-def test_the_metrics_port_serves_the_probes_beside_metrics(installed):
-    port = runner.start_metrics_server(0)
-    installed(None)
-    # A process with no event consumer: the probes are not there, rather than a 200 meaning nothing.
-    assert http_get(port, "/livez") == (404, "no event consumer in this process\n")
-    assert http_get(port, "/readyz")[0] == 404
-    assert http_get(port, "/metrics")[0] == 200
-    health = installed(WorkerHealth(60, ["consumer"]))
-    assert http_get(port, "/livez") == (200, "ok\n")
-    assert http_get(port, "/readyz") == (503, "not connected to the broker yet\n")
-    health.connected()
-    assert http_get(port, "/readyz") == (200, "ok\n")
-    status, body = http_get(port, "/metrics")
-    assert status == 200 and "# TYPE" in body
 
 
 @pytest.mark.parametrize("value", ["staging", "prod-2", "env_a.b", "A" * 32, ""])
@@ -169,9 +143,3 @@ def test_run_micro_says_which_vhost_and_prefix_its_events_use():
         "RabbitMQ 127.0.0.1:5672, vhost supervision_micro, no EVENT_NAMESPACE prefix")
     assert describe_namespace("amqp://u:p@mq/", "staging") == (
         "RabbitMQ mq:5672, vhost /, EVENT_NAMESPACE staging (names staging.*)")
-
-
-def test_the_metrics_server_names_no_versions():
-    port = runner.start_metrics_server(0)
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
-        assert reply.headers["Server"] == "supervision-metrics"

@@ -8,13 +8,12 @@ import textwrap
 
 import pytest
 
+from services.common.rulebook import RuleDataError, VersionedRules
 from services.facilities.domain.standards import (
     ABOVE,
     AT_OR_ABOVE,
     Method,
-    RuleBook,
     Standards,
-    StandardsError,
     add_months,
     parse_equipment,
     parse_rapid_tests,
@@ -67,7 +66,7 @@ ROOMS_V1 = """
 
 
 def test_the_version_in_force_on_the_day_applies(tmp_path):
-    book = RuleBook.load(write(tmp_path, ROOMS_V1), parse_rooms)
+    book = VersionedRules.load(write(tmp_path, ROOMS_V1), parse_rooms)
     assert book.in_force(dt.date(2026, 6, 30)).rooms["archive"].min_area_m2 == 15
     assert book.in_force(dt.date(2026, 7, 1)).rooms["archive"].min_area_m2 == 20
     assert book.in_force(dt.date(2025, 3, 1)).rooms["archive"].min_area_m2 == 15  # before the data: the oldest
@@ -99,8 +98,8 @@ def test_the_version_in_force_on_the_day_applies(tmp_path):
     ("rooms: []", parse_rooms, "list of versions"),
 ])
 def test_a_bad_file_is_refused_naming_the_entry(tmp_path, text, parse, named):
-    with pytest.raises(StandardsError) as raised:
-        RuleBook.load(write(tmp_path, text), parse)
+    with pytest.raises(RuleDataError) as raised:
+        VersionedRules.load(write(tmp_path, text), parse)
     assert named in str(raised.value) and "rules.yaml" in str(raised.value)
 
 

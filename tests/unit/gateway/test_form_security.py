@@ -1,5 +1,6 @@
 """The public form's defences in isolation: which address is the client, form tokens, the settings,
-and the limit shared through Redis (and what happens when Redis is gone)."""
+and what happens when the Redis the limit is shared through is gone (the shared limit itself, on a
+real Redis: tests/integration/test_form_limit_redis.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from services.common.errors import InvalidArgument
 from services.gateway.config import GatewayConfig
 from services.gateway.domain.complaint_form import FormTokens, forwarded_request_id
 from services.gateway.http_api.security import FormLimiter, TokenBuckets, client_address
-from tests.support import REDIS_URL, redis_key_prefix
 
 PROXIES = GatewayConfig.from_env({"COMPLAINT_FORM_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1/32"}).form_trusted_proxies
 
@@ -90,23 +90,3 @@ def test_redis_being_unreachable_falls_back_to_this_process_limit():
     assert [limiter.allow("203.0.113.7") == 0 for _ in range(3)] == [True, True, False]
     assert fallbacks() == before + 1  # asked once; not again until REDIS_RETRY_SECONDS have passed
     limiter.close()
-
-
-@pytest.fixture
-def redis_prefix():
-    """A key prefix of this test's own on the local Redis, removed afterwards."""
-    with redis_key_prefix() as prefix:
-        yield prefix
-
-
-def test_replicas_sharing_redis_enforce_one_limit(redis_prefix):
-    replicas = [FormLimiter(per_minute=1, burst=3, district_per_minute=5, redis_url=REDIS_URL, prefix=redis_prefix)
-                for _ in range(2)]
-    before = fallbacks()
-    one_client = [replicas[n % 2].allow("203.0.113.7") == 0 for n in range(5)]
-    assert one_client == [True, True, True, False, False]
-    many_clients = [replicas[n % 2].allow(f"198.51.100.{n}") == 0 for n in range(4)]
-    assert many_clients == [True, True, False, False]  # the district's five are used up
-    assert fallbacks() == before
-    for replica in replicas:
-        replica.close()

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import FailedPrecondition, NotFound
-from services.mobile_enforcement.domain.checklists import Catalog, ChecklistDataError
+from services.mobile_enforcement.domain.checklists import Catalog
 from services.mobile_enforcement.domain.rules import RuleBook, RuleDataError
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, FAILURE_OUTCOMES
 
@@ -108,7 +108,7 @@ ITEM = "{code: AB-01, section: s, text: t, legal_basis: 《法》, key: true, fa
 ])
 def test_a_malformed_checklist_stops_the_service_naming_the_entry(tmp_path, body, words):
     (tmp_path / "catering.yaml").write_text(body, encoding="utf-8")
-    with pytest.raises(ChecklistDataError, match=words):
+    with pytest.raises(RuleDataError, match=words):
         Catalog.load(tmp_path)
 
 
@@ -116,5 +116,5 @@ def test_a_catalogue_without_every_type_is_refused(tmp_path):
     (tmp_path / "catering.yaml").write_text(
         f"category: CATERING\nlabel: 餐饮服务\ntitle: t\nversions:\n  - version: 1\n    effective_from: 2020-01-01\n"
         f"    items: [{ITEM}]\n", encoding="utf-8")
-    with pytest.raises(ChecklistDataError, match="no checklist for HYPERMARKET"):
+    with pytest.raises(RuleDataError, match="no checklist for HYPERMARKET"):
         Catalog.load(tmp_path)

@@ -1,0 +1,51 @@
+"""What every complaints use case shares: the store, the clock, the statutory clocks (the rule sets
+in force and the working-day calendar), the event writer, and the note that an office's indicators
+may have moved."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from sqlalchemy.orm import Session
+
+from services.common.db import Store, utcnow
+from services.common.errors import NotFound
+from services.common.events import EventWriter
+from services.common.indicators import mark_dirty
+from services.complaints.domain.deadlines import Clocks
+from services.complaints.domain.rules import RuleBook
+from services.complaints.models import Complaint, Outbox
+
+SOURCE = "complaints"
+
+
+class Workspace:
+    """What the use cases of complaints and reports (投诉举报) work in: store, clock, statutory clocks, events."""
+
+    def __init__(self, store: Store, clocks: Clocks, today: Callable[[], dt.date],
+                 now: Callable[[], dt.datetime] = utcnow) -> None:
+        self.store = store
+        self.clocks = clocks
+        self.today = today
+        self.now = now
+        self.events = EventWriter(SOURCE, Outbox)
+
+    @property
+    def rules(self) -> RuleBook:
+        """The rule sets of statutory limits, by effective date, that the clocks run by."""
+        return self.clocks.rules
+
+    @staticmethod
+    def touched(session: Session, office_ids: Iterable[str] | None) -> None:
+        """These offices' indicators (None: every office's) may have moved in this transaction;
+        the service's indicator refresher recomputes them after the commit."""
+        mark_dirty(session, office_ids)
+
+
+def get_complaint(session: Session, complaint_id: str) -> Complaint:
+    """A complaint, report or inquiry by its id; NOT_FOUND when there is none."""
+    complaint = session.get(Complaint, complaint_id) if complaint_id else None
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id!r} not found")
+    return complaint
