@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import random
+import socket
 import sys
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 import pytest
@@ -16,10 +19,41 @@ from grpc_status import rpc_status
 
 from services.common import migrate, registry
 from services.common.bus import InProcessBus
+from services.common.clock import shanghai_date
 from services.common.config import Settings
 from services.common.db import Store
 from services.common.hosting import HostContext, HostedService
 from services.common.runtime import ServiceRuntime
+
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port() -> int:
+    """A port nobody listens on, never the same twice in this process, and below the ephemeral range:
+    a port handed to a process that binds it a second later must not meanwhile become the local port
+    of some outgoing connection (which is what ports from bind(0) are drawn from)."""
+    high = _ephemeral_low() - 1
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randint(max(1025, high - 12000), high)
+        if port in _HANDED_OUT:
+            continue
+        try:
+            for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::")):
+                with socket.socket(family) as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def monolith_command(grpc_ports: dict[str, int]) -> list[str]:
@@ -38,6 +72,26 @@ class Clock:
 
     def __call__(self) -> dt.date:
         return self.today
+
+
+@dataclass
+class InstantClock:
+    """One instant the test moves; the service reads now (UTC) and today (Asia/Shanghai) from it."""
+
+    instant: dt.datetime
+
+    def now(self) -> dt.datetime:
+        return self.instant
+
+    def __call__(self) -> dt.date:
+        return shanghai_date(self.instant)
+
+    @property
+    def today(self) -> dt.date:
+        return self()
+
+    def advance(self, **delta: float) -> None:
+        self.instant += dt.timedelta(**delta)
 
 
 @dataclass
@@ -100,7 +154,6 @@ class TcpProxy:
     the machine's own server (RabbitMQ, PostgreSQL)."""
 
     def __init__(self, target_host: str, target_port: int):
-        import socket
         import threading
 
         self._socket_module = socket

@@ -13,11 +13,10 @@ from services.assessment.domain.schemes import SchemeDraft, SchemeRecord, scheme
 from services.assessment.domain.scorecards import ScoreView
 from services.assessment.domain.scores import ADJUSTED, INDEX
 from services.assessment.domain.staff import AssessmentView, Proposals
-from services.assessment.domain.workspace import ListResult
 from services.assessment.models import ImprovementPlan, Period
 from services.common import scoring
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
-from services.common.paging import Page, parse_filter, parse_page
+from services.common.paging import ListResult, Page, parse_filter, parse_page
 from services.common.scoring_messages import DIRECTION, RULE
 from supervision.assessment.v1 import assessment_pb2 as pb
 

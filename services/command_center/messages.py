@@ -10,9 +10,9 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from services.command_center.domain.officers import UPDATABLE_OFFICER_FIELDS, OfficerInput, certificate_valid
 from services.command_center.domain.offices import UPDATABLE_OFFICE_FIELDS, OfficeInput, OfficeView
 from services.command_center.domain.tasks import TaskInput, TaskView
-from services.command_center.domain.workspace import ListResult
 from services.command_center.models import DutyItem, Officer
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
+from services.common.paging import ListResult
 from supervision.command_center.v1 import command_center_pb2 as pb
 
 GROUP = "GROUP_KIND_"

@@ -17,9 +17,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -247,3 +247,15 @@ def parse_filter(text: str, allowed: dict[str, type]) -> dict[str, object]:
                 raise InvalidArgument.of("filter", f"cannot read {text[position:]!r}; terms are joined by AND")
             position = joiner.end()
     return result
+
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class ListResult(Generic[Item]):
+    """What a list use case answers: one page of records and the token of the next page ("" after
+    the last)."""
+
+    items: Sequence[Item]
+    next_page_token: str

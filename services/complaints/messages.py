@@ -11,8 +11,8 @@ from google.protobuf import timestamp_pb2
 
 from services.common.convert import date_to_proto, enum_filter, enum_name
 from services.common.errors import InvalidArgument
-from services.common.paging import Page, parse_filter, parse_page
-from services.complaints.domain.complaints import ComplaintView, ListResult
+from services.common.paging import ListResult, Page, parse_filter, parse_page
+from services.complaints.domain.complaints import ComplaintView
 from services.complaints.domain.deadlines import latest
 from services.complaints.domain.intake import ComplaintInput, yuan
 from services.complaints.domain.personal_data import PersonalData, masked, redact

@@ -15,11 +15,11 @@ from services.common.convert import (
     update_paths,
 )
 from services.common.errors import InvalidArgument
+from services.common.paging import ListResult
 from services.emergency.domain.drills import DrillInput
 from services.emergency.domain.incidents import UPDATABLE_FIELDS, IncidentView, ReviewInput, report_due
 from services.emergency.domain.intake import IncidentInput
 from services.emergency.domain.rules import COUNT_FIELDS, LEVELS, RuleSet, TypeRules
-from services.emergency.domain.workspace import ListResult
 from services.emergency.models import Drill
 from supervision.emergency.v1 import emergency_pb2 as pb
 

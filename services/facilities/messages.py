@@ -17,12 +17,12 @@ from google.protobuf.message import Message
 from services.common import hash_chain
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name
 from services.common.errors import InvalidArgument
+from services.common.paging import ListResult
 from services.facilities.domain.custody import CHECK_IN, DISPOSAL, MOVE, CheckInInput, CustodyView
 from services.facilities.domain.equipment import CategoryFigures, EquipmentInput, EquipmentView
 from services.facilities.domain.rapid_tests import RapidTestInput, RapidTestView, SampleInput
 from services.facilities.domain.reports import DailyNotice, MonthFigures, MonthReport
 from services.facilities.domain.rooms import FourUnifiedInput, RoomCheckInput, RoomView
-from services.facilities.domain.workspace import ListResult
 from services.facilities.models import FourUnifiedCheck, RoomCheck
 from supervision.facilities.v1 import facilities_pb2 as pb
 

@@ -17,7 +17,7 @@ from google.type import date_pb2, money_pb2
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
 from services.common.errors import InvalidArgument
 from services.common.hash_chain import Verification
-from services.common.paging import Page, parse_filter, parse_page
+from services.common.paging import ListResult, Page, parse_filter, parse_page
 from services.mobile_enforcement.domain.case_rules import LeadInput, PenaltyInput
 from services.mobile_enforcement.domain.cases import CaseFilter
 from services.mobile_enforcement.domain.checklists import Checklist
@@ -30,7 +30,6 @@ from services.mobile_enforcement.domain.inspections import (
     LocationInput,
     ScheduleInput,
 )
-from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.spot_checks import ConflictFilter, PlanInput, PlanView
 from services.mobile_enforcement.domain.spot_checks import Verification as PlanVerification
 from services.mobile_enforcement.domain.workspace import split_ids

@@ -4,7 +4,6 @@ service's demo loads after the events of the services before it, as `make run` d
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import urllib.request
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from services.common import migrate, registry
 from services.common.db import Store
 from services.common.hosting import HostedService
 from tests.conftest import make_settings
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +55,6 @@ def row_counts(data_dir: Path) -> dict[str, dict[str, int]]:
                     f"SELECT event_type, count(*) FROM {table} WHERE event_type NOT LIKE ? GROUP BY event_type",
                     (INDICATOR_EVENTS,))})
     return counts
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scrape(metrics_port: int) -> list:

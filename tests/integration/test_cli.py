@@ -24,7 +24,7 @@ from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
 from supervision.facilities.v1 import facilities_pb2, facilities_pb2_grpc
 from tests.conftest import make_settings
-from tests.integration.conftest import free_port
+from tests.support import free_port
 
 SECRET = "command-line-test-secret-of-32-bytes"
 LEADER = issue_token(SECRET, subject="cli-leader", roles=["bureau_leader"])

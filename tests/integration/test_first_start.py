@@ -21,8 +21,8 @@ from services.common import registry
 from services.gateway.domain.alerts import INDEX_DROP
 from services.gateway.hosting import GatewayHost
 from services.gateway.models import HistoryPoint
-from tests.integration.conftest import free_port, row_counts, start_district, stop_district
-from tests.support import monolith_command
+from tests.integration.conftest import row_counts, start_district, stop_district
+from tests.support import free_port, monolith_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [entry.name for entry in registry.sources()]

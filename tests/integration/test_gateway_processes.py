@@ -22,17 +22,10 @@ from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
 from tests.api.gateway.support import GROUPS, NAMES, STREETS
 from tests.conftest import make_settings
 from tests.processes import start_service, stop, wait_for
-from tests.support import Clock, host
+from tests.support import Clock, free_port, host
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, dict]:

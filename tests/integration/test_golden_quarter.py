@@ -19,7 +19,7 @@ from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
 from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from tests.conftest import make_settings
 from tests.integration import golden_quarter as golden
-from tests.integration.conftest import free_port
+from tests.support import free_port
 
 
 class MonolithCenter:

@@ -5,30 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy.orm import DeclarativeBase
-
 from services.common.db import Store
-from services.common.hash_chain import HashChainMixin, TrailKeys, append, verify
-
-KEYS = TrailKeys({"k1": b"k" * 32}, "k1")
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Trail(HashChainMixin, Base):
-    __tablename__ = "trail"
-
-
-def write(store: Store, chain_key: str, *records: dict) -> list[Trail]:
-    with store.transaction() as session:
-        return [append(session, Trail, chain_key, record, KEYS) for record in records]
-
-
-def check(store: Store, chain_key: str, **options):
-    with store.read() as session:
-        return verify(session, Trail, chain_key, KEYS, **options)
+from services.common.hash_chain import append
+from tests.unit.common.test_hash_chain import KEYS, Base, Trail, check, write
 
 
 def test_a_second_appender_on_postgresql_waits_for_the_first(postgres_database):

@@ -13,8 +13,9 @@ import pytest
 
 from services.common.config import Settings
 from services.common.db import Store
-from tests.integration.conftest import free_port, scrape
+from tests.integration.conftest import scrape
 from tests.processes import start_worker, stop
+from tests.support import free_port
 
 pytestmark = pytest.mark.nameko
 

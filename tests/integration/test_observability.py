@@ -21,7 +21,7 @@ from services.common import registry
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
 from tests.conftest import make_settings
-from tests.integration.conftest import free_port
+from tests.support import free_port
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

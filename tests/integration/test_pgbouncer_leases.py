@@ -25,7 +25,7 @@ from services.common.consumer import Timer, run_timer
 from services.common.db import Store
 from services.common.leases import Lease
 from tests.conftest import _unavailable
-from tests.integration.conftest import free_port
+from tests.support import free_port
 
 REPLICAS = 3
 ROUNDS = 12

@@ -12,8 +12,9 @@ from sqlalchemy import func, insert, select
 
 from services.command_center.models import Inbox, Outbox
 from services.common.db import utcnow
-from tests.integration.conftest import free_port, scrape
+from tests.integration.conftest import scrape
 from tests.processes import start_worker, stop
+from tests.support import free_port
 
 pytestmark = pytest.mark.nameko
 

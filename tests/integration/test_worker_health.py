@@ -21,8 +21,8 @@ from services.common import migrate
 from services.common.amqp import NamekoTransport
 from services.common.db import Store
 from tests.conftest import AMQP_URI, broker_vhost, rabbitmqctl
-from tests.integration.conftest import free_port
 from tests.processes import http_get, start_service, stop
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STALL_SECONDS = 2.0

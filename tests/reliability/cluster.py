@@ -10,15 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
@@ -26,37 +23,6 @@ import psycopg
 from tests.reliability import catalog
 
 ROOT = catalog.ROOT
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def _ephemeral_low() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port() -> int:
-    """A port nobody listens on, never the same twice in this run, and below the ephemeral range: a
-    port handed to a process that binds it a second later must not meanwhile become the local port of
-    some outgoing connection (which is what ports from bind(0) are drawn from)."""
-    high = _ephemeral_low() - 1
-    rng = random.Random()
-    for _ in range(1000):
-        port = rng.randint(max(1025, high - 12000), high)
-        if port in _HANDED_OUT:
-            continue
-        try:
-            for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::")):
-                with socket.socket(family) as sock:
-                    sock.bind((address, port))
-        except OSError:
-            continue
-        _HANDED_OUT.add(port)
-        return port
-    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1):

@@ -23,8 +23,9 @@ from services.common import registry
 from services.common.auth import issue_token
 from tests.reliability import catalog, stats
 from tests.reliability.catalog import Method, ServiceSpec
-from tests.reliability.cluster import Databases, Fingerprint, free_port
+from tests.reliability.cluster import Databases, Fingerprint
 from tests.reliability.processes import TRAIL_KEY_SETTINGS, Cluster, Process, indicator_sources
+from tests.support import free_port
 
 SECRET = "chaos-suite-secret-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 AUDIENCE = "supervision-cloud"

@@ -16,8 +16,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.reliability import catalog
-from tests.reliability.cluster import ROOT, free_port, plain_url, queue_depths, wait_until
-from tests.support import TcpProxy
+from tests.reliability.cluster import ROOT, plain_url, queue_depths, wait_until
+from tests.support import TcpProxy, free_port
 
 START_TIMEOUT = 60.0
 

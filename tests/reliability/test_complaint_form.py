@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.reliability import stats
-from tests.reliability.cluster import free_port, migrate, query, wait_until
+from tests.reliability.cluster import migrate, query, wait_until
 from tests.reliability.processes import indicator_sources
-from tests.support import REDIS_URL, redis_key_prefix
+from tests.support import REDIS_URL, free_port, redis_key_prefix
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.timeout(300)]
 SECRET = "complaint-form-test-secret-" + "x" * 16

@@ -31,10 +31,10 @@ from supervision.gateway.v1 import gateway_pb2 as pb
 from supervision.gateway.v1 import gateway_pb2_grpc as pb_grpc
 from tests.api.gateway.support import SseClient
 from tests.reliability import catalog, stats
-from tests.reliability.cluster import Broker, Databases, free_port, wait_until
+from tests.reliability.cluster import Broker, Databases, wait_until
 from tests.reliability.district import SECRET, bearer, invoke, token
 from tests.reliability.processes import Cluster, indicator_sources
-from tests.support import monolith_command, openapi_conformance
+from tests.support import free_port, monolith_command, openapi_conformance
 
 GATEWAY = "gateway"
 HERE = catalog.ROOT / "services" / GATEWAY

@@ -24,7 +24,8 @@ from services.common.consumer import run_timer
 from services.common.db import Store
 from tests.integration import golden_quarter as golden
 from tests.reliability import catalog
-from tests.reliability.cluster import free_port, migrate, plain_url, queue_depths, unsent, wait_until
+from tests.reliability.cluster import migrate, plain_url, queue_depths, unsent, wait_until
+from tests.support import free_port
 
 SETTLE_SECONDS = 60
 

@@ -20,7 +20,6 @@ from tests.reliability.catalog import Method
 from tests.reliability.cluster import (
     Databases,
     Fingerprint,
-    free_port,
     inbox_ids,
     publisher,
     query,
@@ -31,6 +30,7 @@ from tests.reliability.cluster import (
 )
 from tests.reliability.district import Harvest, Outcome, invoke
 from tests.reliability.processes import Cluster, Process, indicator_sources
+from tests.support import free_port
 
 
 def fault_services() -> list[str]:

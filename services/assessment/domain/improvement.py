@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain import periods
-from services.assessment.domain.workspace import ListResult, Workspace
+from services.assessment.domain.workspace import Workspace
 from services.assessment.models import ImprovementPlan, Officer
 from services.assessment.models import Period as PeriodRow
 from services.common import scoring
@@ -23,7 +23,7 @@ from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import Aborted, FailedPrecondition, FieldViolation, NotFound, Violations
 from services.common.events import EventWriter
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from supervision.assessment.v1 import events_pb2
 
 OPEN, COMPLETED, VERIFIED, NOT_EFFECTIVE = "OPEN", "COMPLETED", "VERIFIED", "NOT_EFFECTIVE"
@@ -121,7 +121,7 @@ class ImprovementPlans:
         return plan
 
     def list_plans(self, caller: Caller, page: Page, office_id: str | None, period: str | None, state: str | None,
-                   indicator_key: str | None, overdue: bool | None) -> ListResult:
+                   indicator_key: str | None, overdue: bool | None) -> ListResult[ImprovementPlan]:
         """The plans the caller's scope allows, filtered by office, period, state, indicator or overdue."""
         scope = office_scope(caller, office_id)
         query = select(ImprovementPlan).where(ImprovementPlan.id > page.after).order_by(ImprovementPlan.id)

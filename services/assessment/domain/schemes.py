@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain.catalogue import Catalogue
-from services.assessment.domain.workspace import ListResult, Workspace
+from services.assessment.domain.workspace import Workspace
 from services.assessment.models import RequestKey, SchemeVersion
 from services.common import scoring
 from services.common.access import require_write
@@ -23,7 +23,7 @@ from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import Aborted, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.common.scoring_messages import scheme_message_from_dict
 from supervision.assessment.v1 import assessment_pb2, events_pb2
 
@@ -87,7 +87,7 @@ class Schemes:
                 return found[0]
             return self.in_force(session, as_of or self.workspace.today())
 
-    def list_versions(self, page: Page, created_by: str | None) -> ListResult:
+    def list_versions(self, page: Page, created_by: str | None) -> ListResult[SchemeRecord]:
         """The versions, newest first, optionally only those one person created."""
         before = _version_after(page.after)
         with self.workspace.store.read() as session:

@@ -24,7 +24,7 @@ from services.assessment.domain.scorecards import (
     pairs,
     score_to_json,
 )
-from services.assessment.domain.workspace import ListResult, Workspace
+from services.assessment.domain.workspace import Workspace
 from services.assessment.models import IndicatorSnapshot, Office, Period, PeriodScore, RequestKey
 from services.common import scoring
 from services.common.access import office_scope, require_read, require_write
@@ -40,7 +40,7 @@ from services.common.errors import (
     PermissionDenied,
 )
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from supervision.assessment.v1 import events_pb2
 
 ADJUSTED, INDEX = "ADJUSTED", "INDEX"
@@ -178,7 +178,7 @@ class Scores:
         with self.workspace.store.read() as session:
             return _period(session, periods.parse(key).key)
 
-    def list_periods(self, page: Page, kind: str | None) -> ListResult:
+    def list_periods(self, page: Page, kind: str | None) -> ListResult[Period]:
         """The closed periods, latest end first, optionally of one kind (month, quarter, year)."""
         query = select(Period).order_by(Period.end_date.desc(), Period.key.desc()).limit(page.size)
         if page.after:
@@ -207,7 +207,7 @@ class Scores:
             return from_period(period, row)
 
     def rankings(self, caller: Caller, key: str, basis: str, page: Page,
-                 office_id: str | None) -> tuple[Period, ListResult]:
+                 office_id: str | None) -> tuple[Period, ListResult[tuple[PeriodScore, str | None]]]:
         """A closed period's ranking, by the workload-adjusted index or by the plain index."""
         scope = office_scope(caller, office_id)
         column = PeriodScore.position if basis == ADJUSTED else PeriodScore.index_position
@@ -220,7 +220,7 @@ class Scores:
                      .where(PeriodScore.period_key == period.key, column > after).order_by(column).limit(page.size))
             if scope:
                 query = query.where(PeriodScore.office_id == scope)
-            rows = [tuple(row) for row in session.execute(query)]
+            rows = [(score, name) for score, name in session.execute(query)]
         last = str(getattr(rows[-1][0], column.key)) if rows else None
         return period, ListResult(rows, next_token(last, len(rows), page))
 

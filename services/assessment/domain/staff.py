@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.assessment.domain import evidence, grading, periods
-from services.assessment.domain.workspace import ListResult, Workspace
+from services.assessment.domain.workspace import Workspace
 from services.assessment.models import Evidence, EvidenceOfficer, Office, Officer, OfficerAssessment, RequestKey
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, OFFICE_HEAD, SYSTEM, Caller
@@ -24,7 +24,7 @@ from services.common.errors import (
     Violations,
 )
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from supervision.assessment.v1 import events_pb2
 
 MAX_REASON = 1000
@@ -171,7 +171,7 @@ class StaffAssessments:
             return AssessmentView(row, _officer_name(session, officer_id))
 
     def list_assessments(self, caller: Caller, page: Page, office_id: str | None, quarter: str | None,
-                         proposed: str | None, final: str | None) -> ListResult:
+                         proposed: str | None, final: str | None) -> ListResult[AssessmentView]:
         """The assessments the caller may see, filtered by office, quarter, proposed or final grade."""
         scope = office_scope(caller, office_id)
         key = OfficerAssessment.quarter + "/" + OfficerAssessment.officer_id
@@ -192,7 +192,7 @@ class StaffAssessments:
         return ListResult(views, next_token(last, len(views), page))
 
     def list_evidence(self, caller: Caller, page: Page, officer_id: str | None, office_id: str | None,
-                      quarter: str | None, kind: str | None) -> ListResult:
+                      quarter: str | None, kind: str | None) -> ListResult[evidence.EvidenceView]:
         """The evidence of work behind grades that the caller may see; an officer sees only their own."""
         scope = office_scope(caller, office_id)
         if _sees_self_only(caller):

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
-from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.domain.workspace import Workspace
 from services.command_center.models import DutyItem, RequestKey
 from services.common.access import require_write
 from services.common.context import BUREAU_LEADER, Caller
 from services.common.errors import InvalidArgument, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 
 COLUMNS = ("code", "title", "category", "legal_basis", "responsible_level", "group")
 LEVELS = ("BUREAU", "OFFICE")

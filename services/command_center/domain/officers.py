@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
 from services.command_center.domain.offices import bump_registry, check_name, check_version, get_office
-from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.domain.workspace import Workspace
 from services.command_center.models import Officer, RequestKey
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
@@ -20,7 +20,7 @@ from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import AlreadyExists, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from supervision.command_center.v1 import events_pb2 as pb
 
 OFFICER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")

@@ -11,14 +11,14 @@ from sqlalchemy import Connection, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
-from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.domain.workspace import Workspace
 from services.command_center.models import Office, Officer, OfficeStreet, RegistryGeneration, RequestKey
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
 from services.common.db import utcnow
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from supervision.command_center.v1 import events_pb2 as pb
 
 OFFICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.offices import get_office
-from services.command_center.domain.workspace import ListResult, Workspace
+from services.command_center.domain.workspace import Workspace
 from services.command_center.models import Office, RequestKey, Task, TaskProgress
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, SYSTEM, Caller
@@ -23,7 +23,7 @@ from services.common.contracts import date_of
 from services.common.db import utcnow
 from services.common.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from supervision.command_center.v1 import events_pb2 as pb
 from supervision.common.v1.events_pb2 import StatutoryClock
 

@@ -16,7 +16,7 @@ from services.common.clock import shanghai_date
 from services.common.context import Caller
 from services.common.errors import PermissionDenied
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.complaints.domain import history, intake, routing, workflow
 from services.complaints.domain.deadlines import deadlines_of
 from services.complaints.domain.intake import ComplaintInput
@@ -42,14 +42,6 @@ class ComplaintView:
     history: list[ComplaintHistory]
     # Whether the caller may see the complainant's name, phone and ID number unmasked.
     personal_data_visible: bool
-
-
-@dataclass(frozen=True)
-class ListResult:
-    """One page of items and the token of the next (empty on the last page)."""
-
-    items: list[ComplaintView]
-    next_page_token: str
 
 
 class Complaints:
@@ -111,7 +103,7 @@ class Complaints:
         return view
 
     def list_complaints(self, caller: Caller, page: Page, office_id: str | None, state: str | None,
-                        kind: str | None, overdue: bool | None) -> ListResult:
+                        kind: str | None, overdue: bool | None) -> ListResult[ComplaintView]:
         """Items newest first, within the caller's office scope, filtered by office, state, kind, overdue."""
         scope = office_scope(caller, office_id)
         # Newest first, keyset on the id (ids sort by creation): the office indexes serve each page.

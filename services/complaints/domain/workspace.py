@@ -5,14 +5,13 @@ may have moved."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
 from services.common.db import Store, utcnow
 from services.common.errors import NotFound
-from services.common.events import EventWriter
-from services.common.indicators import mark_dirty
+from services.common.workspace import BaseWorkspace
 from services.complaints.domain.deadlines import Clocks
 from services.complaints.domain.rules import RuleBook
 from services.complaints.models import Complaint, Outbox
@@ -20,27 +19,19 @@ from services.complaints.models import Complaint, Outbox
 SOURCE = "complaints"
 
 
-class Workspace:
+class Workspace(BaseWorkspace):
     """What the use cases of complaints and reports (投诉举报) work in: store, clock, statutory clocks, events."""
 
     def __init__(self, store: Store, clocks: Clocks, today: Callable[[], dt.date],
                  now: Callable[[], dt.datetime] = utcnow) -> None:
-        self.store = store
+        super().__init__(store, SOURCE, Outbox, today, now)
         self.clocks = clocks
-        self.today = today
-        self.now = now
-        self.events = EventWriter(SOURCE, Outbox)
 
     @property
     def rules(self) -> RuleBook:
         """The rule sets of statutory limits, by effective date, that the clocks run by."""
         return self.clocks.rules
 
-    @staticmethod
-    def touched(session: Session, office_ids: Iterable[str] | None) -> None:
-        """These offices' indicators (None: every office's) may have moved in this transaction;
-        the service's indicator refresher recomputes them after the commit."""
-        mark_dirty(session, office_ids)
 
 
 def get_complaint(session: Session, complaint_id: str) -> Complaint:

@@ -14,10 +14,10 @@ from services.common.access import office_scope, require_write
 from services.common.context import Caller
 from services.common.errors import NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.emergency.domain.directory import known_office
 from services.emergency.domain.rules import INCIDENT_TYPES, NoRuleSet, RuleBook
-from services.emergency.domain.workspace import ListResult, Workspace
+from services.emergency.domain.workspace import Workspace
 from services.emergency.models import Drill, RequestKey
 
 MAX_TITLE = 200

@@ -21,7 +21,7 @@ from services.common.context import Caller
 from services.common.contracts import timestamp_of
 from services.common.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.emergency.domain import actions, timeline
 from services.emergency.domain.directory import known_office, officer_of_office
 from services.emergency.domain.grading import Grading, grade, with_escalation
@@ -34,7 +34,7 @@ from services.emergency.domain.intake import (
     validate_report,
 )
 from services.emergency.domain.rules import COUNT_FIELDS, NOTIFICATION, NoRuleSet, RuleSet, TypeRules, more_severe
-from services.emergency.domain.workspace import ListResult, Workspace
+from services.emergency.domain.workspace import Workspace
 from services.emergency.models import Incident, IncidentAction, RequestKey, TimelineEntry
 from supervision.emergency.v1 import events_pb2
 

@@ -24,10 +24,10 @@ from services.common.access import office_scope, require_read, require_write
 from services.common.context import Caller
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.facilities.domain import fields
 from services.facilities.domain.directory import case_open, check_signatures
-from services.facilities.domain.workspace import ListResult, Workspace, get_office, utc_text
+from services.facilities.domain.workspace import Workspace, get_office, utc_text
 from services.facilities.models import CustodyItem, CustodyRecord, RequestKey
 from supervision.facilities.v1 import events_pb2
 

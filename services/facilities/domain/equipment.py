@@ -29,11 +29,11 @@ from services.common.errors import (
     Violations,
 )
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.facilities.domain import fields
 from services.facilities.domain.standards import EquipmentCategory, EquipmentRules, add_months
 from services.facilities.domain.vocabulary import IN_SERVICE, RETIRED, STATUSES
-from services.facilities.domain.workspace import ListResult, Workspace, get_office
+from services.facilities.domain.workspace import Workspace, get_office
 from services.facilities.models import Calibration, Equipment, RequestKey
 from supervision.facilities.v1 import events_pb2
 

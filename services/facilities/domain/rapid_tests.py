@@ -27,7 +27,7 @@ from services.common.context import Caller
 from services.common.contracts import timestamp_of
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.facilities.domain import fields
 from services.facilities.domain.equipment import usable_for_test
 from services.facilities.domain.standards import Method, RapidTestRules, Standards
@@ -40,7 +40,7 @@ from services.facilities.domain.vocabulary import (
     POSITIVE_PENDING,
     RETEST_REQUESTED,
 )
-from services.facilities.domain.workspace import ListResult, Workspace, get_office
+from services.facilities.domain.workspace import Workspace, get_office
 from services.facilities.models import RapidTest, RequestKey
 from supervision.facilities.v1 import events_pb2, facilities_pb2
 

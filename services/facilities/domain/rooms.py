@@ -20,11 +20,11 @@ from services.common.context import Caller
 from services.common.contracts import date_of
 from services.common.errors import NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.facilities.domain import fields
 from services.facilities.domain.standards import RoomRules, RoomStandard
 from services.facilities.domain.vocabulary import ASPECTS
-from services.facilities.domain.workspace import ListResult, Workspace, get_office
+from services.facilities.domain.workspace import Workspace, get_office
 from services.facilities.models import FourUnifiedCheck, RequestKey, Room, RoomCheck
 from supervision.facilities.v1 import events_pb2
 

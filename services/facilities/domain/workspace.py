@@ -4,51 +4,31 @@ and the note that an office's indicators may have moved."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
 from services.common.config import Settings
 from services.common.db import Store
 from services.common.errors import NotFound
-from services.common.events import EventWriter
 from services.common.hash_chain import TrailKeys
-from services.common.indicators import mark_dirty
+from services.common.workspace import BaseWorkspace
 from services.facilities.domain.standards import Standards
 from services.facilities.models import Office, Outbox
 
 SOURCE = "facilities"
-T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ListResult(Generic[T]):
-    """One page of a list read, and the token of the page after it ("" on the last page)."""
-
-    items: list[T]
-    next_page_token: str
-
-
-class Workspace:
+class Workspace(BaseWorkspace):
     """The store, the clock, the facilities standards in force and the event writer every use case works with."""
 
     def __init__(self, store: Store, standards: Standards, today: Callable[[], dt.date],
                  now: Callable[[], dt.datetime], trail_keys: TrailKeys | None = None):
-        self.store = store
+        super().__init__(store, SOURCE, Outbox, today, now)
         self.standards = standards
-        self.today = today
-        self.now = now
-        self.events = EventWriter(SOURCE, Outbox)
         # The keys custody trails are sealed with; by default those this process's environment names.
         self.trail_keys = trail_keys or TrailKeys.from_settings(Settings.from_env())
 
-    @staticmethod
-    def touched(session: Session, office_ids: Iterable[str] | None) -> None:
-        """These offices' indicators (None: every office's) may have moved in this transaction;
-        the service's indicator refresher recomputes them after the commit."""
-        mark_dirty(session, office_ids)
 
 
 def get_office(session: Session, office_id: str) -> Office:

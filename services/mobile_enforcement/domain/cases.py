@@ -21,7 +21,7 @@ from services.common.context import SYSTEM_CALLER, Caller
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.mobile_enforcement.domain import deadlines, published
 from services.mobile_enforcement.domain.case_rules import (
     MAX_NAME,
@@ -34,7 +34,6 @@ from services.mobile_enforcement.domain.case_rules import (
 )
 from services.mobile_enforcement.domain.directory import check_team, get_office
 from services.mobile_enforcement.domain.entities import get_entity
-from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CLOSED, DECIDED, FILED, LEAD, NO_PENALTY, NOT_FILED
 from services.mobile_enforcement.domain.workspace import Workspace, join_ids, stored, utc_text
 from services.mobile_enforcement.models import Case, Entity, RequestKey

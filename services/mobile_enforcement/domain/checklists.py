@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.common.rulebook import RuleBook, RuleDataError, effective_date, read_document
-from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, FAILURE_OUTCOMES
 
 if TYPE_CHECKING:  # the Workspace holds the Catalog: imported for its type only, or the import would be circular

@@ -14,10 +14,9 @@ from services.common.context import Caller
 from services.common.credit_code import normalise_uscc, validate_uscc
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.directory import office_for_street
-from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LEVELS
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Entity, RequestKey

@@ -21,7 +21,7 @@ from services.common.context import Caller
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.mobile_enforcement.domain import deadlines, findings, published
 from services.mobile_enforcement.domain.case_rules import LeadInput
 from services.mobile_enforcement.domain.cases import Cases
@@ -29,7 +29,6 @@ from services.mobile_enforcement.domain.checklists import Checklist
 from services.mobile_enforcement.domain.directory import certified_on, check_team, conflicted_officers
 from services.mobile_enforcement.domain.entities import get_entity
 from services.mobile_enforcement.domain.findings import Answered, FindingInput
-from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import (
     COMPLETED,
     FAIL,

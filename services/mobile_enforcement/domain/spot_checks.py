@@ -31,12 +31,11 @@ from services.common.errors import (
 )
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import earlier_result, run_once
-from services.common.paging import Page, next_token
+from services.common.paging import ListResult, Page, next_token
 from services.mobile_enforcement.domain import draw, published
 from services.mobile_enforcement.domain.directory import certified_on, get_office
 from services.mobile_enforcement.domain.draw import EntitySnapshot, OfficerRoster, RosterEntry, Target
 from services.mobile_enforcement.domain.entities import get_entity
-from services.mobile_enforcement.domain.listing import ListResult
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, COMPLETED, PLANNED, RISK_LEVELS, SPOT_CHECK
 from services.mobile_enforcement.domain.workspace import Workspace, join_ids
 from services.mobile_enforcement.models import Conflict, Entity, Inspection, Officer, Plan, PlanSnapshot, RequestKey

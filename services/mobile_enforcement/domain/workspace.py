@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from services.common import hash_chain
 from services.common.config import Settings
 from services.common.db import Store
-from services.common.events import EventWriter
-from services.common.indicators import mark_dirty
 from services.common.working_days import WorkingDayCalendar
+from services.common.workspace import BaseWorkspace
 from services.mobile_enforcement.domain.checklists import Catalog
 from services.mobile_enforcement.domain.rules import RuleBook
 from services.mobile_enforcement.models import AuditRecord, Outbox
@@ -24,27 +23,19 @@ SOURCE = "mobile_enforcement"
 V = TypeVar("V")
 
 
-class Workspace:
+class Workspace(BaseWorkspace):
     """What the use cases of mobile enforcement (移动执法) work in: store, clock, rules, checklists, events, trails."""
 
     def __init__(self, store: Store, rules: RuleBook, catalog: Catalog, calendar: WorkingDayCalendar,
                  today: Callable[[], dt.date], now: Callable[[], dt.datetime],
                  trail_keys: hash_chain.TrailKeys | None = None) -> None:
-        self.store = store
+        super().__init__(store, SOURCE, Outbox, today, now)
         self.rules = rules
         self.catalog = catalog
         self.calendar = calendar
-        self.today = today
-        self.now = now
-        self.events = EventWriter(SOURCE, Outbox)
         # The keys audit trails are sealed with; by default those this process's environment names.
         self.trail_keys = trail_keys or hash_chain.TrailKeys.from_settings(Settings.from_env())
 
-    @staticmethod
-    def touched(session: Session, office_ids: Sequence[str] | None) -> None:
-        """These offices' indicators (None: every office's) may have moved in this transaction;
-        the service's indicator refresher recomputes them after the commit."""
-        mark_dirty(session, office_ids)
 
     def record(self, session: Session, subject: str, action: str, by: str, **details: Any) -> str:
         """Appends an evidence record to the subject's hash-chained trail; returns the new head,

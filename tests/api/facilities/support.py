@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 
 from services.common import contracts
 from services.common.bus import InProcessBus
-from services.common.clock import shanghai_date
 from services.common.events import Envelope, Event
 from services.facilities.domain.standards import Standards
 from services.facilities.models import (
@@ -43,6 +42,7 @@ from supervision.facilities.v1 import facilities_pb2 as pb
 from supervision.facilities.v1 import facilities_pb2_grpc as pb_grpc
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
+from tests import support
 from tests.conftest import make_settings
 from tests.support import RunningService, host, violations
 
@@ -57,23 +57,10 @@ ALL_MET = {"rapid_test": ["ventilation", "water_supply", "result_board", "sample
 
 
 @dataclass
-class InstantClock:
-    """One instant the test moves; the service reads now (UTC) and today (Asia/Shanghai) from it."""
+class InstantClock(support.InstantClock):
+    """The test's instant, starting at START."""
 
     instant: dt.datetime = field(default=START)
-
-    def now(self) -> dt.datetime:
-        return self.instant
-
-    def __call__(self) -> dt.date:
-        return shanghai_date(self.instant)
-
-    @property
-    def today(self) -> dt.date:
-        return self()
-
-    def advance(self, **delta: float) -> None:
-        self.instant += dt.timedelta(**delta)
 
 
 def host_facilities(store_url: str, clock: InstantClock, **settings_overrides: str) -> RunningService:

@@ -23,7 +23,6 @@ from services.command_center.models import Office as CenterOffice
 from services.command_center.models import Officer as CenterOfficer
 from services.command_center.models import Outbox as CenterOutbox
 from services.common import contracts, migrate
-from services.common.clock import shanghai_date
 from services.common.context import SYSTEM_CALLER
 from services.common.credit_code import check_character
 from services.common.db import Store
@@ -36,6 +35,7 @@ from supervision.common.v1 import indicators_pb2, indicators_pb2_grpc
 from supervision.common.v1.events_pb2 import IndicatorsChanged
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
+from tests import support
 from tests.conftest import make_settings
 from tests.support import RunningService, host, violations
 
@@ -51,23 +51,10 @@ TODAY = dt.date(2026, 11, 2)
 
 
 @dataclass
-class InstantClock:
-    """One instant the test moves; the service reads now (UTC) and today (Asia/Shanghai) from it."""
+class InstantClock(support.InstantClock):
+    """The test's instant, starting at START."""
 
     instant: dt.datetime = field(default=START)
-
-    def now(self) -> dt.datetime:
-        return self.instant
-
-    def __call__(self) -> dt.date:
-        return shanghai_date(self.instant)
-
-    @property
-    def today(self) -> dt.date:
-        return self()
-
-    def advance(self, **delta: float) -> None:
-        self.instant += dt.timedelta(**delta)
 
 
 def uscc(number: int, kind: str = "91") -> str:
