@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from services.common import logs, migrate, registry
+from services.common import logs, migrate, registry, sources
 from services.common.bus import InProcessBus
 from services.common.clock import Clock, FileClock
 from services.common.config import ConfigError, Settings, exit_on_config_error, monolith_database_url
@@ -150,9 +150,16 @@ def grpc_ports(argv: Sequence[str] | None = None) -> dict[str, int]:
     return dict(parser.parse_args(argv).grpc_port)
 
 
+def moved_sources(moved: Mapping[str, int]) -> str:
+    """INDICATOR_SOURCES for a monolith whose gRPC ports moved: every source at the port it serves on."""
+    return ",".join(f"{entry.name}=localhost:{moved.get(entry.name, entry.monolith_port)}"
+                    for entry in registry.sources())
+
+
 def _service_port(text: str) -> tuple[str, int]:
     name, _, port = text.partition("=")
-    if name not in SERVICES or not port.isdigit() or not 0 <= int(port) < 65536:
+    # Port 0 (any free port) is no address another service could be told: a moved port is a real one.
+    if name not in SERVICES or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r}: expected SERVICE=PORT, SERVICE one of {', '.join(SERVICES)}")
     return name, int(port)
 
@@ -162,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First: a signal during the long first start must stop it cleanly, not kill it half-way.
     signals = StopSignals().install()
     moved = grpc_ports(argv)
+    if moved and sources.VARIABLE not in os.environ:
+        # assessment's live scores ask the indicator sources where this process serves them.
+        os.environ[sources.VARIABLE] = moved_sources(moved)
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
     metrics_port = start_metrics_server(settings.metrics_port)
