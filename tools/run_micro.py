@@ -33,90 +33,24 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tools.micro.demo import seed, seed_one  # noqa: E402 - after ROOT is on sys.path
+from tools.micro.readiness import (  # noqa: E402
+    START_TIMEOUT_SECONDS,
+    ChildExited,
+    check_alive,
+    wait_gateway_ready,
+    wait_ready,
+)
+from tools.micro.topology import GATEWAY, GATEWAY_HTTP_PORT, Child, Service, discover, plan  # noqa: E402
+
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/supervision_micro"
-FIRST_METRICS_PORT = 9101  # API 9101, worker 9102, next service 9103/9104, ...
-START_TIMEOUT_SECONDS = 90
-SETTLE_QUIET_SECONDS = 2.0
-READY_PATH = "/readyz"
-
-# ---------------------------------------------------------------------------------------------
-# The gateway. It aggregates the others, so it starts last (the registry's start order), with its
-# HTTP port and the gRPC address of every service's IndicatorSource in INDICATOR_SOURCES
-# (services/common/sources.py); only the indicator sources started here are listed.
-# deploy/k8s/base/services/gateway/kustomization.yaml sets the same variable for Kubernetes.
-GATEWAY = "gateway"
-GATEWAY_HTTP_PORT = 8080
-
-
-def gateway_env(grpc_targets: dict[str, str]) -> dict[str, str]:
-    return {"HTTP_PORT": str(GATEWAY_HTTP_PORT),
-            "INDICATOR_SOURCES": ",".join(f"{name}={target}" for name, target in grpc_targets.items())}
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Service:
-    name: str
-    grpc_port: int
-    api_metrics_port: int
-    worker_metrics_port: int
-    has_worker: bool
-    database_url: str = ""
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def http_port(self) -> int | None:
-        return GATEWAY_HTTP_PORT if self.name == GATEWAY else None
-
-
-@dataclass
-class Child:
-    service: str
-    role: str
-    process: subprocess.Popen
-    started: threading.Event = field(default_factory=threading.Event)
-
-
-def discover(only: list[str] | None) -> list[str]:
-    """The services to run, in the registry's start order (the gateway, which aggregates the others, last)."""
-    from services.common import registry
-
-    names = registry.names()
-    if only:
-        unknown = sorted(set(only) - set(names))
-        if unknown:
-            raise SystemExit(f"run-micro: unknown service: {', '.join(unknown)} (have: {', '.join(names)})")
-        names = [n for n in names if n in only]
-    return names
-
-
-def plan(names: list[str], admin_url: str) -> list[Service]:
-    from services.common import registry
-
-    services = []
-    for index, name in enumerate(names):
-        entry = registry.spec(name)
-        metrics = FIRST_METRICS_PORT + 2 * index
-        services.append(Service(name, entry.monolith_port, metrics, metrics + 1, has_worker=entry.has_worker,
-                                database_url=database_url(admin_url, name)))
-    gateway = next((s for s in services if s.name == GATEWAY), None)
-    if gateway is not None:
-        sources = {entry.name for entry in registry.sources()}
-        gateway.extra_env = gateway_env({s.name: f"127.0.0.1:{s.grpc_port}" for s in services if s.name in sources})
-    return services
-
-
-def database_url(admin_url: str, service: str) -> str:
-    return urlparse(admin_url)._replace(path=f"/supervision_{service}").geturl()
 
 
 def create_databases(admin_url: str, services: list[Service]) -> None:
@@ -179,92 +113,6 @@ def _pump(child: Child) -> None:
         sys.stderr.write(prefix + line)
 
 
-def wait_ready(services: list[Service], children: list[Child], deadline: float) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2
-
-    by_key = {(c.service, c.role): c for c in children}
-    for service in services:
-        api = by_key[(service.name, "serve")]
-        with grpc.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
-            stub = _health_stub(channel)
-            while True:
-                _check_alive(children)
-                try:
-                    if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                        api.started.set()
-                        break
-                except grpc.RpcError:
-                    pass
-                _check_deadline(deadline, f"{service.name} serve is not SERVING")
-                time.sleep(0.2)
-        worker = by_key.get((service.name, "worker"))
-        while worker is not None and not worker.started.wait(0.2):
-            _check_alive(children)
-            _check_deadline(deadline, f"{service.name} worker did not start")
-
-
-def _health_stub(channel):
-    from grpc_health.v1 import health_pb2_grpc
-
-    return health_pb2_grpc.HealthStub(channel)
-
-
-def _check_alive(children: list[Child]) -> None:
-    for child in children:
-        if child.process.poll() is not None:
-            raise ChildExited(f"{child.service} {child.role} exited with status {child.process.returncode}")
-
-
-def _check_deadline(deadline: float, what: str) -> None:
-    if time.monotonic() > deadline:
-        raise ChildExited(f"timed out: {what}")
-
-
-class ChildExited(Exception):
-    pass
-
-
-def consumed_total(port: int) -> float:
-    """supervision_events_consumed_total of a worker, summed over every label."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-        text = response.read().decode()
-    return sum(sample.value for family in text_string_to_metric_families(text)
-               if family.name == "supervision_events_consumed"
-               for sample in family.samples if sample.name.endswith("_total"))
-
-
-def unsent(service: Service) -> tuple[int, str]:
-    """(unsent outbox rows, the last publish error among them)."""
-    import psycopg
-
-    with psycopg.connect(service.database_url, connect_timeout=5) as conn:
-        try:
-            count, error = conn.execute("SELECT count(*), max(last_error) FROM outbox WHERE sent_at IS NULL").fetchone()
-        except psycopg.errors.UndefinedTable:  # a service without an outbox (the gateway)
-            return 0, ""
-    return count, error or ""
-
-
-def settle(services: list[Service], children: list[Child], deadline: float) -> None:
-    """Returns when every outbox is empty and no worker consumed anything for a while."""
-    quiet_since, last = time.monotonic(), None
-    while True:
-        _check_alive(children)
-        backlog = {s.name: unsent(s) for s in services}
-        consumed = sum(consumed_total(s.worker_metrics_port) for s in services if s.has_worker)
-        if any(count for count, _ in backlog.values()) or consumed != last:
-            quiet_since, last = time.monotonic(), consumed
-        elif time.monotonic() - quiet_since >= SETTLE_QUIET_SECONDS:
-            return
-        stuck = "; ".join(f"{name}: {count} unsent{' (' + error[:200] + ')' if error else ''}"
-                          for name, (count, error) in backlog.items() if count)
-        _check_deadline(deadline, f"events still flowing ({stuck or 'consumers still busy'})")
-        time.sleep(0.3)
-
-
 def ensure_vhost(amqp_uri: str) -> None:
     """Makes the URI's virtual host on a local broker when it does not exist yet (rabbitmqctl)."""
     from kombu import Connection
@@ -303,71 +151,6 @@ def declare_exchanges(amqp_uri: str, event_namespace: str, services: list[Servic
         channel = connection.channel()
         for service in services:
             event_exchange(service.name, event_namespace).declare(channel=channel)
-
-
-def seed(services: list[Service], children: list[Child], amqp_uri: str) -> None:
-    from services.common.startup import progress_line
-
-    for number, service in enumerate(services, start=1):
-        print(f"run-micro: {progress_line(service.name, number, len(services))}", file=sys.stderr, flush=True)
-        result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--seed", service.name], cwd=ROOT,
-                                env=child_env(service, amqp_uri), capture_output=True, text=True, check=False,
-                                start_new_session=True)  # Ctrl-C reaches run-micro, which stops it
-        if result.returncode != 0:
-            sys.stderr.write(result.stdout + result.stderr)
-            raise ChildExited(f"loading the demo data of {service.name} failed (exit {result.returncode})")
-        for line in result.stdout.strip().splitlines():
-            print(f"run-micro: {service.name}: {line}", file=sys.stderr, flush=True)
-        # Wait for the relay (it polls every RELAY_POLL_SECONDS) and the consumers before the next
-        # service seeds: its demo data builds on these events.
-        settle(services, children, time.monotonic() + START_TIMEOUT_SECONDS)
-
-
-def seed_one(name: str) -> None:
-    """`--seed <service>` (a child process): the demo district into the service's empty store. The
-    rows and their outbox events are committed here; the running API process's relay publishes them."""
-    from services.common.config import Settings
-    from services.common.db import Store
-
-    settings = Settings.from_env()
-    from services.common import registry
-
-    runtime = registry.builder(name)(settings, Store(settings.database_url))
-    if runtime.seed_demo is None:
-        print("no demo data")
-        return
-    from services.monolith import demo_outcome
-
-    outcome = demo_outcome(runtime.seed_demo())
-    if runtime.indicators is not None:
-        runtime.indicators.flush()
-    print(describe_outcome(outcome))
-    for item in outcome.skipped:
-        print(f"略过 left out: {item}")
-    runtime.store.dispose()
-
-
-def describe_outcome(outcome) -> str:
-    """One line for a service's DemoOutcome; what it left out is listed after it, never a failure."""
-    if outcome.loaded:
-        return "demo data loaded" if outcome.complete else "demo data partly loaded"
-    return "demo data already complete" if outcome.complete else "demo data left out"
-
-
-def wait_gateway_ready(port: int, children: list[Child], deadline: float) -> dict:
-    """Polls the gateway's /readyz until it answers 200; returns its body."""
-    import json
-    import urllib.error
-
-    while True:
-        _check_alive(children)
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{READY_PATH}", timeout=2) as response:
-                return json.loads(response.read().decode())
-        except (urllib.error.URLError, OSError, ValueError):
-            pass  # 503 while it asks the sources, or not listening yet
-        _check_deadline(deadline, "the gateway's /readyz did not answer 200")
-        time.sleep(0.3)
 
 
 def describe_namespace(amqp_uri: str, event_namespace: str) -> str:
@@ -500,14 +283,14 @@ def main() -> int:
                 children += start_service(service, amqp_uri)
             wait_ready(group, children, time.monotonic() + START_TIMEOUT_SECONDS)
             if group is sources and settings.demo_data and not args.no_demo:
-                seed(sources, children, amqp_uri)
+                seed(sources, children, lambda service: child_env(service, amqp_uri))
         if gateway:
             wait_gateway_ready(GATEWAY_HTTP_PORT, children, time.monotonic() + START_TIMEOUT_SECONDS)
         print_table(services, amqp_uri, settings.event_namespace)
         print(f"run-micro: 就绪 ready in {time.monotonic() - began:.0f}s", file=sys.stderr, flush=True)
         while True:
             time.sleep(0.5)
-            _check_alive(children)
+            check_alive(children)
     except ChildExited as error:
         print(f"run-micro: {error}; stopping everything", file=sys.stderr)
         status = 1

@@ -1,4 +1,4 @@
-"""Domain errors: raised by domain code, mapped to gRPC status codes in one place (grpc_server).
+"""Domain errors: raised by domain code, mapped to gRPC status codes in one place (grpc_statuses).
 
 Domain code never imports grpc; it says *what* is wrong, the transport decides how to say it.
 """

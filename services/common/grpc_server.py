@@ -28,13 +28,7 @@ from grpc_reflection.v1alpha import reflection
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 from services.common.grpc_interceptor import CallInterceptor
-from services.common.grpc_statuses import status_for, with_request_id
-from services.common.grpc_streams import StreamGate, StreamsFull
-
-# Importable from here as before the split.
-__all__ = ["KEEPALIVE_TIMEOUT_MS", "KEEPALIVE_TIME_MS", "MAX_MESSAGE_BYTES", "MIN_CLIENT_PING_INTERVAL_MS",
-           "CallInterceptor", "RunningServer", "StreamGate", "StreamsFull", "start_server", "status_for",
-           "wait_for_termination_signal", "with_request_id"]
+from services.common.grpc_streams import StreamGate
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from services.common.demo import DemoOutcome
-from tools.run_micro import describe_outcome
+from tools.micro.demo import describe_outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 
