@@ -37,3 +37,21 @@ def test_each_entry_names_the_service_s_own_package(name):
     # The worker module is imported only in an eventlet-patched process: its file is enough here.
     worker = ROOT / Path(*entry.worker_module.split(".")).with_suffix(".py")
     assert worker.is_file() == entry.has_worker
+
+
+def test_the_house_rules_cover_every_service_of_the_registry():
+    """make lint's tools list the services too (pyproject.toml): a service added to the registry and
+    not to them would escape the independence contract, the domain contract and the strict types."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["type"] + ":" + str(c.get("source_modules")): c for c in config["tool"]["importlinter"]["contracts"]}
+    independent = set(contracts["independence:None"]["modules"])
+    common_forbidden = set(contracts["forbidden:['services.common']"]["forbidden_modules"])
+    domain_forbidden = set(contracts["forbidden:['services.*.domain']"]["forbidden_modules"])
+    strict = set(config["tool"]["mypy"]["files"])
+    for entry in registry.SERVICES:
+        assert entry.package in independent, entry.name
+        assert entry.package in common_forbidden, entry.name
+        assert f"{entry.package}.api" in domain_forbidden, entry.name
+        assert f"{entry.package.replace('.', '/')}/domain" in strict, entry.name
