@@ -47,8 +47,13 @@ FROM python:3.11-slim-bookworm AS runtime
 LABEL org.opencontainers.image.title="smart-supervision-cloud" \
       org.opencontainers.image.description="智慧监管云中心: every service of the smart supervision cloud, one image" \
       org.opencontainers.image.source="deploy/k8s (kustomize), docs/operations.md"
-# The base image's own pip, setuptools and wheel are build tools too.
-RUN python -m pip uninstall --yes --no-cache-dir setuptools wheel pip \
+# The enforcement documents (执法文书) are laid out by Pango (WeasyPrint) in Debian's Noto CJK
+# fonts, embedded in every PDF. The base image's own pip, setuptools and wheel are build tools too.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends libpango-1.0-0=1.50.12+ds-1 \
+       libpangoft2-1.0-0=1.50.12+ds-1 fonts-noto-cjk=1:20220127+repack1-1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m pip uninstall --yes --no-cache-dir setuptools wheel pip \
     && groupadd --system --gid 10001 supervision \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin supervision \

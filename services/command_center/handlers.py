@@ -13,6 +13,13 @@ from services.common.errors import InvalidArgument
 from services.common.events import Event
 from supervision.complaints.v1 import events_pb2 as complaints_pb2
 from supervision.emergency.v1 import events_pb2 as emergency_pb2
+from supervision.mobile_enforcement.v1 import events_pb2 as enforcement_pb2
+
+# The task's source for an overdue case; its source_ref is "<case id>/<deadline>".
+CASE_OVERDUE_SOURCE = "mobile_enforcement.overdue"
+# CaseOverdue.deadline -> the limit as the task's title names it; a limit added later is named "办理".
+CASE_DEADLINES = {"filing": "立案决定", "decision": "处罚决定", "legal_review": "法制审核", "delivery": "处罚决定送达",
+                  "payment": "罚款缴纳"}
 
 
 class Handlers:
@@ -39,6 +46,29 @@ class Handlers:
             office_id=overdue.office_id, title=f"{rule.title} {overdue.complaint_id}", description=description,
             source="complaints.overdue", source_ref=overdue.complaint_id, due_date=due.date))
 
+    def supervise_overdue_case(self, session: Session, event: Event[enforcement_pb2.CaseOverdue]) -> None:
+        """Raises one supervision task (督办) for the office of a penalty case past a statutory limit,
+        one per case and limit: a case late in its legal review and later in its delivery gets two."""
+        rule = self.policy.overdue_case
+        overdue = event.message
+        if not overdue.case_id or not overdue.office_id or not overdue.deadline:
+            raise InvalidArgument.of("case_id", "CaseOverdue needs case_id, office_id and deadline")
+        due = self.workspace.calendar.add_working_days(self.workspace.today(), rule.due_in_working_days)
+        try:
+            missed = day_of(overdue.due_date)
+        except InvalidArgument:  # no calendar day: only the description would show it, so it is left out
+            missed = None
+        # The party by its registered name only (entity_name is empty for a person): no personal data.
+        party = overdue.entity_name[:80] or f"案件 {overdue.case_id}"
+        state = overdue.state or "state unknown"
+        description = f"case {overdue.case_id} ({state}) passed its {overdue.deadline} deadline"
+        if missed is not None:
+            description += f" (due {missed.isoformat()})"
+        self.tasks.raise_task_for(session, TaskInput(
+            office_id=overdue.office_id, title=f"{rule.title}（{CASE_DEADLINES.get(overdue.deadline, '办理')}）{party}",
+            description=description, source=CASE_OVERDUE_SOURCE,
+            source_ref=f"{overdue.case_id}/{overdue.deadline}"[:64], due_date=due.date))
+
     def supervise_serious_incident(
             self, session: Session,
             event: Event[emergency_pb2.IncidentReported | emergency_pb2.IncidentLevelChanged]) -> None:
@@ -59,6 +89,9 @@ class Handlers:
         return [
             # Not versioned: an overdue notice is a fact, not a state of the complaint to be superseded.
             Subscription("complaints", complaints_pb2.ComplaintOverdue, self.supervise_overdue_complaint,
+                         versioned=False),
+            # Not versioned either: each overdue notice of a case names another limit, at a higher version.
+            Subscription("mobile_enforcement", enforcement_pb2.CaseOverdue, self.supervise_overdue_case,
                          versioned=False),
             Subscription("emergency", emergency_pb2.IncidentReported, self.supervise_serious_incident),
             Subscription("emergency", emergency_pb2.IncidentLevelChanged, self.supervise_serious_incident),

@@ -57,23 +57,39 @@ def complaints_overdue(upstream: Upstream, rules: AlertRules, today: dt.date) ->
     return found
 
 
+# A case's limits, each open in the states where it can still be met (a flag stays set once the step
+# is done late, so a flag outside these states is history, not an alert): (flag, due field, what is
+# late, states). The decision's clock runs from filing to the decision and stands still in HEARING.
+CASE_LIMITS = (
+    ("filing_overdue", "filing_decision_due", "立案决定", ("LEAD",)),
+    ("closing_overdue", "closing_due", "处罚决定",
+     ("FILED", "INVESTIGATED", "LEGAL_REVIEW", "NOTIFIED", "HEARING")),
+    ("legal_review_overdue", "legal_review_due", "法制审核", ("LEGAL_REVIEW",)),
+    ("delivery_overdue", "delivery_due", "处罚决定送达", ("DECIDED",)),
+    ("payment_overdue", "payment_due", "罚款缴纳", ("DELIVERED",)),
+    ("publication_overdue", "publication_due", "处罚信息公示", ("DECIDED", "DELIVERED", "EXECUTED")),
+)
+CASE_STATES = tuple(dict.fromkeys(state for *_, states in CASE_LIMITS for state in states))
+
+
 def cases_overdue(upstream: Upstream, rules: AlertRules, today: dt.date) -> list[Alert]:
     from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
     from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
 
     found = []
-    for state in ("LEAD", "FILED", "DECIDED"):
+    for state in CASE_STATES:
         for case in _pages(upstream, "mobile_enforcement", pb_grpc.CaseServiceStub, "ListCases",
                            pb.ListCasesRequest, f"state = {state}", "cases"):
-            for late, what, due in ((case.filing_overdue, "立案决定", case.filing_decision_due),
-                                    (case.closing_overdue, "结案", case.closing_due),
-                                    (case.publication_overdue, "处罚信息公示", case.publication_due)):
-                if late:
-                    received = case.received_time.ToDatetime(dt.UTC) if case.HasField("received_time") else None
-                    reference = alerts.case_reference(case.party.name, bool(case.entity_id), received)
-                    found.append(Alert(alerts.CASE_OVERDUE, case.id, case.office_id, CRITICAL,
-                                       f"案件（{reference}）超过{what}期限", _date(due)))
-                    break
+            late = [(what, getattr(case, due)) for flag, due, what, states in CASE_LIMITS
+                    if state in states and getattr(case, flag)]
+            if not late:
+                continue
+            # One alert per case: its first limit run out, in the procedure's order.
+            what, due = late[0]
+            received = case.received_time.ToDatetime(dt.UTC) if case.HasField("received_time") else None
+            reference = alerts.case_reference(case.party.name, bool(case.entity_id), received)
+            found.append(Alert(alerts.CASE_OVERDUE, case.id, case.office_id, CRITICAL,
+                               f"案件（{reference}）超过{what}期限", _date(due)))
     return found
 
 

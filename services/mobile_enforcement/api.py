@@ -3,15 +3,20 @@ the request and the answer through messages.py."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from services.common.context import current_caller
 from services.mobile_enforcement import messages as m
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Checklists
+from services.mobile_enforcement.domain.documents import Documents
 from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import EntityImport
 from services.mobile_enforcement.domain.inspections import Inspections
 from services.mobile_enforcement.domain.spot_checks import SpotChecks
+from services.mobile_enforcement.models import Case
+from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as pb_grpc
 
 
@@ -132,43 +137,88 @@ class CaseApi(pb_grpc.CaseServiceServicer):
     def __init__(self, cases: Cases):
         self.cases = cases
 
+    def _case(self, case: Case) -> pb.Case:
+        return m.case_to_proto(case, self._surcharge(case))
+
+    def _surcharge(self, case: Case) -> Decimal:
+        # Read at the answer's own day: GetCase on a later day shows what is owed that day.
+        return self.cases.surcharge_owed(case, self.cases.workspace.today())
+
     def OpenLead(self, request, context):
-        return m.case_to_proto(self.cases.open_lead(current_caller(), request.request_id,
-                                                    m.lead_from_proto(request.lead)))
+        return self._case(self.cases.open_lead(current_caller(), request.request_id, m.lead_from_proto(request.lead)))
 
     def GetCase(self, request, context):
-        return m.case_to_proto(self.cases.get(current_caller(), request.id))
+        return self._case(self.cases.get(current_caller(), request.id))
 
     def ListCases(self, request, context):
         page, where = m.case_listing(request)
-        return m.cases_page(self.cases.list(current_caller(), page, where))
+        return m.cases_page(self.cases.list(current_caller(), page, where), self._surcharge)
 
     def FileCase(self, request, context):
-        return m.case_to_proto(self.cases.file(current_caller(), request.id, list(request.officer_ids)))
+        return self._case(self.cases.file(current_caller(), request.id, list(request.officer_ids)))
 
     def DeclineLead(self, request, context):
-        return m.case_to_proto(self.cases.decline(current_caller(), request.id, request.reason))
+        return self._case(self.cases.decline(current_caller(), request.id, request.reason))
 
     def ExtendDeadline(self, request, context):
         case = self.cases.extend(current_caller(), request.id, request.approved_by, request.reason,
                                  request.collective_decision_ref, m.extended_due(request))
-        return m.case_to_proto(case)
+        return self._case(case)
 
     def PauseClock(self, request, context):
-        return m.case_to_proto(self.cases.pause(current_caller(), request.id, m.pause_reason(request), request.note))
+        return self._case(self.cases.pause(current_caller(), request.id, m.pause_reason(request), request.note))
 
     def ResumeClock(self, request, context):
-        return m.case_to_proto(self.cases.resume(current_caller(), request.id))
+        return self._case(self.cases.resume(current_caller(), request.id))
+
+    def ConcludeInvestigation(self, request, context):
+        findings = m.investigation_input(request)
+        return self._case(self.cases.conclude_investigation(current_caller(), request.id, findings))
+
+    def SubmitForLegalReview(self, request, context):
+        return self._case(self.cases.submit_for_legal_review(current_caller(), request.id))
+
+    def RecordLegalReview(self, request, context):
+        return self._case(self.cases.record_legal_review(current_caller(), request.id, request.reviewer_id,
+                                                         request.approved, request.opinion))
+
+    def RecordCollectiveDiscussion(self, request, context):
+        return self._case(self.cases.record_collective_discussion(current_caller(), request.id, request.record))
+
+    def IssueAdvanceNotice(self, request, context):
+        return self._case(self.cases.issue_advance_notice(current_caller(), request.id))
+
+    def RecordStatement(self, request, context):
+        return self._case(self.cases.record_statement(current_caller(), request.id, request.statement,
+                                                      request.waived))
+
+    def RequestHearing(self, request, context):
+        return self._case(self.cases.request_hearing(current_caller(), request.id))
+
+    def ScheduleHearing(self, request, context):
+        hearing_at = m.hearing_time(request)
+        return self._case(self.cases.schedule_hearing(current_caller(), request.id, request.host_id, hearing_at,
+                                                      request.place))
+
+    def RecordHearing(self, request, context):
+        return self._case(self.cases.record_hearing(current_caller(), request.id, request.record))
 
     def DecideCase(self, request, context):
         penalty = m.penalty_input(request.penalty)
-        return m.case_to_proto(self.cases.decide(current_caller(), request.id, penalty, request.note))
+        return self._case(self.cases.decide(current_caller(), request.id, penalty, request.note))
+
+    def RecordDelivery(self, request, context):
+        return self._case(self.cases.record_delivery(current_caller(), request.id, m.delivery_method(request)))
+
+    def RecordExecution(self, request, context):
+        amount = m.amount_paid(request)
+        return self._case(self.cases.record_execution(current_caller(), request.id, amount, request.note))
 
     def PublishDecision(self, request, context):
-        return m.case_to_proto(self.cases.publish(current_caller(), request.id))
+        return self._case(self.cases.publish(current_caller(), request.id))
 
     def CloseCase(self, request, context):
-        return m.case_to_proto(self.cases.close(current_caller(), request.id, request.note))
+        return self._case(self.cases.close(current_caller(), request.id, request.note))
 
 
 class AuditTrailApi(pb_grpc.AuditTrailServiceServicer):
@@ -177,3 +227,26 @@ class AuditTrailApi(pb_grpc.AuditTrailServiceServicer):
 
     def VerifyAuditTrail(self, request, context):
         return m.verification_to_proto(self.trails.verify(current_caller(), request.subject))
+
+
+# ---- documents
+
+
+class DocumentApi(pb_grpc.DocumentServiceServicer):
+    def __init__(self, documents: Documents):
+        self.documents = documents
+
+    def IssueDocument(self, request, context):
+        document = self.documents.issue(current_caller(), request.request_id, request.subject,
+                                        m.document_kind(request))
+        return m.document_to_proto(document)
+
+    def GetDocument(self, request, context):
+        return m.document_to_proto(self.documents.get(current_caller(), request.id))
+
+    def GetDocumentContent(self, request, context):
+        return m.document_content_to_proto(self.documents.content(current_caller(), request.id))
+
+    def ListDocuments(self, request, context):
+        page, where = m.document_listing(request)
+        return m.documents_page(self.documents.list(current_caller(), page, where))

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.indicators import Reading
-from services.mobile_enforcement.domain.vocabulary import COMPLETED, FILED, LEAD
+from services.mobile_enforcement.domain.vocabulary import COMPLETED, LEAD, UNDECIDED_STATES
 from services.mobile_enforcement.models import Case, Entity, Inspection, Office
 
 SPOT_CHECK_COMPLETION = "mobile_enforcement.spot_check_completion"
@@ -59,10 +59,12 @@ def compute(session: Session, office_ids: list[str] | None) -> dict[str, list[Re
         select(Case.office_id, _count(and_(filing_decided, Case.filing_overdue.is_(False))), func.count())
         .where(Case.office_id.in_(offices), or_(filing_decided, and_(Case.state == LEAD, Case.filing_overdue)))
         .group_by(Case.office_id)))
+    # A filed case still undecided counts once its decision clock ran out, whichever step it is at.
     ordinary_decision = and_(Case.decided_on.is_not(None), Case.simplified.is_(False))
+    undecided_late = and_(Case.state.in_(UNDECIDED_STATES), Case.closing_overdue)
     add(CASE_CLOSING_ON_TIME, session.execute(
         select(Case.office_id, _count(and_(ordinary_decision, Case.closing_overdue.is_(False))), func.count())
-        .where(Case.office_id.in_(offices), or_(ordinary_decision, and_(Case.state == FILED, Case.closing_overdue)))
+        .where(Case.office_id.in_(offices), or_(ordinary_decision, undecided_late))
         .group_by(Case.office_id)))
 
     publications: dict[str, tuple[float, float]] = {}

@@ -9,18 +9,27 @@ request's other problems, so a caller sees every violation at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2, money_pb2
 
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, Violations
 from services.common.hash_chain import Verification
 from services.common.paging import ListResult, Page, parse_filter, parse_page
-from services.mobile_enforcement.domain.case_rules import LeadInput, PenaltyInput
+from services.mobile_enforcement.domain.case_rules import (
+    InvestigationInput,
+    LeadInput,
+    PenaltyInput,
+    SanctionInput,
+    case_proposed_penalty,
+    case_sanctions,
+)
 from services.mobile_enforcement.domain.cases import CaseFilter
 from services.mobile_enforcement.domain.checklists import Checklist
+from services.mobile_enforcement.domain.documents import DocumentFilter
 from services.mobile_enforcement.domain.entities import UPDATABLE_FIELDS, EntityFilter, EntityInput
 from services.mobile_enforcement.domain.entity_import import ImportResult
 from services.mobile_enforcement.domain.findings import FindingInput
@@ -33,7 +42,7 @@ from services.mobile_enforcement.domain.inspections import (
 from services.mobile_enforcement.domain.spot_checks import ConflictFilter, PlanInput, PlanView
 from services.mobile_enforcement.domain.spot_checks import Verification as PlanVerification
 from services.mobile_enforcement.domain.workspace import split_ids
-from services.mobile_enforcement.models import Case, Conflict, Entity, Inspection
+from services.mobile_enforcement.models import Case, Conflict, Document, Entity, Inspection
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 
 CATEGORY = "ENTITY_CATEGORY_"
@@ -48,6 +57,7 @@ SOURCE = "LEAD_SOURCE_"
 PAUSE = "PAUSE_REASON_"
 PARTY = "PARTY_KIND_"
 PENALTY = "PENALTY_KIND_"
+DELIVERY = "DELIVERY_METHOD_"
 SNAPSHOT = "SNAPSHOT_KIND_"
 CURRENCY = "CNY"
 NANOS_PER_FEN = 10_000_000
@@ -368,8 +378,9 @@ def case_listing(request: pb.ListCasesRequest) -> tuple[Page, CaseFilter]:
                             entity_id=_text(terms, "entity_id"))
 
 
-def cases_page(result: ListResult[Case]) -> pb.ListCasesResponse:
-    return pb.ListCasesResponse(cases=[case_to_proto(c) for c in result.items], next_page_token=result.next_page_token)
+def cases_page(result: ListResult[Case], surcharge: Callable[[Case], Decimal | None]) -> pb.ListCasesResponse:
+    return pb.ListCasesResponse(cases=[case_to_proto(c, surcharge(c)) for c in result.items],
+                                next_page_token=result.next_page_token)
 
 
 def extended_due(request: pb.ExtendDeadlineRequest) -> dt.date | None:
@@ -381,13 +392,56 @@ def pause_reason(request: pb.PauseClockRequest) -> str:
     return name_of(pb.PauseReason, request.reason, PAUSE)
 
 
-def penalty_input(given: pb.Penalty) -> PenaltyInput:
-    return PenaltyInput(kind=name_of(pb.PenaltyKind, given.kind, PENALTY),
-                        party_kind=name_of(pb.PartyKind, given.party_kind, PARTY) or None,
-                        fine_yuan=yuan_from_money(given.fine, "penalty.fine"), simplified=given.simplified)
+def sanctions_input(given: pb.Penalty, field: str) -> tuple[SanctionInput, ...]:
+    """The penalty's sanctions in their order; every malformed amount reported at once."""
+    violations = Violations()
+    sanctions = []
+    for index, sanction in enumerate(given.sanctions):
+        amount = None
+        try:
+            amount = yuan_from_money(sanction.amount, f"{field}.sanctions[{index}].amount")
+        except InvalidArgument as error:
+            for violation in error.violations:
+                violations.add(violation.field, violation.description)
+        sanctions.append(SanctionInput(kind=name_of(pb.PenaltyKind, sanction.kind, PENALTY), amount_yuan=amount,
+                                       detail=sanction.detail, duration_days=sanction.duration_days))
+    violations.raise_if_any("invalid penalty")
+    return tuple(sanctions)
 
 
-def case_to_proto(case: Case) -> pb.Case:
+def penalty_input(given: pb.Penalty, field: str = "penalty") -> PenaltyInput:
+    return PenaltyInput(party_kind=name_of(pb.PartyKind, given.party_kind, PARTY) or None,
+                        simplified=given.simplified, sanctions=sanctions_input(given, field))
+
+
+def investigation_input(request: pb.ConcludeInvestigationRequest) -> InvestigationInput:
+    return InvestigationInput(facts=request.facts, legal_basis=request.legal_basis,
+                              proposed=penalty_input(request.proposed_penalty, "proposed_penalty"))
+
+
+def hearing_time(request: pb.ScheduleHearingRequest) -> dt.datetime | None:
+    return instant_from_proto(request.hearing_time, "hearing_time")
+
+
+def delivery_method(request: pb.RecordDeliveryRequest) -> str:
+    """The method's word; "" when unspecified or unknown, refused by the domain."""
+    return name_of(pb.DeliveryMethod, request.method, DELIVERY)
+
+
+def amount_paid(request: pb.RecordExecutionRequest) -> Decimal | None:
+    return yuan_from_money(request.amount_paid, "amount_paid")
+
+
+def penalty_to_proto(party_kind: str | None, simplified: bool, sanctions: Sequence[SanctionInput]) -> pb.Penalty:
+    return pb.Penalty(party_kind=value_of(pb.PartyKind, party_kind, PARTY), simplified=simplified,
+                      sanctions=[pb.Sanction(kind=value_of(pb.PenaltyKind, s.kind, PENALTY),
+                                             amount=money_from_yuan(s.amount_yuan), detail=s.detail,
+                                             duration_days=s.duration_days) for s in sanctions])
+
+
+def case_to_proto(case: Case, surcharge: Decimal | None = None) -> pb.Case:
+    """The case; `surcharge` is what the domain says is owed today (Cases.surcharge_owed), shown once a
+    fine has a payment term."""
     message = pb.Case(
         id=case.id, office_id=case.office_id, entity_id=case.entity_id or "",
         party=pb.Party(name=case.party_name, uscc=case.party_uscc, address=case.party_address),
@@ -403,11 +457,32 @@ def case_to_proto(case: Case) -> pb.Case:
         paused_for=value_of(pb.PauseReason, case.paused_for, PAUSE), paused_since=day(case.paused_since),
         decided_on=day(case.decided_on), publication_due=day(case.publication_due),
         publish_time=timestamp(case.published_at), publication_overdue=case.publication_overdue,
-        close_time=timestamp(case.closed_at), create_time=timestamp(case.created_at), version=case.version)
+        close_time=timestamp(case.closed_at), create_time=timestamp(case.created_at), version=case.version,
+        facts=case.facts, legal_basis=case.legal_basis, investigated_on=day(case.investigated_on),
+        legal_review_required=case.legal_review_required,
+        collective_discussion_required=case.collective_discussion_required, hearing_eligible=case.hearing_eligible,
+        legal_review_due=day(case.legal_review_due), legal_review_overdue=case.legal_review_overdue,
+        legal_reviewed_on=day(case.legal_reviewed_on), legal_reviewer_id=case.legal_reviewer_id,
+        legal_review_opinion=case.legal_review_opinion, collective_discussed_on=day(case.collective_discussed_on),
+        collective_discussion_record=case.collective_discussion_record, notified_on=day(case.notified_on),
+        statement_due=day(case.statement_due), statement_due_provisional=case.statement_due_provisional,
+        statement=case.statement, statement_waived=case.statement_waived,
+        hearing_requested_on=day(case.hearing_requested_on), hearing_time=timestamp(case.hearing_at),
+        hearing_place=case.hearing_place, hearing_host_id=case.hearing_host_id,
+        hearing_notified_on=day(case.hearing_notified_on), hearing_held_on=day(case.hearing_held_on),
+        hearing_record=case.hearing_record, delivery_due=day(case.delivery_due),
+        delivery_overdue=case.delivery_overdue, delivered_on=day(case.delivered_on),
+        delivery_method=value_of(pb.DeliveryMethod, case.delivery_method, DELIVERY),
+        payment_due=day(case.payment_due), payment_overdue=case.payment_overdue,
+        amount_paid=money_from_yuan(case.amount_paid), executed_on=day(case.executed_on))
+    proposed = case_proposed_penalty(case)
+    if proposed is not None:
+        message.proposed_penalty.CopyFrom(penalty_to_proto(proposed.party_kind, proposed.simplified,
+                                                           proposed.sanctions))
     if case.penalty_kind:
-        message.penalty.CopyFrom(pb.Penalty(kind=value_of(pb.PenaltyKind, case.penalty_kind, PENALTY),
-                                            party_kind=value_of(pb.PartyKind, case.party_kind, PARTY),
-                                            fine=money_from_yuan(case.fine_yuan), simplified=case.simplified))
+        message.penalty.CopyFrom(penalty_to_proto(case.party_kind, case.simplified, case_sanctions(case)))
+    if case.payment_due is not None and surcharge is not None:
+        message.surcharge.CopyFrom(money_from_yuan(surcharge))
     return message
 
 
@@ -417,3 +492,38 @@ def verification_to_proto(verification: Verification) -> pb.AuditTrailVerificati
                                      records_checked=verification.records_checked,
                                      broken_record=broken.sequence if broken else 0,
                                      problem=broken.problem if broken else "", detail=broken.detail if broken else "")
+
+
+# ---- documents
+# Imported here so that the documents' section stands on its own below the others'.
+
+DOCUMENT_KIND = "DOCUMENT_KIND_"
+
+
+def document_kind(request: pb.IssueDocumentRequest) -> str:
+    return name_of(pb.DocumentKind, request.kind, DOCUMENT_KIND)
+
+
+def document_listing(request: pb.ListDocumentsRequest) -> tuple[Page, DocumentFilter]:
+    page = parse_page(request)
+    terms = parse_filter(request.filter, {"subject": str, "kind": str, "office_id": str})
+    return page, DocumentFilter(office_id=_text(terms, "office_id"), subject=_text(terms, "subject"),
+                                kind=_filter_enum(terms, "kind", pb.DocumentKind, DOCUMENT_KIND))
+
+
+def document_to_proto(document: Document) -> pb.Document:
+    return pb.Document(id=document.id, subject=document.subject,
+                       kind=value_of(pb.DocumentKind, document.kind, DOCUMENT_KIND), number=document.number,
+                       year=document.year, sequence=document.sequence, office_id=document.office_id,
+                       sha256=document.sha256, content_type=document.content_type, size_bytes=document.size_bytes,
+                       issued_by=document.issued_by, create_time=timestamp(document.created_at))
+
+
+def documents_page(result: ListResult[Document]) -> pb.ListDocumentsResponse:
+    return pb.ListDocumentsResponse(documents=[document_to_proto(d) for d in result.items],
+                                    next_page_token=result.next_page_token)
+
+
+def document_content_to_proto(document: Document) -> pb.DocumentContent:
+    return pb.DocumentContent(document=document_to_proto(document), content=document.content,
+                              content_type=document.content_type)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -295,7 +296,8 @@ class Case(Base):
     paused_for: Mapped[str | None] = mapped_column(String(16), nullable=True)
     paused_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    penalty_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The first sanction's kind and the fine, kept for the readers that knew one kind and one fine.
+    penalty_kind: Mapped[str | None] = mapped_column(String(24), nullable=True)
     party_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fine_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
     simplified: Mapped[bool] = mapped_column(Boolean)
@@ -308,9 +310,103 @@ class Case(Base):
     trail_head: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(BigInteger)
 
+    # The ordinary procedure (migration 0008). Texts and flags have server defaults so that the
+    # cases stored before it migrate as cases that never reached these steps.
+    # The investigation's conclusion (调查终结); the penalties are JSON lists of sanctions
+    # (case_rules.penalty_json / sanctions_json), "[]" for none yet.
+    facts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
+    proposed_penalty: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sanctions: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    investigated_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # What the rule set in force on the conclusion's day requires of the proposed penalty.
+    legal_review_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    collective_discussion_required: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                                 server_default=false())
+    hearing_eligible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Legal review (法制审核).
+    legal_review_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    legal_review_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                               server_default=false())
+    legal_review_overdue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    legal_reviewed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    legal_reviewer_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    legal_review_opinion: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Collective discussion (集体讨论).
+    collective_discussed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    collective_discussion_record: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The advance notice (告知) and the statement and defence (陈述申辩).
+    notified_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    statement_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    statement_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    statement: Mapped[str] = mapped_column(Text, default="", server_default="")
+    statement_waived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The hearing (听证).
+    hearing_requested_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    hearing_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    hearing_place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    hearing_host_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    hearing_notified_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    hearing_held_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    hearing_record: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Delivery (送达) and execution (执行) of the decision.
+    delivery_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    delivery_overdue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    delivered_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    delivery_method: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    payment_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    payment_overdue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    amount_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    surcharge_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    executed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
     __table_args__ = (
         Index("ix_cases_office_state", "office_id", "state"),
         # One lead per source record: a redelivered report or rapid test opens nothing new.
         Index("ux_cases_source", "source", "source_ref", unique=True,
               sqlite_where=_HAS_SOURCE_REF, postgresql_where=_HAS_SOURCE_REF),
     )
+
+
+# ---- enforcement documents
+
+
+class Document(Base):
+    """An enforcement document (执法文书) as issued: its number, the PDF and its SHA-256 (also in the
+    subject's trail). Issued once per subject and kind; never changed or deleted."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "inspection/<id>" or "case/<id>": the trail the document's hash is recorded in.
+    subject: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(24))
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    number: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    # Loaded only when the PDF itself is asked for, not by lists and metadata reads.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    issued_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # A second issue of the same kind for the same subject is the first one again.
+        Index("ux_documents_subject_kind", "subject", "kind", unique=True),
+        # A number is never given twice, whatever a concurrent issue did.
+        Index("ux_documents_number", "kind", "year", "sequence", unique=True),
+        Index("ix_documents_office", "office_id", "id"),
+    )
+
+
+class DocumentCounter(Base):
+    """The last number given to a kind of document in a year (the bureau's register, 文书编号登记)."""
+
+    __tablename__ = "document_counters"
+
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -17,10 +17,12 @@ from services.common.indicators import IndicatorRefresher, Reading
 from services.common.runtime import Registration, ServiceRuntime
 from services.common.working_days import WorkingDayCalendar
 from services.mobile_enforcement import indicators
+from services.mobile_enforcement.documents import render_pdf
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Catalog, Checklists
 from services.mobile_enforcement.domain.directory import Directory
+from services.mobile_enforcement.domain.documents import Documents, read_settings
 from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import EntityImport
 from services.mobile_enforcement.domain.inspections import Inspections
@@ -48,6 +50,7 @@ GRPC_SERVICES = [
     "supervision.mobile_enforcement.v1.InspectionService",
     "supervision.mobile_enforcement.v1.CaseService",
     "supervision.mobile_enforcement.v1.AuditTrailService",
+    "supervision.mobile_enforcement.v1.DocumentService",
     "supervision.common.v1.IndicatorSource",
 ]
 
@@ -59,6 +62,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     entities, importer, checklists = Entities(workspace), EntityImport(workspace), Checklists(workspace)
     spot_checks, inspections, cases = SpotChecks(workspace), Inspections(workspace), Cases(workspace)
     trails, sweep = AuditTrails(workspace), DeadlineSweep(workspace)
+    documents = Documents(workspace, read_settings(), render_pdf)
     handlers = Handlers(Directory(workspace), inspections, cases, sweep)
 
     def compute_indicators(session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
@@ -79,6 +83,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
             (pb_grpc.add_InspectionServiceServicer_to_server, api.InspectionApi(inspections)),
             (pb_grpc.add_CaseServiceServicer_to_server, api.CaseApi(cases)),
             (pb_grpc.add_AuditTrailServiceServicer_to_server, api.AuditTrailApi(trails)),
+            (pb_grpc.add_DocumentServiceServicer_to_server, api.DocumentApi(documents)),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]
@@ -86,7 +91,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     def seed_demo() -> DemoOutcome:
         from services.mobile_enforcement.demo import load_demo
 
-        return load_demo(workspace, importer, spot_checks, inspections, cases, sweep)
+        return load_demo(workspace, importer, spot_checks, inspections, cases, sweep, documents)
 
     return ServiceRuntime(
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,

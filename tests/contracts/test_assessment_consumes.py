@@ -35,6 +35,7 @@ from supervision.facilities.v1 import facilities_pb2 as fa
 from supervision.facilities.v1 import facilities_pb2_grpc as fa_grpc
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
+from tests.contracts import case_procedure
 from tests.support import Clock
 
 SECRET = "contract-secret-of-at-least-32-bytes!"
@@ -218,12 +219,7 @@ def test_a_case_closed_by_its_two_officers_is_evidence_for_both(district):
         entity_id=uscc(2), source=me.LEAD_SOURCE_REFERRAL, source_ref="R-1", description="涉嫌销售过期食品")),
         metadata=LEADER)
     filed = cases.FileCase(me.FileCaseRequest(id=lead.id, officer_ids=["MH01-03", "MH01-04"]), metadata=LEADER)
-    cases.DecideCase(me.DecideCaseRequest(id=filed.id, penalty=me.Penalty(
-        kind=me.PENALTY_KIND_WARNING, party_kind=me.PARTY_KIND_ORGANISATION)), metadata=LEADER)
-    decided = cases.GetCase(me.GetCaseRequest(id=filed.id), metadata=LEADER)
-    if decided.HasField("publication_due"):
-        cases.PublishDecision(me.PublishDecisionRequest(id=filed.id), metadata=LEADER)
-    closed = cases.CloseCase(me.CloseCaseRequest(id=filed.id, note="结案"), metadata=LEADER)
+    closed = case_procedure.closed(cases, filed.id, case_procedure.warning(), metadata=LEADER)
     assert closed.state == me.CASE_STATE_CLOSED
     district.settle()
     for officer_id in ("MH01-03", "MH01-04"):

@@ -1,6 +1,7 @@
 """What command_center does with the events it consumes, each produced by its publisher's own code:
-a complaint past its acceptance deadline (complaints) and an incident of level I-III, as reported or
-after re-grading (emergency), become one supervision task (督办) for the office."""
+a complaint past its acceptance deadline (complaints), a penalty case past one of its statutory limits
+(mobile_enforcement: one task per case and limit) and an incident of level I-III, as reported or after
+re-grading (emergency), become one supervision task (督办) for the office."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 
+from services.command_center.handlers import CASE_OVERDUE_SOURCE
 from services.common import contracts
-from services.common.clock import SHANGHAI
-from services.common.consumer import APPLIED, DUPLICATE
+from services.common.clock import SHANGHAI, shanghai_today
+from services.common.consumer import APPLIED, DUPLICATE, REJECTED
+from services.common.credit_code import check_character
+from services.common.events import EventWriter
 from services.complaints.models import Outbox as ComplaintsOutbox
+from services.mobile_enforcement.domain import published
+from services.mobile_enforcement.models import Case as EnforcementCase
+from services.mobile_enforcement.models import Outbox as EnforcementOutbox
 from supervision.command_center.v1 import command_center_pb2 as cc
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
 from supervision.complaints.v1 import complaints_pb2 as cp
@@ -22,8 +29,16 @@ from supervision.complaints.v1 import complaints_pb2_grpc as cp_grpc
 from supervision.complaints.v1 import events_pb2 as complaints_events
 from supervision.emergency.v1 import emergency_pb2 as em
 from supervision.emergency.v1 import emergency_pb2_grpc as em_grpc
+from supervision.mobile_enforcement.v1 import events_pb2 as me_events
+from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
+from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
+from tests.contracts import case_procedure
+from tests.support import Clock
 
 STREET = "七宝镇"
+CASE_TEAM = ("MH01-01", "MH01-02")
+REVIEWER = "MH01-03"
+ENTITY_USCC = "91310112MA1000001" + check_character("91310112MA1000001")
 
 
 def register_office(center) -> None:
@@ -149,3 +164,146 @@ def test_an_incident_regraded_from_iv_to_iii_becomes_one_supervision_task(emerge
     assert (task.office_id, task.source_ref) == ("MH01", incident.id)
     assert "III级" in task.title
 
+
+
+# ---------------------------------------------------------------- mobile_enforcement
+
+
+def register_officers(center, *officer_ids: str) -> None:
+    """Certified officers of MH01, settled, so mobile_enforcement may put them on a case."""
+    officers = cc_grpc.OfficerServiceStub(center["command_center"].channel)
+    expires = contracts.date_of(center.clock.today + dt.timedelta(days=365))
+    for officer_id in officer_ids:
+        officers.RegisterOfficer(cc.RegisterOfficerRequest(request_id=f"officer-{officer_id}", officer=cc.Officer(
+            id=officer_id, name=f"干部{officer_id}", office_id="MH01", group=cc.GROUP_KIND_SUPERVISION,
+            certificate_no=f"SH{officer_id[-2:]}", certificate_expires=expires)))
+    center.settle()
+
+
+def sweep_case_deadlines(center) -> None:
+    """mobile_enforcement's deadline sweep, run as its worker runs it."""
+    [timer] = [t for t in center["mobile_enforcement"].runtime.timers if t.name == "sweep_deadlines"]
+    timer.run()
+
+
+def case_overdue_envelopes(center) -> list[dict]:
+    event_type = contracts.type_name(me_events.CaseOverdue)
+    with center["mobile_enforcement"].store.read() as session:
+        return [row.envelope for row in session.scalars(
+            select(EnforcementOutbox).where(EnforcementOutbox.event_type == event_type)
+            .order_by(EnforcementOutbox.id))]
+
+
+@pytest.fixture
+def enforcement_district(center):
+    # Today is the wall clock's day: mobile_enforcement stamps some instants with the wall clock.
+    district = center("command_center", "mobile_enforcement", clock=Clock(shanghai_today()))
+    register_office(district)
+    register_officers(district, *CASE_TEAM, REVIEWER)
+    return district
+
+
+def test_a_lead_past_its_filing_limit_becomes_one_supervision_task(enforcement_district):
+    district = enforcement_district
+    cases = me_grpc.CaseServiceStub(district["mobile_enforcement"].channel)
+    lead = cases.OpenLead(me.OpenLeadRequest(request_id="lead-1", lead=me.Case(
+        office_id="MH01", source=me.LEAD_SOURCE_REFERRAL, description="涉嫌销售过期食品",
+        party=me.Party(name="张某某"))))
+    due = contracts.day_of(lead.filing_decision_due)
+
+    district.clock.today = due
+    sweep_case_deadlines(district)
+    district.settle()
+    assert supervision_tasks(district, CASE_OVERDUE_SOURCE) == []  # due today is not overdue yet
+
+    district.clock.today = due + dt.timedelta(days=1)
+    sweep_case_deadlines(district)
+    district.settle()
+    [task] = supervision_tasks(district, CASE_OVERDUE_SOURCE)
+    assert (task.office_id, task.source_ref, task.state) == ("MH01", f"{lead.id}/filing", cc.TASK_STATE_ASSIGNED)
+    # A person's name is personal data: the title names the case, never the party outside the directory.
+    assert "立案决定" in task.title and lead.id in task.title and "张某某" not in task.title + task.description
+    assert district.clock.today < contracts.day_of(task.due_date) <= district.clock.today + dt.timedelta(days=7)
+
+    # The same event delivered again, or the same fact published once more: still one task.
+    [envelope] = case_overdue_envelopes(district)
+    consumer = district["command_center"].runtime.consumer()
+    [subscription] = [s for s in district["command_center"].runtime.subscriptions
+                      if s.message is me_events.CaseOverdue]
+    assert consumer.handle(subscription, envelope) == DUPLICATE
+    assert consumer.handle(subscription, {**envelope, "id": str(uuid.uuid4())}) == APPLIED
+    assert [t.id for t in supervision_tasks(district, CASE_OVERDUE_SOURCE)] == [task.id]
+    # Without its deadline the notice names no limit to supervise: refused (parked), no task.
+    nameless = {**envelope, "id": str(uuid.uuid4()), "data": {**envelope["data"], "deadline": ""}}
+    assert consumer.handle(subscription, nameless) == REJECTED
+    assert [t.id for t in supervision_tasks(district, CASE_OVERDUE_SOURCE)] == [task.id]
+
+
+def test_a_case_late_in_legal_review_and_then_in_payment_raises_a_task_for_each(enforcement_district):
+    """Each limit a case runs out of is supervised once: the legal review (法制审核) and, later, the
+    fine's payment are two tasks for the same case, titled with the party's registered name."""
+    district = enforcement_district
+    entities = me_grpc.EntityServiceStub(district["mobile_enforcement"].channel)
+    entity = entities.RegisterEntity(me.RegisterEntityRequest(entity=me.Entity(
+        uscc=ENTITY_USCC, name="七宝鲜丰超市有限公司", category=me.ENTITY_CATEGORY_SUPERMARKET,
+        address="闵行区七宝镇漕宝路100号", street=STREET, risk_level=me.RISK_LEVEL_LOW)))
+    cases = me_grpc.CaseServiceStub(district["mobile_enforcement"].channel)
+    lead = cases.OpenLead(me.OpenLeadRequest(request_id="lead-2", lead=me.Case(
+        entity_id=entity.uscc, source=me.LEAD_SOURCE_REFERRAL, description="涉嫌销售过期食品")))
+    cases.FileCase(me.FileCaseRequest(id=lead.id, officer_ids=list(CASE_TEAM)))
+    heavy = case_procedure.fine(200_000)  # a major decision for an organisation: legal review required
+    concluded = case_procedure.concluded(cases, lead.id, heavy)
+    assert concluded.legal_review_required
+    submitted = cases.SubmitForLegalReview(me.SubmitForLegalReviewRequest(id=lead.id))
+
+    district.clock.today = contracts.day_of(submitted.legal_review_due) + dt.timedelta(days=1)
+    sweep_case_deadlines(district)
+    district.settle()
+    [review] = supervision_tasks(district, CASE_OVERDUE_SOURCE)
+    assert review.source_ref == f"{lead.id}/legal_review"
+    assert "法制审核" in review.title and "七宝鲜丰超市有限公司" in review.title
+
+    cases.RecordLegalReview(me.RecordLegalReviewRequest(id=lead.id, reviewer_id=REVIEWER, approved=True,
+                                                        opinion="事实清楚，证据确凿"))
+    if cases.GetCase(me.GetCaseRequest(id=lead.id)).collective_discussion_required:
+        cases.RecordCollectiveDiscussion(me.RecordCollectiveDiscussionRequest(id=lead.id, record="集体讨论同意"))
+    cases.IssueAdvanceNotice(me.IssueAdvanceNoticeRequest(id=lead.id))
+    cases.RecordStatement(me.RecordStatementRequest(id=lead.id, statement="放弃陈述申辩", waived=True))
+    cases.DecideCase(me.DecideCaseRequest(id=lead.id, penalty=heavy))
+    delivered = cases.RecordDelivery(me.RecordDeliveryRequest(id=lead.id, method=me.DELIVERY_METHOD_DIRECT))
+
+    district.clock.today = contracts.day_of(delivered.payment_due) + dt.timedelta(days=1)
+    sweep_case_deadlines(district)
+    district.settle()
+    tasks = {t.source_ref: t for t in supervision_tasks(district, CASE_OVERDUE_SOURCE)}
+    assert set(tasks) == {f"{lead.id}/legal_review", f"{lead.id}/payment"}
+    assert "罚款缴纳" in tasks[f"{lead.id}/payment"].title
+    assert {e["data"]["deadline"] for e in case_overdue_envelopes(district)} == {"legal_review", "payment"}
+
+
+def test_every_limit_of_a_case_is_supervised_once_and_named(enforcement_district):
+    """Each CaseOverdue mobile_enforcement's builders make (one per limit a case can run out of),
+    written by its own event writer as its sweep writes it: five limits of one case, five tasks,
+    each naming its limit and the party by its registered name."""
+    district = enforcement_district
+    day = district.clock.today - dt.timedelta(days=3)
+    case = EnforcementCase(id=str(uuid.uuid4()), office_id="MH01", state="DELIVERED", version=7,
+                           entity_id=ENTITY_USCC, party_name="七宝鲜丰超市有限公司", filing_decision_due=day,
+                           closing_due=day, legal_review_due=day, delivery_due=day, payment_due=day)
+    builders = {"filing": published.filing_overdue, "decision": published.decision_overdue,
+                "legal_review": published.legal_review_overdue, "delivery": published.delivery_overdue,
+                "payment": published.payment_overdue}
+    writer = EventWriter("mobile_enforcement", EnforcementOutbox)
+    with district["mobile_enforcement"].store.transaction() as session:
+        for build in builders.values():
+            writer.record(session, build(case), aggregate_type="case", aggregate_id=case.id, version=case.version,
+                          office_id=case.office_id)
+    district.settle()
+    tasks = {t.source_ref: t for t in supervision_tasks(district, CASE_OVERDUE_SOURCE)}
+    assert set(tasks) == {f"{case.id}/{deadline}" for deadline in builders}
+    named = {"filing": "立案决定", "decision": "处罚决定", "legal_review": "法制审核", "delivery": "处罚决定送达",
+             "payment": "罚款缴纳"}
+    for deadline, what in named.items():
+        task = tasks[f"{case.id}/{deadline}"]
+        assert f"（{what}）" in task.title and "七宝鲜丰超市有限公司" in task.title, task.title
+        assert f"due {day.isoformat()}" in task.description and "DELIVERED" in task.description

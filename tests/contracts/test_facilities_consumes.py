@@ -22,7 +22,7 @@ from supervision.facilities.v1 import facilities_pb2_grpc as pb_grpc
 from supervision.mobile_enforcement.v1 import events_pb2 as me_events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me_pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
-from tests.contracts import pre_contract
+from tests.contracts import case_procedure, pre_contract
 from tests.support import RunningService, violations
 
 OFFICERS = ["MH01-01", "MH01-02"]
@@ -190,9 +190,7 @@ def file_case(hosted) -> str:
 
 def close_case(hosted, case_id: str) -> None:
     cases = me_grpc.CaseServiceStub(hosted["mobile_enforcement"].channel)
-    cases.DecideCase(me_pb.DecideCaseRequest(id=case_id, penalty=me_pb.Penalty(
-        kind=me_pb.PENALTY_KIND_WARNING, party_kind=me_pb.PARTY_KIND_ORGANISATION)))
-    closed = cases.CloseCase(me_pb.CloseCaseRequest(id=case_id, note="没收物品依法处置"))
+    closed = case_procedure.closed(cases, case_id, case_procedure.warning())
     assert closed.state == me_pb.CASE_STATE_CLOSED
 
 

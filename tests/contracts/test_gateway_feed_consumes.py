@@ -21,6 +21,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.common import contracts
 from services.common.clock import SHANGHAI, shanghai_today
+from services.common.credit_code import check_character
 from services.gateway.domain import alerts
 from supervision.command_center.v1 import command_center_pb2 as cc_pb
 from supervision.command_center.v1 import command_center_pb2_grpc as cc_grpc
@@ -32,10 +33,12 @@ from supervision.facilities.v1 import facilities_pb2 as fa_pb
 from supervision.facilities.v1 import facilities_pb2_grpc as fa_grpc
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me_pb
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
+from tests.contracts import case_procedure
 from tests.contracts.test_gateway_consumes import create_office, date, register_officer
 from tests.contracts.test_gateway_consumes import district as district  # a fixture: pytest finds it by name
 from tests.support import Clock
 
+ENTITY_USCC = "91310112MA1000002" + check_character("91310112MA1000002")
 PROBE_WAIT_SECONDS = 10.0  # a probe runs 0.3 s after its event; generous for a loaded machine
 
 
@@ -314,12 +317,58 @@ def test_a_case_filed_in_mobile_enforcement_is_a_feed_line(enforcement):
 def test_a_case_closed_in_mobile_enforcement_is_a_feed_line(enforcement):
     center, gateway = enforcement
     cases, filed = file_case(center)
-    cases.DecideCase(me_pb.DecideCaseRequest(id=filed.id, penalty=me_pb.Penalty(
-        kind=me_pb.PENALTY_KIND_WARNING, party_kind=me_pb.PARTY_KIND_ORGANISATION)))
-    if cases.GetCase(me_pb.GetCaseRequest(id=filed.id)).HasField("publication_due"):
-        cases.PublishDecision(me_pb.PublishDecisionRequest(id=filed.id))
-    closed = cases.CloseCase(me_pb.CloseCaseRequest(id=filed.id, note="结案"))
+    closed = case_procedure.closed(cases, filed.id, case_procedure.warning())
     assert closed.state == me_pb.CASE_STATE_CLOSED
     center.settle()
     assert feed(gateway) == [("MH01", "mobile_enforcement", "立案调查一起案件"),
                              ("MH01", "mobile_enforcement", "结案一起案件")]
+
+
+def test_a_case_past_its_legal_review_limit_is_a_feed_line_and_an_alert_until_it_is_reviewed(enforcement):
+    """mobile_enforcement's CaseOverdue is a feed line and re-runs the cases probe at once: a case
+    under legal review (法制审核) past its day is an alert naming the party by its registered name;
+    reviewed (late), it leaves the alerts at the next reconcile (the review publishes no event), and
+    the late review is history, not an alert of the case's next step."""
+    center, gateway = enforcement
+    register_officer(center, "MH01-03")
+    entity = me_grpc.EntityServiceStub(center["mobile_enforcement"].channel).RegisterEntity(
+        me_pb.RegisterEntityRequest(entity=me_pb.Entity(
+            uscc=ENTITY_USCC, name="莘庄鲜丰超市有限公司", category=me_pb.ENTITY_CATEGORY_SUPERMARKET,
+            address="闵行区莘庄镇莘松路100号", street="莘庄镇", risk_level=me_pb.RISK_LEVEL_LOW)))
+    cases = me_grpc.CaseServiceStub(center["mobile_enforcement"].channel)
+    lead = cases.OpenLead(me_pb.OpenLeadRequest(lead=me_pb.Case(
+        entity_id=entity.uscc, source=me_pb.LEAD_SOURCE_REFERRAL, description="涉嫌销售过期食品")))
+    cases.FileCase(me_pb.FileCaseRequest(id=lead.id, officer_ids=["MH01-01", "MH01-02"]))
+    assert case_procedure.concluded(cases, lead.id, case_procedure.fine(200_000)).legal_review_required
+    submitted = cases.SubmitForLegalReview(me_pb.SubmitForLegalReviewRequest(id=lead.id))
+    due = contracts.day_of(submitted.legal_review_due)
+    center.clock.today = due + dt.timedelta(days=1)
+    run_timer(center, "mobile_enforcement", "sweep_deadlines")
+    center.settle()
+    feeder = gateway.hosted.parts.feeder
+
+    assert ("MH01", "mobile_enforcement", "案件超过法制审核期限：莘庄鲜丰超市有限公司") in feed(gateway)
+    eventually(lambda: [(ref, office_id, "莘庄鲜丰超市有限公司" in title and "超过法制审核期限" in title)
+                        for ref, office_id, title in open_alerts(gateway, alerts.CASE_OVERDUE)],
+               [(lead.id, "MH01", True)])
+
+    reviewed = cases.RecordLegalReview(me_pb.RecordLegalReviewRequest(
+        id=lead.id, reviewer_id="MH01-03", approved=True, opinion="事实清楚，证据确凿"))
+    assert reviewed.state == me_pb.CASE_STATE_INVESTIGATED and reviewed.legal_review_overdue
+    center.settle()
+    feeder.reconcile(["mobile_enforcement"])
+    assert open_alerts(gateway, alerts.CASE_OVERDUE) == []
+
+
+def test_a_lead_of_an_unregistered_party_past_its_filing_limit_is_a_feed_line_without_its_name(enforcement):
+    center, gateway = enforcement
+    cases = me_grpc.CaseServiceStub(center["mobile_enforcement"].channel)
+    lead = cases.OpenLead(me_pb.OpenLeadRequest(request_id="lead-2", lead=me_pb.Case(
+        office_id="MH01", party=me_pb.Party(name="莘庄无名摊贩", address="莘庄镇莘松路1号"),
+        source=me_pb.LEAD_SOURCE_REFERRAL, source_ref="R-2", description="涉嫌销售过期食品")))
+    center.clock.today = contracts.day_of(lead.filing_decision_due) + dt.timedelta(days=1)
+    run_timer(center, "mobile_enforcement", "sweep_deadlines")
+    center.settle()
+    lines = feed(gateway)
+    assert ("MH01", "mobile_enforcement", "案件超过立案决定期限") in lines
+    assert "莘庄无名摊贩" not in str(lines)

@@ -5,7 +5,9 @@ The work (office GQ1, Minhang-like, eight certified officers, two per group; a s
 with less work, so the workload coefficient has a district to compare with):
 - three inspections by named pairs of officers, one of them completed after its due day;
 - two complaints resolved by a complaint-handling officer, one accepted after its statutory limit;
-- one penalty case filed, decided, published and closed by two case-handling officers, on time;
+- one penalty case by two case-handling officers, on time: filed, its investigation concluded and the
+  advance notice given the next day, the party's statement recorded within the statement and defence
+  period, decided the day after that period lapsed, published, delivered, executed and closed;
 - one supervision task that passes its due day (swept overdue) and is completed late.
 
 `play(center)` does the work against a running center (monolith or microservices) whose clock the
@@ -134,7 +136,10 @@ OTHER_WORK = Work(
                  Inspection(12, (3, 4), due="2026-08-20", completed="2026-08-07")],
     complaints=[("2026-08-04", "2026-08-06")])
 TASK_DUE, TASK_SWEPT, TASK_DONE = "2026-08-10", "2026-08-11", "2026-08-12"
-LEAD, FILED, DECIDED, PUBLISHED, CLOSED = "2026-08-17", "2026-08-18", "2026-08-25", "2026-08-26", "2026-08-27"
+LEAD, FILED, NOTIFIED, STATEMENT = "2026-08-17", "2026-08-18", "2026-08-19", "2026-08-21"
+# Notified Wednesday 08-19: the statement period's 5 working days end on Wednesday 08-26 (the
+# notice's day is not counted), so the decision may come on Thursday 08-27, not before.
+DECIDED, PUBLISHED, DELIVERED, CLOSED = "2026-08-27", "2026-08-28", "2026-08-28", "2026-08-31"
 END_OF_WORK = "2026-09-30"
 AFTER_QUARTER = "2026-10-09"
 
@@ -187,9 +192,13 @@ def play(center: Center) -> None:
     steps.append((TASK_DONE, 15, lambda: _complete_task(tasks)))
     steps.append((LEAD, 10, lambda: _lead(cases)))
     steps.append((FILED, 10, lambda: _file(cases)))
+    steps.append((NOTIFIED, 10, lambda: _notify(cases)))
+    steps.append((STATEMENT, 10, lambda: _statement(cases)))
     steps.append((DECIDED, 10, lambda: _decide(cases)))
     steps.append((PUBLISHED, 10, lambda: _publish_decision(cases)))
-    steps.append((CLOSED, 10, lambda: _close(cases)))
+    steps.append((DELIVERED, 11, lambda: _deliver(cases)))
+    steps.append((CLOSED, 10, lambda: _execute(cases)))
+    steps.append((CLOSED, 11, lambda: _close(cases)))
     days = sorted({day for day, _, _ in steps} | {TASK_SWEPT, END_OF_WORK})
     for day in days:
         center.set_time(at(day, 7))
@@ -280,10 +289,40 @@ def _file(stub) -> None:
                   metadata=_case_team())
 
 
-def _decide(stub) -> None:
-    stub.DecideCase(me.DecideCaseRequest(id=GOLDEN_WORK.ids["case"][0], penalty=me.Penalty(
-        kind=me.PENALTY_KIND_WARNING, party_kind=me.PARTY_KIND_ORGANISATION), note="责令改正并予以警告"),
+def _warning() -> me.Penalty:
+    return me.Penalty(party_kind=me.PARTY_KIND_ORGANISATION, sanctions=[me.Sanction(kind=me.PENALTY_KIND_WARNING)])
+
+
+def _notify(stub) -> None:
+    """The investigation concluded (a warning needs no legal review or collective discussion) and
+    the advance notice given."""
+    case_id = GOLDEN_WORK.ids["case"][0]
+    stub.ConcludeInvestigation(me.ConcludeInvestigationRequest(
+        id=case_id, facts="当事人销售超过保质期的食品3件，有现场检查笔录为证。",
+        legal_basis="《中华人民共和国食品安全法》第三十四条第（十）项", proposed_penalty=_warning()),
         metadata=_case_team())
+    stub.IssueAdvanceNotice(me.IssueAdvanceNoticeRequest(id=case_id), metadata=_case_team())
+
+
+def _statement(stub) -> None:
+    stub.RecordStatement(me.RecordStatementRequest(id=GOLDEN_WORK.ids["case"][0],
+                                                   statement="当事人称系进货查验疏忽，已下架并销毁", waived=False),
+                         metadata=_case_team())
+
+
+def _decide(stub) -> None:
+    stub.DecideCase(me.DecideCaseRequest(id=GOLDEN_WORK.ids["case"][0], penalty=_warning(), note="责令改正并予以警告"),
+                    metadata=_case_team())
+
+
+def _deliver(stub) -> None:
+    stub.RecordDelivery(me.RecordDeliveryRequest(id=GOLDEN_WORK.ids["case"][0], method=me.DELIVERY_METHOD_DIRECT),
+                        metadata=_case_team())
+
+
+def _execute(stub) -> None:
+    stub.RecordExecution(me.RecordExecutionRequest(id=GOLDEN_WORK.ids["case"][0], note="警告已宣告"),
+                         metadata=_case_team())
 
 
 def _publish_decision(stub) -> None:

@@ -39,7 +39,7 @@ from services.facilities.domain.standards import Standards
 from services.facilities.domain.workspace import Workspace
 from services.facilities.models import Case, Officer, Outbox, Room
 from services.mobile_enforcement import service as mobile_enforcement_service
-from services.mobile_enforcement.domain.case_rules import LeadInput, PenaltyInput
+from services.mobile_enforcement.domain.case_rules import InvestigationInput, LeadInput, PenaltyInput, SanctionInput
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Catalog
 from services.mobile_enforcement.domain.rules import RuleBook
@@ -94,13 +94,20 @@ class Publishers:
         catch_up(self.center_store, CenterOutbox, self.enforcement_runtime)
 
     def file_and_close(self, office_id: str, officer_ids: list[str]) -> str:
-        """mobile_enforcement files a case (CaseFiled), decides it and closes it (CaseClosed)."""
+        """mobile_enforcement files a case (CaseFiled), takes it through the procedure to a warning
+        (the party waives its statement period) and closes it (CaseClosed)."""
         lead = self.cases.open_lead(SYSTEM_CALLER, "", LeadInput(
             office_id=office_id, entity_id="", party_name="莘庄烟酒商行", party_uscc="", party_address="",
             source="REFERRAL", source_ref="", description="涉嫌销售假冒注册商标白酒", received_at=None))
         self.cases.file(SYSTEM_CALLER, lead.id, officer_ids)
-        self.cases.decide(SYSTEM_CALLER, lead.id, PenaltyInput(kind="WARNING", party_kind="ORGANISATION",
-                                                               fine_yuan=None, simplified=False), "")
+        warning = PenaltyInput("ORGANISATION", False, (SanctionInput("WARNING", None, "", 0),))
+        self.cases.conclude_investigation(SYSTEM_CALLER, lead.id, InvestigationInput(
+            "当事人销售假冒注册商标白酒二瓶", "《中华人民共和国商标法》第五十七条", warning))
+        self.cases.issue_advance_notice(SYSTEM_CALLER, lead.id)
+        self.cases.record_statement(SYSTEM_CALLER, lead.id, "", True)
+        self.cases.decide(SYSTEM_CALLER, lead.id, warning, "")
+        self.cases.record_delivery(SYSTEM_CALLER, lead.id, "DIRECT")
+        self.cases.record_execution(SYSTEM_CALLER, lead.id, None, "")
         self.cases.close(SYSTEM_CALLER, lead.id, "")
         return lead.id
 

@@ -96,9 +96,10 @@ def loaded(service: str):
 def test_a_first_start_stopped_while_loading_resumes_to_the_whole_district(demo_district, tmp_path):
     first = Monolith(tmp_path)
     try:
-        # Stopped while the third service loads: two are loaded, the others not yet.
+        # Stopped while the third service loads: two are loaded, the others not yet. (The third
+        # starts once the events of the first two have been applied, which takes a while.)
         first.wait_for(loaded("mobile_enforcement"), "mobile_enforcement's demo data")
-        time.sleep(0.5)
+        first.wait_for(lambda line: "demo district 3/6: complaints" in line, "the third loading step")
         status, body = first.readyz()
     finally:
         stopped = first.stop(signal.SIGTERM)

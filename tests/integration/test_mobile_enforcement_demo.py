@@ -40,7 +40,8 @@ def test_the_demo_has_every_type_a_plan_per_office_and_work_in_every_state(distr
     assert len(offices) == 14 and len(plans) == 14 and set(plans.values()) == {1}
     assert {("PLANNED", None), ("IN_PROGRESS", None), ("COMPLETED", "COMPLIANT"), ("COMPLETED", "ADVISED"),
             ("COMPLETED", "RECTIFICATION_ORDERED"), ("COMPLETED", "CASE_LEAD")} <= inspections
-    assert cases == {"LEAD", "NOT_FILED", "FILED", "DECIDED", "CLOSED"}
+    assert cases == {"LEAD", "NOT_FILED", "FILED", "INVESTIGATED", "LEGAL_REVIEW", "NOTIFIED", "HEARING", "DECIDED",
+                     "DELIVERED", "EXECUTED", "CLOSED"}
     assert overdue and all(published[contracts.type_name(message)] for message in (
         events.CaseOverdue, events.RectificationOverdue, events.PublicationOverdue, events.CaseFiled,
         events.CaseClosed))
@@ -58,4 +59,19 @@ def test_every_demo_plan_verifies_through_the_api(district):
     readings = indicators_pb2_grpc.IndicatorSourceStub(channel).ListIndicators(indicators_pb2.ListIndicatorsRequest())
     assert {r.office_id for r in readings.indicators} == {p.office_id for p in plans}
     assert all(r.has_data for r in readings.indicators if r.key.endswith("spot_check_completion"))
+    channel.close()
+
+
+def test_the_demo_has_one_document_of_each_kind_and_each_verifies_in_its_trail(district):
+    """A new user of the demo can download a document of every kind; a document is in its subject's
+    trail, which still verifies."""
+    channel = grpc.insecure_channel(f"127.0.0.1:{district.services['mobile_enforcement'].server.port}")
+    documents = pb_grpc.DocumentServiceStub(channel).ListDocuments(pb.ListDocumentsRequest(page_size=100)).documents
+    assert sorted(pb.DocumentKind.Name(d.kind).removeprefix("DOCUMENT_KIND_") for d in documents) == sorted([
+        "INSPECTION_RECORD", "RECTIFICATION_ORDER", "FILING_APPROVAL", "PENALTY_NOTICE", "HEARING_NOTICE",
+        "PENALTY_DECISION", "DELIVERY_RECEIPT"])
+    trails = pb_grpc.AuditTrailServiceStub(channel)
+    assert all(trails.VerifyAuditTrail(pb.VerifyAuditTrailRequest(subject=d.subject)).intact for d in documents)
+    content = pb_grpc.DocumentServiceStub(channel).GetDocumentContent(pb.GetDocumentContentRequest(id=documents[0].id))
+    assert content.content.startswith(b"%PDF") and content.document.sha256 == documents[0].sha256
     channel.close()

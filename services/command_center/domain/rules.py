@@ -19,6 +19,8 @@ POLICY_FILE = Path(__file__).resolve().parent.parent / "rules" / "supervision_po
 
 # The overdue notices command_center subscribes to, as the file names them (<service>.<event>).
 COMPLAINT_OVERDUE = "complaints.ComplaintOverdue"
+CASE_OVERDUE = "mobile_enforcement.CaseOverdue"
+OVERDUE_ITEMS = (COMPLAINT_OVERDUE, CASE_OVERDUE)
 INCIDENT_LEVELS = ("I", "II", "III", "IV")
 _TOP_KEYS = {"effective_from", "overdue_items", "incidents"}
 
@@ -33,10 +35,11 @@ class Supervision:
 
 @dataclass(frozen=True)
 class SupervisionPolicy:
-    """The supervision policy in force: overdue complaints, and incidents of the supervised levels."""
+    """The supervision policy in force: overdue complaints and cases, and incidents of the supervised levels."""
 
     effective_from: dt.date
     overdue_complaint: Supervision
+    overdue_case: Supervision
     # Incidents of these levels (as reported, or re-graded into them) are supervised; one task each.
     incident_levels: frozenset[str]
     incident: Supervision
@@ -51,9 +54,9 @@ def load_policy(path: Path = POLICY_FILE) -> SupervisionPolicy:
         raise RuleDataError(f"{name}: unknown keys {unknown}, missing keys {missing}")
     effective_from = effective_date(document["effective_from"], name)
     overdue = document["overdue_items"]
-    if not isinstance(overdue, dict) or set(overdue) != {COMPLAINT_OVERDUE}:
-        raise RuleDataError(f"{name}: overdue_items must give exactly {COMPLAINT_OVERDUE} (the overdue notices "
-                            "command_center handles)")
+    if not isinstance(overdue, dict) or set(overdue) != set(OVERDUE_ITEMS):
+        raise RuleDataError(f"{name}: overdue_items must give exactly {', '.join(OVERDUE_ITEMS)} (the overdue "
+                            "notices command_center handles)")
     incidents = document["incidents"]
     if not isinstance(incidents, dict):
         raise RuleDataError(f"{name}: incidents must be a mapping")
@@ -63,6 +66,7 @@ def load_policy(path: Path = POLICY_FILE) -> SupervisionPolicy:
     return SupervisionPolicy(
         effective_from=effective_from,
         overdue_complaint=_supervision(overdue[COMPLAINT_OVERDUE], f"{name}: overdue_items.{COMPLAINT_OVERDUE}"),
+        overdue_case=_supervision(overdue[CASE_OVERDUE], f"{name}: overdue_items.{CASE_OVERDUE}"),
         incident_levels=frozenset(levels), incident=_supervision(incidents, f"{name}: incidents"))
 
 

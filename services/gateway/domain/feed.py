@@ -24,6 +24,9 @@ LEVELS = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
 ITEM_KINDS = {"COMPLAINT": "投诉", "REPORT": "举报", "INQUIRY": "咨询"}
 DEADLINES = {"ACCEPTANCE": "受理", "MEDIATION": "调解", "MEDIATION_NOTICE": "调解终结告知",
              "FILING_DECISION": "立案决定"}
+# CaseOverdue.deadline, as the feed names each clock of the penalty procedure.
+CASE_DEADLINES = {"filing": "立案决定", "decision": "作出处罚决定", "legal_review": "法制审核", "delivery": "送达",
+                  "payment": "罚款缴纳"}
 
 
 M = TypeVar("M", bound=Message)
@@ -71,6 +74,12 @@ def _case(message: _Case) -> str:
     # be a person, and stays unnamed.
     name = _cut(message.party_name.strip()) if message.entity_id else ""
     return f"：{name}" if name else ""
+
+
+def _case_overdue(message: mobile_enforcement.CaseOverdue) -> str:
+    # The event names the party only when it is a market entity in the directory (entity_name).
+    name = _cut(message.entity_name.strip())
+    return f"案件超过{CASE_DEADLINES.get(_cut(message.deadline), '办理')}期限" + (f"：{name}" if name else "")
 
 
 def _calibration_due(message: facilities.CalibrationDue) -> str:
@@ -123,4 +132,5 @@ NOTABLE: dict[tuple[str, type[Message]], Notable] = dict([
              "mobile_enforcement"),
     _notable("mobile_enforcement", mobile_enforcement.CaseClosed, lambda m: f"结案一起案件{_case(m)}",
              "mobile_enforcement"),
+    _notable("mobile_enforcement", mobile_enforcement.CaseOverdue, _case_overdue, "mobile_enforcement"),
 ])

@@ -138,6 +138,10 @@ EXPORT_RESPONSE = {"description": "The file (Content-Disposition names it, e.g. 
                                    "schema": {"type": "string", "format": "binary"}},
                                "text/csv": {"schema": {"type": "string"}}}}
 
+DOCUMENT_RESPONSE = {"description": "The PDF (Content-Disposition names it by its number; X-Document-SHA256 is the "
+                                    "hash recorded in the evidence trail)",
+                     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/offices"): Operation(
         "listOffices", "live", "Offices with their live index, in rank order",
@@ -220,6 +224,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         {400: "format or period not valid",
          404: "No such export, or the period is not closed (no closed period yet, when omitted)",
          503: "assessment unavailable; retry later"}, scoped=True),
+    ("GET", "/api/v1/documents/{document_id}"): Operation(
+        "getDocument", "documents",
+        "An enforcement document (执法文书) as PDF, from mobile_enforcement: an inspection record, a rectification "
+        "order, a filing approval, a penalty notice, a hearing notice, a penalty decision or a delivery receipt. The "
+        "caller's rights apply as on mobile_enforcement's own API: an office's people read their own office's "
+        "documents.",
+        DOCUMENT_RESPONSE,
+        (_path("document_id", "the document's id (Document.id of DocumentService)",
+               {"type": "string", "minLength": 1, "maxLength": 64}),),
+        {404: "No such document (没有这份执法文书 / no such document)",
+         503: "mobile_enforcement unavailable; retry later"}, scoped=True),
 }
 
 
@@ -261,7 +276,7 @@ def document(routes: Iterable[tuple[str, str]], *, auth: bool) -> dict:
         "info": {"title": "智慧监管云中心 汇聚网关 (gateway)", "version": "1",
                  "description": "The live standardization index of the district's offices, its history, "
                                 "alerts and live stream; the public complaint form; downloads of assessment's "
-                                "results."},
+                                "results and of enforcement documents."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}] if auth else [],
         "tags": [{"name": name} for name in sorted({o.tag for o in OPERATIONS.values()})],

@@ -7,6 +7,9 @@
   stop it.
 - Publication of a penalty decision and of an inspection's result: working days from the decision
   or the completion.
+- Legal review, the statement period and the hearing request: working days from the submission or
+  the advance notice. The hearing's notice, the delivery of the decision and the payment of the
+  fine: natural days.
 """
 
 from __future__ import annotations
@@ -56,3 +59,33 @@ def penalty_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, decide
 def inspection_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, completed_on: dt.date) -> dt.date:
     """When an inspection's result must be published: working days from its completion."""
     return calendar.add_working_days(completed_on, rules.inspection_publication_working_days).date
+
+
+def legal_review_due(calendar: WorkingDayCalendar, rules: RuleSet, submitted_on: dt.date) -> DueDate:
+    """When the legal review (法制审核) must be done: working days from its submission."""
+    return calendar.add_working_days(submitted_on, rules.legal_review_working_days)
+
+
+def statement_due(calendar: WorkingDayCalendar, rules: RuleSet, notified_on: dt.date) -> DueDate:
+    """The last day of the statement and defence period (陈述申辩): working days from the notice."""
+    return calendar.add_working_days(notified_on, rules.statement_working_days)
+
+
+def hearing_request_due(calendar: WorkingDayCalendar, rules: RuleSet, notified_on: dt.date) -> DueDate:
+    """The last day the party may ask for a hearing (听证): working days from the notice."""
+    return calendar.add_working_days(notified_on, rules.hearing_request_working_days)
+
+
+def earliest_hearing_day(rules: RuleSet, notified_on: dt.date) -> dt.date:
+    """The first day a hearing may be held when the party is told of it on `notified_on`."""
+    return notified_on + dt.timedelta(days=rules.hearing_notice_days)
+
+
+def delivery_due(calendar: WorkingDayCalendar, rules: RuleSet, decided_on: dt.date) -> dt.date:
+    """When the decision must have been delivered (送达): natural days from the decision."""
+    return calendar.add_calendar_days(decided_on, rules.delivery_days).date
+
+
+def payment_due(calendar: WorkingDayCalendar, rules: RuleSet, delivered_on: dt.date) -> dt.date:
+    """When the fine must be paid: natural days from the delivery; the surcharge accrues after it."""
+    return calendar.add_calendar_days(delivered_on, rules.payment_days).date

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from services.common.clock import shanghai_date
 from services.common.contracts import date_of, timestamp_of
+from services.mobile_enforcement.domain.case_rules import amount_of, case_sanctions
+from services.mobile_enforcement.domain.vocabulary import CONFISCATE_GAINS
 from services.mobile_enforcement.domain.workspace import split_ids
 from services.mobile_enforcement.models import Case, Entity, Inspection, Plan
 from supervision.common.v1.events_pb2 import StatutoryClock
@@ -19,8 +21,11 @@ from supervision.mobile_enforcement.v1 import events_pb2 as events
 
 # The clocks' names in the events (StatutoryClock.clock).
 DUE_DATE, FILING, CLOSING, PUBLICATION = "due_date", "filing", "closing", "publication"
-# CaseOverdue.deadline: the filing decision of a lead, the decision of a filed case.
+LEGAL_REVIEW_CLOCK, DELIVERY_CLOCK = "legal_review", "delivery"
+# CaseOverdue.deadline: the filing decision of a lead, the decision of a filed case, its legal
+# review, the delivery of its decision and the payment of its fine.
 FILING_DEADLINE, DECISION_DEADLINE = "filing", "decision"
+LEGAL_REVIEW_DEADLINE, DELIVERY_DEADLINE, PAYMENT_DEADLINE = "legal_review", "delivery", "payment"
 # PublicationOverdue.record.
 INSPECTION_RECORD, CASE_RECORD = "inspection", "case"
 
@@ -105,16 +110,36 @@ def case_publication_overdue(case: Case) -> events.PublicationOverdue:
         due_date=date_of(case.publication_due))
 
 
+def _case_overdue(case: Case, deadline: str, due: dt.date | None) -> events.CaseOverdue:
+    # A party outside the directory may be a person: its name stays out of the event.
+    return events.CaseOverdue(case_id=case.id, version=case.version, office_id=case.office_id, deadline=deadline,
+                              due_date=date_of(due), state=case.state,
+                              entity_name=case.party_name if case.entity_id else "")
+
+
 def filing_overdue(case: Case) -> events.CaseOverdue:
     """CaseOverdue: a lead passed its filing decision's day."""
-    return events.CaseOverdue(case_id=case.id, version=case.version, office_id=case.office_id,
-                              deadline=FILING_DEADLINE, due_date=date_of(case.filing_decision_due), state=case.state)
+    return _case_overdue(case, FILING_DEADLINE, case.filing_decision_due)
 
 
 def decision_overdue(case: Case) -> events.CaseOverdue:
     """CaseOverdue: a filed case passed its decision's day."""
-    return events.CaseOverdue(case_id=case.id, version=case.version, office_id=case.office_id,
-                              deadline=DECISION_DEADLINE, due_date=date_of(case.closing_due), state=case.state)
+    return _case_overdue(case, DECISION_DEADLINE, case.closing_due)
+
+
+def legal_review_overdue(case: Case) -> events.CaseOverdue:
+    """CaseOverdue: a case under legal review passed the review's day."""
+    return _case_overdue(case, LEGAL_REVIEW_DEADLINE, case.legal_review_due)
+
+
+def delivery_overdue(case: Case) -> events.CaseOverdue:
+    """CaseOverdue: a decision was not delivered by its day."""
+    return _case_overdue(case, DELIVERY_DEADLINE, case.delivery_due)
+
+
+def payment_overdue(case: Case) -> events.CaseOverdue:
+    """CaseOverdue: a delivered fine was not paid by its day (the surcharge accrues from the next)."""
+    return _case_overdue(case, PAYMENT_DEADLINE, case.payment_due)
 
 
 def filing_clock(case: Case) -> StatutoryClock:
@@ -125,14 +150,25 @@ def filing_clock(case: Case) -> StatutoryClock:
                           provisional=case.filing_due_provisional)
 
 
+def _clock(name: str, due: dt.date, done: dt.date | None, overdue: bool, provisional: bool = False) -> StatutoryClock:
+    return StatutoryClock(clock=name, due_date=date_of(due), met=done is not None and done <= due and not overdue,
+                          provisional=provisional)
+
+
 def case_clocks(case: Case) -> list[StatutoryClock]:
-    """Every clock the case ran, as it stands: the filing decision (once decided, by filing or on the
-    spot), the decision of a filed case, and the publication of a decision to be published."""
+    """Every clock the office ran on the case, as it stands: the filing decision (once decided, by
+    filing or on the spot), the decision of a filed case, its legal review (met once approved in
+    time), the delivery of its decision, and the publication of a decision to be published."""
     clocks = [filing_clock(case)] if case.filing_decided_on is not None else []
     if case.closing_due is not None:
-        clocks.append(StatutoryClock(
-            clock=CLOSING, due_date=date_of(case.closing_due),
-            met=case.decided_on is not None and case.decided_on <= case.closing_due and not case.closing_overdue))
+        clocks.append(_clock(CLOSING, case.closing_due, case.decided_on, case.closing_overdue))
+    if case.legal_review_due is not None:
+        clocks.append(_clock(LEGAL_REVIEW_CLOCK, case.legal_review_due, case.legal_reviewed_on,
+                             case.legal_review_overdue, case.legal_review_due_provisional))
+    if case.delivery_due is not None:
+        clocks.append(_clock(DELIVERY_CLOCK, case.delivery_due, case.delivered_on, case.delivery_overdue))
+    # The payment of the fine is the party's duty, not the office's: a late payer owes the surcharge
+    # (CaseClosed.surcharge_yuan) and must not make the officers' work count as late.
     if case.publication_due is not None:
         published_on = shanghai_date(case.published_at) if case.published_at is not None else None
         clocks.append(StatutoryClock(
@@ -166,13 +202,17 @@ def decision_published(case: Case) -> events.DecisionPublished:
 
 
 def case_closed(case: Case, closed_on: dt.date) -> events.CaseClosed:
-    """CaseClosed, crediting the officers assigned, with every clock the case ran."""
+    """CaseClosed, crediting the officers assigned, with every sanction, the money paid beside the fine
+    and every clock the case ran."""
+    sanctions = case_sanctions(case)
     return events.CaseClosed(
         case_id=case.id, version=case.version, office_id=case.office_id, entity_id=case.entity_id or "",
         party_name=case.party_name, source=case.source, source_ref=case.source_ref,
         penalty=case.penalty_kind or "", fine_yuan=money(case.fine_yuan), simplified=case.simplified,
         closed_at=timestamp_of(case.closed_at), officer_ids=split_ids(case.officer_ids),
-        closed_on=date_of(closed_on), clocks=case_clocks(case))
+        closed_on=date_of(closed_on), clocks=case_clocks(case), penalties=[s.kind for s in sanctions],
+        confiscated_gains_yuan=money(amount_of(sanctions, CONFISCATE_GAINS)),
+        surcharge_yuan=money(case.surcharge_paid) if case.surcharge_paid else "")
 
 
 def money(amount: Decimal | None) -> str:

@@ -14,8 +14,19 @@ from pathlib import Path
 from services.common.errors import FailedPrecondition
 from services.common.rulebook import RuleBook as CommonRuleBook
 from services.common.rulebook import RuleDataError, load_rule_sets, read_rule_set
+from services.mobile_enforcement.domain.vocabulary import NO_PENALTY, PENALTY_KINDS
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+@dataclass(frozen=True)
+class PenaltyClass:
+    """A class of penalty decisions the law treats apart (a major decision, one for collective
+    discussion, one open to a hearing): any of these kinds, or money at or above the party's threshold."""
+
+    kinds: tuple[str, ...]
+    fine_individual_from_yuan: int
+    fine_organisation_from_yuan: int
 
 
 @dataclass(frozen=True)
@@ -37,9 +48,22 @@ class RuleSet:
     simplified_max_fine_organisation: int
     penalty_publication_working_days: int
     inspection_publication_working_days: int
+    # The ordinary procedure after the investigation.
+    legal_review_working_days: int
+    statement_working_days: int
+    hearing_request_working_days: int
+    hearing_notice_days: int
+    delivery_days: int
+    payment_days: int
+    surcharge_percent_per_day: int
+    major_decisions: PenaltyClass
+    collective_discussion: PenaltyClass
+    hearing: PenaltyClass
 
 
 _FIGURES = tuple(f.name for f in fields(RuleSet) if f.type == "int")
+_CLASSES = tuple(f.name for f in fields(RuleSet) if f.type == "PenaltyClass")
+_CLASS_KEYS = {f.name for f in fields(PenaltyClass)}
 
 
 class RuleBook:
@@ -79,4 +103,21 @@ def _read(path: Path) -> RuleSet:
         value = document[key]
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
             raise RuleDataError(f"{path.name}: {key} must be a whole number, 1-100000")
-    return RuleSet(**{**document, "id": str(document["id"]), "title": str(document["title"])})
+    if document["surcharge_percent_per_day"] > 100:
+        raise RuleDataError(f"{path.name}: surcharge_percent_per_day must be at most 100")
+    classes = {key: _penalty_class(path, key, document[key]) for key in _CLASSES}
+    return RuleSet(**{**document, **classes, "id": str(document["id"]), "title": str(document["title"])})
+
+
+def _penalty_class(path: Path, key: str, value: object) -> PenaltyClass:
+    where = f"{path.name}: {key}"
+    if not isinstance(value, dict) or set(value) != _CLASS_KEYS:
+        raise RuleDataError(f"{where} must be a mapping of exactly {sorted(_CLASS_KEYS)}")
+    kinds = value["kinds"]
+    if not isinstance(kinds, list) or any(kind not in PENALTY_KINDS or kind == NO_PENALTY for kind in kinds):
+        raise RuleDataError(f"{where}.kinds must list penalty kinds of {', '.join(PENALTY_KINDS[1:])}")
+    for figure in ("fine_individual_from_yuan", "fine_organisation_from_yuan"):
+        amount = value[figure]
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= 1_000_000_000:
+            raise RuleDataError(f"{where}.{figure} must be a whole number of yuan, 1-1000000000")
+    return PenaltyClass(tuple(kinds), value["fine_individual_from_yuan"], value["fine_organisation_from_yuan"])

@@ -1,6 +1,6 @@
-"""The deadline sweep (a worker timer): time alone makes a lead, a case, a rectification or an
-unpublished result overdue. Each becomes overdue once: it is marked, its event is published, and
-every office's indicators are refreshed."""
+"""The deadline sweep (a worker timer): time alone makes a lead, a case (its decision, legal review,
+delivery or payment), a rectification or an unpublished result overdue. Each becomes overdue once:
+it is marked, its event is published, and every office's indicators are refreshed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.mobile_enforcement.domain import published
-from services.mobile_enforcement.domain.vocabulary import COMPLETED, FILED, LEAD, RECTIFICATION_ORDERED
+from services.mobile_enforcement.domain.vocabulary import (
+    CLOSING_CLOCK_STATES,
+    COMPLETED,
+    DECIDED,
+    DELIVERED,
+    LEAD,
+    LEGAL_REVIEW,
+    RECTIFICATION_ORDERED,
+)
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Case, Inspection
 
@@ -25,6 +33,9 @@ class SweepResult:
     cases: int
     rectifications: int
     publications: int
+    legal_reviews: int = 0
+    deliveries: int = 0
+    payments: int = 0
 
 
 class DeadlineSweep:
@@ -34,15 +45,25 @@ class DeadlineSweep:
         self.workspace = workspace
 
     def run(self) -> SweepResult:
-        """Marks every lead, case, rectification and result whose limit passed before today."""
+        """Marks every lead, case clock, rectification and result whose limit passed before today."""
         today = self.workspace.today()
         with self.workspace.store.transaction() as session:
             leads = self._cases(session, select(Case).where(
                 Case.state == LEAD, Case.filing_overdue.is_(False), Case.paused_for.is_(None),
                 Case.filing_decision_due < today), "filing_overdue", published.filing_overdue)
+            # The decision clock runs until the decision, standing still in a hearing (paused for it).
             cases = self._cases(session, select(Case).where(
-                Case.state == FILED, Case.closing_overdue.is_(False), Case.paused_for.is_(None),
+                Case.state.in_(CLOSING_CLOCK_STATES), Case.closing_overdue.is_(False), Case.paused_for.is_(None),
                 Case.closing_due < today), "closing_overdue", published.decision_overdue)
+            legal_reviews = self._cases(session, select(Case).where(
+                Case.state == LEGAL_REVIEW, Case.legal_review_overdue.is_(False), Case.legal_review_due < today),
+                "legal_review_overdue", published.legal_review_overdue)
+            deliveries = self._cases(session, select(Case).where(
+                Case.state == DECIDED, Case.delivery_overdue.is_(False), Case.delivery_due < today),
+                "delivery_overdue", published.delivery_overdue)
+            payments = self._cases(session, select(Case).where(
+                Case.state == DELIVERED, Case.payment_overdue.is_(False), Case.payment_due < today),
+                "payment_overdue", published.payment_overdue)
             rectifications = self._inspections(session, select(Inspection).where(
                 Inspection.state == COMPLETED, Inspection.outcome == RECTIFICATION_ORDERED,
                 Inspection.rectification_confirmed_at.is_(None), Inspection.rectification_overdue.is_(False),
@@ -55,7 +76,7 @@ class DeadlineSweep:
                 Case.publication_due.is_not(None), Case.published_at.is_(None), Case.publication_overdue.is_(False),
                 Case.publication_due < today), "publication_overdue", published.case_publication_overdue)
             self.workspace.touched(session, None)  # time moved every office's limits
-        return SweepResult(leads, cases, rectifications, publications)
+        return SweepResult(leads, cases, rectifications, publications, legal_reviews, deliveries, payments)
 
     def _cases(self, session: Session, query: Select[Case], flag: str, message: Callable[[Case], Message]) -> int:
         rows = list(session.scalars(query.order_by(Case.id)))

@@ -44,6 +44,7 @@ from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
 from tests import support
 from tests.conftest import make_settings
+from tests.contracts import case_procedure
 from tests.support import RunningService, host, violations
 
 # 10:00 on Tuesday 10 November 2026 in Shanghai.
@@ -218,10 +219,9 @@ class FacilitiesClient:
         return lead.id
 
     def close_case(self, case_id: str, deliver: bool = True) -> None:
-        """mobile_enforcement decides the case (a warning) and closes it (CaseClosed)."""
-        self.cases.DecideCase(me.DecideCaseRequest(id=case_id, penalty=me.Penalty(
-            kind=me.PENALTY_KIND_WARNING, party_kind=me.PARTY_KIND_ORGANISATION)))
-        self.cases.CloseCase(me.CloseCaseRequest(id=case_id, note="没收物品依法处置"))
+        """mobile_enforcement takes the case through the ordinary procedure to a warning, delivered and
+        executed, and closes it (CaseClosed)."""
+        case_procedure.closed(self.cases, case_id, case_procedure.warning())
         if deliver:
             self.settle()
 

@@ -18,9 +18,10 @@ SECRET = "gateway-openapi-test-secret-32-bytes"
 LEADER = issue_token(SECRET, subject="leader", roles=["bureau_leader"])
 HEAD_MH01 = issue_token(SECRET, subject="head-mh01", roles=["office_head"], office_id="MH01")
 SYSTEM = issue_service_token(SECRET, subject="test")
-# The GETs where something asked for by name can be missing: an office, a series, an export or period.
+# The GETs where something asked for by name can be missing: an office, a series, an export or
+# period, a document.
 MAY_BE_MISSING = {("GET", "/api/v1/offices/{office_id}"), ("GET", "/api/v1/indicators/{key}/history"),
-                  ("GET", "/api/v1/exports/{kind}")}
+                  ("GET", "/api/v1/exports/{kind}"), ("GET", "/api/v1/documents/{document_id}")}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
 
@@ -29,7 +30,7 @@ ENGLISH = re.compile(r"[A-Za-z]{3,}")
 def district(tmp_path_factory):
     base = tmp_path_factory.mktemp("openapi")
     running = District(base, f"sqlite:///{base / 'gateway.db'}", make_settings(AUTH_MODE="jwt", JWT_SECRET=SECRET),
-                       services=("command_center", "assessment", "complaints"))
+                       services=("command_center", "assessment", "complaints", "mobile_enforcement"))
     running.add_offices(metadata=[("authorization", f"Bearer {SYSTEM}")])
     yield running
     running.close()

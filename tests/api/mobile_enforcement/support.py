@@ -289,3 +289,63 @@ def targets_of(client: Client, plan_id: str) -> list[pb.PlanTarget]:
         token = page.next_page_token
         if not token:
             return found
+
+
+# ---------------------------------------------------------------- penalty procedure
+
+FACTS = "当事人于2026年10月销售超过保质期的食品共计30件，货值金额1200元，有现场检查笔录、进货单据为证。"
+LEGAL_BASIS = "《中华人民共和国食品安全法》第三十四条第（十）项、第一百二十四条第一款第（五）项"
+
+
+def sanction(kind: int, yuan: int = 0, fen: int = 0, detail: str = "", days: int = 0,
+             currency: str = "CNY") -> pb.Sanction:
+    """One sanction; an amount only when yuan or fen is given."""
+    given = pb.Sanction(kind=kind, detail=detail, duration_days=days)
+    if yuan or fen:
+        given.amount.currency_code, given.amount.units, given.amount.nanos = currency, yuan, fen * 10_000_000
+    return given
+
+
+def penalty(*sanctions: pb.Sanction, party: int = pb.PARTY_KIND_ORGANISATION, simplified: bool = False) -> pb.Penalty:
+    return pb.Penalty(party_kind=party, simplified=simplified, sanctions=list(sanctions))
+
+
+def fine(yuan: int, fen: int = 0, party: int = pb.PARTY_KIND_ORGANISATION, simplified: bool = False) -> pb.Penalty:
+    return penalty(sanction(pb.PENALTY_KIND_FINE, yuan, fen), party=party, simplified=simplified)
+
+
+def filed_case(client: Client, entity_id: str, ref: str, officers=("MH01-001", "MH01-002")) -> pb.Case:
+    """A lead opened and filed with the team, today."""
+    lead = client.lead(entity_id, ref=ref)
+    return client.cases.FileCase(pb.FileCaseRequest(id=lead.id, officer_ids=list(officers)))
+
+
+def conclude(client: Client, case_id: str, proposed: pb.Penalty) -> pb.Case:
+    return client.cases.ConcludeInvestigation(pb.ConcludeInvestigationRequest(
+        id=case_id, facts=FACTS, legal_basis=LEGAL_BASIS, proposed_penalty=proposed))
+
+
+def notified(client: Client, case_id: str, proposed: pb.Penalty, reviewer: str = "MH01-004",
+             waive: bool = True) -> pb.Case:
+    """A filed case taken to the advance notice today, through the legal review and the collective
+    discussion when the intended penalty requires them; the party waives the statement period unless
+    told otherwise."""
+    case = conclude(client, case_id, proposed)
+    if case.legal_review_required:
+        client.cases.SubmitForLegalReview(pb.SubmitForLegalReviewRequest(id=case_id))
+        client.cases.RecordLegalReview(pb.RecordLegalReviewRequest(id=case_id, reviewer_id=reviewer, approved=True,
+                                                                   opinion="事实清楚，证据确凿，适用依据正确"))
+    if case.collective_discussion_required:
+        client.cases.RecordCollectiveDiscussion(pb.RecordCollectiveDiscussionRequest(
+            id=case_id, record="局长办公会集体讨论，同意拟处罚意见"))
+    case = client.cases.IssueAdvanceNotice(pb.IssueAdvanceNoticeRequest(id=case_id))
+    if waive:
+        case = client.cases.RecordStatement(pb.RecordStatementRequest(id=case_id, statement="放弃陈述申辩",
+                                                                      waived=True))
+    return case
+
+
+def decided_case(client: Client, case_id: str, decided: pb.Penalty) -> pb.Case:
+    """A filed case decided today with this penalty, notified of the same one and the period waived."""
+    notified(client, case_id, decided)
+    return client.cases.DecideCase(pb.DecideCaseRequest(id=case_id, penalty=decided))

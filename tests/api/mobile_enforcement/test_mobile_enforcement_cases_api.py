@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import grpc
-from google.type import money_pb2
 
 from services.common.contracts import date_of
 from supervision.common.v1.events_pb2 import StatutoryClock
@@ -17,7 +16,11 @@ from tests.api.mobile_enforcement.support import (
     PRECONDITION,
     TODAY,
     date,
+    decided_case,
     expect_error,
+    fine,
+    penalty,
+    sanction,
     uscc,
 )
 
@@ -34,10 +37,18 @@ def file_request(case_id: str, officers=("MH01-001", "MH01-002")) -> pb.FileCase
 
 def decision(kind=pb.PENALTY_KIND_FINE, party=pb.PARTY_KIND_ORGANISATION, yuan: int = 0, fen: int = 0,
              simplified: bool = False, currency: str = "CNY") -> pb.Penalty:
-    penalty = pb.Penalty(kind=kind, party_kind=party, simplified=simplified)
-    if yuan or fen:
-        penalty.fine.CopyFrom(money_pb2.Money(currency_code=currency, units=yuan, nanos=fen * 10_000_000))
-    return penalty
+    """A decision of one sanction."""
+    return penalty(sanction(kind, yuan, fen, currency=currency), party=party, simplified=simplified)
+
+
+def executed(client, case_id: str, paid: int = 0, fen: int = 0) -> pb.Case:
+    """A decided case delivered and executed today, the fine (when any) paid within its term."""
+    client.cases.RecordDelivery(pb.RecordDeliveryRequest(id=case_id, method=pb.DELIVERY_METHOD_DIRECT))
+    request = pb.RecordExecutionRequest(id=case_id)
+    if paid or fen:
+        request.amount_paid.currency_code, request.amount_paid.units = "CNY", paid
+        request.amount_paid.nanos = fen * 10_000_000
+    return client.cases.RecordExecution(request)
 
 
 def test_a_lead_gets_its_filing_decision_due_in_working_days(client):
@@ -190,27 +201,33 @@ def test_decisions_simplified_within_the_limits_in_force_ordinary_published_and_
     client.entity(1)
     on_the_spot = client.lead(uscc(1), ref="s1")
     before = client.counts()
-    for penalty, field in [
-        (decision(yuan=3001, simplified=True), "penalty.fine"),
-        (decision(party=pb.PARTY_KIND_INDIVIDUAL, yuan=200, fen=1, simplified=True), "penalty.fine"),
+    for given, field in [
+        (decision(yuan=3001, simplified=True), "penalty.sanctions[0].amount"),
+        (decision(party=pb.PARTY_KIND_INDIVIDUAL, yuan=200, fen=1, simplified=True), "penalty.sanctions[0].amount"),
         (decision(kind=pb.PENALTY_KIND_NONE, simplified=True), "penalty.simplified"),
-        (decision(yuan=0, simplified=True), "penalty.fine"),
-        (decision(kind=pb.PENALTY_KIND_WARNING, yuan=100, simplified=True), "penalty.fine"),
+        (decision(yuan=0, simplified=True), "penalty.sanctions[0].amount"),
+        (decision(kind=pb.PENALTY_KIND_WARNING, yuan=100, simplified=True), "penalty.sanctions[0].amount"),
         (decision(party=0, yuan=100, simplified=True), "penalty.party_kind"),
-        (decision(kind=0), "penalty.kind"),
-        (decision(yuan=100, currency="USD", simplified=True), "penalty.fine"),
+        (decision(kind=0), "penalty.sanctions[0].kind"),
+        (decision(yuan=100, currency="USD", simplified=True), "penalty.sanctions[0].amount"),
+        (penalty(sanction(pb.PENALTY_KIND_CONFISCATE_GAINS, 100), simplified=True), "penalty.simplified"),
+        (penalty(simplified=True), "penalty.sanctions"),
     ]:
-        assert field in expect_error(lambda penalty=penalty: client.cases.DecideCase(pb.DecideCaseRequest(
-            id=on_the_spot.id, penalty=penalty)), INVALID), penalty
+        assert field in expect_error(lambda given=given: client.cases.DecideCase(pb.DecideCaseRequest(
+            id=on_the_spot.id, penalty=given)), INVALID), given
     expect_error(lambda: client.cases.DecideCase(pb.DecideCaseRequest(id=on_the_spot.id, penalty=decision(
         yuan=100))), PRECONDITION)  # the ordinary procedure decides a filed case
     assert client.counts() == before
     spot = client.cases.DecideCase(pb.DecideCaseRequest(id=on_the_spot.id, penalty=decision(
         party=pb.PARTY_KIND_INDIVIDUAL, yuan=200, simplified=True), note="当场处罚"))
-    assert (spot.state, spot.penalty.fine.units, spot.HasField("publication_due")) == (pb.CASE_STATE_CLOSED, 200, False)
+    assert (spot.state, spot.penalty.sanctions[0].amount.units, spot.HasField("publication_due")) == (
+        pb.CASE_STATE_CLOSED, 200, False)
     case = client.cases.FileCase(file_request(client.lead(uscc(1), ref="o1").id))
-    decided = client.cases.DecideCase(pb.DecideCaseRequest(id=case.id, penalty=decision(yuan=12000, fen=50)))
-    assert (decided.state, decided.publication_due, decided.penalty.fine.nanos) == (
+    # A filed case is decided by the ordinary procedure, once the party was notified.
+    expect_error(lambda: client.cases.DecideCase(pb.DecideCaseRequest(id=case.id, penalty=fine(12000, 50))),
+                 PRECONDITION)
+    decided = decided_case(client, case.id, fine(12000, 50))
+    assert (decided.state, decided.publication_due, decided.penalty.sanctions[0].amount.nanos) == (
         pb.CASE_STATE_DECIDED, date(dt.date(2026, 11, 30)), 500_000_000)
     expect_error(lambda: client.cases.CloseCase(pb.CloseCaseRequest(id=client.lead(uscc(1), ref="o2").id)),
                  PRECONDITION)
@@ -218,6 +235,7 @@ def test_decisions_simplified_within_the_limits_in_force_ordinary_published_and_
     assert published.HasField("publish_time") and not published.publication_overdue
     expect_error(lambda: client.cases.PublishDecision(pb.PublishDecisionRequest(id=case.id)), PRECONDITION)
     expect_error(lambda: client.cases.PublishDecision(pb.PublishDecisionRequest(id=spot.id)), PRECONDITION)
+    executed(client, case.id, 12000, 50)
     closed = client.cases.CloseCase(pb.CloseCaseRequest(id=case.id, note="罚款已缴"))
     assert closed.state == pb.CASE_STATE_CLOSED
     on_the_spot_closed, ordinary_closed = (e.message for e in client.events(events.CaseClosed))
@@ -229,6 +247,7 @@ def test_decisions_simplified_within_the_limits_in_force_ordinary_published_and_
     assert (list(ordinary_closed.officer_ids), ordinary_closed.closed_on, list(ordinary_closed.clocks)) == (
         ["MH01-001", "MH01-002"], date_of(TODAY),
         [filing, StatutoryClock(clock="closing", due_date=date_of(dt.date(2027, 1, 31)), met=True),
+         StatutoryClock(clock="delivery", due_date=date_of(dt.date(2026, 11, 9)), met=True),
          StatutoryClock(clock="publication", due_date=date_of(dt.date(2026, 11, 30)), met=True)])
     assert client.readings() == {"spot_check_completion": (0, 0), "inspection_checklist_complete": (0, 0),
                                  "case_filing_on_time": (2, 2), "case_closing_on_time": (1, 1),
@@ -248,7 +267,7 @@ def test_the_simplified_limits_of_2019_apply_to_decisions_before_july_2021(clien
     assert lead.rule_set == "samr-order-2-2018"
     found = expect_error(lambda: client.cases.DecideCase(pb.DecideCaseRequest(id=lead.id, penalty=decision(
         party=pb.PARTY_KIND_INDIVIDUAL, yuan=100, simplified=True))), INVALID)
-    assert "at most 50 yuan (samr-order-2-2018)" in found["penalty.fine"]
+    assert "at most 50 yuan (samr-order-2-2018)" in found["penalty.sanctions[0].amount"]
 
 
 def test_the_sweep_marks_what_time_made_overdue_once(client):
@@ -258,7 +277,7 @@ def test_the_sweep_marks_what_time_made_overdue_once(client):
     in_hearing = client.cases.FileCase(file_request(client.lead(uscc(1), ref="c").id))
     client.cases.PauseClock(pb.PauseClockRequest(id=in_hearing.id, reason=pb.PAUSE_REASON_HEARING))
     decided = client.cases.FileCase(file_request(client.lead(uscc(1), ref="d").id))
-    client.cases.DecideCase(pb.DecideCaseRequest(id=decided.id, penalty=decision(kind=pb.PENALTY_KIND_WARNING)))
+    decided_case(client, decided.id, decision(kind=pb.PENALTY_KIND_WARNING))
     inspection = client.answer_all(client.started(uscc(1)), {"CAT-02": ("未公示许可证", ["evidence/2.jpg"])})
     client.inspections.CompleteInspection(pb.CompleteInspectionRequest(
         id=inspection.id, rectification_due=date(TODAY + dt.timedelta(days=10))))
@@ -268,7 +287,9 @@ def test_the_sweep_marks_what_time_made_overdue_once(client):
     client.sweep()
     client.sweep()
     overdue = {(e.message.case_id, e.message.deadline, e.message.state) for e in client.events(events.CaseOverdue)}
-    assert overdue == {(open_lead.id, "filing", "LEAD"), (still_filed.id, "decision", "FILED")}
+    # The warning of 2 November was to be delivered by 9 November.
+    assert overdue == {(open_lead.id, "filing", "LEAD"), (still_filed.id, "decision", "FILED"),
+                       (decided.id, "delivery", "DECIDED")}
     [rectification] = client.events(events.RectificationOverdue)
     assert (rectification.message.inspection_id, rectification.message.entity_id, rectification.message.due_date) == (
         inspection.id, uscc(1), date_of(TODAY + dt.timedelta(days=10)))
@@ -283,8 +304,10 @@ def test_the_sweep_marks_what_time_made_overdue_once(client):
     late = client.inspections.PublishInspectionResult(pb.PublishInspectionResultRequest(id=inspection.id))
     assert late.publication_overdue and client.readings()["publication_on_time"] == (0, 2)
     # Decided after its limit and closed unpublished: the evidence says which clocks were missed.
-    client.cases.DecideCase(pb.DecideCaseRequest(id=still_filed.id, penalty=decision(yuan=5000)))
+    decided_case(client, still_filed.id, fine(5000))
+    executed(client, still_filed.id, 5000)
     client.cases.CloseCase(pb.CloseCaseRequest(id=still_filed.id))
     [closed] = client.events(events.CaseClosed)
     assert (closed.message.closed_on, [(c.clock, c.met) for c in closed.message.clocks]) == (
-        date_of(dt.date(2027, 2, 1)), [("filing", True), ("closing", False), ("publication", False)])
+        date_of(dt.date(2027, 2, 1)),
+        [("filing", True), ("closing", False), ("delivery", True), ("publication", False)])

@@ -10,7 +10,7 @@ import pytest
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.common.working_days import DueDate, WorkingDayCalendar
 from services.mobile_enforcement.domain import deadlines, findings
-from services.mobile_enforcement.domain.case_rules import PenaltyInput, check_penalty
+from services.mobile_enforcement.domain.case_rules import PenaltyInput, SanctionInput, check_penalty
 from services.mobile_enforcement.domain.checklists import Catalog
 from services.mobile_enforcement.domain.findings import Answered
 from services.mobile_enforcement.domain.rules import RuleBook
@@ -101,7 +101,7 @@ def test_a_record_is_complete_when_every_failure_has_a_note_and_evidence():
 ])
 def test_the_simplified_procedure_fines_within_the_limits_of_the_day(day, party, yuan, limit):
     rules = RuleBook.load().in_force(day)
-    penalty = PenaltyInput("FINE", party, Decimal(yuan), simplified=True)
+    penalty = PenaltyInput(party, True, (SanctionInput("FINE", Decimal(yuan), "", 0),))
     if limit is None:
         check_penalty(penalty, rules)
     else:

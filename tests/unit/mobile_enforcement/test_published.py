@@ -57,3 +57,35 @@ def test_an_inspection_names_its_team_and_an_entity_update_its_old_office_only_w
                     risk_level="LOW", key_supervision=False)
     assert published.entity_updated(entity, "MH01").previous_office_id == ""
     assert published.entity_updated(entity, "MH02").previous_office_id == "MH02"
+
+
+def test_a_closed_case_names_every_sanction_the_money_beside_the_fine_and_each_procedure_clock():
+    sanctions = ('[{"kind": "FINE", "amount_yuan": "120000.00", "detail": "", "duration_days": 0}, '
+                 '{"kind": "CONFISCATE_GAINS", "amount_yuan": "3500.50", "detail": "", "duration_days": 0}]')
+    closed = published.case_closed(case(
+        filing_decided_on=DUE, filed_on=DUE, closing_due=DUE, decided_on=DUE, penalty_kind="FINE",
+        fine_yuan=Decimal("120000"), sanctions=sanctions, legal_review_due=DUE, legal_reviewed_on=DUE,
+        legal_review_overdue=False, legal_review_due_provisional=True, delivery_due=DUE,
+        delivered_on=DUE + dt.timedelta(days=1), delivery_overdue=False, payment_due=DUE, executed_on=DUE,
+        payment_overdue=False, surcharge_paid=Decimal("0.00"), closed_at=NOON), DUE)
+    assert (list(closed.penalties), closed.confiscated_gains_yuan, closed.surcharge_yuan) == (
+        ["FINE", "CONFISCATE_GAINS"], "3500.50", "")
+    assert [(c.clock, c.met, c.provisional) for c in closed.clocks] == [
+        ("filing", True, True), ("closing", True, False), ("legal_review", True, True), ("delivery", False, False)]
+    late = published.case_closed(case(decided_on=DUE, penalty_kind="WARNING", sanctions="[]", payment_due=DUE,
+                                      executed_on=DUE, payment_overdue=True, surcharge_paid=Decimal("30"),
+                                      closed_at=NOON), DUE)
+    # A late payment is the party's: its surcharge is reported, and no clock of the office's is missed.
+    assert (list(late.penalties), late.surcharge_yuan, [c.clock for c in late.clocks]) == (["WARNING"], "30.00",
+                                                                                           [])
+
+
+def test_an_overdue_case_names_a_registered_party_only():
+    registered = case(entity_id="91310112MA1G000011", party_name="某某超市有限公司", state="DECIDED", delivery_due=DUE)
+    assert (published.delivery_overdue(registered).entity_name, published.delivery_overdue(registered).deadline) == (
+        "某某超市有限公司", "delivery")
+    person = case(state="LEGAL_REVIEW", legal_review_due=DUE, payment_due=DUE)
+    assert published.legal_review_overdue(person).entity_name == ""
+    assert published.legal_review_overdue(person).due_date == date_of(DUE)
+    assert published.payment_overdue(person).deadline == "payment"
+    assert published.filing_overdue(person).entity_name == ""

@@ -24,6 +24,25 @@ simplified_max_fine_individual: 200
 simplified_max_fine_organisation: 3000
 penalty_publication_working_days: 20
 inspection_publication_working_days: 20
+legal_review_working_days: 10
+statement_working_days: 5
+hearing_request_working_days: 5
+hearing_notice_days: 7
+delivery_days: 7
+payment_days: 15
+surcharge_percent_per_day: 3
+major_decisions:
+  kinds: [REVOKE_LICENCE]
+  fine_individual_from_yuan: 10000
+  fine_organisation_from_yuan: 100000
+collective_discussion:
+  kinds: [ORDER_CLOSURE]
+  fine_individual_from_yuan: 50000
+  fine_organisation_from_yuan: 500000
+hearing:
+  kinds: [SUSPEND_BUSINESS]
+  fine_individual_from_yuan: 10000
+  fine_organisation_from_yuan: 100000
 """
 
 
@@ -37,6 +56,18 @@ def test_the_rule_set_in_force_on_the_day_a_clock_starts_applies():
         book.in_force(dt.date(2019, 3, 31))
 
 
+def test_the_old_law_gave_shorter_statement_and_hearing_periods_and_fewer_hearings():
+    book = RuleBook.load()
+    old, new = book.in_force(dt.date(2021, 7, 14)), book.in_force(dt.date(2021, 7, 15))
+    assert (old.statement_working_days, old.hearing_request_working_days) == (3, 3)
+    assert (new.statement_working_days, new.hearing_request_working_days) == (5, 5)
+    assert "RESTRICT_PRACTICE" in new.hearing.kinds and "RESTRICT_PRACTICE" not in old.hearing.kinds
+    for rules in (old, new):
+        assert (rules.delivery_days, rules.payment_days, rules.surcharge_percent_per_day) == (7, 15, 3)
+        assert (rules.hearing.fine_individual_from_yuan, rules.hearing.fine_organisation_from_yuan) == (10000, 100000)
+        assert set(rules.collective_discussion.kinds) <= set(rules.major_decisions.kinds)
+
+
 @pytest.mark.parametrize(("text", "words"), [
     (RULE.format(id="a", day="2020-01-01").replace("decision_days: 90\n", ""), "missing keys ['decision_days']"),
     (RULE.format(id="a", day="2020-01-01") + "fines: 1\n", "unknown keys ['fines']"),
@@ -45,6 +76,17 @@ def test_the_rule_set_in_force_on_the_day_a_clock_starts_applies():
      "decision_days must be a whole number"),
     (RULE.format(id="a", day="2020-01-01").replace("confirmed: true", "confirmed: maybe"), "confirmed must be"),
     ("[not, a, mapping]", "must be a mapping"),
+    (RULE.format(id="a", day="2020-01-01").replace("surcharge_percent_per_day: 3", "surcharge_percent_per_day: 300"),
+     "surcharge_percent_per_day must be at most 100"),
+    (RULE.format(id="a", day="2020-01-01").replace("kinds: [ORDER_CLOSURE]", "kinds: [ADMINISTRATIVE_DETENTION]"),
+     "collective_discussion.kinds must list penalty kinds"),
+    (RULE.format(id="a", day="2020-01-01").replace("kinds: [REVOKE_LICENCE]", "kinds: [NONE]"),
+     "major_decisions.kinds must list penalty kinds"),
+    (RULE.format(id="a", day="2020-01-01").replace("  fine_organisation_from_yuan: 500000\n", ""),
+     "collective_discussion must be a mapping of exactly"),
+    (RULE.format(id="a", day="2020-01-01").replace("fine_individual_from_yuan: 50000",
+                                                   "fine_individual_from_yuan: 1e4"),
+     "collective_discussion.fine_individual_from_yuan must be a whole number"),
     ("id: [", "not valid YAML"),
 ])
 def test_a_malformed_rule_set_stops_the_service_naming_file_and_key(tmp_path, text, words):
