@@ -59,6 +59,10 @@ def _string(name: str, message_name: str, harvest: Harvest, office: str, variant
         return ""
     if name == "id" or name.endswith("_id"):
         return _pick(_ids_of(harvest, name, office, resource), variant) or f"chaos-{name}"
+    if name == "subject":  # an evidence trail's owner, "case/<id>" or "inspection/<id>", of the office
+        kind = ("case", "inspection")[variant % 2]
+        record = _pick(_ids_of(harvest, f"{kind}_id", office), variant // 2)
+        return f"{kind}/{record}" if record else f"{kind}/chaos"
     value = _pick([v for v in harvest.values.get(name, []) if isinstance(v, str)], variant)
     return value if value is not None else "chaos"
 

@@ -150,11 +150,13 @@ def names_record_of(message: Message, harvest: Harvest, office: str) -> bool:
 
     def visit(m: Message) -> None:
         for descriptor, value in m.ListFields():
-            if descriptor.type != FieldDescriptor.TYPE_STRING or not (
-                    descriptor.name == "id" or descriptor.name.endswith(("_id", "_ids"))):
+            if descriptor.type != FieldDescriptor.TYPE_STRING:
                 continue
             values = value if descriptor.is_repeated else [value]
-            named.extend(harvest.office_of.get(v) == office for v in values)
+            if descriptor.name == "subject":  # "case/<id>": the record whose trail or document it is
+                named.extend(harvest.office_of.get(v.partition("/")[2]) == office for v in values)
+            elif descriptor.name == "id" or descriptor.name.endswith(("_id", "_ids")):
+                named.extend(harvest.office_of.get(v) == office for v in values)
 
     walk(message, visit)
     return any(named)
