@@ -24,6 +24,7 @@ from functools import partial
 from google.type import date_pb2
 
 from simulator import content
+from simulator.actions.entities import TRADES
 from simulator.clients import SERVICES, Clients
 from simulator.clock import shanghai_today
 from supervision.command_center.v1 import command_center_pb2 as cc
@@ -43,7 +44,10 @@ CATEGORIES = ["HYPERMARKET", "SUPERMARKET", "CONVENIENCE_STORE", "WET_MARKET", "
               "PROPERTY_MANAGEMENT"]
 RISKS = ["LOW", "MEDIUM", "LOW", "HIGH", "LOW", "MEDIUM", "VERY_HIGH", "LOW"]
 IMPORT_ROWS = 20_000  # mobile_enforcement's most rows per import
-HEADER = "uscc,name,category,address,street,risk_level,key_supervision\n"
+HEADER = "uscc,name,category,address,street,risk_level,key_supervision,industry_code\n"
+# Every so many businesses one of no key object type (a petrol station, a hotel running lifts...):
+# the directory holds the whole market, by industry code.
+NO_KEY_TYPE_EVERY = 8
 PARALLEL = 16
 # How long the events of a new district may take to reach every service: a base, and more per
 # office (each office's events pass every consumer and move the live index of all offices).
@@ -188,6 +192,10 @@ def _businesses(number: int, count: int) -> list[str]:
         first_17 = f"91{content.MINHANG}{number:04d}{k:05d}"
         category = CATEGORIES[k % len(CATEGORIES)]
         key = "true" if category in ("HYPERMARKET", "WET_MARKET", "FOOD_PRODUCER") else "false"
-        rows.append(f"{first_17 + content.uscc_check_character(first_17)},模拟{number}号{category.lower()}{k},"
-                    f"{category},闵行区{street}{k + 1}号,{street},{RISKS[k % len(RISKS)]},{key}\n")
+        industry_code, name = "", f"模拟{number}号{category.lower()}{k}"
+        if k % NO_KEY_TYPE_EVERY == NO_KEY_TYPE_EVERY - 1:
+            trade = TRADES[k // NO_KEY_TYPE_EVERY % len(TRADES)]
+            category, industry_code, key, name = "", trade.industry_code, "false", f"模拟{number}号{trade.label}{k}"
+        rows.append(f"{first_17 + content.uscc_check_character(first_17)},{name},"
+                    f"{category},闵行区{street}{k + 1}号,{street},{RISKS[k % len(RISKS)]},{key},{industry_code}\n")
     return rows

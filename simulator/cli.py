@@ -20,7 +20,7 @@ from simulator.clients import DEFAULT_HTTP, DEFAULT_METRICS, GATEWAY_HTTP, SERVI
 from simulator.clock import SimClock, parse_start
 from simulator.engine import Engine, RunOptions
 from simulator.mix import MixError, parse_mix
-from simulator.stats import Recorder, error_report, table
+from simulator.stats import Recorder, check_report, error_report, table
 from simulator.watch import StreamWatcher
 
 log = logging.getLogger("simulator")
@@ -300,6 +300,8 @@ def report(options: Options, engine: Engine, recorder: Recorder, setup: dict) ->
         print("skipped (nothing sent): " + ", ".join(f"{k} {v}" for k, v in sorted(engine.skipped.items())))
     if engine.rss_samples:
         print("center RSS (MiB) every 10 s: " + " ".join(f"{mb:.0f}" for _, mb in engine.rss_samples))
+    if summary["checks"]:
+        print("\nchecked by hand:\n" + check_report(summary))
     if summary["errors"]:
         print("\nerrors:\n" + error_report(summary))
     if options.json_path:

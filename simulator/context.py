@@ -54,12 +54,16 @@ class NotReady(Exception):
     """The action cannot run right now (not a failure: nothing was sent)."""
 
 
+class CheckFailed(Exception):
+    """An answer the services gave is not what the simulator worked out by hand: an error of the action."""
+
+
 class Ctx:
     """What an action runs with. `handoff` passes work on to its next step: straight into a queue
     under a load, onto the simulated calendar in a day."""
 
     def __init__(self, clients, district: District, rng: random.Random, handoff: Callable[[str, Work], None],
-                 known: Known, run_id: str, form_bucket=None):
+                 known: Known, run_id: str, form_bucket=None, recorder=None):
         self.clients = clients
         self.district = district
         self.rng = rng
@@ -67,6 +71,8 @@ class Ctx:
         self.known = known
         self.run_id = run_id
         self.form_bucket = form_bucket
+        # Where hand checks are counted (the run's Recorder); None counts nowhere, failures still raise.
+        self.recorder = recorder
         self._ids = itertools.count(1)
 
     @property
@@ -78,6 +84,13 @@ class Ctx:
 
     def request_id(self, kind: str) -> str:
         return f"sim-{self.run_id}-{kind}-{next(self._ids)}"
+
+    def check(self, action: str, check: str, passed: bool, detail: str = "") -> None:
+        """A hand check of an answer: counted, and CheckFailed (the action's error) when it fails."""
+        if self.recorder is not None:
+            self.recorder.check(action, check, passed, detail)
+        if not passed:
+            raise CheckFailed(f"{check}: {detail}")
 
     def chance(self, probability: float) -> bool:
         return self.rng.random() < probability

@@ -20,7 +20,7 @@ from simulator import arrivals, discovery
 from simulator.actions import CATALOGUE, TAKERS
 from simulator.clients import Clients, HttpError
 from simulator.clock import HOUR, SimClock, office_time
-from simulator.context import ActionSpec, Ctx, NotReady, TokenBucket
+from simulator.context import ActionSpec, CheckFailed, Ctx, NotReady, TokenBucket
 from simulator.mix import WeightedChoice
 from simulator.stats import Recorder
 from simulator.world import District, Known, Queues, Work
@@ -78,7 +78,7 @@ class Engine:
         self._sequence = itertools.count()
         bucket = TokenBucket(options.form_per_minute, options.form_burst)
         self.ctx = Ctx(clients, district, self.rng, self._handoff, self.known,
-                       run_id=f"{options.seed}-{int(time.time()) % 10**6}", form_bucket=bucket)
+                       run_id=f"{options.seed}-{int(time.time()) % 10**6}", form_bucket=bucket, recorder=recorder)
 
     # ------------------------------------------------------------------ shared
 
@@ -127,6 +127,8 @@ class Engine:
             self.recorder.failure(spec.name, error.code().name, f"{work.id or work.office_id}: {error.details()}")
         except HttpError as error:
             self.recorder.failure(spec.name, f"HTTP_{error.status}", f"{work.id or work.office_id}: {error.body}")
+        except CheckFailed as error:
+            self.recorder.failure(spec.name, "CHECK_FAILED", f"{work.id or work.office_id}: {error}")
         except Exception as error:  # a bug of the simulator: reported, never hidden
             log.exception("simulator bug in %s", spec.name)
             self.recorder.failure(spec.name, "SIMULATOR_BUG", f"{type(error).__name__}: {error}")

@@ -75,6 +75,9 @@ class Recorder:
         self.started = clock()
         self.ended: float | None = None
         self.actions: dict[str, ActionStats] = {}
+        # What the simulator checked by hand in the answers (e.g. a plan's count against its ratio):
+        # check name -> passed / failed counts and the first failures' details.
+        self.checks: dict[str, dict] = {}
 
     def stats(self, name: str) -> ActionStats:
         found = self.actions.get(name)
@@ -87,6 +90,13 @@ class Recorder:
 
     def failure(self, name: str, code: str, message: str) -> None:
         self.stats(name).fail(code, message)
+
+    def check(self, action: str, check: str, passed: bool, detail: str = "") -> None:
+        """A hand check of an answer, counted (the action that found it failing reports the error)."""
+        found = self.checks.setdefault(check, {"passed": 0, "failed": 0, "samples": []})
+        found["passed" if passed else "failed"] += 1
+        if not passed and len(found["samples"]) < ERROR_SAMPLES:
+            found["samples"].append(f"{action}: {detail[:500]}")
 
     @property
     def requests(self) -> int:
@@ -120,7 +130,8 @@ class Recorder:
             total.max = max(total.max, s.latency.max)
         return {"seconds": seconds, "requests": self.requests, "errors": self.errors,
                 "per_second": total.count / seconds, "p50_ms": total.percentile(0.5),
-                "p99_ms": total.percentile(0.99), "actions": rows}
+                "p99_ms": total.percentile(0.99), "actions": rows,
+                "checks": {name: dict(found) for name, found in sorted(self.checks.items())}}
 
 
 def table(summary: dict) -> str:
@@ -132,6 +143,15 @@ def table(summary: dict) -> str:
                      f"{_ms(row['p50_ms'])} | {_ms(row['p90_ms'])} | {_ms(row['p99_ms'])} | {_ms(row['max_ms'])} |")
     lines.append(f"| **all** | {summary['requests'] - summary['errors']} | {summary['errors']} | "
                  f"{summary['per_second']:.2f} | {_ms(summary['p50_ms'])} | | {_ms(summary['p99_ms'])} | |")
+    return "\n".join(lines)
+
+
+def check_report(summary: dict) -> str:
+    """The hand checks: how many passed and failed, with the first failures."""
+    lines = []
+    for name, found in summary.get("checks", {}).items():
+        lines.append(f"{name}: {found['passed']} passed, {found['failed']} failed")
+        lines += [f"    {sample}" for sample in found["samples"]]
     return "\n".join(lines)
 
 

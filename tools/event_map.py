@@ -62,7 +62,12 @@ DEFAULT_OUTPUT = ROOT / "docs" / "events.md"
 ENVELOPE = "supervision.common.v1.EventEnvelope"
 # Events of the shared package: who records them, as a test on a service's runtime.
 INDICATORS_CHANGED = "supervision.common.v1.IndicatorsChanged"
-SHARED_PUBLISHERS = {INDICATORS_CHANGED: lambda runtime: runtime.indicators is not None}
+DEADLINE_RECOMPUTED = "supervision.common.v1.DeadlineRecomputed"
+# DeadlineRecomputed: the services whose statutory clocks count working days and are recounted
+# when the working-day calendar changes.
+RECOUNTING_SERVICES = {"command_center", "complaints", "mobile_enforcement"}
+SHARED_PUBLISHERS = {INDICATORS_CHANGED: lambda runtime: runtime.indicators is not None,
+                     DEADLINE_RECOMPUTED: lambda runtime: getattr(runtime, "name", "") in RECOUNTING_SERVICES}
 # What build needs from the environment: the settings the tests use (tests/conftest.py).
 SETTINGS_ENV = {"LOG_FORMAT": "text", "RELAY_POLL_SECONDS": "0.2", "SWEEP_INTERVAL_SECONDS": "3600",
                 "DRAIN_GRACE_SECONDS": "2", "DEMO_DATA": "false"}

@@ -8,6 +8,7 @@ from services.assessment.domain.improvement import ImprovementPlans
 from services.assessment.domain.schemes import Schemes
 from services.assessment.domain.scores import Scores
 from services.assessment.domain.staff import StaffAssessments
+from services.assessment.domain.stages import Stages
 from services.common.context import current_caller
 from supervision.assessment.v1 import assessment_pb2_grpc as pb_grpc
 
@@ -40,9 +41,10 @@ class SchemeApi(pb_grpc.SchemeServiceServicer):
 
 
 class ScoreApi(pb_grpc.ScoreServiceServicer):
-    def __init__(self, scores: Scores, catalogue: Catalogue):
+    def __init__(self, scores: Scores, catalogue: Catalogue, stages: Stages):
         self.scores = scores
         self.catalogue = catalogue
+        self.stages = stages
 
     def GetLiveScore(self, request, context):
         view = self.scores.live_score(current_caller(), request.office_id, _authorization(context))
@@ -65,6 +67,9 @@ class ScoreApi(pb_grpc.ScoreServiceServicer):
         basis, page, office_id = messages.rankings_query(request)
         period, result = self.scores.rankings(current_caller(), request.period, basis, page, office_id)
         return messages.rankings_response(period, result, basis)
+
+    def ListOfficeStages(self, request, context):
+        return messages.office_stages_response(*self.stages.list_stages(current_caller(), request.office_id))
 
 
 class ImprovementApi(pb_grpc.ImprovementServiceServicer):

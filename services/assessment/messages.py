@@ -13,6 +13,8 @@ from services.assessment.domain.schemes import SchemeDraft, SchemeRecord, scheme
 from services.assessment.domain.scorecards import ScoreView
 from services.assessment.domain.scores import ADJUSTED, INDEX
 from services.assessment.domain.staff import AssessmentView, Proposals
+from services.assessment.domain.stage_ladder import Stage, StageLadder
+from services.assessment.domain.stages import StageJudgement
 from services.assessment.models import ImprovementPlan, Period
 from services.common import scoring
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
@@ -80,7 +82,18 @@ def scheme_draft(message: pb.Scheme) -> SchemeDraft:
         workload=scoring.WorkloadFormula(weights=dict(message.workload.weights),
                                          sensitivity=message.workload.sensitivity,
                                          minimum=message.workload.minimum, maximum=message.workload.maximum))
-    return SchemeDraft(scheme, date_from_proto(message.effective_from, "scheme.effective_from"), message.note)
+    return SchemeDraft(scheme, date_from_proto(message.effective_from, "scheme.effective_from"), message.note,
+                       stage_ladder(message.stages) if message.HasField("stages") else None)
+
+
+def stage_ladder(message: pb.StageLadder) -> StageLadder:
+    """The caller's stages as the domain checks them; an unspecified period kind stays empty and is
+    refused by the validation."""
+    kinds = {value: name for name, value in PERIOD_KIND.items()}
+    return StageLadder(kinds.get(message.period_kind, ""), tuple(
+        Stage(key=s.key.strip(), name=s.name.strip(), min_index=s.min_index, min_dimension=s.min_dimension,
+              consecutive_periods=s.consecutive_periods, min_dimensions=dict(s.min_dimensions))
+        for s in message.stages))
 
 
 # ---------------------------------------------------------------- scores
@@ -160,6 +173,23 @@ def rankings_response(period: Period, result: ListResult, basis: str) -> pb.List
     return pb.ListRankingsResponse(
         rankings=[ranking_to_proto(row, name, basis == INDEX) for row, name in result.items],
         next_page_token=result.next_page_token, scheme_version=period.scheme_version)
+
+
+def office_stages_response(scheme_version: int, judgements: list[StageJudgement]) -> pb.ListOfficeStagesResponse:
+    response = pb.ListOfficeStagesResponse(scheme_version=scheme_version)
+    for judgement in judgements:
+        office = response.offices.add(office_id=judgement.office_id, office_name=judgement.office_name,
+                                      periods=list(judgement.periods))
+        if judgement.stage is not None:
+            office.stage, office.stage_name = judgement.stage.key, judgement.stage.name
+        if judgement.next_stage is not None:
+            office.next_stage, office.next_stage_name = judgement.next_stage.key, judgement.next_stage.name
+        for lack in judgement.lacks:
+            shortfall = office.lacks.add(target=lack.target, dimension=lack.dimension, required=lack.required,
+                                         shortfall=lack.shortfall, period=lack.period, description=lack.description)
+            if lack.actual is not None:
+                shortfall.actual = lack.actual
+    return response
 
 
 def ranking_to_proto(row, office_name: str | None, by_index: bool) -> pb.Ranking:

@@ -12,6 +12,7 @@ from services.assessment.domain.registry import Registry
 from services.assessment.domain.schemes import Schemes
 from services.assessment.domain.scores import Scores
 from services.assessment.domain.staff import StaffAssessments
+from services.assessment.domain.stages import Stages
 from services.assessment.domain.workspace import Workspace
 from services.assessment.handlers import Handlers
 from services.assessment.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
@@ -42,6 +43,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     workspace = Workspace(store, today)
     schemes = Schemes(workspace)
     scores = Scores(workspace, schemes, sources.fetch, live_values)
+    stages = Stages(workspace, schemes)
     plans = ImprovementPlans(workspace)
     staff = StaffAssessments(workspace)
     handlers = Handlers(Registry(workspace), plans)
@@ -57,7 +59,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
 
         return [
             (pb_grpc.add_SchemeServiceServicer_to_server, api.SchemeApi(schemes, workspace.catalogue)),
-            (pb_grpc.add_ScoreServiceServicer_to_server, api.ScoreApi(scores, workspace.catalogue)),
+            (pb_grpc.add_ScoreServiceServicer_to_server, api.ScoreApi(scores, workspace.catalogue, stages)),
             (pb_grpc.add_ImprovementServiceServicer_to_server, api.ImprovementApi(plans, workspace.catalogue)),
             (pb_grpc.add_StaffAssessmentServiceServicer_to_server, api.StaffAssessmentApi(staff)),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,

@@ -90,9 +90,11 @@ class DutyListApi(pb_grpc.DutyListServiceServicer):
 
     def ListDutyItems(self, request, context):
         page = parse_page(request)
-        terms = parse_filter(request.filter, {"category": str, "responsible_level": str, "group": str})
+        terms = parse_filter(request.filter, {"category": str, "responsible_level": str, "group": str,
+                                              "applies_to": str, "office_id": str})
         result = self.duty_list.list_duty_items(page, terms.get("category"), messages.level_filter(terms),
-                                                messages.group_filter(terms))
+                                                messages.group_filter(terms), terms.get("applies_to"),
+                                                terms.get("office_id"))
         return messages.list_duty_items_response(result)
 
 

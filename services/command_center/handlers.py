@@ -17,6 +17,8 @@ from supervision.mobile_enforcement.v1 import events_pb2 as enforcement_pb2
 
 # The task's source for an overdue case; its source_ref is "<case id>/<deadline>".
 CASE_OVERDUE_SOURCE = "mobile_enforcement.overdue"
+# The outcomes below level IV emergency's incident events name (field `outcome`): never supervised.
+BELOW_LEVEL_IV_OUTCOMES = ("BELOW_LEVEL_IV", "NOT_AN_ACCIDENT")
 # CaseOverdue.deadline -> the limit as the task's title names it; a limit added later is named "办理".
 CASE_DEADLINES = {"filing": "立案决定", "decision": "处罚决定", "legal_review": "法制审核", "delivery": "处罚决定送达",
                   "payment": "罚款缴纳"}
@@ -34,7 +36,8 @@ class Handlers:
         overdue = event.message
         if not overdue.complaint_id or not overdue.office_id:
             raise InvalidArgument.of("complaint_id", "ComplaintOverdue needs complaint_id and office_id")
-        due = self.workspace.calendar.add_working_days(self.workspace.today(), rule.due_in_working_days)
+        today = self.workspace.today()
+        due = self.workspace.calendar.add_working_days(today, rule.due_in_working_days)
         try:
             missed = day_of(overdue.due_date)
         except InvalidArgument:  # no calendar day: only the description would show it, so it is left out
@@ -42,9 +45,9 @@ class Handlers:
         description = f"complaint {overdue.complaint_id} passed its {overdue.deadline or 'statutory'} deadline"
         if missed is not None:
             description += f" (due {missed.isoformat()})"
-        self.tasks.raise_task_for(session, TaskInput(
-            office_id=overdue.office_id, title=f"{rule.title} {overdue.complaint_id}", description=description,
-            source="complaints.overdue", source_ref=overdue.complaint_id, due_date=due.date))
+        self.tasks.raise_task_for(session, TaskInput.counted(
+            overdue.office_id, f"{rule.title} {overdue.complaint_id}", description, "complaints.overdue",
+            overdue.complaint_id, today, rule.due_in_working_days, due))
 
     def supervise_overdue_case(self, session: Session, event: Event[enforcement_pb2.CaseOverdue]) -> None:
         """Raises one supervision task (督办) for the office of a penalty case past a statutory limit,
@@ -53,7 +56,8 @@ class Handlers:
         overdue = event.message
         if not overdue.case_id or not overdue.office_id or not overdue.deadline:
             raise InvalidArgument.of("case_id", "CaseOverdue needs case_id, office_id and deadline")
-        due = self.workspace.calendar.add_working_days(self.workspace.today(), rule.due_in_working_days)
+        today = self.workspace.today()
+        due = self.workspace.calendar.add_working_days(today, rule.due_in_working_days)
         try:
             missed = day_of(overdue.due_date)
         except InvalidArgument:  # no calendar day: only the description would show it, so it is left out
@@ -64,26 +68,27 @@ class Handlers:
         description = f"case {overdue.case_id} ({state}) passed its {overdue.deadline} deadline"
         if missed is not None:
             description += f" (due {missed.isoformat()})"
-        self.tasks.raise_task_for(session, TaskInput(
-            office_id=overdue.office_id, title=f"{rule.title}（{CASE_DEADLINES.get(overdue.deadline, '办理')}）{party}",
-            description=description, source=CASE_OVERDUE_SOURCE,
-            source_ref=f"{overdue.case_id}/{overdue.deadline}"[:64], due_date=due.date))
+        self.tasks.raise_task_for(session, TaskInput.counted(
+            overdue.office_id, f"{rule.title}（{CASE_DEADLINES.get(overdue.deadline, '办理')}）{party}", description,
+            CASE_OVERDUE_SOURCE, f"{overdue.case_id}/{overdue.deadline}"[:64], today, rule.due_in_working_days, due))
 
     def supervise_serious_incident(
             self, session: Session,
             event: Event[emergency_pb2.IncidentReported | emergency_pb2.IncidentLevelChanged]) -> None:
         """Raises one supervision task (督办) for an incident of level I-III, as reported or re-graded."""
         incident = event.message
-        if incident.level not in self.policy.incident_levels:
+        # Below level IV (or not an accident at all) the office follows it up routinely: no task,
+        # whatever level field an older or malformed event carries.
+        if incident.outcome in BELOW_LEVEL_IV_OUTCOMES or incident.level not in self.policy.incident_levels:
             return
         if not incident.incident_id or not incident.office_id:
             raise InvalidArgument.of("incident_id", f"{event.type} needs incident_id and office_id")
-        due = self.workspace.calendar.add_working_days(self.workspace.today(), self.policy.incident.due_in_working_days)
-        self.tasks.raise_task_for(session, TaskInput(
-            office_id=incident.office_id,
-            title=f"{self.policy.incident.title}（{incident.level}级）{incident.title[:80]}",
-            description=f"incident {incident.incident_id}, level {incident.level}", source="emergency.incident",
-            source_ref=incident.incident_id, due_date=due.date))
+        today, days = self.workspace.today(), self.policy.incident.due_in_working_days
+        due = self.workspace.calendar.add_working_days(today, days)
+        self.tasks.raise_task_for(session, TaskInput.counted(
+            incident.office_id, f"{self.policy.incident.title}（{incident.level}级）{incident.title[:80]}",
+            f"incident {incident.incident_id}, level {incident.level}", "emergency.incident", incident.incident_id,
+            today, days, due))
 
     def subscriptions(self) -> list[Subscription]:
         return [
@@ -98,4 +103,6 @@ class Handlers:
         ]
 
     def timers(self) -> list[Timer]:
-        return [Timer("sweep_overdue_tasks", self.tasks.sweep_overdue)]
+        return [Timer("sweep_overdue_tasks", self.tasks.sweep_overdue),
+                # Provisional due dates counted again after the working-day calendar changed.
+                Timer("recount_provisional_tasks", self.tasks.recount_provisional)]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
 from services.command_center.domain.tasks import COMPLETED, OPEN_STATES
-from services.command_center.models import DutyItem, Office, Officer, Task
+from services.command_center.models import DutyItem, Office, Officer, OfficeResponsibility, Task
 from services.common.business_metrics import ItemCount
 from services.common.indicators import Reading
 
@@ -39,11 +39,16 @@ def compute(session: Session, office_ids: list[str] | None, today: dt.date) -> d
         if certified:
             certified_groups[office_id].add(group)
 
-    # Duty items are district-wide; an office covers an office-level item when the group
-    # responsible for it is staffed there with at least one certified officer.
-    office_duties = session.execute(select(DutyItem.group, func.count()).where(DutyItem.responsible_level == "OFFICE")
-                                    .group_by(DutyItem.group)).all()
-    duty_total = sum(int(n) for _, n in office_duties)
+    # An office answers for the office-level items that apply to every office and those under the
+    # scopes it declares (a wet market, an industrial zone...); it covers such an item when the
+    # group responsible for it is staffed there with at least one certified officer.
+    office_duties = [(group, scope, int(n)) for group, scope, n in session.execute(
+        select(DutyItem.group, DutyItem.applies_to, func.count()).where(DutyItem.responsible_level == "OFFICE")
+        .group_by(DutyItem.group, DutyItem.applies_to))]
+    declared: dict[str, set[str]] = {o: {""} for o in offices}
+    for office_id, scope in session.execute(select(OfficeResponsibility.office_id, OfficeResponsibility.scope)
+                                            .where(OfficeResponsibility.office_id.in_(offices))):
+        declared[office_id].add(scope)
 
     on_time = case((Task.overdue.is_(False), 1), else_=0)
     tasks: dict[str, tuple[int, int]] = {}
@@ -59,7 +64,9 @@ def compute(session: Session, office_ids: list[str] | None, today: dt.date) -> d
     readings: dict[str, list[Reading]] = {}
     for office_id in offices:
         staffed = certified_groups[office_id]
-        covered = sum(int(n) for group, n in office_duties if group in staffed)
+        own = [(group, n) for group, scope, n in office_duties if scope in declared[office_id]]
+        covered = sum(n for group, n in own if group in staffed)
+        duty_total = sum(n for _, n in own)
         done, due = tasks.get(office_id, (0, 0))
         total, certified = officers.get(office_id, (0, 0))
         readings[office_id] = [

@@ -24,7 +24,7 @@ FORMAT = "DUTY_FILE_FORMAT_"
 def office_to_proto(view: OfficeView) -> pb.Office:
     office = view.office
     message = pb.Office(id=office.id, name=office.name, district=office.district, streets=view.streets,
-                        version=office.version,
+                        version=office.version, duty_scopes=view.duty_scopes,
                         groups=[pb.Group(kind=pb.GroupKind.Value(GROUP + g.kind), name=g.name,
                                          officer_count=g.officer_count, certified_count=g.certified_count)
                                 for g in view.groups])
@@ -49,7 +49,7 @@ def task_to_proto(view: TaskView) -> pb.Task:
     message = pb.Task(id=task.id, office_id=task.office_id, title=task.title, description=task.description,
                       source=task.source, source_ref=task.source_ref, due_date=date_to_proto(task.due_date),
                       state=pb.TaskState.Value(STATE + task.state), overdue=task.overdue, version=task.version,
-                      completed_by=task.completed_by)
+                      completed_by=task.completed_by, due_date_provisional=task.due_date_provisional)
     message.create_time.FromDatetime(task.created_at)
     if task.completed_at:
         message.complete_time.FromDatetime(task.completed_at)
@@ -62,11 +62,13 @@ def task_to_proto(view: TaskView) -> pb.Task:
 def duty_item_to_proto(item: DutyItem) -> pb.DutyItem:
     return pb.DutyItem(code=item.code, title=item.title, category=item.category, legal_basis=item.legal_basis,
                        responsible_level=pb.ResponsibleLevel.Value(LEVEL + item.responsible_level),
-                       group=pb.GroupKind.Value(GROUP + item.group) if item.group else 0)
+                       group=pb.GroupKind.Value(GROUP + item.group) if item.group else 0,
+                       applies_to=item.applies_to, placeholder=item.placeholder)
 
 
 def office_input(message: pb.Office) -> OfficeInput:
-    return OfficeInput(id=message.id, name=message.name, district=message.district, streets=list(message.streets))
+    return OfficeInput(id=message.id, name=message.name, district=message.district, streets=list(message.streets),
+                       duty_scopes=[scope.strip() for scope in message.duty_scopes])
 
 
 def officer_input(message: pb.Officer, *, group_required: bool, fields: Collection[str] = ()) -> OfficerInput:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
@@ -112,6 +112,19 @@ class DutyItem(Base):
     legal_basis: Mapped[str] = mapped_column(String(500))
     responsible_level: Mapped[str] = mapped_column(String(16))
     group: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The scope the item applies under (rules/duty_scopes.yaml); "" for every office.
+    applies_to: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # Stands for an item of the district's list not imported yet (the shipped sample's filler).
+    placeholder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class OfficeResponsibility(Base):
+    """A duty scope an office declares (its area has a wet market, an industrial zone...)."""
+
+    __tablename__ = "office_responsibilities"
+
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Task(Base):
@@ -124,6 +137,12 @@ class Task(Base):
     source: Mapped[str] = mapped_column(String(64))
     source_ref: Mapped[str] = mapped_column(String(64))
     due_date: Mapped[dt.date] = mapped_column(Date)
+    # A due date counted in working days (a task an event raised): the day the count started and the
+    # policy's working days then, so that it is counted again the same way when the calendar changes;
+    # provisional while the count crosses a year without a published holiday schedule.
+    due_date_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    due_counted_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    due_working_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     state: Mapped[str] = mapped_column(String(16))
     overdue: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -15,13 +15,13 @@ from services.command_center.domain.workspace import Workspace
 from services.command_center.handlers import Handlers
 from services.command_center.models import AppliedVersion, DeadLetter, Inbox, IndicatorSnapshot, Outbox
 from services.common import retention
+from services.common.calendar_reload import LiveCalendar
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
 from services.common.demo import DemoOutcome
 from services.common.indicators import IndicatorRefresher, Reading
 from services.common.runtime import Registration, ServiceRuntime
-from services.common.working_days import WorkingDayCalendar
 
 NAME = "command_center"
 GRPC_SERVICES = [
@@ -34,7 +34,7 @@ GRPC_SERVICES = [
 
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
-    calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
+    calendar = LiveCalendar(settings.working_calendar_file or None)
     workspace = Workspace(store, today, calendar, now)
     offices, officers, duty_list, tasks = Offices(workspace), Officers(workspace), DutyList(workspace), Tasks(workspace)
     handlers = Handlers(workspace, tasks)

@@ -198,6 +198,11 @@ class WorkingDayCalendar:
             current += _ONE_DAY
         return count
 
+    def same_schedule(self, other: WorkingDayCalendar) -> bool:
+        """Whether both calendars know the same years with the same holidays and adjusted workdays."""
+        return (self._years, self._holidays, self._adjusted_workdays) == (
+            other._years, other._holidays, other._adjusted_workdays)
+
     def _any_year_missing(self, first_year: int, last_year: int) -> bool:
         return any(year not in self._years for year in range(first_year, last_year + 1))
 
@@ -211,8 +216,8 @@ class WorkingDayCalendar:
 def default_calendar() -> WorkingDayCalendar:
     """Process-wide calendar, built once so request paths never read files.
 
-    After the operator file changes, call ``default_calendar.cache_clear()``
-    (or restart) and recompute provisional deadlines.
+    Fixed for the life of the process: services count their deadlines on a
+    services.common.calendar_reload.LiveCalendar, which follows the file.
     """
     return WorkingDayCalendar.load(os.environ.get("WORKING_CALENDAR_FILE") or None)
 

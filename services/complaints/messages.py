@@ -9,14 +9,18 @@ from dataclasses import dataclass
 
 from google.protobuf import timestamp_pb2
 
-from services.common.convert import date_to_proto, enum_filter, enum_name
+from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name
 from services.common.errors import InvalidArgument
 from services.common.paging import ListResult, Page, parse_filter, parse_page
+from services.complaints.domain.categories import Category, CategoryTree
 from services.complaints.domain.complaints import ComplaintView
-from services.complaints.domain.deadlines import latest
+from services.complaints.domain.deadlines import OPEN, latest
 from services.complaints.domain.intake import ComplaintInput, yuan
 from services.complaints.domain.personal_data import PersonalData, masked, redact
-from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION
+from services.complaints.domain.public_status import PublicStatus
+from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION, RuleBook
+from services.complaints.domain.statistics import UNCLASSIFIED, CategoryCount, CategoryStatistics
+from services.complaints.models import ComplaintDeadline, ReportReward
 from supervision.complaints.v1 import complaints_pb2 as pb
 
 KIND = "COMPLAINT_KIND_"
@@ -27,6 +31,9 @@ OUTCOME = "MEDIATION_OUTCOME_"
 RATING = "FEEDBACK_RATING_"
 DEADLINE_KIND = "DEADLINE_KIND_"
 DEADLINE_STATUS = "DEADLINE_STATUS_"
+REWARD_LEVEL = "REWARD_LEVEL_"
+# The reward levels as the domain records them ("1".."3") and as the contract names them.
+REWARD_LEVELS = {"FIRST": "1", "SECOND": "2", "THIRD": "3"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,8 @@ def complaint_input(message: pb.Complaint) -> ComplaintInput:
         complainant_id_number=message.complainant.id_number, anonymous=message.complainant.anonymous,
         respondent_name=message.respondent.name, respondent_uscc=message.respondent.uscc,
         respondent_address=message.respondent.address, respondent_street=message.respondent.street,
-        category=message.category, description=message.description, amount_yuan=message.amount_yuan)
+        category=message.category, description=message.description, amount_yuan=message.amount_yuan,
+        category_code=message.category_code)
 
 
 def list_query(request: pb.ListComplaintsRequest) -> ListQuery:
@@ -82,6 +90,18 @@ def feedback_rating(request: pb.RecordFeedbackRequest) -> str | None:
     return enum_name(pb.FeedbackRating, request.rating, "rating", RATING, required=False)
 
 
+def reward_level(request: pb.DecideReportRequest) -> str:
+    """The reward level a DecideReport request records ("1".."3"), "" when none."""
+    name = enum_name(pb.RewardLevel, request.reward_level, "reward_level", REWARD_LEVEL, required=False)
+    return REWARD_LEVELS[name] if name else ""
+
+
+def statistics_query(request: pb.GetCategoryStatisticsRequest) -> tuple[str | None, dt.date | None, dt.date | None]:
+    """The office (None: every office in scope) and the dates of a GetCategoryStatistics request."""
+    office_id = request.office_id.strip() or None
+    return (office_id, date_from_proto(request.from_date, "from_date"), date_from_proto(request.to_date, "to_date"))
+
+
 def _instant(value: timestamp_pb2.Timestamp, field: str) -> dt.datetime | None:
     if value.seconds == 0 and value.nanos == 0:
         return None
@@ -98,7 +118,31 @@ def _state(name: str) -> int:
     return pb.ComplaintState.Value(STATE + name) if name else pb.COMPLAINT_STATE_UNSPECIFIED
 
 
-def complaint_to_proto(view: ComplaintView) -> pb.Complaint:
+def _deadline_to_proto(deadline: ComplaintDeadline, rules: RuleBook) -> pb.Deadline:
+    message = pb.Deadline(
+        kind=pb.DeadlineKind.Value(DEADLINE_KIND + deadline.kind.upper()),
+        status=pb.DeadlineStatus.Value(DEADLINE_STATUS + deadline.status),
+        started_on=date_to_proto(deadline.started_on), due_date=date_to_proto(deadline.due_date),
+        provisional=deadline.provisional, rule_set=deadline.rule_set, extended=deadline.extended,
+        provisional_rule=not rules.get(deadline.rule_set).confirmed)
+    if deadline.met_on:
+        message.met_on.CopyFrom(date_to_proto(deadline.met_on))
+    return message
+
+
+def _level_value(level: str) -> int:
+    names = {digit: name for name, digit in REWARD_LEVELS.items()}
+    return pb.RewardLevel.Value(REWARD_LEVEL + names[level]) if level in names else pb.REWARD_LEVEL_UNSPECIFIED
+
+
+def _reward_to_proto(reward: ReportReward) -> pb.ReportReward:
+    return pb.ReportReward(case_id=reward.case_id, rule_set=reward.rule_set, level=_level_value(reward.level),
+                           base_yuan=yuan(reward.base_fen), rate_basis_points=reward.rate_basis_points,
+                           amount_yuan=yuan(reward.amount_fen), explanation=reward.explanation,
+                           computed_on=date_to_proto(reward.computed_on))
+
+
+def complaint_to_proto(view: ComplaintView, rules: RuleBook, tree: CategoryTree | None = None) -> pb.Complaint:
     """An item as the caller may see it: personal data masked unless the view shows it."""
     c = view.complaint
     personal = PersonalData(c.complainant_name, c.complainant_phone, c.complainant_id_number)
@@ -122,14 +166,14 @@ def complaint_to_proto(view: ComplaintView) -> pb.Complaint:
     message.received_at.FromDatetime(c.received_at)
     message.create_time.FromDatetime(c.created_at)
     message.update_time.FromDatetime(c.updated_at)
-    for deadline in view.deadlines:
-        added = message.deadlines.add(
-            kind=pb.DeadlineKind.Value(DEADLINE_KIND + deadline.kind.upper()),
-            status=pb.DeadlineStatus.Value(DEADLINE_STATUS + deadline.status),
-            started_on=date_to_proto(deadline.started_on), due_date=date_to_proto(deadline.due_date),
-            provisional=deadline.provisional, rule_set=deadline.rule_set, extended=deadline.extended)
-        if deadline.met_on:
-            added.met_on.CopyFrom(date_to_proto(deadline.met_on))
+    message.deadlines.extend(_deadline_to_proto(deadline, rules) for deadline in view.deadlines)
+    message.provisional_rule = any(not rules.get(d.rule_set).confirmed for d in view.deadlines if d.status in OPEN)
+    node = tree.find(c.category_code) if tree is not None and c.category_code else None
+    message.category_code, message.category_path = c.category_code, node.path if node else ""
+    message.handler_id, message.reward_basis = c.handler_id, c.reward_basis
+    message.reward_level = _level_value(c.reward_level)
+    if view.reward is not None:
+        message.reward.CopyFrom(_reward_to_proto(view.reward))
     acceptance = latest(view.deadlines, ACCEPTANCE)
     if acceptance:
         message.acceptance_due.CopyFrom(date_to_proto(acceptance.due_date))
@@ -152,7 +196,46 @@ def complaint_to_proto(view: ComplaintView) -> pb.Complaint:
     return message
 
 
-def list_response(result: ListResult) -> pb.ListComplaintsResponse:
+def list_response(result: ListResult, rules: RuleBook) -> pb.ListComplaintsResponse:
     """A page of items as ListComplaints answers it."""
-    return pb.ListComplaintsResponse(complaints=[complaint_to_proto(v) for v in result.items],
+    return pb.ListComplaintsResponse(complaints=[complaint_to_proto(v, rules) for v in result.items],
                                      next_page_token=result.next_page_token)
+
+
+def _count_to_proto(row: CategoryCount) -> pb.CategoryCount:
+    node: Category | None = row.node
+    return pb.CategoryCount(office_id=row.office_id, category_code=row.code,
+                            category_path=node.path if node else (row.code or UNCLASSIFIED),
+                            domain=node.domain if node else "", class_code=node.class_code if node else "",
+                            count=row.count)
+
+
+def statistics_to_proto(statistics: CategoryStatistics) -> pb.CategoryStatistics:
+    """Counts per office and category, and the district's, as GetCategoryStatistics answers them."""
+    return pb.CategoryStatistics(tree_id=statistics.tree.id,
+                                 by_office=[_count_to_proto(row) for row in statistics.by_office],
+                                 district=[_count_to_proto(row) for row in statistics.district])
+
+
+def categories_to_proto(tree: CategoryTree) -> pb.ListCategoriesResponse:
+    """The classification as ListCategories answers it: every node in the file's order."""
+    return pb.ListCategoriesResponse(
+        tree_id=tree.id, title=tree.title, effective_from=date_to_proto(tree.effective_from),
+        nodes=[_count_to_proto(CategoryCount("", node.code, node, 0)) for node in tree.nodes.values()])
+
+
+def status_to_proto(status: PublicStatus) -> pb.ComplaintStatus:
+    """The public status: kind, state and dates, never a name, phone, office or note."""
+    c = status.complaint
+    message = pb.ComplaintStatus(number=c.id, kind=pb.ComplaintKind.Value(KIND + c.kind), state=_state(c.state),
+                                 received_on=date_to_proto(status.received_on),
+                                 updated_on=date_to_proto(status.updated_on))
+    for deadline in status.deadlines:
+        added = message.deadlines.add(
+            kind=pb.DeadlineKind.Value(DEADLINE_KIND + deadline.kind.upper()),
+            status=pb.DeadlineStatus.Value(DEADLINE_STATUS + deadline.status),
+            due_date=date_to_proto(deadline.due_date), provisional=deadline.provisional,
+            provisional_rule=deadline.rule_set in status.unconfirmed_rule_sets)
+        if deadline.met_on:
+            added.met_on.CopyFrom(date_to_proto(deadline.met_on))
+    return message

@@ -100,6 +100,15 @@ class Complaint(Base):
     # The credit code, else the normalised name: the same business however it was written.
     respondent_key: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(50))
+    # The 12315 classification's class or subclass code ("" when the subject named none), and the
+    # version of the tree it was classified with.
+    category_code: Mapped[str] = mapped_column(String(16), server_default="")
+    category_tree: Mapped[str] = mapped_column(String(64), server_default="")
+    # The officer of the office's complaint handling group (申投诉处理组) handling it; "" when none.
+    handler_id: Mapped[str] = mapped_column(String(64), server_default="")
+    # Reports: the reward level (1-3) the office recorded when it filed a case, and why; "" when none.
+    reward_level: Mapped[str] = mapped_column(String(8), server_default="")
+    reward_basis: Mapped[str] = mapped_column(Text, server_default="")
     description: Mapped[str] = mapped_column(Text)
     # The amount in dispute in fen (0.01 yuan): exact, and the same on both backends.
     amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -124,6 +133,8 @@ class Complaint(Base):
               sqlite_where=text("feedback_rating IS NOT NULL"),
               postgresql_where=text("feedback_rating IS NOT NULL")),
         Index("ix_complaints_repeat", "complainant_key", "respondent_key", "received_at"),
+        Index("ix_complaints_handler", "handler_id", "state"),
+        Index("ix_complaints_category", "office_id", "category_code", "received_at"),
     )
 
 
@@ -165,3 +176,37 @@ class ComplaintHistory(Base):
     note: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Officer(Base):
+    """An officer as command_center last announced it (OfficerRegistered / OfficerUpdated): who can
+    handle the items of an office."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    group: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_officers_office_group", "office_id", "group"),)
+
+
+class ReportReward(Base):
+    """The reward of a report whose case closed with a fine or confiscation, with its basis."""
+
+    __tablename__ = "report_rewards"
+
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    rule_set: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(8))
+    # Fines and confiscated gains of the case, in fen: what the percentage applies to.
+    base_fen: Mapped[int] = mapped_column(BigInteger)
+    # The percentage in hundredths of a percent (5 % = 500): exact on both backends.
+    rate_basis_points: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # How the amount came about, in words (the percentage, and the minimum or maximum applied).
+    explanation: Mapped[str] = mapped_column(Text)
+    computed_on: Mapped[dt.date] = mapped_column(Date)

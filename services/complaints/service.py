@@ -5,18 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.common import retention
+from services.common.calendar_reload import LiveCalendar
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
 from services.common.demo import DemoOutcome
 from services.common.indicators import IndicatorRefresher
 from services.common.runtime import Registration, ServiceRuntime
-from services.common.working_days import WorkingDayCalendar
 from services.complaints import indicators
 from services.complaints.domain.complaints import Complaints
-from services.complaints.domain.deadlines import Clocks
 from services.complaints.domain.directory import Directory
+from services.complaints.domain.provisional import PublishedClocks
+from services.complaints.domain.public_status import PublicStatusLookup
+from services.complaints.domain.report_rewards import ReportRewards
 from services.complaints.domain.rules import RuleBook
+from services.complaints.domain.statistics import Statistics
 from services.complaints.domain.sweep import DeadlineSweep
 from services.complaints.domain.workspace import Workspace
 from services.complaints.handlers import Handlers
@@ -30,10 +33,10 @@ GRPC_SERVICES = [
 
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
-    clocks = Clocks(RuleBook.load(), WorkingDayCalendar.load(settings.working_calendar_file or None))
+    clocks = PublishedClocks(RuleBook.load(), LiveCalendar(settings.working_calendar_file or None))
     workspace = Workspace(store, clocks, today, now)
     complaints, sweep = Complaints(workspace), DeadlineSweep(workspace)
-    handlers = Handlers(Directory(workspace), sweep)
+    handlers = Handlers(Directory(workspace), sweep, ReportRewards(workspace))
     refresher = IndicatorRefresher(NAME, store, IndicatorSnapshot, workspace.events, indicators.compute, now=now)
 
     def registrations() -> list[Registration]:
@@ -43,7 +46,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         from supervision.complaints.v1 import complaints_pb2_grpc as pb_grpc
 
         return [
-            (pb_grpc.add_ComplaintServiceServicer_to_server, api.ComplaintApi(complaints)),
+            (pb_grpc.add_ComplaintServiceServicer_to_server,
+             api.ComplaintApi(complaints, Statistics(workspace), PublicStatusLookup(workspace))),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]

@@ -25,10 +25,11 @@ class IncidentApi(pb_grpc.IncidentServiceServicer):
 
     def ListIncidents(self, request, context):
         page = parse_page(request)
-        terms = parse_filter(request.filter, {"office_id": str, "type": str, "level": str, "state": str})
-        incident_type, level, state = messages.incident_filters(terms)
+        terms = parse_filter(request.filter, {"office_id": str, "type": str, "level": str, "state": str,
+                                              "outcome": str})
+        incident_type, level, state, outcome = messages.incident_filters(terms)
         result = self.incidents.list_incidents(current_caller(), page, terms.get("office_id"), incident_type, level,
-                                               state)
+                                               state, outcome)
         return messages.list_incidents_response(result)
 
     def UpdateCounts(self, request, context):

@@ -19,7 +19,7 @@ from services.common.paging import ListResult
 from services.emergency.domain.drills import DrillInput
 from services.emergency.domain.incidents import UPDATABLE_FIELDS, IncidentView, ReviewInput, report_due
 from services.emergency.domain.intake import IncidentInput
-from services.emergency.domain.rules import COUNT_FIELDS, LEVELS, RuleSet, TypeRules
+from services.emergency.domain.rules import BELOW_IV, COUNT_FIELDS, LEVELS, PlannedAction, RuleSet, TypeRules
 from services.emergency.models import Drill
 from supervision.emergency.v1 import emergency_pb2 as pb
 
@@ -29,7 +29,13 @@ STATE = "INCIDENT_STATE_"
 KIND = "ACTION_KIND_"
 ACTION_STATE = "ACTION_STATE_"
 ENTRY = "TIMELINE_ENTRY_KIND_"
+OUTCOME = "INCIDENT_OUTCOME_"
 MAX_YEAR = 9999
+
+
+def level_value(level: str | None) -> int:
+    """A domain level (I-IV) as the Level enum; unset below level IV."""
+    return pb.Level.Value(LEVEL + level) if level else pb.LEVEL_UNSPECIFIED
 
 
 def _set_time(target, instant: dt.datetime | None) -> None:
@@ -47,9 +53,11 @@ def incident_to_proto(view: IncidentView) -> pb.Incident:
         id=incident.id, type=pb.IncidentType.Value(TYPE + incident.type), office_id=incident.office_id,
         title=incident.title, description=incident.description, entity_name=incident.entity_name,
         address=incident.address, circumstances=incident.circumstances,
-        level=pb.Level.Value(LEVEL + incident.level), criteria_level=pb.Level.Value(LEVEL + incident.criteria_level),
-        grading_reasons=[pb.GradingReason(level=pb.Level.Value(LEVEL + r["level"]), criterion=r["criterion"],
+        level=level_value(incident.level), criteria_level=level_value(incident.criteria_level),
+        grading_reasons=[pb.GradingReason(level=level_value(r["level"]), criterion=r["criterion"],
                                           text=r["text"]) for r in incident.grading_reasons],
+        outcome=pb.IncidentOutcome.Value(OUTCOME + incident.outcome), handling=incident.handling,
+        unit_report_late=incident.unit_report_late,
         rule_set=incident.rule_set, state=pb.IncidentState.Value(STATE + incident.state),
         review=pb.Review(cause=incident.review_cause, measures=incident.review_measures,
                          lessons=incident.review_lessons),
@@ -66,7 +74,7 @@ def incident_to_proto(view: IncidentView) -> pb.Incident:
                                     kind=pb.ActionKind.Value(KIND + action.kind),
                                     state=pb.ActionState.Value(ACTION_STATE + action.state), overdue=action.overdue,
                                     assignee_id=action.assignee_id, done_by=action.done_by, note=action.note,
-                                    required_by=pb.Level.Value(LEVEL + action.required_by))
+                                    required_by=level_value(action.required_by))
         _set_time(added.due_time, action.due_at)
         _set_time(added.done_time, action.done_at)
     for entry in view.timeline:
@@ -86,18 +94,30 @@ def drill_to_proto(drill: Drill) -> pb.Drill:
     return message
 
 
+def _planned_to_proto(action: PlannedAction, levels: tuple[str, ...]) -> pb.PlannedAction:
+    return pb.PlannedAction(code=action.code, title=action.title, kind=pb.ActionKind.Value(KIND + action.kind),
+                            due=[pb.PlannedDue(level=level_value(level),
+                                               due_minutes=int(action.due[level].total_seconds() // 60))
+                                 for level in levels if level in action.due])
+
+
 def rules_to_proto(rule_set: RuleSet, rules: TypeRules) -> pb.GradingRules:
-    return pb.GradingRules(
+    message = pb.GradingRules(
         type=pb.IncidentType.Value(TYPE + rules.type), name=rules.name, rule_set=rule_set.id, basis=rules.basis,
         local_practice=rules.local_practice,
         circumstances=[pb.Circumstance(code=c.code, label=c.label) for c in rules.circumstances.values()],
-        criteria=[pb.Criterion(id=c.id, level=pb.Level.Value(LEVEL + c.level), text=c.text) for c in rules.criteria],
-        default_level=pb.Level.Value(LEVEL + rules.default_level),
-        plan=[pb.PlannedAction(code=a.code, title=a.title, kind=pb.ActionKind.Value(KIND + a.kind),
-                               due=[pb.PlannedDue(level=pb.Level.Value(LEVEL + level),
-                                                  due_minutes=int(a.due[level].total_seconds() // 60))
-                                    for level in LEVELS if level in a.due])
-              for a in rules.plan])
+        criteria=[pb.Criterion(id=c.id, level=level_value(c.level), text=c.text) for c in rules.criteria],
+        default_level=level_value(rules.default_level),
+        plan=[_planned_to_proto(a, LEVELS) for a in rules.plan],
+        reach=[pb.ReachRule(count=count, implies=implied) for count, implied in rules.reach.items()])
+    below = rules.below_level_iv
+    if below is not None:
+        message.below_level_iv.CopyFrom(pb.BelowLevelIv(
+            outcome=pb.IncidentOutcome.Value(OUTCOME + below.outcome), label=below.label, basis=below.basis,
+            handlings=[pb.BelowLevelIvHandling(id=h.id, text=h.text, circumstances=sorted(h.circumstances),
+                                               plan=[_planned_to_proto(a, (BELOW_IV,)) for a in h.plan])
+                       for h in below.handlings]))
+    return message
 
 
 def incident_input(message: pb.Incident) -> IncidentInput:
@@ -140,12 +160,14 @@ def level_name(value: int) -> str | None:
     return enum_name(pb.Level, value, "level", LEVEL, required=False)
 
 
-def incident_filters(terms: dict[str, object]) -> tuple[str | None, str | None, str | None]:
-    """The type, level and state terms of a ListIncidents filter as the domain names them."""
+def incident_filters(terms: dict[str, object]) -> tuple[str | None, str | None, str | None, str | None]:
+    """The type, level, state and outcome terms of a ListIncidents filter as the domain names them."""
     incident_type = enum_filter(pb.IncidentType, str(terms["type"]), "type", TYPE) if "type" in terms else None
     level = enum_filter(pb.Level, str(terms["level"]), "level", LEVEL) if "level" in terms else None
     state = enum_filter(pb.IncidentState, str(terms["state"]), "state", STATE) if "state" in terms else None
-    return incident_type, level, state
+    outcome = (enum_filter(pb.IncidentOutcome, str(terms["outcome"]), "outcome", OUTCOME)
+               if "outcome" in terms else None)
+    return incident_type, level, state, outcome
 
 
 def counts_mask(mask: FieldMask) -> list[str]:

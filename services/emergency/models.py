@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UTCDateTime
@@ -109,7 +109,13 @@ class Incident(Base):
 
     # The rule set in force when the office learned of it (its effective date), used for life.
     rule_set: Mapped[str] = mapped_column(String(10))
+    # "" below level IV: the outcome then says which (BELOW_LEVEL_IV, NOT_AN_ACCIDENT), else GRADED.
     level: Mapped[str] = mapped_column(String(3))
+    outcome: Mapped[str] = mapped_column(String(16), default="GRADED", server_default="GRADED")
+    # The rule set's handling below level IV (its id); empty for a graded incident.
+    handling: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The accident was first reported later than the rule set gives the unit (special equipment).
+    unit_report_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     criteria_level: Mapped[str] = mapped_column(String(3))
     escalated_level: Mapped[str | None] = mapped_column(String(3), nullable=True)
     escalation_reason: Mapped[str] = mapped_column(Text)

@@ -42,6 +42,10 @@ class GatewayConfig:
     service_token: str
     # `make run` only: the dashboard's address printed at start carries an 8-hour bureau-leader token.
     development_login: bool = False
+    # The public status lookup: a complaint number with this many misses (wrong digits, or no such
+    # number) within the window is locked until the window ends, so its four digits cannot be tried.
+    status_max_misses: int = 10
+    status_miss_window_seconds: float = 86400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -81,6 +85,10 @@ class GatewayConfig:
             form_secret=read_setting(env, "COMPLAINT_FORM_SECRET", "", _secret, "at least 32 characters, or empty"),
             service_token=env.get("GATEWAY_SERVICE_TOKEN", ""),
             development_login=read_setting(env, "DEVELOPMENT_LOGIN", "false", boolean, "true or false"),
+            status_max_misses=read_setting(env, "COMPLAINT_STATUS_MAX_MISSES", "10", positive_int,
+                                           "a number of misses >= 1"),
+            status_miss_window_seconds=read_setting(env, "COMPLAINT_STATUS_MISS_WINDOW_SECONDS", "86400",
+                                                    positive_float, "seconds > 0"),
         )
 
 

@@ -28,6 +28,7 @@ from services.common.hosting import HostedService
 from services.common.relay import Transport
 from services.common.runtime import ServiceRuntime
 from services.common.startup import StartupProgress
+from services.gateway.http_api.complaint_status import LookupLockoutSettings
 from services.gateway.http_api.routes import Context
 from services.gateway.http_api.security import HttpAuth, form_limiter, form_tokens
 from services.gateway.http_api.server import HttpServer
@@ -75,7 +76,8 @@ class GatewayHost(HostedService):
                           form_limiter(config),
                           StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),
                           config.form_trusted_proxies, self.parts.feeder.ready.is_set, form_tokens(config),
-                          startup=startup)
+                          startup=startup, lookup_lockout=LookupLockoutSettings(config.status_max_misses,
+                                                                                config.status_miss_window_seconds))
         self.startup = startup
         if startup is not None:
             self._hold_until_loaded(startup)

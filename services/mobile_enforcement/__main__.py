@@ -1,4 +1,4 @@
-"""python -m services.mobile_enforcement serve | worker | migrate"""
+"""python -m services.mobile_enforcement serve | worker | migrate | import-entities FILE"""
 
 import sys
 
@@ -9,6 +9,11 @@ if sys.argv[1:2] == ["worker"]:
     import eventlet
 
     eventlet.monkey_patch(thread=False)
+
+if sys.argv[1:2] == ["import-entities"]:
+    from services.mobile_enforcement.entity_import_command import main as import_entities
+
+    raise SystemExit(import_entities(sys.argv[2:]))
 
 from services.common.runner import main
 from services.mobile_enforcement.service import build

@@ -42,7 +42,8 @@ class EntityApi(pb_grpc.EntityServiceServicer):
         return m.entities_page(self.entities.list(current_caller(), page, where))
 
     def ImportEntities(self, request, context):
-        return m.import_result_to_proto(self.importer.run(current_caller(), request.request_id, request.content))
+        return m.import_result_to_proto(self.importer.run(current_caller(), request.request_id, request.content,
+                                                            import_valid_rows=request.import_valid_rows))
 
 
 class ChecklistApi(pb_grpc.ChecklistServiceServicer):

@@ -59,6 +59,7 @@ PARTY = "PARTY_KIND_"
 PENALTY = "PENALTY_KIND_"
 DELIVERY = "DELIVERY_METHOD_"
 SNAPSHOT = "SNAPSHOT_KIND_"
+ROUNDING = "ROUNDING_RULE_"
 CURRENCY = "CNY"
 NANOS_PER_FEN = 10_000_000
 
@@ -131,10 +132,12 @@ def money_from_yuan(amount: Decimal | None) -> money_pb2.Money | None:
 
 def entity_input(message: pb.Entity) -> EntityInput:
     return EntityInput(uscc=message.uscc, name=message.name,
-                       category=name_of(pb.EntityCategory, message.category, CATEGORY),
+                       # An unknown number stays visible as such, so validation refuses it (never "no type").
+                       category=name_of(pb.EntityCategory, message.category, CATEGORY) or
+                       (str(message.category) if message.category else ""),
                        address=message.address, street=message.street,
                        risk_level=name_of(pb.RiskLevel, message.risk_level, RISK),
-                       key_supervision=message.key_supervision)
+                       key_supervision=message.key_supervision, industry_code=message.industry_code)
 
 
 def entity_mask(request: pb.UpdateEntityRequest) -> list[str]:
@@ -144,13 +147,14 @@ def entity_mask(request: pb.UpdateEntityRequest) -> list[str]:
 def entity_listing(request: pb.ListEntitiesRequest) -> tuple[Page, EntityFilter]:
     page = parse_page(request)
     terms = parse_filter(request.filter, {"office_id": str, "category": str, "risk_level": str, "street": str,
-                                          "key_supervision": bool})
+                                          "key_supervision": bool, "industry_code": str})
     key_supervision = terms.get("key_supervision")
     return page, EntityFilter(office_id=_text(terms, "office_id"),
                               category=_filter_enum(terms, "category", pb.EntityCategory, CATEGORY),
                               risk_level=_filter_enum(terms, "risk_level", pb.RiskLevel, RISK),
                               street=_text(terms, "street"),
-                              key_supervision=None if key_supervision is None else bool(key_supervision))
+                              key_supervision=None if key_supervision is None else bool(key_supervision),
+                              industry_code=_text(terms, "industry_code"))
 
 
 def entities_page(result: ListResult[Entity]) -> pb.ListEntitiesResponse:
@@ -160,7 +164,7 @@ def entities_page(result: ListResult[Entity]) -> pb.ListEntitiesResponse:
 
 def import_result_to_proto(result: ImportResult) -> pb.ImportEntitiesResponse:
     return pb.ImportEntitiesResponse(
-        imported_count=result.imported_count,
+        imported_count=result.imported_count, row_count=result.row_count,
         rejected_rows=[pb.RowError(line=r.line, field=r.field, description=r.description)
                        for r in result.rejected_rows])
 
@@ -171,7 +175,8 @@ def entity_to_proto(entity: Entity) -> pb.Entity:
                      street=entity.street, office_id=entity.office_id,
                      risk_level=value_of(pb.RiskLevel, entity.risk_level, RISK),
                      key_supervision=entity.key_supervision, create_time=timestamp(entity.created_at),
-                     update_time=timestamp(entity.updated_at), version=entity.version)
+                     update_time=timestamp(entity.updated_at), version=entity.version,
+                     industry_code=entity.industry_code)
 
 
 def checklist_wanted(request: pb.GetChecklistRequest) -> tuple[str, int, dt.date | None]:
@@ -212,7 +217,8 @@ def plan_input(plan: pb.SpotCheckPlan) -> PlanInput:
         ratio_basis_points=plan.ratio_basis_points,
         tier_ratios=[(name_of(pb.RiskLevel, t.risk_level, RISK), t.ratio_basis_points) for t in plan.tier_ratios],
         inspectors_per_target=plan.inspectors_per_target, seed=plan.seed,
-        due_date=date_from_proto(plan.due_date, "plan.due_date"))
+        due_date=date_from_proto(plan.due_date, "plan.due_date"),
+        rounding=name_of(pb.RoundingRule, plan.rounding, ROUNDING) or (str(plan.rounding) if plan.rounding else ""))
 
 
 def plan_listing(request: pb.ListPlansRequest) -> tuple[Page, str | None]:
@@ -237,7 +243,10 @@ def targets_page(result: ListResult[Inspection]) -> pb.ListPlanTargetsResponse:
 def plan_verification_to_proto(v: PlanVerification) -> pb.PlanVerification:
     return pb.PlanVerification(plan_id=v.plan_id, matches=v.matches, entity_snapshot_intact=v.entity_snapshot_intact,
                                officer_snapshot_intact=v.officer_snapshot_intact, targets_checked=v.targets_checked,
-                               mismatch=v.mismatch)
+                               mismatch=v.mismatch,
+                               rounding=value_of(pb.RoundingRule, v.quota.rounding if v.quota else "", ROUNDING),
+                               exact_share=v.quota.exact_share if v.quota else "",
+                               quota=v.quota.total if v.quota else 0)
 
 
 def snapshot_kind(request: pb.ExportPlanSnapshotRequest) -> str:
@@ -271,7 +280,8 @@ def plan_to_proto(view: PlanView) -> pb.SpotCheckPlan:
         due_date=day(plan.due_date), entity_snapshot_digest=plan.entity_digest,
         officer_snapshot_digest=plan.officer_digest, population_count=plan.population_count,
         key_object_count=plan.key_object_count, eligible_inspector_count=plan.eligible_inspector_count,
-        target_count=plan.target_count, completed_count=view.completed_count, create_time=timestamp(plan.created_at))
+        target_count=plan.target_count, completed_count=view.completed_count, create_time=timestamp(plan.created_at),
+        rounding=value_of(pb.RoundingRule, plan.rounding, ROUNDING))
 
 
 def target_to_proto(inspection: Inspection) -> pb.PlanTarget:
@@ -348,7 +358,9 @@ def inspection_to_proto(view: InspectionView) -> pb.Inspection:
         rectification_due=day(inspection.rectification_due),
         rectification_confirmed=inspection.rectification_confirmed_at is not None,
         rectification_overdue=inspection.rectification_overdue, lead_case_id=inspection.lead_case_id or "",
-        publication_due=day(inspection.publication_due), publish_time=timestamp(inspection.published_at),
+        publication_due=day(inspection.publication_due),
+        publication_due_provisional=inspection.publication_due_provisional,
+        publish_time=timestamp(inspection.published_at),
         publication_overdue=inspection.publication_overdue, start_time=timestamp(inspection.started_at),
         complete_time=timestamp(inspection.completed_at), create_time=timestamp(inspection.created_at),
         version=inspection.version)
@@ -456,6 +468,7 @@ def case_to_proto(case: Case, surcharge: Decimal | None = None) -> pb.Case:
         collective_decision_ref=case.collective_decision_ref, closing_overdue=case.closing_overdue,
         paused_for=value_of(pb.PauseReason, case.paused_for, PAUSE), paused_since=day(case.paused_since),
         decided_on=day(case.decided_on), publication_due=day(case.publication_due),
+        publication_due_provisional=case.publication_due_provisional,
         publish_time=timestamp(case.published_at), publication_overdue=case.publication_overdue,
         close_time=timestamp(case.closed_at), create_time=timestamp(case.created_at), version=case.version,
         facts=case.facts, legal_basis=case.legal_basis, investigated_on=day(case.investigated_on),

@@ -122,7 +122,11 @@ class Entity(Base):
 
     uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # One of the 12 key object types, or "" for an entity of no key type (most of the market).
     category: Mapped[str] = mapped_column(String(32))
+    # 国民经济行业分类 (GB/T 4754-2017): division, group or class digits ("5265"); "" when the
+    # registration carried none (entities registered before the whole market was held).
+    industry_code: Mapped[str] = mapped_column(String(4), default="")
     address: Mapped[str] = mapped_column(String(300))
     street: Mapped[str] = mapped_column(String(50))
     office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
@@ -147,6 +151,8 @@ class ImportReport(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     imported_count: Mapped[int] = mapped_column(Integer)
+    # Data rows the file held.
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
     # [{"line": 3, "field": "uscc", "description": "..."}, ...]
     rejected_rows: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -187,6 +193,9 @@ class Plan(Base):
     key_object_count: Mapped[int] = mapped_column(Integer)
     eligible_inspector_count: Mapped[int] = mapped_column(Integer)
     target_count: Mapped[int] = mapped_column(Integer)
+    # How the ratio became a number of targets: HALF_UP or CEIL of the whole plan's share, or
+    # PER_GROUP_CEIL (each tier rounded up apart) for the plans drawn before that rule.
+    rounding: Mapped[str] = mapped_column(String(16), default="PER_GROUP_CEIL")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
@@ -232,6 +241,10 @@ class Inspection(Base):
     rectification_overdue: Mapped[bool] = mapped_column(Boolean)
     lead_case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     publication_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Counted into a year without a published holiday schedule: counted again when it is loaded.
+    # The database's default only: a plan's inspections are inserted in bulk with the columns they
+    # set, and a Python-side default would add a parameter those inserts do not give.
+    publication_due_provisional: Mapped[bool] = mapped_column(Boolean, server_default=false())
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     publication_overdue: Mapped[bool] = mapped_column(Boolean)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -302,6 +315,8 @@ class Case(Base):
     fine_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
     simplified: Mapped[bool] = mapped_column(Boolean)
     publication_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Counted into a year without a published holiday schedule: counted again when it is loaded.
+    publication_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     publication_overdue: Mapped[bool] = mapped_column(Boolean)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common import retention
+from services.common.calendar_reload import LiveCalendar
 from services.common.clock import shanghai_today
 from services.common.config import Settings
 from services.common.db import Store, utcnow
@@ -15,17 +16,18 @@ from services.common.demo import DemoOutcome
 from services.common.hash_chain import Trail, TrailKeys
 from services.common.indicators import IndicatorRefresher, Reading
 from services.common.runtime import Registration, ServiceRuntime
-from services.common.working_days import WorkingDayCalendar
 from services.mobile_enforcement import indicators
 from services.mobile_enforcement.documents import render_pdf
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Catalog, Checklists
 from services.mobile_enforcement.domain.directory import Directory
-from services.mobile_enforcement.domain.documents import Documents, read_settings
+from services.mobile_enforcement.domain.document_settings import read_settings
+from services.mobile_enforcement.domain.documents import Documents
 from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import EntityImport
 from services.mobile_enforcement.domain.inspections import Inspections
+from services.mobile_enforcement.domain.provisional import ProvisionalRecount
 from services.mobile_enforcement.domain.rules import RuleBook
 from services.mobile_enforcement.domain.spot_checks import SpotChecks
 from services.mobile_enforcement.domain.sweep import DeadlineSweep
@@ -56,7 +58,7 @@ GRPC_SERVICES = [
 
 
 def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow) -> ServiceRuntime:
-    calendar = WorkingDayCalendar.load(settings.working_calendar_file or None)
+    calendar = LiveCalendar(settings.working_calendar_file or None)
     workspace = Workspace(store, RuleBook.load(), Catalog.load(), calendar, today, now,
                           TrailKeys.from_settings(settings))
     entities, importer, checklists = Entities(workspace), EntityImport(workspace), Checklists(workspace)
@@ -97,7 +99,8 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
         name=NAME, store=store, outbox_model=Outbox, inbox_model=Inbox, version_model=AppliedVersion,
         dead_letter_model=DeadLetter, migrations_dir=Path(__file__).with_name("migrations"),
         grpc_registrations=registrations, grpc_service_names=GRPC_SERVICES, subscriptions=handlers.subscriptions(),
-        timers=[*handlers.timers(), retention.timer(NAME, store, settings, Outbox.metadata)],
+        timers=[*handlers.timers(), ProvisionalRecount(workspace).timer(),
+                retention.timer(NAME, store, settings, Outbox.metadata)],
         seed_demo=seed_demo, indicators=refresher,
         trails=[Trail(AuditRecord, audit_heads)], trail_keys=workspace.trail_keys,
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from simulator.actions import complaints, emergency, enforcement, facilities, reads, tasks
+from simulator.actions import cases, complaints, emergency, entities, facilities, inspections, reads, spot_checks, tasks
 from simulator.context import ActionSpec
 
-CATALOGUE: dict[str, ActionSpec] = {spec.name: spec for module in (complaints, tasks, facilities, emergency,
-                                                                     enforcement, reads) for spec in module.SPECS}
+# 移动执法's actions are split by concept (entities, spot checks, inspections, cases); what they share
+# is in simulator.actions.enforcement.
+MODULES = (complaints, tasks, facilities, emergency, entities, spot_checks, inspections, cases, reads)
+CATALOGUE: dict[str, ActionSpec] = {spec.name: spec for module in MODULES for spec in module.SPECS}
 MAX_PASSES = 200
 
 

@@ -51,6 +51,14 @@ def complainant(ctx: Ctx, anonymous: bool) -> pb.Complainant:
                           id_number=content.id_number(ctx.rng) if ctx.chance(0.2) else "")
 
 
+# The 12315 codes of the subjects whose words the classification does not read by itself (the others,
+# e.g. 食品安全 or 价格, are names or aliases of a class and are classified by complaints).
+CATEGORY_CODES = {"无证经营": "S0101", "计量": "S0802"}
+REWARD_LEVELS = (pb.REWARD_LEVEL_FIRST, pb.REWARD_LEVEL_SECOND, pb.REWARD_LEVEL_THIRD)
+# The share of filed reports the office judges serious enough to carry a reward level.
+REPORT_REWARDED = 0.5
+
+
 async def _create(ctx: Ctx, work: Work, kind: int, anonymous: bool) -> None:
     office = ctx.district.offices[work.office_id]
     channel = ctx.rng.choices(list(CHANNELS), list(CHANNELS.values()))[0]
@@ -70,7 +78,7 @@ async def _create(ctx: Ctx, work: Work, kind: int, anonymous: bool) -> None:
     item = pb.Complaint(
         kind=kind, channel=channel, received_at=ctx.ago(*lag), complainant=complainant(ctx, anonymous),
         respondent=pb.Respondent(name=name, uscc=uscc, address=address, street=street), category=category,
-        description=description,
+        category_code=CATEGORY_CODES.get(category, ""), description=description,
         amount_yuan=content.amount_yuan(ctx.rng) if kind == pb.COMPLAINT_KIND_COMPLAINT and ctx.chance(0.6) else "")
     created = await _stub(ctx).CreateComplaint(pb.CreateComplaintRequest(request_id=ctx.request_id("complaint"),
                                                                          complaint=item), timeout=ctx.timeout)
@@ -168,9 +176,11 @@ async def verify_report(ctx: Ctx, work: Work) -> None:
 
 async def decide_report(ctx: Ctx, work: Work) -> None:
     file_case = ctx.chance(REPORT_FILED)
-    await _stub(ctx).DecideReport(pb.DecideReportRequest(id=work.id, file_case=file_case,
-                                                         note="" if file_case else "违法事实不成立，不予立案"),
-                                  timeout=ctx.timeout)
+    rewarded = file_case and ctx.chance(REPORT_REWARDED)
+    await _stub(ctx).DecideReport(pb.DecideReportRequest(
+        id=work.id, file_case=file_case, note="" if file_case else "违法事实不成立，不予立案",
+        reward_level=ctx.rng.choice(REWARD_LEVELS) if rewarded else pb.REWARD_LEVEL_UNSPECIFIED,
+        reward_basis="举报线索与查实的违法事实相符" if rewarded else ""), timeout=ctx.timeout)
     # Filing raises a lead in mobile_enforcement (CaseLeadRaised); leads are picked up there.
     if not work.info.get("anonymous"):
         ctx.handoff("report:decided", work)

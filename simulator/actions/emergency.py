@@ -1,6 +1,8 @@
 """应急处置: now and then an incident is reported (mostly level IV: a few people ill after a meal,
-a lift stuck, a shop closing on its prepaid-card holders); the office dispatches officers to each
-action of the response plan, completes them, and closes the incident with its review."""
+a lift stuck, a shop closing on its prepaid-card holders; some below level IV: a lift stuck under
+the rule set's hours with nobody hurt is not an accident, contaminated food found before anyone fell
+ill is handled with the health commission and the CDC); the office dispatches officers to each
+action of the plan, completes them, and closes the incident with its review."""
 
 from __future__ import annotations
 
@@ -19,12 +21,18 @@ def _stub(ctx: Ctx) -> pb_grpc.IncidentServiceStub:
 def _scenario(ctx: Ctx) -> pb.Incident:
     """An incident as first reported: its type, what happened and the counts that grade it."""
     roll = ctx.rng.random()
+    if roll < 0.05:
+        # Below level IV: nobody ill yet and the cause is clear.
+        return pb.Incident(type=pb.INCIDENT_TYPE_FOOD_SAFETY, title="熟食抽检检出致病菌",
+                           description="凉拌菜抽检检出沙门氏菌，加工间生熟交叉污染，尚无人员发病",
+                           circumstances=["cause_clear"])
     if roll < 0.4:
         ill = ctx.rng.randint(2, 15)
         title = "学校食堂学生腹泻" if ctx.chance(0.5) else "聚餐后多人呕吐"
         return pb.Incident(type=pb.INCIDENT_TYPE_FOOD_SAFETY, title=title,
                            description=f"{ill}人出现腹泻、呕吐症状，已送医", ill_count=ill)
     if roll < 0.6:
+        # Under the rule set's hours with nobody hurt it is not an accident; trapped longer, level IV.
         trapped = ctx.rng.randint(1, 4)
         return pb.Incident(type=pb.INCIDENT_TYPE_SPECIAL_EQUIPMENT, title="住宅电梯困人",
                            description=f"电梯停在两层之间，{trapped}人被困", trapped_count=trapped,

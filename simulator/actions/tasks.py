@@ -1,11 +1,13 @@
 """督办: the bureau sets offices supervision tasks; officers accept, report progress and complete
 them. Tasks the center creates by itself (an overdue complaint, a serious incident) are picked up
-from the task list like any other."""
+from the task list like any other. An office head also looks at the duty items the office answers
+for and at its stage of standardization (规范 / 推进 / 提升), which the tasks help it earn."""
 
 from __future__ import annotations
 
 from simulator.context import ActionSpec, Ctx
 from simulator.world import Work
+from supervision.assessment.v1 import assessment_pb2, assessment_pb2_grpc
 from supervision.command_center.v1 import command_center_pb2 as pb
 from supervision.command_center.v1 import command_center_pb2_grpc as pb_grpc
 
@@ -62,6 +64,26 @@ async def get_office(ctx: Ctx, work: Work) -> None:
                                                                  timeout=ctx.timeout)
 
 
+async def own_duties(ctx: Ctx, work: Work) -> None:
+    """The duty items the office answers for: those of every office and of the scopes it declares."""
+    await ctx.stub(SERVICE, pb_grpc.DutyListServiceStub).ListDutyItems(pb.ListDutyItemsRequest(
+        page_size=200, filter=f'office_id = "{work.office_id}"'), timeout=ctx.timeout)
+
+
+async def stage(ctx: Ctx, work: Work) -> None:
+    """The office's stage and what it lacks for the next: offices stand at different stages (the
+    demo district has offices at each, and below the first). Checked by hand: an office below
+    the top is told what it lacks, each with a description, and one at the top is told nothing."""
+    answer = await ctx.stub("assessment", assessment_pb2_grpc.ScoreServiceStub).ListOfficeStages(
+        assessment_pb2.ListOfficeStagesRequest(office_id=work.office_id), timeout=ctx.timeout)
+    [office] = answer.offices
+    at_top = not office.next_stage
+    told = (not office.lacks) if at_top else bool(office.lacks) and all(lack.description for lack in office.lacks)
+    ctx.check("stage.read", "stage.lacks_told", told and office.office_id == work.office_id,
+              f"{office.office_id} at {office.stage or '未达规范'}: next {office.next_stage or '-'}, "
+              f"{len(office.lacks)} shortfalls")
+
+
 SPECS = [
     ActionSpec("task.create", SERVICE, create, per_office_daily=1.0, feeds=(("task:assigned", 1.0),),
                summary="the bureau sets an office a supervision task"),
@@ -76,4 +98,8 @@ SPECS = [
                summary="a task with progress reported is completed"),
     ActionSpec("office.get", SERVICE, get_office, per_office_daily=8.0, profile="office",
                summary="someone opens an office's page"),
+    ActionSpec("duty.own", SERVICE, own_duties, per_office_daily=0.5,
+               summary="an office head lists the duty items the office answers for"),
+    ActionSpec("stage.read", "assessment", stage, per_office_daily=0.5,
+               summary="an office head reads the office's stage and what it lacks for the next"),
 ]

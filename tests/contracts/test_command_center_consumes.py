@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 
@@ -17,8 +18,9 @@ from services.common import contracts
 from services.common.clock import SHANGHAI, shanghai_today
 from services.common.consumer import APPLIED, DUPLICATE, REJECTED
 from services.common.credit_code import check_character
-from services.common.events import EventWriter
+from services.common.events import Envelope, EventWriter
 from services.complaints.models import Outbox as ComplaintsOutbox
+from services.emergency.models import Outbox as EmergencyOutbox
 from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.models import Case as EnforcementCase
 from services.mobile_enforcement.models import Outbox as EnforcementOutbox
@@ -29,6 +31,7 @@ from supervision.complaints.v1 import complaints_pb2_grpc as cp_grpc
 from supervision.complaints.v1 import events_pb2 as complaints_events
 from supervision.emergency.v1 import emergency_pb2 as em
 from supervision.emergency.v1 import emergency_pb2_grpc as em_grpc
+from supervision.emergency.v1 import events_pb2 as em_events
 from supervision.mobile_enforcement.v1 import events_pb2 as me_events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
@@ -117,16 +120,27 @@ def test_a_complaint_past_its_acceptance_deadline_becomes_one_supervision_task(c
 # ---------------------------------------------------------------- emergency
 
 
-def report_incident(center, ill: int) -> em.Incident:
+def report_incident(center, ill: int, **fields) -> em.Incident:
     learned = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
     occurred, learned_at = Timestamp(), Timestamp()
     occurred.FromDatetime(learned - dt.timedelta(hours=2))
     learned_at.FromDatetime(learned)
+    incident = {"type": em.INCIDENT_TYPE_FOOD_SAFETY, "title": "学校食堂疑似食物中毒",
+                "description": "多名学生腹泻呕吐", "ill_count": ill, "death_count": 0} | fields
     return em_grpc.IncidentServiceStub(center["emergency"].channel).ReportIncident(em.ReportIncidentRequest(
         request_id=str(uuid.uuid4()), incident=em.Incident(
-            type=em.INCIDENT_TYPE_FOOD_SAFETY, office_id="MH01", title="学校食堂疑似食物中毒",
-            description="多名学生腹泻呕吐", occurred_at=occurred, learned_at=learned_at, ill_count=ill,
-            death_count=0)))
+            office_id="MH01", occurred_at=occurred, learned_at=learned_at, **incident)))
+
+
+def incident_outcomes(center) -> list[tuple[str, str, str]]:
+    """(event type, level, outcome) of every incident event emergency's own code wrote to its outbox."""
+    messages = {contracts.type_name(m): m for m in (em_events.IncidentReported, em_events.IncidentLevelChanged)}
+    with center["emergency"].runtime.store.read() as session:
+        envelopes = [Envelope.from_wire(wire) for wire in session.scalars(
+            select(EmergencyOutbox.envelope).where(EmergencyOutbox.event_type.in_(messages))
+            .order_by(EmergencyOutbox.id))]
+    return [(e.type, decoded.level, decoded.outcome) for e in envelopes
+            for decoded in [contracts.decode(messages[e.type], e.type, e.data)]]
 
 
 @pytest.fixture
@@ -150,6 +164,30 @@ def test_an_incident_reported_at_level_iv_raises_no_task(emergency_district):
     assert incident.level == em.LEVEL_IV
     emergency_district.settle()
     assert supervision_tasks(emergency_district, "emergency.incident") == []
+
+
+def test_incidents_below_level_iv_raise_no_task_until_regraded_into_a_supervised_level(emergency_district):
+    # Contaminated food found before anyone fell ill, its cause clear; a lift stuck under the rule
+    # set's hours with nobody hurt: neither is graded, so neither is supervised.
+    food = report_incident(emergency_district, ill=0, title="熟食抽检检出致病菌", circumstances=["cause_clear"])
+    lift = report_incident(emergency_district, ill=0, type=em.INCIDENT_TYPE_SPECIAL_EQUIPMENT, title="电梯困人",
+                           trapped_count=2, trapped_hours=0.5)
+    assert (food.level, food.outcome) == (em.LEVEL_UNSPECIFIED, em.INCIDENT_OUTCOME_BELOW_LEVEL_IV)
+    assert (lift.level, lift.outcome) == (em.LEVEL_UNSPECIFIED, em.INCIDENT_OUTCOME_NOT_AN_ACCIDENT)
+    emergency_district.settle()
+    assert incident_outcomes(emergency_district) == [
+        (contracts.type_name(em_events.IncidentReported), "", "BELOW_LEVEL_IV"),
+        (contracts.type_name(em_events.IncidentReported), "", "NOT_AN_ACCIDENT")]
+    assert supervision_tasks(emergency_district, "emergency.incident") == []
+
+    # Later reports put the food incident at level III: from then on it is supervised, once.
+    regraded = em_grpc.IncidentServiceStub(emergency_district["emergency"].channel).UpdateCounts(
+        em.UpdateCountsRequest(id=food.id, incident=em.Incident(ill_count=120), note="区疾控中心通报病例120例",
+                               update_mask=FieldMask(paths=["ill_count"])))
+    assert (regraded.level, regraded.outcome) == (em.LEVEL_III, em.INCIDENT_OUTCOME_GRADED)
+    emergency_district.settle()
+    [task] = supervision_tasks(emergency_district, "emergency.incident")
+    assert (task.source_ref, "III级" in task.title) == (food.id, True)
 
 
 def test_an_incident_regraded_from_iv_to_iii_becomes_one_supervision_task(emergency_district):

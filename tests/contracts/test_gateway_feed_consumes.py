@@ -149,10 +149,11 @@ def test_a_complaint_resolved_by_mediation_is_a_feed_line(district):
 INCIDENT_TITLE = "某小学食堂学生腹泻"
 
 
-def report_incident(center, ill_count: int) -> em_pb.Incident:
+def report_incident(center, ill_count: int, **fields) -> em_pb.Incident:
     learned = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    incident = em_pb.Incident(type=em_pb.INCIDENT_TYPE_FOOD_SAFETY, office_id="MH01", title=INCIDENT_TITLE,
-                              entity_name="某小学食堂", address="莘庄镇（测试）", ill_count=ill_count)
+    incident = em_pb.Incident(**({"type": em_pb.INCIDENT_TYPE_FOOD_SAFETY, "office_id": "MH01", "title": INCIDENT_TITLE,
+                                  "entity_name": "某小学食堂", "address": "莘庄镇（测试）", "ill_count": ill_count}
+                                 | fields))
     incident.occurred_at.FromDatetime(learned - dt.timedelta(hours=1))
     incident.learned_at.FromDatetime(learned)
     return em_grpc.IncidentServiceStub(center["emergency"].channel).ReportIncident(
@@ -171,6 +172,20 @@ def test_an_incident_regraded_in_emergency_is_a_feed_line_and_an_open_incident_a
                              ("MH01", "emergency", f"突发事件调整为较大（III级）：{INCIDENT_TITLE}")]
     eventually(lambda: open_alerts(gateway, alerts.INCIDENT_OPEN),
                [(incident.id, "MH01", f"较大（III级）突发事件处置中：{INCIDENT_TITLE}")])
+
+
+def test_incidents_below_level_iv_are_feed_lines_of_their_own_and_no_alert(district):
+    center, gateway = district("command_center", "emergency")
+    create_office(center)
+    food = report_incident(center, ill_count=0, circumstances=["cause_clear"])
+    lift = report_incident(center, ill_count=0, type=em_pb.INCIDENT_TYPE_SPECIAL_EQUIPMENT, title="电梯短时困人",
+                           trapped_count=1, trapped_hours=0.5)
+    assert (food.outcome, lift.outcome) == (em_pb.INCIDENT_OUTCOME_BELOW_LEVEL_IV,
+                                            em_pb.INCIDENT_OUTCOME_NOT_AN_ACCIDENT)
+    center.settle()
+    assert feed(gateway) == [("MH01", "emergency", f"登记事件（未达到一般级别，日常跟踪处置）：{INCIDENT_TITLE}"),
+                             ("MH01", "emergency", "登记事件（不属于事故，日常跟踪处置）：电梯短时困人")]
+    assert open_alerts(gateway, alerts.INCIDENT_OPEN) == []
 
 
 def test_an_incident_closed_in_emergency_is_a_feed_line_and_leaves_the_alerts(district):

@@ -2,7 +2,7 @@
 service: a plain HTML form post (no JavaScript, sent with aiohttp's client) answered with the
 complaint number or the form again with each error next to its field, in Chinese; and, in a real
 headless Chromium at a phone's size, the same by keyboard only, readable (contrast) and announced
-(aria)."""
+(aria); and the status lookup on the same page, by keyboard, showing state and dates only."""
 
 from __future__ import annotations
 
@@ -327,6 +327,22 @@ def test_on_a_phone_by_keyboard_only_a_citizen_sends_a_complaint_and_reads_its_n
             assert stored(district, "手机上用键盘提交的投诉") == [number]
             expect(page.locator("#receipt")).to_contain_text("已收到您的投诉")
             assert page.locator("#complaint-form").is_hidden()
+            assert page.evaluate(CONTRAST) == [] and page.evaluate(GEOMETRY) == []
+            # The status lookup, by keyboard: a wrong digit first (the one answer to every miss), then
+            # the phone's last four digits; the state and the acceptance clock's date, nothing personal.
+            tab_to(page, "s-number")
+            page.keyboard.type(number)
+            tab_to(page, "s-last4", limit=2)
+            page.keyboard.type("0000")
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => document.activeElement?.id === 'status-answer'", timeout=10_000)
+            expect(page.locator("#status-answer")).to_contain_text("未查到该投诉举报")
+            page.locator("#s-last4").fill("5678")
+            page.locator("#s-last4").press("Enter")
+            expect(page.locator("#status-answer")).to_contain_text("状态：已登记")
+            expect(page.locator("#status-answer")).to_contain_text("受理决定")
+            expect(page.locator("#status-answer")).to_contain_text("办理时限规定尚待确认")
+            assert "欧阳娜娜" not in page.locator("#status-answer").inner_text()
             assert page.evaluate(CONTRAST) == [] and page.evaluate(GEOMETRY) == []
             assert page.evaluate("() => window.cspViolations") == [] and page.problems == []
         finally:

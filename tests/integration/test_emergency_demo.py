@@ -26,7 +26,10 @@ def test_the_demo_has_incidents_in_every_state_and_drills_per_office(district):
         drills = collections.Counter(session.scalars(select(Drill.office_id)))
         published = collections.Counter(session.scalars(select(Outbox.event_type)))
     assert {i.state for i in incidents} == {"ACTIVE", "STABLE", "CLOSED"}
-    assert {i.level for i in incidents} == {"II", "III", "IV"}
+    # Two meet no criterion: below level IV ("" level), each with its outcome's own handling.
+    assert {i.level for i in incidents} == {"II", "III", "IV", ""}
+    below = {i.outcome: i.handling for i in incidents if i.level == ""}
+    assert below == {"BELOW_LEVEL_IV": "FS-BELOW-IV-cause-clear", "NOT_AN_ACCIDENT": "SE-NOT-ACCIDENT"}
     assert len({i.office_id for i in incidents}) >= 5 and len({i.type for i in incidents}) == 5
     assert any(i.level != i.criteria_level for i in incidents)  # one was escalated by an officer
     assert late and published[type_name(events_pb2.ActionOverdue)]

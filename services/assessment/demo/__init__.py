@@ -1,12 +1,17 @@
 """The demo district's assessment, loaded by `make run` into an empty store (never over existing
 data; an interrupted load is finished by the next run, services.common.demo), after
-command_center's offices and officers have arrived through the bus: the last
-quarter's evidence of the officers' work, the indicator values as they stood at its end, the
-quarter closed with rankings and improvement plans, and the officers' grades for it.
+command_center's offices and officers have arrived through the bus: three past quarters'
+indicator values as they stood at each quarter's end, each quarter closed in turn with rankings
+and improvement plans (an earlier quarter's plans verified at the next close), and for the last
+quarter the evidence of the officers' work, the plans worked on and the officers' grades.
 
 The services started today, so they hold no history for a past quarter: the demo writes that
-history itself (as version 0 of each office's indicators, older than anything a service
-publishes) through the same function that records IndicatorsChanged.
+history itself, through the same storage as IndicatorsChanged, at versions 0 (the last quarter),
+-1 and -2 (the two before), older than anything a service publishes. The values are drawn so
+that the offices stand at different stages of the scheme's ladder (规范 / 推进 / 提升): each
+office follows a path of how many stages' targets each quarter's values meet (OFFICE_PATHS),
+the values drawn until the scheme's own scoring puts the quarter there. The stages themselves
+are then judged by the service from the closed periods, as for any district.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from services.assessment.domain.improvement import OPEN, ImprovementPlans, PlanC
 from services.assessment.domain.schemes import Schemes
 from services.assessment.domain.scores import Scores
 from services.assessment.domain.staff import StaffAssessments
+from services.assessment.domain.stage_ladder import StageLadder
+from services.assessment.domain.stages import PeriodResult, misses
 from services.assessment.domain.workload import ENTITIES_SUPERVISED
 from services.assessment.domain.workspace import Workspace
 from services.assessment.models import DemoLoad, ImprovementPlan, Office, Officer, Period
@@ -28,10 +35,24 @@ from services.common.context import SYSTEM_CALLER
 from services.common.contracts import timestamp_of
 from services.common.demo import DemoOutcome, run_demo
 from services.common.indicators import Reading, reading_message
+from services.common.scoring import Scheme, score_office
 from supervision.common.v1.events_pb2 import IndicatorsChanged
 from supervision.common.v1.indicators_pb2 import IndicatorValue
 
-DEMO_VERSION = 0
+DEMO_VERSION = 0  # the last quarter's; each quarter before it one lower
+QUARTERS = 3  # closed in the demo: enough for the ladder's longest run (提升, three quarters)
+# How many of the ladder's stages each quarter's values meet, oldest quarter first: the offices
+# end at every stage (MH01 and MH07 at 提升, MH08, MH12 and MH14 below 规范), and some lack only
+# the run (MH04 met 提升's targets twice, MH05 推进's once).
+OFFICE_PATHS = {
+    "MH01": (3, 3, 3), "MH02": (1, 2, 2), "MH03": (0, 1, 1), "MH04": (2, 3, 3), "MH05": (1, 1, 2),
+    "MH06": (2, 2, 1), "MH07": (3, 3, 3), "MH08": (1, 1, 0), "MH09": (2, 2, 2), "MH10": (1, 0, 1),
+    "MH11": (3, 2, 2), "MH12": (0, 0, 0), "MH13": (1, 1, 1), "MH14": (2, 1, 0),
+}
+OTHER_OFFICES_PATH = (1, 1, 1)  # an office the demo's data does not know
+# An office's strength by the stages a quarter meets: how often it meets an indicator's target.
+STRENGTH = {0: 0.7, 1: 0.82, 2: 0.92, 3: 1.0}
+DRAWS = 400  # values drawn at most per office and quarter before keeping the nearest
 PER_TARGET_DENOMINATORS = {"facilities.rapid_tests_per_week": 20, "emergency.drills_per_year": 2}
 # Offices without incidents in the quarter: their emergency figures are missing, not zero.
 SOMETIMES_WITHOUT_DATA = ("emergency.report_within_limit", "emergency.onsite_within_target",
@@ -76,27 +97,63 @@ def load_demo(workspace: Workspace, schemes: Schemes, scores: Scores, plans: Imp
         staffed = {o.office_id for o in officers}
         skipped.extend(f"office {office_id} has no officers: no officer grades, its improvement plans unplanned"
                        for office_id in offices if office_id not in staffed)
-        quarter = periods.last_ended_quarter(workspace.today())
-        # One transaction, and each record is stored once (by its version or id): safe to repeat.
-        with store.transaction() as session:
-            for office_id in offices:
-                rng = random.Random(f"demo-{office_id}")
-                strength = 0.7 + 0.3 * rng.random()
-                _quarter_end_values(workspace, schemes, session, office_id, quarter, rng, strength)
-                for officer in (o for o in officers if o.office_id == office_id):
-                    _work(session, officer, quarter, rng, strength)
-        scores.close_period(SYSTEM_CALLER, f"demo-close-{quarter.key}", quarter.key)
-        _improve(workspace, plans, offices, officers)
+        quarters = [periods.last_ended_quarter(workspace.today())]
+        while len(quarters) < QUARTERS:
+            quarters.append(periods.last_ended_quarter(quarters[-1].start))
+        quarters.reverse()  # oldest first: a period is closed after the one before it
+        quarter = quarters[-1]
+        with store.read() as session:
+            ladder = schemes.in_force(session, workspace.today()).stages
+        for back, past in zip(range(QUARTERS - 1, -1, -1), quarters, strict=True):
+            # One transaction per quarter, and each record is stored once (by its version or id):
+            # safe to repeat.
+            with store.transaction() as session:
+                scheme = schemes.in_force(session, past.end).scheme
+                for office_id in offices:
+                    level = OFFICE_PATHS.get(office_id, OTHER_OFFICES_PATH)[QUARTERS - 1 - back]
+                    rng = random.Random(f"demo-{office_id}-{back}")
+                    _quarter_end_values(workspace, scheme, ladder, session, office_id, past, DEMO_VERSION - back, rng,
+                                        level)
+                    if back == 0:
+                        for officer in (o for o in officers if o.office_id == office_id):
+                            _work(session, officer, quarter, rng, STRENGTH[level])
+            scores.close_period(SYSTEM_CALLER, f"demo-close-{past.key}", past.key)
+        _improve(workspace, plans, offices, officers, quarter)
         _grade(staff, [office_id for office_id in offices if office_id in staffed], quarter)
 
     return run_demo(store, DemoLoad, is_empty=is_empty, missing_prerequisite=missing_offices, load=load)
 
 
-def _quarter_end_values(workspace: Workspace, schemes: Schemes, session, office_id: str, quarter: periods.Period,
-                        rng: random.Random, strength: float) -> None:
-    scheme = schemes.in_force(session, quarter.end).scheme
+def _quarter_end_values(workspace: Workspace, scheme: Scheme, ladder: StageLadder, session, office_id: str,
+                        quarter: periods.Period, version: int, rng: random.Random, level: int) -> None:
+    """Records the office's values at the quarter's end, drawn until the scheme scores them at
+    `level` (how many of the ladder's stages the quarter meets)."""
+    readings, nearest = _draw(workspace, scheme, rng, STRENGTH[level]), None
+    for _ in range(DRAWS):
+        met = _stages_met(scheme, ladder, office_id, quarter, readings)
+        if met == level:
+            break
+        if nearest is None or abs(met - level) < nearest[0]:
+            nearest = (abs(met - level), readings)
+        readings = _draw(workspace, scheme, rng, STRENGTH[level])
+    else:
+        readings = nearest[1] if nearest else readings
     as_of = quarter.cutoff - dt.timedelta(hours=2)
     by_source: dict[str, list[IndicatorValue]] = {}
+    for key, (numerator, denominator) in readings.items():
+        source = workspace.catalogue.indicators[key].source
+        by_source.setdefault(source, []).append(reading_message(Reading(office_id, key, numerator, denominator)))
+    # The office's supervised population, the workload's entities input: much the same each quarter.
+    population = random.Random(f"demo-{office_id}").randint(600, 2400) + rng.randint(-30, 30)
+    by_source.setdefault("mobile_enforcement", []).append(
+        reading_message(Reading(office_id, ENTITIES_SUPERVISED, population, 1)))
+    for source, messages in by_source.items():
+        history.record_before_services(session, source, IndicatorsChanged(
+            office_id=office_id, version=version, as_of=timestamp_of(as_of), indicators=messages), as_of)
+
+
+def _draw(workspace: Workspace, scheme: Scheme, rng: random.Random, strength: float) -> dict[str, tuple[int, int]]:
+    values = {}
     for rule in scheme.indicators:
         info = workspace.catalogue.indicators[rule.key]
         if rule.key in SOMETIMES_WITHOUT_DATA and rng.random() < 0.35:
@@ -110,14 +167,22 @@ def _quarter_end_values(workspace: Workspace, schemes: Schemes, session, office_
             else:
                 denominator = rng.randint(8, 60)
                 numerator = round(denominator * (1 - shortfall))
-        by_source.setdefault(info.source, []).append(
-            reading_message(Reading(office_id, rule.key, numerator, denominator)))
-    # The office's supervised population, the workload's entities input.
-    by_source.setdefault("mobile_enforcement", []).append(
-        reading_message(Reading(office_id, ENTITIES_SUPERVISED, rng.randint(600, 2400), 1)))
-    for source, readings in by_source.items():
-        history.record(session, source, IndicatorsChanged(office_id=office_id, version=DEMO_VERSION,
-                                                          as_of=timestamp_of(as_of), indicators=readings), as_of)
+        values[rule.key] = (numerator, denominator)
+    return values
+
+
+def _stages_met(scheme: Scheme, ladder: StageLadder, office_id: str, quarter: periods.Period,
+                values: dict[str, tuple[int, int]]) -> int:
+    """How many of the ladder's stages, from the first, the quarter's values meet on their own."""
+    score = score_office(scheme, office_id, {key: (float(n), float(d)) for key, (n, d) in values.items()})
+    result = PeriodResult(quarter.key, quarter.start, quarter.end, score.index,
+                          {d.key: d.score for d in score.dimensions})
+    met = 0
+    for stage in ladder.stages:
+        if misses(stage, result):
+            break
+        met += 1
+    return met
 
 
 def _work(session, officer: Officer, quarter: periods.Period, rng: random.Random, strength: float) -> None:
@@ -135,12 +200,15 @@ def _work(session, officer: Officer, quarter: periods.Period, rng: random.Random
             evidence.record(session, item)
 
 
-def _improve(workspace: Workspace, plans: ImprovementPlans, offices: list[str], officers: list[Officer]) -> None:
-    """Offices at work on their plans: most planned, some completed, two past their due date.
-    Each step looks at the plan first, so a load resumed after an interruption does none twice."""
+def _improve(workspace: Workspace, plans: ImprovementPlans, offices: list[str], officers: list[Officer],
+             quarter: periods.Period) -> None:
+    """Offices at work on the last quarter's plans (the earlier quarters' were verified when the
+    next quarter closed): most planned, some completed, two past their due date. Each step looks
+    at the plan first, so a load resumed after an interruption does none twice."""
     today = workspace.today()
     with workspace.store.read() as session:
-        rows = list(session.scalars(select(ImprovementPlan).order_by(ImprovementPlan.office_id, ImprovementPlan.id)))
+        rows = list(session.scalars(select(ImprovementPlan).where(ImprovementPlan.period_key == quarter.key)
+                                    .order_by(ImprovementPlan.office_id, ImprovementPlan.id)))
     owners = {office_id: next((o.id for o in officers if o.office_id == office_id), "") for office_id in offices}
     overdue = []
     for number, plan in enumerate(rows):

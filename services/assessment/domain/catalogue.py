@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from services.assessment.domain.stage_ladder import StageLadder, read_ladder
 from services.assessment.domain.workload import ENTITIES_SUPERVISED, WORKLOAD_INPUTS
 from services.common import registry, scoring
 from services.common.rulebook import RuleDataError, effective_date, read_document
@@ -103,6 +104,7 @@ class BuiltInScheme:
     scheme: scoring.Scheme
     effective_from: dt.date
     note: str
+    stages: StageLadder
 
 
 def built_in_schemes(catalogue: Catalogue, directory: Path = SCHEMES_DIR) -> list[BuiltInScheme]:
@@ -118,7 +120,9 @@ def built_in_schemes(catalogue: Catalogue, directory: Path = SCHEMES_DIR) -> lis
         problems = catalogue.problems(scheme)
         if problems:
             raise RuleDataError(f"{path.name}: " + "; ".join(f"{field}: {text}" for field, text in problems))
-        schemes.append(BuiltInScheme(catalogue.complete(scheme), effective_from, str(document.get("note", ""))))
+        stages = read_ladder(document.get("stages"), [d.key for d in scheme.dimensions], path.name)
+        schemes.append(BuiltInScheme(catalogue.complete(scheme), effective_from, str(document.get("note", "")),
+                                     stages))
     versions = [s.scheme.version for s in schemes]
     if not schemes or versions != list(range(1, len(schemes) + 1)):
         raise RuleDataError(f"{directory.name}: built-in schemes must be versions 1, 2, ... (found {versions})")

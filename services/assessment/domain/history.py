@@ -37,11 +37,25 @@ def record(session: Session, source: str, message: IndicatorsChanged, fallback_t
     """Stores one IndicatorsChanged. A version already stored is left as it is (the event is the
     state of the office's indicators at that version, so a repeat carries nothing new). Returns
     the number of values stored."""
+    _check_office(message.office_id)
+    if message.version < 0:
+        raise InvalidArgument.of("version", f"IndicatorsChanged of office {message.office_id} has a negative version")
+    return _store(session, source, message, fallback_time)
+
+
+def record_before_services(session: Session, source: str, message: IndicatorsChanged,
+                           fallback_time: dt.datetime) -> int:
+    """Stores values an office had before the services published any (the demo district's past
+    quarters): at version 0 or below, so each sorts before every version a service publishes
+    (from 1 up) and a later quarter's values take a higher version than an earlier one's."""
+    _check_office(message.office_id)
+    if message.version > 0:
+        raise InvalidArgument.of("version", "values from before the services carry version 0 or below")
+    return _store(session, source, message, fallback_time)
+
+
+def _store(session: Session, source: str, message: IndicatorsChanged, fallback_time: dt.datetime) -> int:
     office_id, version = message.office_id, message.version
-    if not 0 < len(office_id) <= MAX_ID:
-        raise InvalidArgument.of("office_id", f"IndicatorsChanged needs the office (at most {MAX_ID} characters)")
-    if version < 0:
-        raise InvalidArgument.of("version", f"IndicatorsChanged of office {office_id} has a negative version")
     readings = [_reading(reading, index) for index, reading in enumerate(message.indicators)]
     if session.scalar(select(IndicatorHistory.version).where(
             IndicatorHistory.source == source, IndicatorHistory.office_id == office_id,
@@ -56,6 +70,11 @@ def record(session: Session, source: str, message: IndicatorsChanged, fallback_t
                                      numerator=numerator, denominator=denominator, as_of=as_of))
         stored += 1
     return stored
+
+
+def _check_office(office_id: str) -> None:
+    if not 0 < len(office_id) <= MAX_ID:
+        raise InvalidArgument.of("office_id", f"IndicatorsChanged needs the office (at most {MAX_ID} characters)")
 
 
 def _reading(reading: IndicatorValue, index: int) -> tuple[str, float, float]:

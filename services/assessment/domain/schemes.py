@@ -13,7 +13,10 @@ from typing import cast
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.assessment.domain import periods
 from services.assessment.domain.catalogue import Catalogue
+from services.assessment.domain.stage_ladder import StageLadder
+from services.assessment.domain.stage_ladder import problems as stage_problems
 from services.assessment.domain.workspace import Workspace
 from services.assessment.models import RequestKey, SchemeVersion
 from services.common import scoring
@@ -28,6 +31,8 @@ from services.common.scoring_messages import scheme_message_from_dict
 from supervision.assessment.v1 import assessment_pb2, events_pb2
 
 MAX_NOTE = 1000
+PERIOD_KINDS = {periods.MONTH: assessment_pb2.PERIOD_KIND_MONTH, periods.QUARTER: assessment_pb2.PERIOD_KIND_QUARTER,
+                periods.YEAR: assessment_pb2.PERIOD_KIND_YEAR}
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class SchemeRecord:
     note: str
     created_by: str
     created_at: dt.datetime | None  # None for a built-in version not copied yet
+    stages: StageLadder
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class SchemeDraft:
     scheme: scoring.Scheme
     effective_from: dt.date | None
     note: str
+    stages: StageLadder | None = None  # None: keep the latest version's stages
 
 
 class Schemes:
@@ -61,10 +68,11 @@ class Schemes:
     def records(self, session: Session) -> list[SchemeRecord]:
         """Every version, oldest first: the stored ones, or the built-in ones until the bureau's first update."""
         rows = list(session.scalars(select(SchemeVersion).order_by(SchemeVersion.version)))
+        built_in = self.workspace.built_in_schemes
         if rows:
-            return [_record(row) for row in rows]
-        return [SchemeRecord(b.scheme, b.effective_from, b.note, "system", None)
-                for b in self.workspace.built_in_schemes]
+            # Versions stored before schemes named stages take the shipped ladder.
+            return [_record(row, built_in[-1].stages) for row in rows]
+        return [SchemeRecord(b.scheme, b.effective_from, b.note, "system", None, b.stages) for b in built_in]
 
     def in_force(self, session: Session, day: dt.date) -> SchemeRecord:
         """The newest version effective on `day`; before the first one, the first one."""
@@ -117,7 +125,8 @@ class Schemes:
             scheme = self.workspace.catalogue.complete(
                 replace(draft.scheme, version=version, effective_from=effective_from.isoformat()))
             created_at = utcnow()
-            record = SchemeRecord(scheme, effective_from, draft.note.strip(), caller.subject, created_at)
+            record = SchemeRecord(scheme, effective_from, draft.note.strip(), caller.subject, created_at,
+                                  draft.stages or latest.stages)
             session.add(_row(record, caller.subject, created_at))
             # The whole scheme (what the gateway scores with), plus the names people read, for
             # the indicators scored and the known ones not scored.
@@ -153,6 +162,9 @@ class Schemes:
                                                     f"{latest.effective_from}")
         if len(draft.note) > MAX_NOTE:
             violations.add("scheme.note", f"at most {MAX_NOTE} characters")
+        dimensions = [d.key for d in draft.scheme.dimensions]
+        for field, description in stage_problems(draft.stages or latest.stages, dimensions):
+            violations.add(field, description)
         violations.raise_if_any("invalid scheme")
         # A missing effective_from was refused just above.
         return cast(dt.date, draft.effective_from)
@@ -167,17 +179,26 @@ def scheme_message(record: SchemeRecord, catalogue: Catalogue) -> assessment_pb2
         message.create_time.FromDatetime(record.created_at.astimezone(dt.UTC))
     for rule in message.indicators:
         rule.name = catalogue.name_of(rule.key)
+    ladder = record.stages
+    message.stages.period_kind = PERIOD_KINDS[ladder.period_kind]
+    for stage in ladder.stages:
+        message.stages.stages.add(key=stage.key, name=stage.name, min_index=stage.min_index,
+                                  min_dimension=stage.min_dimension, min_dimensions=dict(stage.min_dimensions),
+                                  consecutive_periods=stage.consecutive_periods)
     return message
 
 
-def _record(row: SchemeVersion) -> SchemeRecord:
+def _record(row: SchemeVersion, default_stages: StageLadder) -> SchemeRecord:
+    stages = StageLadder.from_dict(row.body["stages"]) if row.body.get("stages") else default_stages
     return SchemeRecord(scoring.Scheme.from_dict(row.body), row.effective_from, row.note, row.created_by,
-                        row.created_at)
+                        row.created_at, stages)
 
 
 def _row(record: SchemeRecord, created_by: str, created_at: dt.datetime) -> SchemeVersion:
+    # The stages ride in the stored body beside the scoring scheme, which ignores the key.
     return SchemeVersion(version=record.scheme.version, effective_from=record.effective_from,
-                         body=record.scheme.to_dict(), note=record.note, created_by=created_by, created_at=created_at)
+                         body={**record.scheme.to_dict(), "stages": record.stages.to_dict()}, note=record.note,
+                         created_by=created_by, created_at=created_at)
 
 
 def _version_after(after: str) -> int | None:

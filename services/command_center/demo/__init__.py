@@ -38,8 +38,8 @@ def load_demo(workspace: Workspace, offices: Offices, officers: Officers, duty_l
         for number, office in enumerate(district["offices"], start=1):
             offices.create_office(SYSTEM_CALLER, f"demo-office-{office['id']}",
                                   OfficeInput(id=office["id"], name=office["name"], district=district["district"],
-                                              streets=office["streets"]))
-            _officers(officers, office["id"], number, names, today)
+                                              streets=office["streets"], duty_scopes=office.get("duty_scopes", [])))
+            _officers(officers, office["id"], number, names, today, office.get("uncertified_groups", []))
             _tasks(workspace, tasks, office["id"], number, today)
         _backdate_some_tasks(workspace, today)
         tasks.sweep_overdue()
@@ -54,8 +54,10 @@ def _names(surnames: list[str], given: list[str]):
         index += 1
 
 
-def _officers(officers: Officers, office_id: str, number: int, names, today: dt.date) -> None:
-    """Two officers per group; a few certificates near or past expiry, one officer without one."""
+def _officers(officers: Officers, office_id: str, number: int, names, today: dt.date,
+              uncertified_groups: list[str]) -> None:
+    """Two officers per group; a few certificates near or past expiry, one officer without one,
+    and the groups the office staffed only lately without any."""
     for seat, group in enumerate(list(GROUPS) * 2):
         officer_id = f"{office_id}-{seat + 1:02d}"
         expires: dt.date | None = today + dt.timedelta(days=180 + 97 * seat + 11 * number)
@@ -66,6 +68,8 @@ def _officers(officers: Officers, office_id: str, number: int, names, today: dt.
             expires = today - dt.timedelta(days=20)  # expired: indicator below target
         if seat == 3 and number % 5 == 2:
             certificate, expires = "", None  # newly hired, not certified yet
+        if group in uncertified_groups:
+            certificate, expires = "", None
         officers.register_officer(SYSTEM_CALLER, f"demo-officer-{officer_id}",
                                   OfficerInput(id=officer_id, name=next(names), office_id=office_id, group=group,
                                                certificate_no=certificate, certificate_expires=expires))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import yaml
@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
+from services.command_center.domain.offices import get_office
 from services.command_center.domain.workspace import Workspace
-from services.command_center.models import DutyItem, RequestKey
+from services.command_center.models import DutyItem, OfficeResponsibility, RequestKey
 from services.common.access import require_write
 from services.common.context import BUREAU_LEADER, Caller
 from services.common.errors import InvalidArgument, Violations
@@ -26,6 +27,10 @@ from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
 
 COLUMNS = ("code", "title", "category", "legal_basis", "responsible_level", "group")
+# Optional columns: a file written before items had scopes still imports (every office, real items).
+OPTIONAL_COLUMNS = ("applies_to", "placeholder")
+ALL_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
+BOOLEANS = {"": False, "false": False, "no": False, "0": False, "true": True, "yes": True, "1": True}
 LEVELS = ("BUREAU", "OFFICE")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 MAX_ITEMS = 5000
@@ -44,10 +49,13 @@ class DutyRow:
     legal_basis: str
     responsible_level: str
     group: str  # "" when no group is responsible yet
+    applies_to: str = ""  # "" when every office is responsible
+    placeholder: bool = False
 
 
-def parse(content: bytes, file_format: str) -> list[DutyRow]:
-    """The rows of a CSV or YAML duty list, or InvalidArgument naming every bad row by its line."""
+def parse(content: bytes, file_format: str, scopes: Collection[str] = ()) -> list[DutyRow]:
+    """The rows of a CSV or YAML duty list, or InvalidArgument naming every bad row by its line;
+    `scopes`: the scopes an item may apply under."""
     if len(content) > MAX_BYTES:
         raise InvalidArgument.of("content", f"larger than {MAX_BYTES // 1024} KiB")
     try:
@@ -68,7 +76,7 @@ def parse(content: bytes, file_format: str) -> list[DutyRow]:
     rows: list[DutyRow] = []
     seen: dict[str, int] = {}
     for line, record in records:
-        row = _check_row(line, record, violations)
+        row = _check_row(line, record, violations, scopes)
         if row is None:
             continue
         if row.code in seen:
@@ -86,7 +94,7 @@ def _csv_records(text: str) -> list[tuple[int, Mapping[str, object]]]:
     if missing:
         raise InvalidArgument.of("content", f"CSV header lacks columns: {', '.join(missing)}")
     # DictReader's line_num is the physical line after reading the record: what an editor shows.
-    return [(reader.line_num, {k: (v or "") for k, v in record.items() if k in COLUMNS}) for record in reader]
+    return [(reader.line_num, {k: (v or "") for k, v in record.items() if k in ALL_COLUMNS}) for record in reader]
 
 
 def _yaml_records(text: str) -> list[tuple[int, Mapping[str, object]]]:
@@ -112,21 +120,22 @@ def _yaml_records(text: str) -> list[tuple[int, Mapping[str, object]]]:
     return records
 
 
-def _check_row(line: int, record: Mapping[str, object], violations: Violations) -> DutyRow | None:
+def _check_row(line: int, record: Mapping[str, object], violations: Violations,
+               scopes: Collection[str]) -> DutyRow | None:
     prefix = f"rows[{line}]"
     if "__error__" in record:
         violations.add(prefix, str(record["__error__"]))
         return None
     values: dict[str, str] = {}
     ok = True
-    for column in COLUMNS:
+    for column in ALL_COLUMNS:
         value = record.get(column)
         if value is not None and not isinstance(value, str):
             violations.add(f"{prefix}.{column}", "must be text")
             ok = False
             continue
         values[column] = (value or "").strip()
-    unknown = set(record) - set(COLUMNS)
+    unknown = set(record) - set(ALL_COLUMNS)
     if unknown:
         violations.add(prefix, f"unknown fields: {', '.join(sorted(unknown))}")
         ok = False
@@ -148,10 +157,19 @@ def _check_row(line: int, record: Mapping[str, object], violations: Violations) 
     if group and group not in GROUPS:
         violations.add(f"{prefix}.group", f"must be empty or one of {', '.join(GROUPS)}")
         ok = False
+    applies_to = values.get("applies_to", "")
+    if applies_to and applies_to not in scopes:
+        violations.add(f"{prefix}.applies_to", f"unknown scope {applies_to}; known: {', '.join(sorted(scopes))}")
+        ok = False
+    placeholder = BOOLEANS.get(values.get("placeholder", "").lower())
+    if placeholder is None:
+        violations.add(f"{prefix}.placeholder", "must be true or false (or empty)")
+        ok = False
     if not ok:
         return None
     return DutyRow(line=line, code=values["code"], title=values["title"], category=values["category"],
-                   legal_basis=values["legal_basis"], responsible_level=level, group=group)
+                   legal_basis=values["legal_basis"], responsible_level=level, group=group, applies_to=applies_to,
+                   placeholder=bool(placeholder))
 
 
 def store(session: Session, rows: list[DutyRow], *, replace: bool) -> int:
@@ -169,6 +187,7 @@ def store(session: Session, rows: list[DutyRow], *, replace: bool) -> int:
             session.add(item)
         item.title, item.category, item.legal_basis = row.title, row.category, row.legal_basis
         item.responsible_level, item.group = row.responsible_level, row.group or None
+        item.applies_to, item.placeholder = row.applies_to, row.placeholder
     session.flush()
     return len(rows) if replace else len(set(existing) | {row.code for row in rows})
 
@@ -183,7 +202,7 @@ class DutyList:
                          replace: bool) -> tuple[int, int]:
         """Imports a whole file (bureau leaders only); returns the rows imported and the list's size after."""
         require_write(caller, None, district_roles=(BUREAU_LEADER,))
-        rows = parse(content, file_format)
+        rows = parse(content, file_format, self.workspace.scopes)
 
         def write(session: Session) -> str:
             total = store(session, rows, replace=replace)
@@ -197,10 +216,17 @@ class DutyList:
         imported, total = result.split("/")
         return int(imported), int(total)
 
-    def list_duty_items(self, page: Page, category: str | None, level: str | None,
-                        group: str | None) -> ListResult[DutyItem]:
-        """The duty items, by category, responsible level or group."""
+    def list_duty_items(self, page: Page, category: str | None, level: str | None, group: str | None,
+                        applies_to: str | None = None, office_id: str | None = None) -> ListResult[DutyItem]:
+        """The duty items, by category, responsible level, group or scope; or those one office is
+        responsible for (the office-level items applying to every office or under its scopes)."""
         query = select(DutyItem).where(DutyItem.code > page.after).order_by(DutyItem.code).limit(page.size)
+        if applies_to is not None:
+            query = query.where(DutyItem.applies_to == applies_to)
+        if office_id is not None:
+            declared = select(OfficeResponsibility.scope).where(OfficeResponsibility.office_id == office_id)
+            query = query.where(DutyItem.responsible_level == "OFFICE",
+                                (DutyItem.applies_to == "") | DutyItem.applies_to.in_(declared))
         if category:
             query = query.where(DutyItem.category == category)
         if level:
@@ -208,5 +234,7 @@ class DutyList:
         if group:
             query = query.where(DutyItem.group == group)
         with self.workspace.store.read() as session:
+            if office_id is not None:
+                get_office(session, office_id)
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].code if rows else None, len(rows), page))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, case, delete, func, select, update
@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from services.command_center.domain.groups import GROUPS
 from services.command_center.domain.workspace import Workspace
-from services.command_center.models import Office, Officer, OfficeStreet, RegistryGeneration, RequestKey
+from services.command_center.models import (
+    Office,
+    Officer,
+    OfficeResponsibility,
+    OfficeStreet,
+    RegistryGeneration,
+    RequestKey,
+)
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
 from services.common.db import utcnow
@@ -36,6 +43,8 @@ class OfficeInput:
     name: str
     district: str
     streets: list[str]
+    # The duty scopes the office declares (rules/duty_scopes.yaml): which scoped duty items are its own.
+    duty_scopes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class OfficeView:
     office: Office
     streets: list[str]
     groups: list[GroupView] = field(default_factory=list)
+    duty_scopes: list[str] = field(default_factory=list)
 
 
 def bump_registry(session: Session) -> None:
@@ -80,8 +90,15 @@ def check_name(violations: Violations, field_name: str, value: str, limit: int) 
         violations.add(field_name, f"at most {limit} characters")
 
 
-def validate_office(data: OfficeInput, violations: Violations, *, prefix: str = "office.") -> None:
-    """Notes everything wrong with an office's name, district and streets."""
+def validate_office(data: OfficeInput, violations: Violations, *, prefix: str = "office.",
+                    scopes: Collection[str] = ()) -> None:
+    """Notes everything wrong with an office's name, district, streets and declared duty scopes."""
+    if len(set(data.duty_scopes)) != len(data.duty_scopes):
+        violations.add(prefix + "duty_scopes", "a scope is listed twice")
+    for index, scope in enumerate(data.duty_scopes):
+        if scope not in scopes:
+            violations.add(f"{prefix}duty_scopes[{index}]",
+                           f"unknown scope {scope!r}; known: {', '.join(sorted(scopes))}")
     check_name(violations, prefix + "name", data.name, MAX_NAME)
     check_name(violations, prefix + "district", data.district, MAX_NAME)
     if not data.streets:
@@ -114,12 +131,13 @@ def _claim_streets(session: Session, office_id: str, streets: list[str], *, new_
         session.add(OfficeStreet(street=street, office_id=office_id, position=position))
 
 
-def create_office(session: Session, data: OfficeInput) -> Office:
-    """Registers a new office with the streets it covers, none of them another office's."""
+def create_office(session: Session, data: OfficeInput, scopes: Collection[str] = ()) -> Office:
+    """Registers a new office with the streets it covers, none of them another office's, and the
+    duty scopes it declares."""
     violations = Violations()
     if not OFFICE_ID.match(data.id):
         violations.add("office.id", "1-32 letters, digits or '-', starting with a letter or digit")
-    validate_office(data, violations)
+    validate_office(data, violations, scopes=scopes)
     violations.raise_if_any("invalid office")
     if session.get(Office, data.id) is not None:
         raise AlreadyExists(f"office {data.id} already exists")
@@ -129,14 +147,27 @@ def create_office(session: Session, data: OfficeInput) -> Office:
     session.add(office)
     session.flush()
     _claim_streets(session, office.id, [s.strip() for s in data.streets], new_office=True)
+    _declare_scopes(session, office.id, data.duty_scopes)
     bump_registry(session)
     return office
 
 
-UPDATABLE_OFFICE_FIELDS = ("name", "district", "streets")
+def _declare_scopes(session: Session, office_id: str, scopes: list[str]) -> None:
+    session.execute(delete(OfficeResponsibility).where(OfficeResponsibility.office_id == office_id))
+    session.add_all(OfficeResponsibility(office_id=office_id, scope=scope) for scope in scopes)
 
 
-def update_office(session: Session, data: OfficeInput, mask: Sequence[str], expected_version: int) -> Office:
+def scopes_of(session: Session, office_id: str) -> list[str]:
+    """The duty scopes an office declares, in key order."""
+    return list(session.scalars(select(OfficeResponsibility.scope).where(OfficeResponsibility.office_id == office_id)
+                                .order_by(OfficeResponsibility.scope)))
+
+
+UPDATABLE_OFFICE_FIELDS = ("name", "district", "streets", "duty_scopes")
+
+
+def update_office(session: Session, data: OfficeInput, mask: Sequence[str], expected_version: int,
+                  scopes: Collection[str] = ()) -> Office:
     """Changes the masked fields of an office (all of them with an empty mask)."""
     office = get_office(session, data.id)
     fields = list(mask) or list(UPDATABLE_OFFICE_FIELDS)
@@ -147,13 +178,16 @@ def update_office(session: Session, data: OfficeInput, mask: Sequence[str], expe
     merged = OfficeInput(id=office.id,
                          name=data.name if "name" in fields else office.name,
                          district=data.district if "district" in fields else office.district,
-                         streets=data.streets if "streets" in fields else streets_of(session, office.id))
-    validate_office(merged, violations)
+                         streets=data.streets if "streets" in fields else streets_of(session, office.id),
+                         duty_scopes=data.duty_scopes if "duty_scopes" in fields else scopes_of(session, office.id))
+    validate_office(merged, violations, scopes=scopes)
     violations.raise_if_any("invalid office update")
     check_version(office.version, expected_version, f"office {office.id}")
     office.name, office.district = merged.name.strip(), merged.district.strip()
     if "streets" in fields:
         _claim_streets(session, office.id, [s.strip() for s in merged.streets])
+    if "duty_scopes" in fields:
+        _declare_scopes(session, office.id, merged.duty_scopes)
     office.updated_at = utcnow()
     office.version += 1
     bump_registry(session)
@@ -196,9 +230,14 @@ def office_views(session: Session, offices: Sequence[Office], today: dt.date) ->
             select(Officer.office_id, Officer.group, func.count(), func.sum(case((valid, 1), else_=0)))
             .where(Officer.office_id.in_(ids)).group_by(Officer.office_id, Officer.group)):
         counts[(office_id, group)] = (int(total), int(certified or 0))
+    scopes: dict[str, list[str]] = {i: [] for i in ids}
+    for office_id, scope in session.execute(select(OfficeResponsibility.office_id, OfficeResponsibility.scope)
+                                            .where(OfficeResponsibility.office_id.in_(ids))
+                                            .order_by(OfficeResponsibility.office_id, OfficeResponsibility.scope)):
+        scopes[office_id].append(scope)
     return [OfficeView(office=o, streets=streets[o.id],
                        groups=[GroupView(kind, label, *counts.get((o.id, kind), (0, 0)))
-                               for kind, label in GROUPS.items()])
+                               for kind, label in GROUPS.items()], duty_scopes=scopes[o.id])
             for o in offices]
 
 
@@ -214,7 +253,7 @@ class Offices:
         require_write(caller, None, district_roles=(BUREAU_LEADER,))
 
         def create(session: Session) -> str:
-            office = create_office(session, data)
+            office = create_office(session, data, self.workspace.scopes)
             self._record(session, pb.OfficeRegistered, office)
             self.workspace.touched(session, [office.id])
             return office.id
@@ -226,8 +265,10 @@ class Offices:
         """Changes an office's name, district or streets (bureau leaders only)."""
         require_write(caller, None, district_roles=(BUREAU_LEADER,))
         with self.workspace.store.transaction() as session:
-            office = update_office(session, data, mask, expected_version)
+            office = update_office(session, data, mask, expected_version, self.workspace.scopes)
             self._record(session, pb.OfficeUpdated, office)
+            if "duty_scopes" in (mask or UPDATABLE_OFFICE_FIELDS):
+                self.workspace.touched(session, [office.id])  # the items the office answers for changed
             return self._view(session, office.id)
 
     def get_office(self, caller: Caller, office_id: str) -> OfficeView:
@@ -269,5 +310,6 @@ class Offices:
         """Records the whole office (OfficeRegistered or OfficeUpdated), so consumers keep their copy from it."""
         self.workspace.events.record(
             session, message(office_id=office.id, version=office.version, name=office.name,
-                             district=office.district, streets=streets_of(session, office.id)),
+                             district=office.district, streets=streets_of(session, office.id),
+                             duty_scopes=scopes_of(session, office.id)),
             aggregate_type="office", aggregate_id=office.id, version=office.version, office_id=office.id)

@@ -2,11 +2,16 @@
 
 A task is overdue once its due date (a date in Asia/Shanghai) has passed before completion; it
 stays marked overdue after a late completion, which is what task_on_time counts.
+
+A task an event raised is due a number of working days after the day it was raised. When that
+count crosses a year without a published holiday schedule the date is provisional, and the recount
+counts it again (same start, same working days) once the calendar in use changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +29,8 @@ from services.common.db import utcnow
 from services.common.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
+from services.common.recount import Recount
+from services.common.working_days import DueDate
 from supervision.command_center.v1 import events_pb2 as pb
 from supervision.common.v1.events_pb2 import StatutoryClock
 
@@ -33,6 +40,10 @@ MAX_TITLE = 200
 MAX_TEXT = 4000
 MAX_SOURCE = 64
 MAX_DUE_DAYS = 3 * 366
+# DeadlineRecomputed.subject_type and .clock for a task's due date (the clock TaskCompleted names).
+TASK_SUBJECT, DUE_DATE_CLOCK = "task", "due_date"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +56,19 @@ class TaskInput:
     source: str
     source_ref: str
     due_date: dt.date | None
+    # Set when the due date was counted in working days: the day the count started, how many, and
+    # whether the count crossed a year without a published holiday schedule.
+    due_counted_from: dt.date | None = None
+    due_working_days: int = 0
+    due_date_provisional: bool = False
+
+    @classmethod
+    def counted(cls, office_id: str, title: str, description: str, source: str, source_ref: str,
+                start: dt.date, working_days: int, due: DueDate) -> TaskInput:
+        """A task due `working_days` after `start`, as the calendar counted it (`due`)."""
+        return cls(office_id=office_id, title=title, description=description, source=source, source_ref=source_ref,
+                   due_date=due.date, due_counted_from=start, due_working_days=working_days,
+                   due_date_provisional=due.provisional)
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,9 @@ def new_task(session: Session, data: TaskInput, today: dt.date) -> Task:
     validate_task(data, today)
     task = Task(id=str(uuid.uuid4()), office_id=data.office_id, title=data.title.strip(),
                 description=data.description, source=data.source.strip(), source_ref=data.source_ref,
-                due_date=data.due_date, state=ASSIGNED, overdue=False, created_at=utcnow(), version=1)
+                due_date=data.due_date, state=ASSIGNED, overdue=False, created_at=utcnow(), version=1,
+                due_date_provisional=data.due_date_provisional, due_counted_from=data.due_counted_from,
+                due_working_days=data.due_working_days)
     session.add(task)
     session.flush()
     return task
@@ -249,6 +275,44 @@ class Tasks:
             self.workspace.touched(session, None)
         return len(overdue)
 
+    def recount_provisional(self) -> list[Recount]:
+        """Counts every open task's provisional due date again on the calendar in use (the same start
+        and working days it was raised with); each one that moved is stored and published as
+        DeadlineRecomputed. Run by one replica under the timer's lease."""
+        with self.workspace.store.read() as session:
+            task_ids = list(session.scalars(select(Task.id).where(
+                Task.state.in_(OPEN_STATES), Task.overdue.is_(False), Task.due_date_provisional.is_(True),
+                Task.due_counted_from.is_not(None)).order_by(Task.id)))
+        moved: list[Recount] = []
+        for task_id in task_ids:
+            # One transaction per task: a task that fails to count does not hold back the others.
+            with self.workspace.store.transaction() as session:
+                task = session.get(Task, task_id, with_for_update=True)
+                recount = self._recount(session, task) if task is not None else None
+                if recount is not None:
+                    moved.append(recount)
+        if moved:
+            log.info("provisional task due dates recounted",
+                     extra={"moved": [(r.subject_id, r.current.date.isoformat()) for r in moved]})
+        return moved
+
+    def _recount(self, session: Session, task: Task) -> Recount | None:
+        if (task.state not in OPEN_STATES or task.overdue or not task.due_date_provisional
+                or task.due_counted_from is None):
+            return None
+        due = self.workspace.calendar.add_working_days(task.due_counted_from, task.due_working_days)
+        # The policy has no rule-set ids: the task keeps the working days it was raised with.
+        recount = Recount(TASK_SUBJECT, task.id, "", task.office_id, DUE_DATE_CLOCK, "",
+                          DueDate(task.due_date, True), due)
+        if not recount.moved:
+            return None
+        task.due_date, task.due_date_provisional = due.date, due.provisional
+        task.version += 1
+        self.workspace.events.record(session, recount.event(), aggregate_type=TASK_SUBJECT, aggregate_id=task.id,
+                                     version=task.version, office_id=task.office_id)
+        self.workspace.touched(session, [task.office_id])
+        return recount
+
     def _assign(self, session: Session, data: TaskInput) -> Task:
         task = new_task(session, data, self.workspace.today())
         self._record(session, pb.TaskAssigned, task)
@@ -276,7 +340,7 @@ class Tasks:
         (who gets the credit, the day, and whether the due date was met)."""
         event = message(task_id=task.id, version=task.version, office_id=task.office_id, title=task.title,
                         source=task.source, source_ref=task.source_ref, due_date=date_of(task.due_date),
-                        state=task.state, overdue=task.overdue)
+                        state=task.state, overdue=task.overdue, due_date_provisional=task.due_date_provisional)
         if isinstance(event, pb.TaskCompleted):
             completed_on = self.workspace.today()
             event.completed_by = task.completed_by
@@ -284,7 +348,8 @@ class Tasks:
             if task.completed_by not in ("", SYSTEM):
                 event.officer_ids.append(task.completed_by)
             event.completed_on.CopyFrom(date_of(completed_on))
-            event.clocks.append(StatutoryClock(clock="due_date", due_date=date_of(task.due_date),
-                                               met=completed_on <= task.due_date))
+            event.clocks.append(StatutoryClock(clock=DUE_DATE_CLOCK, due_date=date_of(task.due_date),
+                                               met=completed_on <= task.due_date,
+                                               provisional=task.due_date_provisional))
         self.workspace.events.record(session, event, aggregate_type="task", aggregate_id=task.id,
                                      version=task.version, office_id=task.office_id)

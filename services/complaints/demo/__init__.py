@@ -85,7 +85,7 @@ class Demo:
             respondent_address=address or (f"闵行区{self.street}{road}{100 + self.serial * 7}号"
                                            if kind != INQUIRY else ""),
             # An inquiry names no business; the asker's street sends it to the local office.
-            respondent_street=self.street, category=sample["category"],
+            respondent_street=self.street, category=sample["category"], category_code=sample.get("category_code", ""),
             description=sample["description"], amount_yuan=str(sample.get("amount_yuan", "")))
 
     def _person(self) -> dict[str, str]:
@@ -109,7 +109,8 @@ def _on(workspace: Workspace, days_ago: int) -> Complaints:
     items arrived), for the history of the demo district."""
     day = workspace.today() - dt.timedelta(days=days_ago)
     instant = dt.datetime.combine(day, dt.time(18, 0), SHANGHAI).astimezone(dt.UTC)
-    return Complaints(Workspace(workspace.store, workspace.clocks, lambda: day, lambda: instant))
+    return Complaints(Workspace(workspace.store, workspace.clocks, lambda: day, lambda: instant,
+                                categories=workspace.categories, rewards=workspace.rewards))
 
 
 def _office_items(workspace: Workspace, demo: Demo) -> None:
@@ -155,14 +156,16 @@ def _office_items(workspace: Workspace, demo: Demo) -> None:
             _on(workspace, 8).record_mediation_outcome(SYSTEM_CALLER, other, "FAILED", "被投诉人拒绝调解")
         if n % 2 and state(other).notified_at is None:
             _on(workspace, 5).record_notification(SYSTEM_CALLER, other, "已电话告知双方终止调解")
-    # A named report: verified, and at some offices filed as a case (CaseLeadRaised).
+    # A named report: verified, and at some offices filed as a case (CaseLeadRaised) with a reward
+    # level; the reporter told in time at some, still waiting to be told at the others.
     report = create(REPORT, reports[n % 3], 14)
     if state(report).state == RECEIVED:
         _on(workspace, 10).verify_report(SYSTEM_CALLER, report, "现场核查属实")
     if n % 2:
         if state(report).state == VERIFIED:
-            _on(workspace, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案")
-        if state(report).notified_at is None:
+            _on(workspace, 6).decide_report(SYSTEM_CALLER, report, True, "予以立案", str(2 + n % 4 // 2),
+                                            "举报内容与核查的违法事实相符，证据确凿")
+        if n % 4 == 1 and state(report).notified_at is None:
             _on(workspace, 4).record_notification(SYSTEM_CALLER, report, "已告知举报人立案决定")
     # An anonymous report nobody decided on: overdue at some offices.
     create(REPORT, reports[(n + 1) % 3], 25 if n % 3 == 1 else 5, anonymous=True)

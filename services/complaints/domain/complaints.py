@@ -17,7 +17,7 @@ from services.common.context import Caller
 from services.common.errors import PermissionDenied
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
-from services.complaints.domain import history, intake, routing, workflow
+from services.complaints.domain import assignment, history, intake, routing, workflow
 from services.complaints.domain.deadlines import deadlines_of
 from services.complaints.domain.intake import ComplaintInput
 from services.complaints.domain.personal_data import may_see
@@ -25,7 +25,7 @@ from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION
 from services.complaints.domain.states import COMPLAINT, ONLINE, REPORT
 from services.complaints.domain.workflow import Item, Step
 from services.complaints.domain.workspace import Workspace, get_complaint
-from services.complaints.models import Complaint, ComplaintDeadline, ComplaintHistory, RequestKey
+from services.complaints.models import Complaint, ComplaintDeadline, ComplaintHistory, ReportReward, RequestKey
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class ComplaintView:
     history: list[ComplaintHistory]
     # Whether the caller may see the complainant's name, phone and ID number unmasked.
     personal_data_visible: bool
+    # The report's reward, once its case closed with a fine or confiscation.
+    reward: ReportReward | None = None
 
 
 class Complaints:
@@ -63,7 +65,8 @@ class Complaints:
             # An online submission reaches the bureau when it reaches this service; the gateway leaves
             # the time out so that its retries send the same request.
             data = replace(data, received_at=workspace.now())
-        intake.validate(data, workspace.now(), workspace.today())
+        tree = workspace.categories.on(shanghai_date(data.received_at) if data.received_at else workspace.today())
+        intake.validate(data, workspace.now(), workspace.today(), tree)
         # validate() refused an item without a kind or a time of receipt.
         assert data.received_at is not None and data.kind is not None
         received_on = shanghai_date(data.received_at)
@@ -73,15 +76,18 @@ class Complaints:
 
         def create(session: Session) -> str:
             office_id = routing.route(session, data.respondent_street, data.respondent_address)
-            complaint = intake.new_complaint(data, office_id, workspace.now())
+            complaint = intake.new_complaint(data, office_id, workspace.now(), tree)
             session.add(complaint)
             session.flush()
-            complaint.possible_duplicate_of = intake.find_duplicate(session, complaint)
+            complaint.possible_duplicate_of = intake.find_duplicate(session, complaint, tree)
             item = Item(complaint, [])
             if first_clock:
                 item.deadlines.append(workspace.clocks.start(session, complaint, first_clock, received_on,
                                                              "complaint.received_at"))
-            history.add_entry(workspace, session, complaint, Step("received", f"channel {complaint.channel}"),
+            handler = assignment.assign_least_loaded(session, complaint)
+            history.add_entry(workspace, session, complaint,
+                              Step("received", f"channel {complaint.channel}" + (f"; handler {handler}" if handler
+                                                                                 else "")),
                               caller.subject, "", "")
             history.publish(workspace, session, item, ["ComplaintReceived"], "", caller.subject)
             workspace.touched(session, [office_id])
@@ -129,8 +135,12 @@ class Complaints:
     def accept(self, caller: Caller, complaint_id: str, note: str) -> ComplaintView:
         """受理: the complaint is accepted and mediation's clock starts."""
         clocks, today = self.workspace.clocks, self.workspace.today
-        return self._step(caller, complaint_id,
-                          lambda session, item: workflow.accept(session, item, note, clocks, today()))
+
+        def change(session: Session, item: Item) -> Step:
+            step = workflow.accept(session, item, note, clocks, today())
+            return _with_handler(session, item, step)
+
+        return self._step(caller, complaint_id, change)
 
     def refuse(self, caller: Caller, complaint_id: str, ground: str | None, note: str) -> ComplaintView:
         """不予受理: the complaint is refused on a ground of the rule set its acceptance clock runs by."""
@@ -162,11 +172,13 @@ class Complaints:
         return self._step(caller, complaint_id, lambda session, item: workflow.extend_filing_deadline(
             item, approved_by, reason, clocks, today()))
 
-    def decide_report(self, caller: Caller, complaint_id: str, file_case: bool, note: str) -> ComplaintView:
-        """立案 or 不予立案: a verified report becomes a case lead or is closed without a case."""
-        today = self.workspace.today
-        return self._step(caller, complaint_id,
-                          lambda session, item: workflow.decide_report(item, file_case, note, today()))
+    def decide_report(self, caller: Caller, complaint_id: str, file_case: bool, note: str,
+                      reward_level: str = "", reward_basis: str = "") -> ComplaintView:
+        """立案 or 不予立案: a verified report becomes a case lead (with its reward level, if any) or is
+        closed without a case; a real-name reporter's notice clock starts."""
+        clocks, today = self.workspace.clocks, self.workspace.today
+        return self._step(caller, complaint_id, lambda session, item: workflow.decide_report(
+            session, item, file_case, note, clocks, today(), reward_level, reward_basis))
 
     def answer_inquiry(self, caller: Caller, complaint_id: str, answer: str) -> ComplaintView:
         """咨询答复: an inquiry is answered, which ends it."""
@@ -182,7 +194,21 @@ class Complaints:
         """转办: an open item and its running clocks move to another office."""
         def change(session: Session, item: Item) -> Step:
             routing.known_office(session, office_id, "office_id")
-            return workflow.reroute(item, office_id, reason)
+            step = workflow.reroute(item, office_id, reason)
+            return _with_handler(session, item, step)
+
+        return self._step(caller, complaint_id, change)
+
+    def assign_handler(self, caller: Caller, complaint_id: str, officer_id: str, reason: str) -> ComplaintView:
+        """改派: an open item goes to another officer of its office's complaint handling group."""
+        officer_id = officer_id.strip()
+
+        def change(session: Session, item: Item) -> Step:
+            note = assignment.check_request(officer_id, reason)
+            assignment.check_assignable(session, item.complaint, officer_id)
+            previous = item.complaint.handler_id
+            item.complaint.handler_id = officer_id
+            return Step("handler assigned", f"{previous or 'nobody'} -> {officer_id}: {note}")
 
         return self._step(caller, complaint_id, change)
 
@@ -202,4 +228,14 @@ class Complaints:
     def _view(session: Session, complaint_id: str, caller: Caller) -> ComplaintView:
         complaint = get_complaint(session, complaint_id)
         return ComplaintView(complaint, deadlines_of(session, [complaint.id])[complaint.id],
-                             history.entries(session, complaint.id), may_see(caller, complaint.office_id))
+                             history.entries(session, complaint.id), may_see(caller, complaint.office_id),
+                             session.get(ReportReward, complaint.id))
+
+
+def _with_handler(session: Session, item: Item, step: Step) -> Step:
+    """The step, its item given the least-loaded handler of its (new) office, noted in the history."""
+    handler = assignment.assign_least_loaded(session, item.complaint)
+    if not assignment.needs_handler(item.complaint):
+        return step
+    note = f"handler {handler}" if handler else "no officer in the complaint handling group yet"
+    return Step(step.action, f"{step.note}; {note}" if step.note else note, step.events)

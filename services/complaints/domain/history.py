@@ -44,7 +44,7 @@ def publish(workspace: Workspace, session: Session, item: Item, event_types: lis
     """Writes the step's events to the outbox, as the item stands after the step."""
     today = workspace.today()
     for event_type in event_types:
-        message = event_data.BUILDERS[event_type](item, from_office, actor, today)
+        message = event_data.BUILDERS[event_type](item, from_office, actor, today, workspace.rules)
         workspace.events.record(session, message, aggregate_type="complaint", aggregate_id=item.complaint.id,
                                 version=item.complaint.version, office_id=item.complaint.office_id)
 

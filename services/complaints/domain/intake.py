@@ -18,6 +18,7 @@ from services.common import credit_code
 from services.common.clock import shanghai_date
 from services.common.errors import Violations
 from services.complaints.domain import personal_data
+from services.complaints.domain.categories import MAX_CODE, CategoryTree
 from services.complaints.domain.states import CHANNELS, COMPLAINT, INQUIRY, KINDS, RECEIVED, REPORT
 from services.complaints.models import Complaint
 
@@ -49,6 +50,8 @@ class ComplaintInput:
     category: str = ""
     description: str = ""
     amount_yuan: str = ""
+    # The 12315 classification code; "" to read it from `category` when that names a node.
+    category_code: str = ""
 
     def cleaned(self) -> ComplaintInput:
         """The same input with surrounding spaces gone and ID numbers and credit codes upper-cased."""
@@ -59,12 +62,17 @@ class ComplaintInput:
             respondent_name=self.respondent_name.strip(), respondent_uscc=self.respondent_uscc.strip().upper(),
             respondent_address=self.respondent_address.strip(), respondent_street=self.respondent_street.strip(),
             category=self.category.strip(), description=self.description.strip(),
-            amount_yuan=self.amount_yuan.strip())
+            amount_yuan=self.amount_yuan.strip(), category_code=self.category_code.strip().upper())
 
 
-def validate(data: ComplaintInput, now: dt.datetime, today: dt.date) -> None:
-    """Refuses an item missing what its kind must carry, reporting every problem at once."""
+def validate(data: ComplaintInput, now: dt.datetime, today: dt.date, tree: CategoryTree | None = None) -> None:
+    """Refuses an item missing what its kind must carry, or whose category code the classification
+    in force (`tree`) does not hold, reporting every problem at once."""
     violations = Violations()
+    if data.category_code and tree is not None and tree.find(data.category_code) is None:
+        shown = data.category_code if len(data.category_code) <= MAX_CODE else "given"
+        violations.add("complaint.category_code", f"the code {shown} is not in the 12315 classification "
+                                                  f"{tree.id}")
     if data.kind not in KINDS:
         violations.add("complaint.kind", f"required: one of {', '.join(KINDS)}")
     if data.channel not in CHANNELS:
@@ -75,7 +83,7 @@ def validate(data: ComplaintInput, now: dt.datetime, today: dt.date) -> None:
         violations.add("complaint.received_at", "is in the future")
     _check_complainant(data, violations)
     _check_respondent(data, violations)
-    for name, value in (("category", data.category), ("description", data.description)):
+    for name, value in (("category", data.category or data.category_code), ("description", data.description)):
         if not value:
             violations.add(f"complaint.{name}", "must not be empty")
     for name, limit in LIMITS.items():
@@ -152,8 +160,12 @@ def respondent_key(data: ComplaintInput) -> str:
     return _SPACES.sub("", data.respondent_name).replace("（", "(").replace("）", ")")
 
 
-def new_complaint(data: ComplaintInput, office_id: str, now: dt.datetime) -> Complaint:
-    """A newly received item, routed to `office_id`, for input that passed validate()."""
+def new_complaint(data: ComplaintInput, office_id: str, now: dt.datetime, tree: CategoryTree) -> Complaint:
+    """A newly received item, routed to `office_id` and classified on `tree`, for input that passed
+    validate()."""
+    code = data.category_code or tree.classify(data.category)
+    node = tree.find(code)
+    category = data.category or (node.name if node else "")
     return Complaint(
         id=new_id(now), kind=data.kind, channel=data.channel, state=RECEIVED, office_id=office_id,
         received_at=data.received_at, anonymous=data.anonymous, complainant_name=data.complainant_name,
@@ -161,21 +173,29 @@ def new_complaint(data: ComplaintInput, office_id: str, now: dt.datetime) -> Com
         complainant_key="" if data.anonymous else personal_data.phone_key(data.complainant_phone),
         respondent_name=data.respondent_name, respondent_uscc=data.respondent_uscc,
         respondent_address=data.respondent_address, respondent_street=data.respondent_street,
-        respondent_key=respondent_key(data) if data.kind != INQUIRY else "", category=data.category,
+        respondent_key=respondent_key(data) if data.kind != INQUIRY else "", category=category,
+        category_code=code, category_tree=tree.id if code else "", handler_id="", reward_level="", reward_basis="",
         description=data.description, amount_fen=fen(data.amount_yuan) if data.amount_yuan else None,
         possible_duplicate_of="", refusal_ground="", overdue=False, feedback_comment="", created_at=now,
         updated_at=now, version=1)
 
 
-def find_duplicate(session: Session, complaint: Complaint) -> str:
+def find_duplicate(session: Session, complaint: Complaint, tree: CategoryTree) -> str:
     """The earliest item of the same complainant about the same business and subject received
-    within the window before this one; "" when there is none (or nobody to compare)."""
+    within the window before this one; "" when there is none (or nobody to compare). The subject is
+    the 12315 class when the item is classified (two subclasses of one class are one matter, however
+    the words differ), else the subject's words."""
     if not complaint.complainant_key or not complaint.respondent_key:
         return ""
+    node = tree.find(complaint.category_code)
+    if node is not None:
+        same_subject = Complaint.category_code.startswith(node.class_code, autoescape=True)
+    else:
+        same_subject = Complaint.category == complaint.category
     return session.scalar(
         select(Complaint.id).where(Complaint.complainant_key == complaint.complainant_key,
                                    Complaint.respondent_key == complaint.respondent_key,
-                                   Complaint.category == complaint.category,
+                                   same_subject,
                                    Complaint.received_at >= complaint.received_at - DUPLICATE_WINDOW,
                                    Complaint.received_at <= complaint.received_at,
                                    Complaint.id != complaint.id)

@@ -36,9 +36,9 @@ class DeadlineSweep:
                 deadline.status = OVERDUE
                 complaint = self._touch(session, deadline.complaint_id)
                 complaint.overdue = True
-                workspace.events.record(session, event_data.overdue(complaint, deadline), aggregate_type="complaint",
-                                        aggregate_id=complaint.id, version=complaint.version,
-                                        office_id=complaint.office_id)
+                workspace.events.record(session, event_data.overdue(complaint, deadline, workspace.rules),
+                                        aggregate_type="complaint", aggregate_id=complaint.id,
+                                        version=complaint.version, office_id=complaint.office_id)
             workspace.touched(session, None)
         if overdue:
             log.info("deadlines passed", extra={"overdue": [(d.complaint_id, d.kind) for d in overdue]})

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import FailedPrecondition, InvalidArgument, Violations
 from services.complaints.domain.deadlines import OPEN, Clocks, latest, meet, running
+from services.complaints.domain.rewards import check_level
 from services.complaints.domain.routing import DISTRICT_QUEUE
-from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION, MEDIATION, MEDIATION_NOTICE
+from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION, MEDIATION, MEDIATION_NOTICE, REPORTER_NOTICE
 from services.complaints.domain.states import (
     ACCEPTED,
     ANSWERED,
@@ -153,6 +154,9 @@ def record_notification(item: Item, note: str, now: dt.datetime, today: dt.date)
             raise FailedPrecondition(f"{complaint.id} is anonymous: there is nobody to tell")
         if complaint.notified_at is not None:
             raise FailedPrecondition(f"{complaint.id}: the reporter was told already")
+        if running(item.deadlines, REPORTER_NOTICE) is not None:
+            # Reports decided before the reporter-notice clock existed have none to meet.
+            item.meet(REPORTER_NOTICE, today)
     else:
         raise FailedPrecondition(f"{complaint.id} is an inquiry; the answer is the notification")
     complaint.notified_at = now
@@ -184,12 +188,21 @@ def extend_filing_deadline(item: Item, approved_by: str, reason: str, clocks: Cl
     return Step("filing deadline extended", f"approved by {approved_by.strip()}: {reason.strip()}")
 
 
-def decide_report(item: Item, file_case: bool, note: str, today: dt.date) -> Step:
-    """立案 or 不予立案: a verified report is filed as a case lead, or closed with the reason in the note."""
+def decide_report(session: Session, item: Item, file_case: bool, note: str, clocks: Clocks, today: dt.date,
+                  reward_level: str = "", reward_basis: str = "") -> Step:
+    """立案 or 不予立案: a verified report is filed as a case lead (with the reward level for a serious
+    violation, and its basis), or closed with the reason in the note. A real-name reporter must be
+    told the decision: the reporter-notice clock starts."""
     note = text(note, "note", required=not file_case)
+    reward_level, reward_basis = check_level(reward_level, reward_basis)
+    if reward_level and not file_case:
+        raise InvalidArgument.of("reward_level", "a reward level is recorded when a case is filed")
     _require(item.complaint, REPORT, (VERIFIED,), "decided")
     item.meet(FILING_DECISION, today)
     item.complaint.state = CASE_FILED if file_case else NOT_FILED
+    item.complaint.reward_level, item.complaint.reward_basis = reward_level, reward_basis
+    if not item.complaint.anonymous:
+        item.start(session, clocks, REPORTER_NOTICE, today)
     return Step("case filed" if file_case else "no case filed", note,
                 ["ComplaintResolved", "CaseLeadRaised"] if file_case else ["ComplaintResolved"])
 

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from services.common.db import Store, utcnow
 from services.common.errors import NotFound
 from services.common.workspace import BaseWorkspace
+from services.complaints.domain.categories import CategoryBook
 from services.complaints.domain.deadlines import Clocks
+from services.complaints.domain.rewards import RewardBook
 from services.complaints.domain.rules import RuleBook
 from services.complaints.models import Complaint, Outbox
 
@@ -20,18 +22,21 @@ SOURCE = "complaints"
 
 
 class Workspace(BaseWorkspace):
-    """What the use cases of complaints and reports (投诉举报) work in: store, clock, statutory clocks, events."""
+    """What the use cases of complaints and reports (投诉举报) work in: store, clock, statutory clocks,
+    the 12315 classification, the reward rules, events."""
 
     def __init__(self, store: Store, clocks: Clocks, today: Callable[[], dt.date],
-                 now: Callable[[], dt.datetime] = utcnow) -> None:
+                 now: Callable[[], dt.datetime] = utcnow, *, categories: CategoryBook | None = None,
+                 rewards: RewardBook | None = None) -> None:
         super().__init__(store, SOURCE, Outbox, today, now)
         self.clocks = clocks
+        self.categories = categories or CategoryBook.load()
+        self.rewards = rewards or RewardBook.load()
 
     @property
     def rules(self) -> RuleBook:
         """The rule sets of statutory limits, by effective date, that the clocks run by."""
         return self.clocks.rules
-
 
 
 def get_complaint(session: Session, complaint_id: str) -> Complaint:

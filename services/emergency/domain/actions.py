@@ -45,7 +45,9 @@ def instantiate(session: Session, incident: Incident, plan: list[PlannedAction],
         position += 1
     if added:
         listed = "；".join(f"{a.title}（{timeline.local_time(a.due_at)}前）" for a in added)
-        timeline.record(session, incident.id, timeline.ACTION_ADDED, actor, f"启动{level}级响应：{listed}", now)
+        # Below level IV ("" level) the plan is the outcome's handling, not a level's response.
+        started = f"启动{level}级响应" if level else "启动未达级别事件处置"
+        timeline.record(session, incident.id, timeline.ACTION_ADDED, actor, f"{started}：{listed}", now)
     session.flush()
     return added
 

@@ -2,7 +2,9 @@
 
 An incident is ACTIVE while an action of its plan is open, STABLE once all are done, and CLOSED
 with a review. Its level is the criteria's level unless an officer escalated it higher; a re-grade
-to a more severe level adds that level's missing actions to the plan.
+to a more severe level adds that level's missing actions to the plan. An incident meeting no
+criterion of a type with its own outcome below level IV has no level (BELOW_IV): its outcome says
+what it is (below level IV, or not an accident) and its plan is that outcome's handling.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ from services.emergency.domain.intake import (
     validate_counts,
     validate_report,
 )
-from services.emergency.domain.rules import COUNT_FIELDS, NOTIFICATION, NoRuleSet, RuleSet, TypeRules, more_severe
+from services.emergency.domain.rules import (
+    BELOW_IV,
+    COUNT_FIELDS,
+    NOTIFICATION,
+    NoRuleSet,
+    PlannedAction,
+    RuleSet,
+    TypeRules,
+    more_severe,
+)
 from services.emergency.domain.workspace import Workspace
 from services.emergency.models import Incident, IncidentAction, RequestKey, TimelineEntry
 from supervision.emergency.v1 import events_pb2
@@ -81,6 +92,7 @@ def open_incident(session: Session, data: IncidentInput, rules: TypeRules, rule_
         description=data.description.strip(), entity_name=data.entity_name.strip(), address=data.address.strip(),
         occurred_at=data.occurred_at, learned_at=data.learned_at, circumstances=circumstances,
         rule_set=rule_set_id, level=grading.level, criteria_level=grading.level, escalated_level=None,
+        outcome=grading.outcome, handling=grading.handling, unit_report_late=False,
         escalation_reason="", grading_reasons=[r.to_data() for r in grading.reasons], state=ACTIVE,
         review_cause="", review_measures="", review_lessons="", reported_by=actor, created_at=now,
         updated_at=now, closed_at=None, version=1,
@@ -89,9 +101,28 @@ def open_incident(session: Session, data: IncidentInput, rules: TypeRules, rule_
     session.flush()
     timeline.record(session, incident.id, timeline.REPORTED, actor,
                     f"接报{rules.name}：{incident.title}。{_grading_text(grading)}", now)
-    actions.instantiate(session, incident, rules.plan_for(grading.level), incident.learned_at, grading.level,
-                        actor, now)
+    _note_late_unit_report(session, incident, rules, now)
+    actions.instantiate(session, incident, _plan(rules, incident), incident.learned_at, grading.level, actor, now)
     return incident
+
+
+def _note_late_unit_report(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
+    """Records, once, that an accident reached the regulator later than the rule set gives the unit."""
+    limit = rules.unit_report_within
+    # Below level IV it is no accident, so the unit owed no report (yet).
+    if limit is None or incident.level == BELOW_IV or incident.unit_report_late:
+        return
+    if incident.learned_at - incident.occurred_at > limit:
+        incident.unit_report_late = True
+        hours = limit.total_seconds() / 3600
+        timeline.record(session, incident.id, timeline.NOTE, "system",
+                        f"事故单位迟报：事故发生于{timeline.local_time(incident.occurred_at)}，"
+                        f"{timeline.local_time(incident.learned_at)}方报告，超过{hours:g}小时报告时限", now)
+
+
+def _plan(rules: TypeRules, incident: Incident) -> list[PlannedAction]:
+    """The plan the incident's level calls for (below IV: its handling's)."""
+    return rules.plan_for(incident.level, rules.with_implied(frozenset(incident.circumstances)))
 
 
 def _stored(name: str, value: float) -> float | int:
@@ -104,7 +135,13 @@ def counts_of(incident: Incident) -> dict[str, float]:
 
 
 def _grading_text(grading: Grading) -> str:
+    if grading.level == BELOW_IV:
+        return f"不定级（{'；'.join(r.text for r in grading.reasons)}）"
     return f"定为{grading.level}级（{'；'.join(r.text for r in grading.reasons)}）"
+
+
+def _level_text(level: str) -> str:
+    return f"{level}级" if level else "不定级"
 
 
 def get_incident(session: Session, incident_id: str) -> Incident:
@@ -186,23 +223,28 @@ def escalate(session: Session, incident: Incident, rules: TypeRules, level: str 
 
 
 def regrade(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime, actor: str) -> str | None:
-    """Grades the incident again; a more severe level adds its plan's missing actions."""
+    """Grades the incident again; a more severe level, or a handling below IV, adds its plan's missing actions."""
     criteria = grade(rules, counts_of(incident), frozenset(incident.circumstances))
     grading = with_escalation(criteria, incident.escalated_level, incident.escalation_reason)
-    previous = incident.level
+    previous, previous_handling = incident.level, incident.handling
     incident.criteria_level, incident.level = criteria.level, grading.level
+    incident.outcome, incident.handling = grading.outcome, grading.handling
     incident.grading_reasons = [r.to_data() for r in grading.reasons]
-    if grading.level == previous:
+    if grading.level == previous and grading.handling == previous_handling:
         return None
-    timeline.record(session, incident.id, timeline.LEVEL_CHANGED, actor,
-                    f"等级由{previous}级调整为{grading.level}级：{_grading_text(grading)}", now)
-    if more_severe(grading.level, previous):
-        # An action the plan did not require until now cannot have been late before now: its
-        # deadline runs from the re-grade, not from when the office first learned of the incident.
-        added = actions.instantiate(session, incident, rules.plan_for(grading.level), now, grading.level, actor, now)
+    if grading.level != previous:
+        timeline.record(session, incident.id, timeline.LEVEL_CHANGED, actor,
+                        f"等级由{_level_text(previous)}调整为{_level_text(grading.level)}：{_grading_text(grading)}",
+                        now)
+    # A more severe level, or a handling below IV the new facts call for, adds the actions the plan
+    # did not require until now. Those cannot have been late before now: their deadlines run from
+    # the re-grade, not from when the office first learned of the incident.
+    _note_late_unit_report(session, incident, rules, now)
+    if more_severe(grading.level, previous) or grading.level == BELOW_IV:
+        added = actions.instantiate(session, incident, _plan(rules, incident), now, grading.level, actor, now)
         if added and incident.state == STABLE:
             incident.state = ACTIVE
-    return previous
+    return previous if grading.level != previous else None
 
 
 def add_note(session: Session, incident: Incident, note: str, now: dt.datetime, actor: str) -> None:
@@ -290,7 +332,8 @@ class Incidents:
             self._record(session, events_pb2.IncidentReported, incident,
                          description=incident.description, occurred_at=timestamp_of(incident.occurred_at),
                          report_due=timestamp_of(due), rule_set=incident.rule_set,
-                         grading_reasons=grading_basis(incident.grading_reasons))
+                         grading_reasons=grading_basis(incident.grading_reasons), outcome=incident.outcome,
+                         handling=incident.handling, unit_report_late=incident.unit_report_late)
             self.workspace.touched(session, [incident.office_id])
             return incident.id
 
@@ -307,12 +350,12 @@ class Incidents:
         return view
 
     def list_incidents(self, caller: Caller, page: Page, office_id: str | None, incident_type: str | None,
-                       level: str | None, state: str | None) -> ListResult[IncidentView]:
-        """The incidents the caller may see, by office, type, level or state (without their timelines)."""
+                       level: str | None, state: str | None, outcome: str | None = None) -> ListResult[IncidentView]:
+        """The incidents the caller may see, by office, type, level, state or outcome (without their timelines)."""
         scope = office_scope(caller, office_id)
         query = select(Incident).where(Incident.id > page.after).order_by(Incident.id).limit(page.size)
         for column, value in ((Incident.office_id, scope), (Incident.type, incident_type), (Incident.level, level),
-                              (Incident.state, state)):
+                              (Incident.state, state), (Incident.outcome, outcome)):
             if value:
                 query = query.where(column == value)
         with self.workspace.store.read() as session:
@@ -367,7 +410,8 @@ class Incidents:
         def change(session: Session, incident: Incident, rules: TypeRules, now: dt.datetime) -> None:
             close(session, incident, review, now, caller.subject)
             self._record(session, events_pb2.IncidentClosed, incident,
-                         closed_at=timestamp_of(incident.closed_at), review_cause=incident.review_cause)
+                         closed_at=timestamp_of(incident.closed_at), review_cause=incident.review_cause,
+                         outcome=incident.outcome)
 
         return self._change(caller, incident_id, change)
 
@@ -423,7 +467,8 @@ class Incidents:
     def _level_changed(self, session: Session, incident: Incident, previous: str | None) -> None:
         if previous is not None:
             self._record(session, events_pb2.IncidentLevelChanged, incident, previous_level=previous,
-                         grading_reasons=grading_basis(incident.grading_reasons))
+                         grading_reasons=grading_basis(incident.grading_reasons), outcome=incident.outcome,
+                         handling=incident.handling, unit_report_late=incident.unit_report_late)
 
     def _record(self, session: Session, message: type[IncidentMessage], incident: Incident, **fields: Any) -> None:
         """Records `message` with the incident as it now stands, plus the `fields` that event adds."""

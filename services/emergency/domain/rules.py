@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,6 +20,12 @@ from services.common.rulebook import RuleDataError, effective_date, load_rule_se
 
 # Most severe first: the order in which grading looks for a level whose criteria are met.
 LEVELS = ("I", "II", "III", "IV")
+# The "level" of an incident that meets no criterion of a type with its own outcome below level IV:
+# it is graded at no level at all, and ranks below IV.
+BELOW_IV = ""
+# What grading concluded: a level I-IV, or one of the outcomes below level IV a rule set may name.
+GRADED = "GRADED"
+BELOW_IV_OUTCOMES = ("BELOW_LEVEL_IV", "NOT_AN_ACCIDENT")
 INCIDENT_TYPES = ("FOOD_SAFETY", "SPECIAL_EQUIPMENT", "DRUG_DEVICE_ADVERSE_EVENT", "PRODUCT_QUALITY",
                   "MASS_CONSUMER_DISPUTE")
 COUNT_FIELDS = ("ill_count", "death_count", "serious_injury_count", "trapped_count", "trapped_hours",
@@ -31,8 +38,12 @@ RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 
 def more_severe(a: str, b: str) -> bool:
-    """Whether level `a` is more severe than level `b` (I is the most severe)."""
-    return LEVELS.index(a) < LEVELS.index(b)
+    """Whether level `a` is more severe than level `b` (I is the most severe; below IV the least)."""
+    return _rank(a) < _rank(b)
+
+
+def _rank(level: str) -> int:
+    return len(LEVELS) if level == BELOW_IV else LEVELS.index(level)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,31 @@ class PlannedAction:
 
 
 @dataclass(frozen=True)
+class Handling:
+    """How an incident below level IV is handled when the circumstances it names were all reported."""
+
+    id: str
+    text: str
+    circumstances: frozenset[str]
+    plan: tuple[PlannedAction, ...]
+
+
+@dataclass(frozen=True)
+class BelowLevelIV:
+    """A type's own outcome when no criterion is met: not an incident of any level, with its handlings."""
+
+    outcome: str
+    label: str
+    basis: str
+    # Looked at in order: the first whose circumstances were all reported applies; the last names none.
+    handlings: tuple[Handling, ...]
+
+    def handling_for(self, present: frozenset[str]) -> Handling:
+        """The handling the reported circumstances call for."""
+        return next(h for h in self.handlings if h.circumstances <= present)
+
+
+@dataclass(frozen=True)
 class TypeRules:
     """The rules of one incident type: its legal basis, circumstances, grading criteria and plan."""
 
@@ -80,10 +116,27 @@ class TypeRules:
     name: str
     basis: str
     local_practice: bool
-    default_level: str
+    # The level given when no criterion is met, for a type without its own outcome below level IV.
+    default_level: str | None
     circumstances: Mapping[str, Circumstance]
     criteria: tuple[Criterion, ...]
     plan: tuple[PlannedAction, ...]
+    below_level_iv: BelowLevelIV | None = None
+    # How soon after an accident the unit must report it to the county-level regulator, if the
+    # rule set says (special equipment); an incident learned later records the unit's late report.
+    unit_report_within: dt.timedelta | None = None
+    # Count field -> the count fields it lifts to at least its own value (the rule set's `reach`).
+    reach: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
+
+    def reached(self, counts: Mapping[str, float]) -> dict[str, float]:
+        """The counts with reach made hierarchical: 2 provinces reached are also 2 cities and 2 counties."""
+        lifted = dict(counts)
+        # The rule set refuses cycles, so as many passes as there are links settle every chain.
+        for _ in range(len(self.reach) + 1):
+            for source, implied in self.reach.items():
+                for target in implied:
+                    lifted[target] = max(lifted[target], lifted[source])
+        return lifted
 
     def with_implied(self, reported: frozenset[str]) -> frozenset[str]:
         """The reported circumstances with every one they imply."""
@@ -96,8 +149,10 @@ class TypeRules:
                     pending.append(implied)
         return frozenset(present)
 
-    def plan_for(self, level: str) -> list[PlannedAction]:
-        """The actions the plan requires for an incident of `level`."""
+    def plan_for(self, level: str, present: frozenset[str] = frozenset()) -> list[PlannedAction]:
+        """The actions the plan requires for an incident of `level` (below IV: of the handling `present` calls for)."""
+        if level == BELOW_IV:
+            return list(self.below_level_iv.handling_for(present).plan) if self.below_level_iv else []
         return [action for action in self.plan if level in action.due]
 
 
@@ -148,7 +203,7 @@ class RuleBook:
 def parse_rule_set(path: Path) -> RuleSet:
     """One rule file; RuleDataError naming the file and the place (e.g. types.FOOD_SAFETY.plan[0])."""
     where = _Where(str(path))
-    data = where.mapping(read_document(path), {"effective_from", "name", "drills", "types"})
+    data = where.mapping(read_document(path), {"effective_from", "name", "drills", "types", "reach"})
     effective = effective_date(data.get("effective_from"), f"{path}: top level")
     drills = where.at("drills").mapping(data.get("drills"), {"per_office_per_year", "basis"})
     per_year = drills.get("per_office_per_year")
@@ -158,20 +213,49 @@ def parse_rule_set(path: Path) -> RuleSet:
     missing = [t for t in INCIDENT_TYPES if t not in types]
     if missing:
         where.at("types").fail(f"every incident type needs rules; missing {', '.join(missing)}")
+    reach = _reach(where.at("reach"), data.get("reach") or {})
     return RuleSet(id=effective.isoformat(), effective_from=effective, name=where.text(data, "name"),
                    drills_per_office_per_year=per_year,
-                   types={t: _type_rules(where.at(f"types.{t}"), t, types[t]) for t in INCIDENT_TYPES})
+                   types={t: _type_rules(where.at(f"types.{t}"), t, types[t], reach) for t in INCIDENT_TYPES})
 
 
-def _type_rules(where: _Where, incident_type: str, raw: Any) -> TypeRules:
-    data = where.mapping(raw, {"name", "basis", "local_practice", "default_level", "circumstances", "grading",
-                               "plan"})
+def _reach(where: _Where, raw: Any) -> dict[str, tuple[str, ...]]:
+    data = where.mapping(raw, set(COUNT_FIELDS))
+    reach: dict[str, tuple[str, ...]] = {}
+    for source, implied in data.items():
+        if not isinstance(implied, list) or not implied:
+            where.at(source).fail("must be a non-empty list of count fields")
+        unknown = sorted(str(t) for t in implied if t not in COUNT_FIELDS)
+        if unknown:
+            where.at(source).fail(f"unknown count fields {', '.join(unknown)}")
+        reach[source] = tuple(map(str, implied))
+    for source in reach:
+        # A chain leading back to where it started would make every count in it the largest one.
+        seen, pending = set(), list(reach[source])
+        while pending:
+            target = pending.pop()
+            if target == source:
+                where.at(source).fail("reach must not lead back to the count it starts from")
+            if target not in seen:
+                seen.add(target)
+                pending.extend(reach.get(target, ()))
+    return reach
+
+
+def _type_rules(where: _Where, incident_type: str, raw: Any, reach: Mapping[str, tuple[str, ...]]) -> TypeRules:
+    data = where.mapping(raw, {"name", "basis", "local_practice", "default_level", "below_level_iv",
+                               "unit_report_hours", "circumstances", "grading", "plan"})
     if not isinstance(data.get("local_practice"), bool):
         where.at("local_practice").fail("must be true or false")
-    default_level = data.get("default_level")
-    if default_level not in LEVELS:
-        where.at("default_level").fail(f"must be one of {', '.join(LEVELS)}")
     circumstances = _circumstances(where.at("circumstances"), data.get("circumstances") or {})
+    default_level = data.get("default_level")
+    below_level_iv = None
+    if "below_level_iv" in data:
+        if default_level is not None:
+            where.fail("give either default_level or below_level_iv: an incident meeting no criterion gets one")
+        below_level_iv = _below_level_iv(where.at("below_level_iv"), data["below_level_iv"], circumstances)
+    elif default_level not in LEVELS:
+        where.at("default_level").fail(f"must be one of {', '.join(LEVELS)}")
     grading = where.at("grading").mapping(data.get("grading"), set(LEVELS))
     criteria: list[Criterion] = []
     for level in LEVELS:
@@ -196,7 +280,49 @@ def _type_rules(where: _Where, incident_type: str, raw: Any) -> TypeRules:
             where.at("plan").fail(f"level {level} has no notification action (the report to the superior)")
     return TypeRules(type=incident_type, name=where.text(data, "name"), basis=where.text(data, "basis"),
                      local_practice=data["local_practice"], default_level=default_level,
-                     circumstances=circumstances, criteria=tuple(criteria), plan=tuple(actions))
+                     circumstances=circumstances, criteria=tuple(criteria), plan=tuple(actions),
+                     below_level_iv=below_level_iv, reach=reach,
+                     unit_report_within=_hours(where.at("unit_report_hours"), data.get("unit_report_hours")))
+
+
+def _hours(where: _Where, value: Any) -> dt.timedelta | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        where.fail("must be a number of hours > 0")
+    return dt.timedelta(minutes=round(value * 60))
+
+
+def _below_level_iv(where: _Where, raw: Any, circumstances: Mapping[str, Circumstance]) -> BelowLevelIV:
+    data = where.mapping(raw, {"outcome", "label", "basis", "handlings"})
+    outcome = data.get("outcome")
+    if outcome not in BELOW_IV_OUTCOMES:
+        where.at("outcome").fail(f"must be one of {', '.join(BELOW_IV_OUTCOMES)}")
+    entries = data.get("handlings")
+    if not isinstance(entries, list) or not entries:
+        where.at("handlings").fail("must be a non-empty list of handlings")
+    handlings = []
+    for index, entry in enumerate(entries):
+        at = where.at(f"handlings[{index}]")
+        item = at.mapping(entry, {"id", "text", "circumstances", "plan"})
+        needed = item.get("circumstances") or []
+        if not isinstance(needed, list):
+            at.at("circumstances").fail("must be a list of circumstance codes")
+        unknown = sorted(set(map(str, needed)) - set(circumstances))
+        if unknown:
+            at.at("circumstances").fail(f"unknown circumstances {', '.join(unknown)}")
+        plan = item.get("plan")
+        if not isinstance(plan, list) or not plan:
+            at.at("plan").fail("must be a non-empty list of actions")
+        actions = [_planned_action(at.at(f"plan[{i}]"), a, (BELOW_IV,)) for i, a in enumerate(plan)]
+        if len({a.code for a in actions}) != len(actions):
+            at.at("plan").fail("an action code appears twice")
+        handlings.append(Handling(id=at.text(item, "id"), text=at.text(item, "text"),
+                                  circumstances=frozenset(map(str, needed)), plan=tuple(actions)))
+    if handlings[-1].circumstances:
+        where.at("handlings").fail("the last handling must name no circumstances, so every incident has one")
+    return BelowLevelIV(outcome=outcome, label=where.text(data, "label"), basis=where.text(data, "basis"),
+                        handlings=tuple(handlings))
 
 
 def _circumstances(where: _Where, raw: Any) -> dict[str, Circumstance]:
@@ -236,19 +362,21 @@ def _criterion(where: _Where, level: str, raw: Any, circumstances: Mapping[str, 
                      thresholds=tuple(thresholds), circumstances=frozenset(map(str, needed)))
 
 
-def _planned_action(where: _Where, raw: Any) -> PlannedAction:
+def _planned_action(where: _Where, raw: Any, levels: tuple[str, ...] = LEVELS) -> PlannedAction:
     data = where.mapping(raw, {"code", "kind", "title", "due_hours", "basis"})
     kind = str(data.get("kind", "")).upper()
     if kind not in ACTION_KINDS:
         where.at("kind").fail(f"must be one of {', '.join(k.lower() for k in ACTION_KINDS)}")
     raw_due = data.get("due_hours")
-    hours = raw_due if isinstance(raw_due, Mapping) else dict.fromkeys(LEVELS, raw_due)
+    if isinstance(raw_due, Mapping) and levels != LEVELS:
+        where.at("due_hours").fail("must be one number of hours: the plan below level IV has no levels")
+    hours = raw_due if isinstance(raw_due, Mapping) else dict.fromkeys(levels, raw_due)
     due: dict[str, dt.timedelta] = {}
     for level, value in hours.items():
-        if level not in LEVELS:
+        if level not in levels:
             where.at("due_hours").fail(f"unknown level {level!r}; levels are {', '.join(LEVELS)}")
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            where.at(f"due_hours.{level}").fail("must be a number of hours > 0")
+            where.at(f"due_hours.{level}" if level else "due_hours").fail("must be a number of hours > 0")
         due[level] = dt.timedelta(minutes=round(value * 60))
     return PlannedAction(code=where.text(data, "code"), kind=kind, title=where.text(data, "title"), due=due)
 

@@ -15,18 +15,31 @@ from google.protobuf.message import Message
 from services.common.contracts import day_of
 from services.common.errors import InvalidArgument
 from supervision.command_center.v1 import events_pb2 as command_center
+from supervision.common.v1.events_pb2 import DeadlineRecomputed
 from supervision.complaints.v1 import events_pb2 as complaints
 from supervision.emergency.v1 import events_pb2 as emergency
 from supervision.facilities.v1 import events_pb2 as facilities
 from supervision.mobile_enforcement.v1 import events_pb2 as mobile_enforcement
 
 LEVELS = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
+# An incident graded at no level: what emergency's events call it instead (field `outcome`).
+BELOW_LEVEL_IV = {"BELOW_LEVEL_IV": "未达到一般级别", "NOT_AN_ACCIDENT": "不属于事故"}
 ITEM_KINDS = {"COMPLAINT": "投诉", "REPORT": "举报", "INQUIRY": "咨询"}
 DEADLINES = {"ACCEPTANCE": "受理", "MEDIATION": "调解", "MEDIATION_NOTICE": "调解终结告知",
              "FILING_DECISION": "立案决定"}
 # CaseOverdue.deadline, as the feed names each clock of the penalty procedure.
 CASE_DEADLINES = {"filing": "立案决定", "decision": "作出处罚决定", "legal_review": "法制审核", "delivery": "送达",
                   "payment": "罚款缴纳"}
+
+# DeadlineRecomputed.clock, by publisher, as the feed names each clock counted again.
+RECOUNTED_CLOCKS = {"complaints": {"ACCEPTANCE": "受理", "MEDIATION": "调解", "MEDIATION_NOTICE": "调解终结告知",
+                                   "FILING_DECISION": "立案决定", "REPORTER_NOTICE": "告知举报人"},
+                    "mobile_enforcement": {"FILING": "立案决定", "LEGAL_REVIEW": "法制审核", "STATEMENT": "陈述申辩",
+                                           "PUBLICATION": "公示"},
+                    "command_center": {"DUE_DATE": "办理"}}
+# DeadlineRecomputed.subject_type, as the feed names an item that has no public number (a case id
+# or a task id means nothing to a reader, so it stays out).
+RECOUNTED_SUBJECTS = {"case": "一起案件", "inspection": "一次检查", "task": "一项督办任务"}
 
 
 M = TypeVar("M", bound=Message)
@@ -64,6 +77,18 @@ def _kind(message: _Item) -> str:
     return ITEM_KINDS.get(message.kind.upper(), "投诉举报")
 
 
+def _incident_reported(message: emergency.IncidentReported) -> str:
+    below = BELOW_LEVEL_IV.get(message.outcome)
+    if below:
+        return f"登记事件（{below}，日常跟踪处置）：{_cut(message.title)}"
+    return f"报告突发事件{_level(message)}：{_cut(message.title)}"
+
+
+def _incident_regraded(message: emergency.IncidentLevelChanged) -> str:
+    grade = BELOW_LEVEL_IV.get(message.outcome) or _level(message)
+    return f"突发事件调整为{grade}：{_cut(message.title)}"
+
+
 def _level(message: _Incident) -> str:
     level = _cut(message.level)
     return f"{LEVELS.get(level, '')}（{level}级）" if level else ""
@@ -88,6 +113,28 @@ def _calibration_due(message: facilities.CalibrationDue) -> str:
     except InvalidArgument:  # no calendar day: the line is still worth showing, without it
         due = None
     return f"{_cut(message.category_name) or '设备'} 检定到期日 {due.isoformat() if due else ''}"
+
+
+def _recounted(source: str) -> Callable[[DeadlineRecomputed], str]:
+    clocks = RECOUNTED_CLOCKS[source]
+
+    def text(message: DeadlineRecomputed) -> str:
+        # A complaint is known by its number; a case or an inspection only by what it is. A task is
+        # known by its title, which the event does not carry.
+        if source == "complaints":
+            subject = f"投诉举报 {_cut(message.reference)} "
+        else:
+            subject = RECOUNTED_SUBJECTS.get(_cut(message.subject_type), "一项工作")
+        clock = clocks.get(_cut(message.clock).upper(), "办理")
+        try:
+            before, after = day_of(message.previous_due_date), day_of(message.due_date)
+        except InvalidArgument:  # no calendar day: the recount is still worth a line, without dates
+            before = after = None
+        moved = f"{before.isoformat()} → {after.isoformat()}" if before and after else ""
+        still = "（仍为暂定）" if message.provisional else ""
+        return f"工作日历更新，{subject}{clock}期限重算 {moved}{still}".rstrip()
+
+    return text
 
 
 @dataclass(frozen=True)
@@ -118,10 +165,8 @@ NOTABLE: dict[tuple[str, type[Message]], Notable] = dict([
     _notable("complaints", complaints.ComplaintRefused, None, "complaints"),
     _notable("complaints", complaints.ComplaintResolved, lambda m: f"{_kind(m)} {_cut(m.complaint_id)} 已办结",
              "complaints"),
-    _notable("emergency", emergency.IncidentReported, lambda m: f"报告突发事件{_level(m)}：{_cut(m.title)}",
-             "emergency"),
-    _notable("emergency", emergency.IncidentLevelChanged, lambda m: f"突发事件调整为{_level(m)}：{_cut(m.title)}",
-             "emergency"),
+    _notable("emergency", emergency.IncidentReported, _incident_reported, "emergency"),
+    _notable("emergency", emergency.IncidentLevelChanged, _incident_regraded, "emergency"),
     _notable("emergency", emergency.IncidentClosed, lambda m: f"突发事件处置结束：{_cut(m.title)}", "emergency"),
     _notable("command_center", command_center.TaskOverdue, lambda m: f"督办任务超期：{_cut(m.title)}"),
     _notable("command_center", command_center.OfficerRegistered, None, "command_center"),
@@ -133,4 +178,11 @@ NOTABLE: dict[tuple[str, type[Message]], Notable] = dict([
     _notable("mobile_enforcement", mobile_enforcement.CaseClosed, lambda m: f"结案一起案件{_case(m)}",
              "mobile_enforcement"),
     _notable("mobile_enforcement", mobile_enforcement.CaseOverdue, _case_overdue, "mobile_enforcement"),
+    # A market entity's name is public (its registration is). EntityRegistered has no line: a bulk
+    # import of the registration authority's extract registers a million at once.
+    _notable("mobile_enforcement", mobile_enforcement.EntityUpdated,
+             lambda m: f"市场主体{'迁入本所辖区' if m.previous_office_id else '登记信息变更'}：{_cut(m.name)}"),
+    _notable("complaints", DeadlineRecomputed, _recounted("complaints"), "complaints"),
+    _notable("mobile_enforcement", DeadlineRecomputed, _recounted("mobile_enforcement"), "mobile_enforcement"),
+    _notable("command_center", DeadlineRecomputed, _recounted("command_center")),
 ])

@@ -91,6 +91,18 @@ SCHEMAS = {
         "dimensions": {"type": "array", "items": _ref("Dimension")},
         "indicators": {"type": "array", "items": _ref("IndicatorScore")},
         "sources": {"type": "array", "items": _ref("Source")}}},
+    "OfficeStages": {"type": "object", "required": ["scheme_version", "offices"], "properties": {
+        "scheme_version": {"type": "integer"},
+        "offices": {"type": "array", "items": {"type": "object", "properties": {
+            "office_id": {"type": "string"}, "office_name": {"type": "string"},
+            "stage": {"type": "string", "description": "Empty while the office holds no stage."},
+            "stage_name": {"type": "string"}, "next_stage": {"type": "string"},
+            "next_stage_name": {"type": "string"}, "periods": {"type": "array", "items": {"type": "string"}},
+            "lacks": {"type": "array", "items": {"type": "object", "properties": {
+                "target": {"type": "string", "enum": ["index", "dimension", "periods"]},
+                "dimension": {"type": "string"}, "required": {"type": "number"}, "actual": NUMBER_OR_NULL,
+                "shortfall": {"type": "number"}, "period": {"type": "string"},
+                "description": {"type": "string"}}}}}}}}},
     "ComplaintForm": request_schema(),
     "FormToken": {"type": "object", "required": ["token", "expires_in"], "properties": {
         "token": {"type": "string", "description": "Send it as the form's request_id."},
@@ -224,6 +236,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         {400: "format or period not valid",
          404: "No such export, or the period is not closed (no closed period yet, when omitted)",
          503: "assessment unavailable; retry later"}, scoped=True),
+    ("GET", "/api/v1/stages"): Operation(
+        "listOfficeStages", "stages",
+        "Each office's stage of standardization (规范 -> 推进 -> 提升) as assessment judges it from the closed "
+        "periods, and what it lacks for the next stage (targets missed and by how much, periods still to hold). "
+        "The caller's rights apply as on assessment's own API: an office's people see their own office.",
+        _ok(_ref("OfficeStages")),
+        (_query("office_id", "one office (an unknown one: no offices); omitted: every office the caller may see",
+                {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"}),),
+        {400: "office_id not valid", 503: "assessment unavailable; retry later"},
+        scoped=True),
     ("GET", "/api/v1/documents/{document_id}"): Operation(
         "getDocument", "documents",
         "An enforcement document (执法文书) as PDF, from mobile_enforcement: an inspection record, a rectification "

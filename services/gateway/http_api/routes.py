@@ -27,11 +27,12 @@ from services.gateway.domain.complaint_form import FormTokens, in_chinese, parse
 from services.gateway.domain.history import RESOLUTIONS
 from services.gateway.domain.monitor import Monitor
 from services.gateway.domain.paging import office_page_token, parse_office_page
-from services.gateway.http_api import complaint_page, documents, present
+from services.gateway.http_api import complaint_page, complaint_status, documents, present
 from services.gateway.http_api.access import access
 from services.gateway.http_api.exports import export
 from services.gateway.http_api.openapi import document
 from services.gateway.http_api.security import FormLimiter, HttpAuth, Network, client_address
+from services.gateway.http_api.stages import stages as office_stages
 from services.gateway.http_api.stream import StreamHub
 from services.gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS, http_method_label
 from services.gateway.upstream import Upstream, UpstreamUnavailable
@@ -49,6 +50,10 @@ _HTTP_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSIO
                 415: "UNSUPPORTED_MEDIA_TYPE", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
 
+# The status lookup's lockout when the caller gives none (tests building a Context by hand).
+LOOKUP_LOCKOUT_DEFAULTS = complaint_status.LookupLockoutSettings()
+
+
 @dataclass
 class Context:
     monitor: Monitor
@@ -61,6 +66,8 @@ class Context:
     form_tokens: FormTokens
     # Monolithic mode: the demo district's loading in the same process (/readyz says how far).
     startup: StartupProgress | None = None
+    # When the public status lookup locks a complaint number (GatewayConfig's status_* settings).
+    lookup_lockout: complaint_status.LookupLockoutSettings = LOOKUP_LOCKOUT_DEFAULTS
 
 
 def error_response(code: int, message: str, details: list[dict] | None = None, headers=None) -> web.Response:
@@ -300,6 +307,9 @@ def build_app(ctx: Context) -> web.Application:
     async def exports(request, caller):
         return await export(request, ctx.upstream, ctx.auth)
 
+    async def stages(request, caller):
+        return ok(await office_stages(request, ctx.upstream, ctx.auth))
+
     async def document_file(request):
         # Whoever reaches a document without a valid token is most likely a party or a citizen:
         # told in Chinese first.
@@ -343,9 +353,12 @@ def build_app(ctx: Context) -> web.Application:
     app.router.add_get(f"{api}/stream", authed(stream))
     app.router.add_get(f"{api}/session", authed(session))
     app.router.add_get(f"{api}/exports/{{kind}}", authed(exports))
+    app.router.add_get(f"{api}/stages", authed(stages))
     app.router.add_get(f"{api}/documents/{{document_id}}", document_file)
     app.router.add_post(f"{api}/complaints", complaint_form)
     app.router.add_get(f"{api}/complaints/form-token", complaint_form_token)
+    app.router.add_get(f"{api}/public/complaints/{{number}}/status", complaint_status.lookup_handler(ctx))
+    app.router.add_get(f"{api}/complaint-categories", authed(complaint_status.categories_handler(ctx)))
     app.router.add_get("/complaint", citizen_page)
     app.router.add_get("/complaint/", citizen_page)
     app.router.add_get(f"{api}/openapi.json", openapi)

@@ -201,6 +201,11 @@ class FormLimiter:
     def shared(self) -> bool:
         return self._redis is not None
 
+    @property
+    def redis(self):
+        """The Redis client the buckets are shared through, or None (each process its own)."""
+        return self._redis
+
     def allow(self, client: str) -> float:
         """0 when allowed (and counted); otherwise the seconds to wait. May block up to a Redis timeout."""
         if self._redis is not None and self.clock() >= self._redis_down_until:
@@ -240,3 +245,108 @@ def form_tokens(config: GatewayConfig) -> FormTokens:
     log.warning("COMPLAINT_FORM_SECRET is not set: form tokens are signed with a key of this process, which "
                 "other replicas do not accept; set it wherever more than one gateway serves the form")
     return FormTokens(secrets.token_bytes(32))
+
+
+# One lookup of a number reserved as a miss in one step, unless the number is locked (then the seconds
+# left of its window). The window ends at a time of the caller's wall clock, kept in the hash, so that
+# replicas agree (their clocks are NTP-close) and a test can move it; PEXPIRE only collects the key.
+_RESERVE_MISS = """
+local now, window, most = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local stored = redis.call('HMGET', KEYS[1], 'misses', 'ends')
+local misses, ends = tonumber(stored[1]) or 0, tonumber(stored[2]) or 0
+if ends <= now then misses, ends = 0, now + window end
+if misses >= most then return string.format('%.6f', ends - now) end
+redis.call('HSET', KEYS[1], 'misses', tostring(misses + 1), 'ends', string.format('%.6f', ends))
+redis.call('PEXPIRE', KEYS[1], math.ceil((ends - now) * 1000) + 60000)
+return '0'
+"""
+# A reserved lookup that was not a miss (the right digits, or complaints did not answer) given back;
+# the window's count of real misses is untouched, and a number with none left is forgotten.
+_RETURN_MISS = """
+local now = tonumber(ARGV[1])
+local stored = redis.call('HMGET', KEYS[1], 'misses', 'ends')
+local misses, ends = tonumber(stored[1]), tonumber(stored[2])
+if misses == nil or ends == nil or ends <= now then return 0 end
+if misses <= 1 then redis.call('DEL', KEYS[1]) else redis.call('HSET', KEYS[1], 'misses', tostring(misses - 1)) end
+return 1
+"""
+
+
+class MissLockout:
+    """Misses per complaint number: after `max_misses` wrong lookups of one number within
+    `window_seconds` (from its first miss), every lookup of it is refused until the window ends,
+    whoever asks and whatever digits they give. Counted for unknown numbers alike, so a lock says
+    nothing about whether the number exists.
+
+    A lookup reserves a miss before complaints is asked and gives it back when it was not one, so
+    that many lookups at once cannot all pass under the limit. With the form limiter's Redis the
+    count is shared by every replica; when Redis does not answer, each process counts on its own
+    (counted in supervision_gateway_form_limit_fallbacks_total, as the form's limit is)."""
+
+    MAX_NUMBERS = 100_000  # in memory: beyond this the numbers whose window began first are forgotten
+
+    def __init__(self, max_misses: int, window_seconds: float, redis_client=None,
+                 prefix: str = "supervision:complaint-form:status:", clock: Callable[[], float] = time.time):
+        self.max_misses, self.window_seconds = max_misses, window_seconds
+        self.prefix = prefix
+        # Wall-clock seconds: the window's end is shared between replicas.
+        self.clock = clock
+        self._redis = redis_client
+        self._reserve = self._return = None
+        if redis_client is not None:
+            self._reserve = redis_client.register_script(_RESERVE_MISS)
+            self._return = redis_client.register_script(_RETURN_MISS)
+        self._redis_down_until = 0.0
+        self._warned_at = -FormLimiter.WARN_EVERY_SECONDS
+        self._windows: OrderedDict[str, tuple[int, float]] = OrderedDict()  # number -> (misses, ends)
+        self._lock = threading.Lock()
+
+    def reserve(self, number: str) -> float:
+        """0 when the lookup may go ahead (counted as a miss until `give_back`); otherwise the seconds
+        until the number's window ends. May block up to a Redis timeout."""
+        now = self.clock()
+        if self._reserve is not None and now >= self._redis_down_until:
+            try:
+                return float(self._reserve(keys=[self._key(number)],
+                                           args=[repr(now), repr(self.window_seconds), self.max_misses]))
+            except Exception as error:  # noqa: BLE001 - any Redis failure falls back, never a 500
+                self._redis_failed(error, now)
+        with self._lock:
+            misses, ends = self._windows.get(number, (0, 0.0))
+            if ends <= now:
+                self._windows.pop(number, None)
+                misses, ends = 0, now + self.window_seconds
+            if misses >= self.max_misses:
+                return ends - now
+            self._windows[number] = (misses + 1, ends)
+            while len(self._windows) > self.MAX_NUMBERS:
+                self._windows.popitem(last=False)
+        return 0.0
+
+    def give_back(self, number: str) -> None:
+        """The reserved lookup was not a miss: it no longer counts (the misses before it still do)."""
+        now = self.clock()
+        if self._return is not None and now >= self._redis_down_until:
+            try:
+                self._return(keys=[self._key(number)], args=[repr(now)])
+                return
+            except Exception as error:  # noqa: BLE001 - as in reserve
+                self._redis_failed(error, now)
+        with self._lock:
+            misses, ends = self._windows.get(number, (0, 0.0))
+            if misses and ends > now:
+                if misses <= 1:
+                    del self._windows[number]
+                else:
+                    self._windows[number] = (misses - 1, ends)
+
+    def _key(self, number: str) -> str:
+        return f"{self.prefix}number:{number}"
+
+    def _redis_failed(self, error: Exception, now: float) -> None:
+        FORM_LIMIT_FALLBACKS.inc()
+        self._redis_down_until = now + FormLimiter.REDIS_RETRY_SECONDS
+        if now - self._warned_at >= FormLimiter.WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("the complaint status lookup's shared miss count (Redis) did not answer; each gateway "
+                        "counts on its own until it does", extra={"error": f"{type(error).__name__}: {error}"[:200]})

@@ -186,3 +186,61 @@
   form.addEventListener("submit", send);
   syncChoices();
 })();
+
+// The status lookup (办理进度查询): the number and the phone's last four digits, answered with the
+// state and the dates only. Every miss reads the same, as the gateway answers it.
+(() => {
+  const form = document.getElementById("status-form");
+  const answer = document.getElementById("status-answer");
+  if (!form || !answer) return;
+  const number = document.getElementById("s-number");
+  const last4 = document.getElementById("s-last4");
+  const receiptNumber = document.getElementById("receipt-number");
+  const show = (nodes) => {
+    answer.replaceChildren(...nodes);
+    answer.hidden = false;
+    answer.focus();
+  };
+  const line = (text, className) => {
+    const p = document.createElement("p");
+    p.textContent = text;
+    if (className) p.className = className;
+    return p;
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const wanted = number.value.trim() || (receiptNumber ? receiptNumber.textContent.trim() : "");
+    const digits = last4.value.trim();
+    if (!wanted || !/^[0-9]{4}$/.test(digits)) {
+      show([line("请填写投诉编号和登记手机号码的后四位数字", "field-error")]);
+      return;
+    }
+    let reply;
+    try {
+      reply = await fetch(`/api/v1/public/complaints/${encodeURIComponent(wanted)}/status?phone_last4=${digits}`,
+        { headers: { Accept: "application/json" } });
+    } catch (error) {
+      show([line("网络异常，请稍后再试", "field-error")]);
+      return;
+    }
+    const body = await reply.json().catch(() => ({}));
+    if (!reply.ok) {
+      show([line(body?.error?.message || "查询失败，请稍后再试", "field-error")]);
+      return;
+    }
+    const nodes = [line(`状态：${body.state_name}`, "status-state"), line(`登记日期：${body.received_on}`)];
+    const list = document.createElement("ul");
+    for (const clock of body.deadlines || []) {
+      const flags = [];
+      if (clock.provisional) flags.push("节假日安排未公布，日期暂定");
+      if (clock.provisional_rule) flags.push("依据的办理时限规定尚待确认，日期暂定");
+      const done = clock.met_on ? `，${clock.met_on} 完成` : "";
+      const item = document.createElement("li");
+      item.textContent = `${clock.name}：${clock.due_date} 前（${clock.status_name}${done}）` +
+        (flags.length ? `；${flags.join("；")}` : "");
+      list.append(item);
+    }
+    nodes.push(list);
+    show(nodes);
+  });
+})();

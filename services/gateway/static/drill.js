@@ -60,6 +60,7 @@ async function loadDrill() {
     el("h3", { text: "其他数据" }), el("ul", { class: "feed" }, ...(figures.length ? figures : [el("li", { class: "empty", text: "无" })])),
     el("h3", { text: "本所预警" }), el("ul", { class: "alerts" }, ...(alerts.length ? alerts : [el("li", { class: "empty", text: "暂无预警" })])),
     el("h3", { text: "本所指数趋势（24小时）" }), el("div", { id: "office-trend", class: "chart office-trend" }));
+  appendStage(officeId, body); // stages.js: the office's stage and what it lacks, loaded beside the trend
   try {
     const trend = await api(`/api/v1/indicators/index/history?office_id=${encodeURIComponent(officeId)}&resolution=minute`);
     const node = document.getElementById("office-trend");

@@ -36,7 +36,7 @@ from services.mobile_enforcement.domain.case_rules import (
 )
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.directory import certified_on
-from services.mobile_enforcement.domain.documents import (
+from services.mobile_enforcement.domain.document_settings import (
     DELIVERY_RECEIPT,
     FILING_APPROVAL,
     HEARING_NOTICE,
@@ -44,8 +44,8 @@ from services.mobile_enforcement.domain.documents import (
     PENALTY_DECISION,
     PENALTY_NOTICE,
     RECTIFICATION_ORDER,
-    Documents,
 )
+from services.mobile_enforcement.domain.documents import Documents
 from services.mobile_enforcement.domain.entity_import import COLUMNS, EntityImport
 from services.mobile_enforcement.domain.findings import FindingInput
 from services.mobile_enforcement.domain.inspections import Inspections, LocationInput, ScheduleInput
@@ -65,6 +65,7 @@ from services.mobile_enforcement.domain.vocabulary import (
     FAIL,
     FILED,
     FINE,
+    GENERAL,
     IN_HEARING,
     IN_PROGRESS,
     INDIVIDUAL,
@@ -134,7 +135,9 @@ def load_demo(workspace: Workspace, importer: EntityImport, spot_checks: SpotChe
             if town is None:
                 skipped.append(f"office {office_id} has no streets: no businesses, inspections or cases for it")
                 continue
-            importer.run(SYSTEM_CALLER, f"demo-entities-{office_id}", _directory(catalogue, number, town))
+            imported = importer.run(SYSTEM_CALLER, f"demo-entities-{office_id}", _directory(catalogue, number, town))
+            if imported.rejected_rows:  # the demo's own data: a refused row is a bug in it
+                raise RuntimeError(f"demo directory of {office_id} refused: {imported.rejected_rows[:3]}")
             if len(_officers(workspace, office_id)) < needed:
                 skipped.append(f"office {office_id} has fewer than {needed} certified officers: "
                                "its businesses only, no spot checks, inspections or cases")
@@ -164,9 +167,12 @@ def _directory(catalogue: dict, office_number: int, town: str) -> bytes:
     roads = catalogue["roads"]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow([*COLUMNS, "industry_code"])
     sequence = 0
-    for category, kind in catalogue["types"].items():
+    # The key object types, then the rest of the market (no type, an industry code).
+    kinds = [(category, "", kind) for category, kind in catalogue["types"].items()]
+    kinds += [("", kind["industry"], kind) for kind in catalogue["market"].values()]
+    for category, industry, kind in kinds:
         for index in range(kind["count"]):
             sequence += 1
             road = roads[(sequence + office_number) % len(roads)]
@@ -177,7 +183,8 @@ def _directory(catalogue: dict, office_number: int, town: str) -> bytes:
             risk = RISK_PATTERN[(sequence + office_number) % len(RISK_PATTERN)]
             writer.writerow([_code(kind["code"], office_number, sequence), name, category,
                              f"闵行区{town}{road}{(sequence * 37) % 1800 + 1}号", town, risk,
-                             "true" if kind["key"] or (category == "CATERING" and "食堂" in name) else "false"])
+                             "true" if kind["key"] or (category == "CATERING" and "食堂" in name) else "false",
+                             industry])
     return out.getvalue().encode("utf-8")
 
 
@@ -230,7 +237,7 @@ def _work_plan(workspace: Workspace, spot_checks: SpotChecks, inspections: Inspe
                               LocationInput(31.11 + number / 200, 121.38 + index / 500, "现场"))
         failing = {0: None, 1: ADVICE, 2: RECTIFICATION, 3: CASE_LEAD, 4: None}[step]
         # At every third office an advised failure lacks its photo: the checklist indicator shows it.
-        results = _results(workspace, categories[target.entity_id], failing, bool(number % 3) or step != 1)
+        results = _results(workspace, categories[target.entity_id] or GENERAL, failing, bool(number % 3) or step != 1)
         if not _has_findings(workspace, target.id):
             inspections.record_findings(SYSTEM_CALLER, target.id, results[:len(results) // 2] if step == 4 else results)
         if step == 4:

@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from services.common.errors import FailedPrecondition
-from services.mobile_enforcement.domain.documents import DocumentContent
+from services.mobile_enforcement.domain.document_content import DocumentContent
 
 if TYPE_CHECKING:
     from services.mobile_enforcement.documents.render import PdfRenderer

@@ -20,7 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
 
 from services.common.errors import FailedPrecondition
-from services.mobile_enforcement.domain.documents import DocumentContent
+from services.mobile_enforcement.domain.document_content import DocumentContent
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The faces documents.css names (Debian's fonts-noto-cjk). Without them fontconfig falls back to a

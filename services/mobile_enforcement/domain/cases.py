@@ -564,7 +564,8 @@ class Cases:
             if not checked.simplified:
                 case.delivery_due = deadlines.delivery_due(self.workspace.calendar, rules, today)
                 if any(s.kind != NO_PENALTY for s in sanctions):
-                    case.publication_due = deadlines.penalty_publication_due(self.workspace.calendar, rules, today)
+                    publication = deadlines.penalty_publication_due(self.workspace.calendar, rules, today)
+                    case.publication_due, case.publication_due_provisional = publication.date, publication.provisional
             case.state = DECIDED
             self._trail(session, case, "decided", caller, penalty=case.penalty_kind,
                         sanctions=json.loads(case.sanctions), party_kind=checked.party_kind,

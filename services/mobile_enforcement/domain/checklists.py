@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.paging import ListResult, Page, next_token
 from services.common.rulebook import RuleBook, RuleDataError, effective_date, read_document
-from services.mobile_enforcement.domain.vocabulary import CATEGORIES, FAILURE_OUTCOMES
+from services.mobile_enforcement.domain.vocabulary import CHECKLIST_CATEGORIES, FAILURE_OUTCOMES
 
 if TYPE_CHECKING:  # the Workspace holds the Catalog: imported for its type only, or the import would be circular
     from services.mobile_enforcement.domain.workspace import Workspace
@@ -58,7 +58,7 @@ class Catalog:
         by_category: dict[str, list[Checklist]] = {}
         for checklist in checklists:
             by_category.setdefault(checklist.category, []).append(checklist)
-        missing = [c for c in CATEGORIES if c not in by_category]
+        missing = [c for c in CHECKLIST_CATEGORIES if c not in by_category]
         if missing:
             raise RuleDataError(f"no checklist for {', '.join(missing)}")
         # A type's versions are numbered in the order they take effect, so the book's order is theirs.
@@ -98,11 +98,11 @@ class Catalog:
 
     def all(self) -> list[Checklist]:
         """Every version, by type in the order of the 12, then by version."""
-        return [c for category in CATEGORIES for c in self._by_category[category].rule_sets]
+        return [c for category in CHECKLIST_CATEGORIES for c in self._by_category[category].rule_sets]
 
     def page(self, page: Page, category: str | None) -> tuple[list[Checklist], str]:
         """Every version, by type (in the order of the 12) then version, and the next page's token."""
-        keyed = [(f"{list(CATEGORIES).index(c.category):02d}/{c.version:04d}", c) for c in self.all()
+        keyed = [(f"{list(CHECKLIST_CATEGORIES).index(c.category):02d}/{c.version:04d}", c) for c in self.all()
                  if category in (None, c.category)]
         shown = [(key, c) for key, c in keyed if key > page.after][:page.size]
         return [c for _, c in shown], next_token(shown[-1][0] if shown else None, len(shown), page)
@@ -133,10 +133,10 @@ def _read(path: Path) -> list[Checklist]:
     if set(document) != {"category", "label", "title", "versions"}:
         raise RuleDataError(f"{path.name}: needs exactly category, label, title and versions")
     category = document["category"]
-    if category not in CATEGORIES:
-        raise RuleDataError(f"{path.name}: unknown category {category!r}; one of {', '.join(CATEGORIES)}")
-    if document["label"] != CATEGORIES[category]:
-        raise RuleDataError(f"{path.name}: label of {category} is {CATEGORIES[category]}")
+    if category not in CHECKLIST_CATEGORIES:
+        raise RuleDataError(f"{path.name}: unknown category {category!r}; one of {', '.join(CHECKLIST_CATEGORIES)}")
+    if document["label"] != CHECKLIST_CATEGORIES[category]:
+        raise RuleDataError(f"{path.name}: label of {category} is {CHECKLIST_CATEGORIES[category]}")
     versions = document["versions"]
     if not isinstance(versions, list) or not versions:
         raise RuleDataError(f"{path.name}: versions must be a non-empty list")

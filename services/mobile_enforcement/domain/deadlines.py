@@ -51,14 +51,14 @@ def resumed_closing_due(due: dt.date, paused_since: dt.date, resumed_on: dt.date
     return due + (resumed_on - paused_since)
 
 
-def penalty_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, decided_on: dt.date) -> dt.date:
+def penalty_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, decided_on: dt.date) -> DueDate:
     """When a penalty decision must be published: working days from the decision."""
-    return calendar.add_working_days(decided_on, rules.penalty_publication_working_days).date
+    return calendar.add_working_days(decided_on, rules.penalty_publication_working_days)
 
 
-def inspection_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, completed_on: dt.date) -> dt.date:
+def inspection_publication_due(calendar: WorkingDayCalendar, rules: RuleSet, completed_on: dt.date) -> DueDate:
     """When an inspection's result must be published: working days from its completion."""
-    return calendar.add_working_days(completed_on, rules.inspection_publication_working_days).date
+    return calendar.add_working_days(completed_on, rules.inspection_publication_working_days)
 
 
 def legal_review_due(calendar: WorkingDayCalendar, rules: RuleSet, submitted_on: dt.date) -> DueDate:

@@ -7,6 +7,10 @@ the seed text (random.Random(seed), whose string seeding and random() sequence P
 to keep), and only random() is used: sampling is Floyd's algorithm and shuffling Fisher-Yates over
 floor(random() * n), so the draw can be re-implemented in any language with an MT19937.
 
+How many are drawn follows the plan's rounding rule (see plan_quota): the plan's ratio applied to
+its whole scope, key objects counted within it, rounded once; plans drawn before that rule rounded
+each tier up on its own (PER_GROUP_CEIL) and are verified by it.
+
 Scale: a million entities are held as sorted lists of ids per tier; the draw picks indices and
 builds objects only for the targets.
 """
@@ -28,6 +32,11 @@ OFFICER_FORMAT = "mobile_enforcement/spot-check-officers/1"
 KEY = "KEY"
 GROUPS = (KEY, *RISK_LEVELS)
 BASIS_POINTS = 10_000
+# How a plan turns its ratio into a number of targets. HALF_UP and CEIL round the plan's exact share
+# once (2.3 -> 2 or 3); PER_GROUP_CEIL, the rule of plans drawn before, rounded up each tier apart and
+# drew every key object on top.
+HALF_UP, CEIL, PER_GROUP_CEIL = "HALF_UP", "CEIL", "PER_GROUP_CEIL"
+ROUNDING_RULES = (HALF_UP, CEIL)
 
 
 class SnapshotFormatError(ValueError):
@@ -114,18 +123,100 @@ def drawn_count(population: int, ratio_basis_points: int) -> int:
     return (population * ratio_basis_points + BASIS_POINTS - 1) // BASIS_POINTS
 
 
+@dataclass(frozen=True)
+class Quota:
+    """How many targets a plan draws and why: its exact share (in basis points of one target, so
+    23000 is 2.3 targets), the share rounded by the plan's rule, and the count per group."""
+
+    rounding: str
+    exact_share_basis_points: int
+    total: int
+    per_group: Mapping[str, int]
+
+    @property
+    def exact_share(self) -> str:
+        """The exact share as a decimal, e.g. "2.3" (what the rounding rule was applied to)."""
+        whole, rest = divmod(self.exact_share_basis_points, BASIS_POINTS)
+        return f"{whole}.{rest:04d}".rstrip("0").rstrip(".")
+
+
+def rounded(share_basis_points: int, rounding: str) -> int:
+    """A share of targets (in basis points of one target) as a whole number, by the plan's rule."""
+    if rounding == HALF_UP:
+        return (share_basis_points + BASIS_POINTS // 2) // BASIS_POINTS
+    if rounding == CEIL:
+        return (share_basis_points + BASIS_POINTS - 1) // BASIS_POINTS
+    raise ValueError(f"unknown rounding rule {rounding!r}")
+
+
+def plan_quota(sizes: Mapping[str, int], ratios: Mapping[str, int], rounding: str,
+               uniform_ratio: int = 0) -> Quota:
+    """The targets per group of a plan over groups of `sizes` entities.
+
+    The share is rounded once by the plan's rule, and key objects are always drawn, all of them.
+    With one ratio for the plan (`uniform_ratio`), the share is that ratio of the whole scope and the
+    key objects count within it (5% of 46 entities, 1 of them key: 2.3 -> 2 targets, the key object
+    and one more); with ratios per risk tier, the share is each tier's ratio of its general objects
+    and the key objects, in no tier, are drawn besides. What the general objects get is shared among
+    the tiers in proportion to each tier's own share (largest remainders, ties to the lower tier),
+    never more than a tier holds.
+    PER_GROUP_CEIL (plans drawn before) rounds each tier's share up on its own, keys on top.
+    """
+    keys = sizes.get(KEY, 0)
+    tiers = [group for group in GROUPS if group != KEY]
+    weights = {tier: sizes.get(tier, 0) * (uniform_ratio or ratios.get(tier, 0)) for tier in tiers}
+    if rounding == PER_GROUP_CEIL:
+        per_group = {KEY: keys} | {tier: drawn_count(sizes.get(tier, 0), uniform_ratio or ratios.get(tier, 0))
+                                   for tier in tiers}
+        return Quota(rounding, sum(weights.values()) + keys * BASIS_POINTS, sum(per_group.values()), per_group)
+    if uniform_ratio:  # the plan's ratio of its whole scope, key objects counted within
+        share = sum(weights.values()) + keys * uniform_ratio
+        remaining = max(rounded(share, rounding) - keys, 0)
+    else:  # the tiers' ratios of the general objects; key objects belong to no tier, drawn besides
+        share = sum(weights.values())
+        remaining = rounded(share, rounding)
+    total = keys + remaining
+    per_group = {KEY: keys} | _apportion(remaining, weights, sizes)
+    return Quota(rounding, share, total, per_group)
+
+
+def _apportion(count: int, weights: Mapping[str, int], sizes: Mapping[str, int]) -> dict[str, int]:
+    """`count` shared in proportion to the weights (largest remainders), each capped at its size."""
+    result = {group: 0 for group in weights}
+    open_groups = [group for group in weights if weights[group] > 0]
+    while count > 0 and open_groups:
+        total_weight = sum(weights[group] for group in open_groups)
+        shares = {group: divmod(count * weights[group], total_weight) for group in open_groups}
+        given = {group: whole for group, (whole, _) in shares.items()}
+        leftover = count - sum(given.values())
+        by_remainder = sorted(open_groups, key=lambda group: (-shares[group][1], GROUPS.index(group)))
+        for group in by_remainder[:leftover]:
+            given[group] += 1
+        count = 0
+        for group in open_groups:
+            room = sizes.get(group, 0) - result[group]
+            taken = min(room, given[group])
+            result[group] += taken
+            count += given[group] - taken  # what a full group could not take goes round again
+        open_groups = [group for group in open_groups if result[group] < sizes.get(group, 0)]
+    return result
+
+
 def draw(seed: str, entities: EntitySnapshot, roster: OfficerRoster, ratios: Mapping[str, int],
-         per_target: int) -> list[Target]:
-    """Targets in draw order with their inspectors. Raises FailedPrecondition, naming why, when the
-    roster cannot give every target `per_target` certified inspectors free of conflicts."""
+         per_target: int, rounding: str = PER_GROUP_CEIL, uniform_ratio: int = 0) -> list[Target]:
+    """Targets in draw order with their inspectors, as many per group as plan_quota says. Raises
+    FailedPrecondition, naming why, when the roster cannot give every target `per_target` certified
+    inspectors free of conflicts."""
     rng = random.Random(seed)
+    quota = plan_quota({group: len(ids) for group, ids in entities.groups.items()}, ratios, rounding,
+                       uniform_ratio)
     chosen: list[tuple[str, str]] = []
     for group in GROUPS:
         ids = entities.groups.get(group, [])
         if group == KEY:
             chosen += [(group, entity_id) for entity_id in ids]
             continue
-        for index in sorted(_sample(rng, len(ids), drawn_count(len(ids), ratios.get(group, 0)))):
+        for index in sorted(_sample(rng, len(ids), quota.per_group[group])):
             chosen.append((group, ids[index]))
     inspectors = [o.officer_id for o in roster.officers if o.certified]
     barred = _conflicts(roster, {entity_id for _, entity_id in chosen})

@@ -1,5 +1,6 @@
-"""Supervised entities (检查对象名录库): registered with a checked credit code, one of the 12 key
-object types, a street that decides the office, and a risk tier."""
+"""Supervised entities (检查对象名录库): every market entity of the district, registered with a checked
+credit code, its industry code (国民经济行业分类), optionally one of the 12 key object types on top, a
+street that decides the office, and a risk tier."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from sqlalchemy.orm import Session
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import Caller
 from services.common.credit_code import normalise_uscc, validate_uscc
-from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
+from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
 from services.mobile_enforcement.domain import published
 from services.mobile_enforcement.domain.directory import office_for_street
+from services.mobile_enforcement.domain.industry_codes import check_industry_code
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, RISK_LEVELS
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import Entity, RequestKey
@@ -25,7 +27,7 @@ from supervision.mobile_enforcement.v1 import events_pb2
 MAX_NAME = 200
 MAX_ADDRESS = 300
 MAX_STREET = 50
-UPDATABLE_FIELDS = ("name", "category", "address", "street", "risk_level", "key_supervision")
+UPDATABLE_FIELDS = ("name", "category", "address", "street", "risk_level", "key_supervision", "industry_code")
 
 
 @dataclass
@@ -39,6 +41,8 @@ class EntityInput:
     street: str
     risk_level: str
     key_supervision: bool = False
+    # 国民经济行业分类 code; required when category is "" (no key object type).
+    industry_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,14 @@ class EntityFilter:
     risk_level: str | None = None
     street: str | None = None
     key_supervision: bool | None = None
+    # A division, group or class code: the entities whose industry code falls within it ("52": retail).
+    industry_code: str | None = None
 
 
-def validate(data: EntityInput, violations: Violations, prefix: str = "entity.") -> EntityInput:
-    """The input with its code normalised; every problem added to `violations`."""
+def validate(data: EntityInput, violations: Violations, prefix: str = "entity.",
+             day: dt.date | None = None) -> EntityInput:
+    """The input with its codes normalised; every problem added to `violations`. The industry code is
+    checked against the classification in force on `day` (None: the newest)."""
     uscc = normalise_uscc(data.uscc)
     problem = validate_uscc(uscc)
     if problem:
@@ -64,12 +72,20 @@ def validate(data: EntityInput, violations: Violations, prefix: str = "entity.")
             violations.add(prefix + name, "must not be empty")
         elif len(value) > limit:
             violations.add(prefix + name, f"at most {limit} characters")
-    if data.category not in CATEGORIES:
-        violations.add(prefix + "category", f"must be one of the 12 key object types: {', '.join(CATEGORIES)}")
+    if data.category and data.category not in CATEGORIES:
+        violations.add(prefix + "category", f"must be one of the 12 key object types, or unset for an entity "
+                                            f"of none: {', '.join(CATEGORIES)}")
+    industry_code = ""
+    if data.industry_code.strip():
+        industry_code, problem = check_industry_code(data.industry_code, day or dt.date.max)
+        if problem:
+            violations.add(prefix + "industry_code", problem)
+    elif not data.category:
+        violations.add(prefix + "industry_code", "an entity of no key object type needs its 国民经济行业分类 code")
     if data.risk_level not in RISK_LEVELS:
         violations.add(prefix + "risk_level", f"must be one of {', '.join(RISK_LEVELS)}")
     return EntityInput(uscc, data.name.strip(), data.category, data.address.strip(), data.street.strip(),
-                       data.risk_level, data.key_supervision)
+                       data.risk_level, data.key_supervision, industry_code)
 
 
 def route(session: Session, street: str, field: str = "entity.street") -> str:
@@ -87,7 +103,8 @@ def new_entity(session: Session, data: EntityInput, office_id: str, now: dt.date
     """Adds a validated entity to the directory in the caller's transaction."""
     entity = Entity(uscc=data.uscc, name=data.name, category=data.category, address=data.address,
                     street=data.street, office_id=office_id, risk_level=data.risk_level,
-                    key_supervision=data.key_supervision, created_at=now, updated_at=now, version=1)
+                    key_supervision=data.key_supervision, industry_code=data.industry_code, created_at=now,
+                    updated_at=now, version=1)
     session.add(entity)
     return entity
 
@@ -109,7 +126,7 @@ class Entities:
     def register(self, caller: Caller, request_id: str, data: EntityInput) -> Entity:
         """Registers an entity under the office covering its street (once per request id)."""
         violations = Violations()
-        data = validate(data, violations)
+        data = validate(data, violations, day=self.workspace.today())
         violations.raise_if_any("invalid entity")
 
         def create(session: Session) -> str:
@@ -136,7 +153,8 @@ class Entities:
                 if name not in UPDATABLE_FIELDS:
                     violations.add("update_mask", f"{name} cannot be updated; allowed: {', '.join(UPDATABLE_FIELDS)}")
             merged = validate(EntityInput(entity.uscc, **{name: getattr(data if name in fields else entity, name)
-                                                          for name in UPDATABLE_FIELDS}), violations)
+                                                          for name in UPDATABLE_FIELDS}), violations,
+                              day=self.workspace.today())
             violations.raise_if_any("invalid entity update")
             if expected_version and expected_version != entity.version:
                 raise Aborted(f"entity {entity.uscc} is at version {entity.version}, not {expected_version}; "
@@ -175,6 +193,11 @@ class Entities:
             query = query.where(Entity.street == where.street)
         if where.key_supervision is not None:
             query = query.where(Entity.key_supervision.is_(where.key_supervision))
+        if where.industry_code is not None:
+            code, problem = check_industry_code(where.industry_code, self.workspace.today())
+            if problem:
+                raise InvalidArgument.of("filter", f"industry_code: {problem}")
+            query = query.where(Entity.industry_code.startswith(code, autoescape=True))
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].uscc if rows else None, len(rows), page))

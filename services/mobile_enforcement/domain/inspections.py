@@ -32,6 +32,7 @@ from services.mobile_enforcement.domain.findings import Answered, FindingInput
 from services.mobile_enforcement.domain.vocabulary import (
     COMPLETED,
     FAIL,
+    GENERAL,
     IN_PROGRESS,
     INSPECTION_KINDS,
     LEAD_OPENED,
@@ -200,7 +201,8 @@ class Inspections:
             rules = self.workspace.rules.in_force(today)
             team = check_team(session, inspection.office_id, officer_ids, entity.uscc, today, rules.minimum_officers)
             self._check_assigned(session, inspection, team, today)
-            checklist = self.workspace.catalog.in_force(entity.category, today)
+            # An entity of no key object type is inspected with the general checklist.
+            checklist = self.workspace.catalog.in_force(entity.category or GENERAL, today)
             inspection.state, inspection.inspector_ids = IN_PROGRESS, join_ids(team)
             inspection.latitude, inspection.longitude = place.latitude, place.longitude
             inspection.location_address = place.address.strip()
@@ -263,7 +265,9 @@ class Inspections:
             inspection.completed_at = self.workspace.now()
             inspection.evidence_complete = findings.evidence_complete(answered)
             inspection.rectification_due = rectification_due if final == RECTIFICATION_ORDERED else None
-            inspection.publication_due = deadlines.inspection_publication_due(self.workspace.calendar, rules, today)
+            publication = deadlines.inspection_publication_due(self.workspace.calendar, rules, today)
+            inspection.publication_due = publication.date
+            inspection.publication_due_provisional = publication.provisional
             if final == LEAD_OPENED:
                 inspection.lead_case_id = self._open_lead(session, inspection, checklist, answered, caller).id
             self._trail(session, inspection, "completed", caller, outcome=final, summary=inspection.summary,

@@ -38,7 +38,7 @@ def entity_registered(entity: Entity) -> events.EntityRegistered:
     return events.EntityRegistered(
         uscc=entity.uscc, version=entity.version, office_id=entity.office_id, name=entity.name,
         category=entity.category, street=entity.street, risk_level=entity.risk_level,
-        key_supervision=entity.key_supervision)
+        key_supervision=entity.key_supervision, industry_code=entity.industry_code)
 
 
 def entity_updated(entity: Entity, previous_office_id: str) -> events.EntityUpdated:
@@ -47,7 +47,7 @@ def entity_updated(entity: Entity, previous_office_id: str) -> events.EntityUpda
     return events.EntityUpdated(
         uscc=entity.uscc, version=entity.version, office_id=entity.office_id, name=entity.name,
         category=entity.category, street=entity.street, risk_level=entity.risk_level,
-        key_supervision=entity.key_supervision, previous_office_id=moved_from)
+        key_supervision=entity.key_supervision, previous_office_id=moved_from, industry_code=entity.industry_code)
 
 
 # ---------------------------------------------------------------- spot checks
@@ -58,7 +58,7 @@ def plan_drawn(plan: Plan) -> events.PlanDrawn:
     return events.PlanDrawn(
         plan_id=plan.id, version=1, office_id=plan.office_id, name=plan.name, seed=plan.seed,
         drawn_on=date_of(plan.drawn_on), entity_snapshot_digest=plan.entity_digest,
-        officer_snapshot_digest=plan.officer_digest, target_count=plan.target_count)
+        officer_snapshot_digest=plan.officer_digest, target_count=plan.target_count, rounding=plan.rounding)
 
 
 # ---------------------------------------------------------------- inspections
@@ -74,7 +74,8 @@ def inspection_completed(inspection: Inspection, completed_on: dt.date) -> event
         outcome=inspection.outcome or "", rectification_due=date_of(inspection.rectification_due),
         lead_case_id=inspection.lead_case_id or "", completed_at=timestamp_of(inspection.completed_at),
         publication_due=date_of(inspection.publication_due), officer_ids=split_ids(inspection.inspector_ids),
-        completed_on=date_of(completed_on), clocks=clocks, category=inspection.checklist_category)
+        completed_on=date_of(completed_on), clocks=clocks, category=inspection.checklist_category,
+        publication_due_provisional=inspection.publication_due_provisional)
 
 
 def inspection_result_published(inspection: Inspection) -> events.InspectionResultPublished:
@@ -97,7 +98,8 @@ def inspection_publication_overdue(inspection: Inspection) -> events.Publication
     """PublicationOverdue for an inspection's result."""
     return events.PublicationOverdue(
         record_id=inspection.id, version=inspection.version, office_id=inspection.office_id,
-        record=INSPECTION_RECORD, entity_id=inspection.entity_id, due_date=date_of(inspection.publication_due))
+        record=INSPECTION_RECORD, entity_id=inspection.entity_id, due_date=date_of(inspection.publication_due),
+        due_date_provisional=inspection.publication_due_provisional)
 
 
 # ---------------------------------------------------------------- cases
@@ -107,7 +109,7 @@ def case_publication_overdue(case: Case) -> events.PublicationOverdue:
     """PublicationOverdue for a penalty decision (no entity: the record is the case)."""
     return events.PublicationOverdue(
         record_id=case.id, version=case.version, office_id=case.office_id, record=CASE_RECORD,
-        due_date=date_of(case.publication_due))
+        due_date=date_of(case.publication_due), due_date_provisional=case.publication_due_provisional)
 
 
 def _case_overdue(case: Case, deadline: str, due: dt.date | None) -> events.CaseOverdue:
@@ -173,7 +175,8 @@ def case_clocks(case: Case) -> list[StatutoryClock]:
         published_on = shanghai_date(case.published_at) if case.published_at is not None else None
         clocks.append(StatutoryClock(
             clock=PUBLICATION, due_date=date_of(case.publication_due),
-            met=published_on is not None and published_on <= case.publication_due and not case.publication_overdue))
+            met=published_on is not None and published_on <= case.publication_due and not case.publication_overdue,
+            provisional=case.publication_due_provisional))
     return clocks
 
 

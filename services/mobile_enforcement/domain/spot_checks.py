@@ -36,6 +36,7 @@ from services.mobile_enforcement.domain import draw, published
 from services.mobile_enforcement.domain.directory import certified_on, get_office
 from services.mobile_enforcement.domain.draw import EntitySnapshot, OfficerRoster, RosterEntry, Target
 from services.mobile_enforcement.domain.entities import get_entity
+from services.mobile_enforcement.domain.spot_check_policy import default_rounding
 from services.mobile_enforcement.domain.vocabulary import CATEGORIES, COMPLETED, PLANNED, RISK_LEVELS, SPOT_CHECK
 from services.mobile_enforcement.domain.workspace import Workspace, join_ids
 from services.mobile_enforcement.models import Conflict, Entity, Inspection, Officer, Plan, PlanSnapshot, RequestKey
@@ -61,6 +62,8 @@ class PlanInput:
     inspectors_per_target: int
     seed: str
     due_date: dt.date | None
+    # HALF_UP or CEIL, as the plan states it; empty: the bureau's policy in force on the day.
+    rounding: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class Verification:
     officer_snapshot_intact: bool
     targets_checked: int
     mismatch: str
+    # How the plan's number of targets follows from its ratio (None when the snapshots are unreadable).
+    quota: draw.Quota | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,16 @@ class ConflictFilter:
 
     officer_id: str | None = None
     entity_id: str | None = None
+
+
+def quota_of(plan: Plan, sizes: Mapping[str, int]) -> draw.Quota:
+    """How many targets the plan draws per group from a snapshot of these sizes, by its rounding rule."""
+    return draw.plan_quota(sizes, ratios_of(plan), plan.rounding, _uniform(plan))
+
+
+def _uniform(plan: Plan) -> int:
+    # Plans drawn before the whole-plan rule were drawn from per-tier ratios, even a uniform one.
+    return plan.ratio_basis_points if plan.rounding != draw.PER_GROUP_CEIL else 0
 
 
 def ratios_of(plan: Plan) -> dict[str, int]:
@@ -132,22 +147,26 @@ def validate_plan(data: PlanInput, today: dt.date, minimum_officers: int) -> Pla
                        f"each target gets between {minimum_officers} and {MAX_TEAM} inspectors")
     if len(data.seed) > MAX_SEED or not data.seed.isprintable():
         violations.add("plan.seed", f"printable text of at most {MAX_SEED} characters")
+    if data.rounding and data.rounding not in draw.ROUNDING_RULES:
+        violations.add("plan.rounding", f"must be one of {', '.join(draw.ROUNDING_RULES)}")
     if data.due_date is not None and data.due_date < today:
         violations.add("plan.due_date", f"{data.due_date} is in the past (today is {today})")
     violations.raise_if_any("invalid plan")
     return PlanInput(data.office_id.strip(), data.name.strip(), list(data.categories), data.ratio_basis_points,
-                     list(data.tier_ratios), per_target, data.seed or secrets.token_hex(16), data.due_date)
+                     list(data.tier_ratios), per_target, data.seed or secrets.token_hex(16), data.due_date,
+                     data.rounding or default_rounding(today))
 
 
 def read_entity_snapshot(session: Session, office_id: str, categories: list[str]) -> EntitySnapshot:
-    """The office's entities of the plan's types, per group in code order.
+    """The office's entities of the plan's types (none named: every entity, key type or not), per
+    group in code order.
 
     Each group comes back from the database as one string (group_concat / string_agg), so a
     million ids never become a million result rows: a tenth of the time, measured in bench/.
     """
     connection = session.connection()
     base = select(func.aggregate_strings(Entity.uscc, "\n")).where(Entity.office_id == office_id)
-    if categories and set(categories) != set(CATEGORIES):
+    if categories:  # a plan naming types covers those; one naming none, the whole market
         base = base.where(Entity.category.in_(categories))
     queries = {draw.KEY: base.where(Entity.key_supervision.is_(True))}
     queries |= {tier: base.where(Entity.key_supervision.is_(False), Entity.risk_level == tier) for tier in RISK_LEVELS}
@@ -195,7 +214,8 @@ class SpotChecks:
         entity_text, roster_text = entities.canonical(), roster.canonical()
         ratios = {tier: data.ratio_basis_points for tier in RISK_LEVELS} if data.ratio_basis_points \
             else dict(data.tier_ratios)
-        targets = draw.draw(data.seed, entities, roster, ratios, data.inspectors_per_target)
+        targets = draw.draw(data.seed, entities, roster, ratios, data.inspectors_per_target, data.rounding,
+                            data.ratio_basis_points)
 
         def create(session: Session) -> str:
             return self._store_plan(session, data, today, entities, roster, entity_text, roster_text, targets)
@@ -212,7 +232,7 @@ class SpotChecks:
                     officer_digest=draw.digest(roster_text), population_count=entities.population,
                     key_object_count=len(entities.groups[draw.KEY]),
                     eligible_inspector_count=sum(1 for o in roster.officers if o.certified),
-                    target_count=len(targets), created_at=now)
+                    target_count=len(targets), rounding=data.rounding, created_at=now)
         session.add(plan)
         session.add_all([PlanSnapshot(plan_id=plan.id, kind=ENTITIES, content=zlib.compress(entity_text.encode(), 1)),
                          PlanSnapshot(plan_id=plan.id, kind=OFFICERS, content=zlib.compress(roster_text.encode(), 1))])
@@ -285,14 +305,18 @@ class SpotChecks:
         entity_intact = entity_text is not None and draw.digest(entity_text) == plan.entity_digest
         roster_intact = roster_text is not None and draw.digest(roster_text) == plan.officer_digest
 
+        quota: draw.Quota | None = None
+
         def result(matches: bool, checked: int, mismatch: str) -> Verification:
-            return Verification(plan.id, matches, entity_intact, roster_intact, checked, mismatch)
+            return Verification(plan.id, matches, entity_intact, roster_intact, checked, mismatch, quota)
 
         if entity_text is None or roster_text is None or not (entity_intact and roster_intact):
             return result(False, 0, "a stored snapshot no longer has the digest published with the plan")
         try:
-            targets = draw.draw(plan.seed, draw.parse_entities(entity_text), draw.parse_officers(roster_text),
-                                ratios_of(plan), plan.inspectors_per_target)
+            snapshot = draw.parse_entities(entity_text)
+            quota = quota_of(plan, {group: len(ids) for group, ids in snapshot.groups.items()})
+            targets = draw.draw(plan.seed, snapshot, draw.parse_officers(roster_text),
+                                ratios_of(plan), plan.inspectors_per_target, plan.rounding, _uniform(plan))
         except (draw.SnapshotFormatError, DomainError) as exc:
             return result(False, 0, f"the snapshots cannot be drawn from: {exc}")
         for position, (target, (entity_id, officers)) in enumerate(zip(targets, stored, strict=False), start=1):

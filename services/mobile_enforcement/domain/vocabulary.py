@@ -18,6 +18,11 @@ CATEGORIES: dict[str, str] = {
     "PROPERTY_MANAGEMENT": "物业公司",
 }
 
+# The checklist of an entity of no key object type (most of the market: a petrol station, an
+# industrial-product seller, a lift user); a checklist's category only, never an entity's.
+GENERAL = "GENERAL"
+CHECKLIST_CATEGORIES: dict[str, str] = {**CATEGORIES, GENERAL: "通用"}
+
 # Risk tiers, lowest first, with the grades of food-business risk grading (A-D) they stand for.
 RISK_LEVELS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
 RISK_LABELS: dict[str, str] = {"LOW": "低风险", "MEDIUM": "中风险", "HIGH": "较高风险", "VERY_HIGH": "高风险"}

@@ -15,9 +15,11 @@ import yaml
 from google.protobuf.message import Message
 from sqlalchemy import func, select
 
+from services.command_center.domain.officers import OfficerInput, Officers
 from services.command_center.domain.offices import OfficeInput, Offices
 from services.command_center.domain.workspace import Workspace as CenterWorkspace
 from services.command_center.models import Office as CenterOffice
+from services.command_center.models import Officer as CenterOfficer
 from services.command_center.models import Outbox as CenterOutbox
 from services.common import contracts, credit_code, migrate
 from services.common.auth import issue_token
@@ -49,6 +51,7 @@ class OfficeRegistry:
         self.store = Store(f"sqlite:///{Path(self._directory.name) / 'command_center.db'}")
         migrate.upgrade("command_center", ROOT / "services/command_center/migrations", self.store.url)
         self.offices = Offices(CenterWorkspace(self.store, running.clock, WorkingDayCalendar.load()))
+        self.officers = Officers(self.offices.workspace)
         self.relay = OutboxRelay("command_center", self.store, CenterOutbox, running.bus)
 
     def announce(self, office_id: str, streets: list[str]) -> None:
@@ -60,6 +63,19 @@ class OfficeRegistry:
         else:
             self.offices.create_office(SYSTEM_CALLER, "", OfficeInput(office_id, f"{office_id} 市场监督管理所",
                                                                      "闵行区", streets))
+        while self.relay.relay_once():
+            pass
+
+    def announce_officer(self, officer_id: str, office_id: str, group: str) -> None:
+        """Registers the officer, or moves them to this office and group, then delivers the event."""
+        with self.store.read() as session:
+            known = session.get(CenterOfficer, officer_id)
+            version = known.version if known is not None else 0
+        data = OfficerInput(officer_id, f"干部{officer_id}", office_id, group, "", None)
+        if version:
+            self.officers.update_officer(SYSTEM_CALLER, data, ["office_id", "group"], version)
+        else:
+            self.officers.register_officer(SYSTEM_CALLER, "", data)
         while self.relay.relay_once():
             pass
 
@@ -81,6 +97,12 @@ class ComplaintsClient:
         if self._offices is None:
             self._offices = OfficeRegistry(self.running)
         self._offices.announce(office_id, streets)
+
+    def announce_officer(self, officer_id: str, office_id: str, group: str = "COMPLAINT_HANDLING") -> None:
+        """The officer registered (or moved) in command_center; its event delivered through the bus."""
+        if self._offices is None:
+            self._offices = OfficeRegistry(self.running)
+        self._offices.announce_officer(officer_id, office_id, group)
 
     def close(self) -> None:
         if self._offices is not None:
@@ -128,15 +150,16 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 def complaint(kind=pb.COMPLAINT_KIND_COMPLAINT, channel=pb.CHANNEL_HOTLINE_12315,
               received_at: dt.datetime | None = None, name=NAME, phone=PHONE, id_number="", anonymous=False,
               respondent="七宝鲜丰超市有限公司", credit=None, address="闵行区七宝镇漕宝路100号", street="七宝镇",
-              category="食品安全",
-              description="购买的酸奶已过保质期，要求退货赔偿。", amount_yuan="38.50") -> pb.Complaint:
+              category="食品安全", description="购买的酸奶已过保质期，要求退货赔偿。", amount_yuan="38.50",
+              category_code="") -> pb.Complaint:
     """A valid complaint received on the test clock's default day, changed as asked."""
     message = pb.Complaint(kind=kind, channel=channel,
                            complainant=pb.Complainant(name=name, phone=phone, id_number=id_number,
                                                       anonymous=anonymous),
                            respondent=pb.Respondent(name=respondent, uscc=uscc() if credit is None else credit,
                                                     address=address, street=street),
-                           category=category, description=description, amount_yuan=amount_yuan)
+                           category=category, description=description, amount_yuan=amount_yuan,
+                           category_code=category_code)
     message.received_at.FromDatetime(received_at or at(TODAY, 9))
     return message
 

@@ -11,6 +11,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.type import date_pb2
 
 from services.common.auth import issue_token
+from services.common.clock import shanghai_date
+from services.emergency.domain.rules import RuleBook
 from supervision.emergency.v1 import emergency_pb2 as pb
 from supervision.emergency.v1 import events_pb2
 from tests.api.emergency.support import (
@@ -57,7 +59,8 @@ def test_report_grades_the_incident_and_instantiates_its_plan(emergency):
         created.learned_at, created.occurred_at, created.report_due)
     assert [(r.level, r.criterion, r.text) for r in message.grading_reasons] == [
         ("IV", r.criterion, r.text) for r in created.grading_reasons]
-    assert message.rule_set == "2020-01-01"
+    # The rule set in force on the (Shanghai) day the office learned of it.
+    assert message.rule_set == created.rule_set == RuleBook.load().in_force(shanghai_date(learned)).id
     equipment = report(emergency, incident_type=pb.INCIDENT_TYPE_SPECIAL_EQUIPMENT, trapped_count=3,
                        trapped_hours=2.0)
     assert [r.criterion for r in equipment.grading_reasons] == ["SE-IV-elevator"]
@@ -331,7 +334,8 @@ def test_drills_count_against_the_yearly_target(emergency):
 
 
 def test_grading_rules_describe_the_rule_set_in_force(emergency):
-    food = emergency.incidents.GetGradingRules(pb.GetGradingRulesRequest(type=pb.INCIDENT_TYPE_FOOD_SAFETY))
+    food = emergency.incidents.GetGradingRules(pb.GetGradingRulesRequest(
+        type=pb.INCIDENT_TYPE_FOOD_SAFETY, date=date(dt.date(2026, 11, 2))))
     assert (food.rule_set, food.local_practice, food.default_level) == ("2020-01-01", False, pb.LEVEL_IV)
     report_due = {d.level: d.due_minutes for d in next(a for a in food.plan if a.code == "REPORT").due}
     assert report_due == {pb.LEVEL_I: 120, pb.LEVEL_II: 120, pb.LEVEL_III: 120, pb.LEVEL_IV: 120}
@@ -376,6 +380,15 @@ def test_an_office_user_sees_and_changes_only_its_own_incidents(tmp_path):
         expect_error(lambda: client.incidents.AddTimelineNote(pb.AddTimelineNoteRequest(
             incident_id=mine.id, note="x"), metadata=other), grpc.StatusCode.PERMISSION_DENIED)
         assert list(client.incidents.ListIncidents(pb.ListIncidentsRequest(), metadata=other).incidents) == []
+        # Below level IV the office scope is the same: another office neither lists nor raises it.
+        below = client.incidents.ReportIncident(pb.ReportIncidentRequest(incident=incident(
+            incident_type=pb.INCIDENT_TYPE_SPECIAL_EQUIPMENT, trapped_count=1, trapped_hours=1)),
+            metadata=as_(["officer"], "MH01"))
+        assert below.outcome == pb.INCIDENT_OUTCOME_NOT_AN_ACCIDENT
+        assert list(client.incidents.ListIncidents(pb.ListIncidentsRequest(filter="outcome = NOT_AN_ACCIDENT"),
+                                                   metadata=other).incidents) == []
+        expect_error(lambda: client.incidents.EscalateLevel(pb.EscalateLevelRequest(
+            id=below.id, level=pb.LEVEL_IV, reason="x"), metadata=other), grpc.StatusCode.PERMISSION_DENIED)
         # The auditor role in the same token reads the district but widens no write scope.
         mixed = as_(["office_head", "auditor"], "MH02")
         before = client.incidents.GetIncident(pb.GetIncidentRequest(id=mine.id), metadata=mixed)
@@ -386,7 +399,7 @@ def test_an_office_user_sees_and_changes_only_its_own_incidents(tmp_path):
         leader = as_(["bureau_leader"])
         assert client.incidents.GetIncident(pb.GetIncidentRequest(id=mine.id), metadata=leader) == before
         auditor = client.incidents.ListIncidents(pb.ListIncidentsRequest(), metadata=as_(["auditor"]))
-        assert [i.id for i in auditor.incidents] == [mine.id]
+        assert sorted(i.id for i in auditor.incidents) == sorted([mine.id, below.id])
         expect_error(lambda: client.incidents.EscalateLevel(pb.EscalateLevelRequest(
             id=mine.id, level=pb.LEVEL_I, reason="x"), metadata=as_(["auditor"])), grpc.StatusCode.PERMISSION_DENIED)
         expect_error(lambda: client.incidents.GetIncident(pb.GetIncidentRequest(id=mine.id)),

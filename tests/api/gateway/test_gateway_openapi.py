@@ -21,7 +21,8 @@ SYSTEM = issue_service_token(SECRET, subject="test")
 # The GETs where something asked for by name can be missing: an office, a series, an export or
 # period, a document.
 MAY_BE_MISSING = {("GET", "/api/v1/offices/{office_id}"), ("GET", "/api/v1/indicators/{key}/history"),
-                  ("GET", "/api/v1/exports/{kind}"), ("GET", "/api/v1/documents/{document_id}")}
+                  ("GET", "/api/v1/exports/{kind}"), ("GET", "/api/v1/documents/{document_id}"),
+                  ("GET", "/api/v1/public/complaints/{number}/status")}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
 

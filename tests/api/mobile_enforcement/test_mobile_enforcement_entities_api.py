@@ -44,8 +44,13 @@ def test_register_get_and_list_entities(client):
 BAD_ENTITIES = [
     ({"uscc": "91310112MA1000000X"}, INVALID, "entity.uscc"),  # wrong check character
     ({"uscc": "91310112MA10000O1"}, INVALID, "entity.uscc"),
-    ({"category": pb.ENTITY_CATEGORY_UNSPECIFIED}, INVALID, "entity.category"),
+    # An entity of no key object type is fine, with its industry code; without it, not.
+    ({"category": pb.ENTITY_CATEGORY_UNSPECIFIED}, INVALID, "entity.industry_code"),
     ({"category": 99}, INVALID, "entity.category"),
+    ({"category": pb.ENTITY_CATEGORY_GENERAL}, INVALID, "entity.category"),  # a checklist's type only
+    ({"industry_code": "9901"}, INVALID, "entity.industry_code"),  # no division 99
+    ({"industry_code": "A5265"}, INVALID, "entity.industry_code"),  # division 52 is in section F
+    ({"industry_code": "52a"}, INVALID, "entity.industry_code"),
     ({"risk_level": 0}, INVALID, "entity.risk_level"),
     ({"name": " "}, INVALID, "entity.name"),
     ({"address": "路" * 301}, INVALID, "entity.address"),
@@ -93,6 +98,8 @@ def test_update_entity_reroutes_and_checks_its_version(client):
         (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1)),
             update_mask=FieldMask(paths=["uscc"])), INVALID, "update_mask"),
         (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), category=0), update_mask=FieldMask(paths=["category"])),
+         INVALID, "entity.industry_code"),  # no key type left, and no industry code
+        (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), category=99), update_mask=FieldMask(paths=["category"])),
          INVALID, "entity.category"),
         (pb.UpdateEntityRequest(entity=pb.Entity(uscc=uscc(1), street="火星"), update_mask=FieldMask(paths=["street"])),
          PRECONDITION, "entity.street"),
@@ -108,38 +115,84 @@ def test_update_entity_reroutes_and_checks_its_version(client):
     assert client.counts() == before
 
 
-def test_import_registers_good_rows_and_reports_every_bad_one(client):
+def test_register_an_entity_of_no_key_type_by_its_industry_code(client):
+    petrol = client.entities.RegisterEntity(pb.RegisterEntityRequest(entity=pb.Entity(
+        uscc=uscc(1), name="中石化莘庄加油站", address="沪闵路8号", street="莘庄镇", risk_level=pb.RISK_LEVEL_HIGH,
+        industry_code="f5265")))
+    assert (petrol.category, petrol.industry_code) == (pb.ENTITY_CATEGORY_UNSPECIFIED, "5265")
+    [registered] = client.events(events.EntityRegistered)
+    assert (registered.message.category, registered.message.industry_code) == ("", "5265")
+    # Inspected with the general checklist (通用), the one for entities of no key object type.
+    inspection = client.started(uscc(1))
+    assert (inspection.checklist_category, inspection.unanswered_items[0]) == (pb.ENTITY_CATEGORY_GENERAL, "GEN-01")
+    # A key type can be added on top later; the industry code stays.
+    shop = client.entities.UpdateEntity(pb.UpdateEntityRequest(
+        entity=pb.Entity(uscc=uscc(1), category=pb.ENTITY_CATEGORY_CONVENIENCE_STORE),
+        update_mask=FieldMask(paths=["category"])))
+    assert (shop.category, shop.industry_code) == (pb.ENTITY_CATEGORY_CONVENIENCE_STORE, "5265")
+    assert client.events(events.EntityUpdated)[0].message.industry_code == "5265"
+
+
+IMPORT_ROWS = [
+    "uscc,name,category,address,street,risk_level,key_supervision,industry_code",
+    f"{uscc(1)},联华超市,SUPERMARKET,沪闵路1号,莘庄镇,LOW,false,F5211",
+    f"{uscc(2)},第一医药,药店,七莘路2号,七宝镇,较高风险,是,",
+    "91310112MA1000000X,坏代码,CATERING,x,莘庄镇,LOW,,",
+    f"{uscc(3)},面包房,BAKERY,x,莘庄镇,HUGE,maybe,",
+    f"{uscc(4)},远方,CATERING,x,浦东新区,LOW,false,",
+    f"{uscc(1)},重复,CATERING,x,莘庄镇,LOW,false,",
+    f"{uscc(5)},已登记,CATERING,x,莘庄镇,LOW,false,",
+    "too,few,cells",
+    f"{uscc(6)},中石化加油站,,沪闵路8号,莘庄镇,MEDIUM,false,5265",
+    f"{uscc(7)},无行业代码,,x,莘庄镇,LOW,false,",
+    f"{uscc(8)},错门类,CATERING,x,莘庄镇,LOW,false,A6210",
+]
+IMPORT_REFUSED = {(4, "uscc"), (5, "category"), (5, "risk_level"), (5, "key_supervision"), (6, "street"), (7, "uscc"),
+                  (8, "uscc"), (9, "row"), (11, "industry_code"), (12, "industry_code")}
+
+
+def test_import_with_a_refused_row_imports_nothing_unless_asked(client):
     client.entity(5)
-    rows = [
-        "uscc,name,category,address,street,risk_level,key_supervision",
-        f"{uscc(1)},联华超市,SUPERMARKET,沪闵路1号,莘庄镇,LOW,false",
-        f"{uscc(2)},第一医药,药店,七莘路2号,七宝镇,较高风险,是",
-        "91310112MA1000000X,坏代码,CATERING,x,莘庄镇,LOW,",
-        f"{uscc(3)},面包房,BAKERY,x,莘庄镇,HUGE,maybe",
-        f"{uscc(4)},远方,CATERING,x,浦东新区,LOW,false",
-        f"{uscc(1)},重复,CATERING,x,莘庄镇,LOW,false",
-        f"{uscc(5)},已登记,CATERING,x,莘庄镇,LOW,false",
-        "too,few,cells",
-    ]
-    result = client.entities.ImportEntities(pb.ImportEntitiesRequest(request_id="i1",
-                                                                      content="\n".join(rows).encode()))
-    assert result.imported_count == 2
-    assert {(r.line, r.field) for r in result.rejected_rows} == {
-        (4, "uscc"), (5, "category"), (5, "risk_level"), (5, "key_supervision"), (6, "street"), (7, "uscc"),
-        (8, "uscc"), (9, "row")}
+    before = client.counts()
+    content = "\n".join(IMPORT_ROWS).encode()
+    refused = client.entities.ImportEntities(pb.ImportEntitiesRequest(request_id="i0", content=content))
+    assert (refused.imported_count, refused.row_count) == (0, 11)
+    assert {(r.line, r.field) for r in refused.rejected_rows} == IMPORT_REFUSED
+    assert client.counts() == before and len(client.events(events.EntityRegistered)) == 1
+    expect_error(lambda: client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(1))), NOT_FOUND)
+
+
+def test_import_registers_good_rows_when_asked_and_reports_every_bad_one(client):
+    client.entity(5)
+    request = pb.ImportEntitiesRequest(request_id="i1", content="\n".join(IMPORT_ROWS).encode(), import_valid_rows=True)
+    result = client.entities.ImportEntities(request)
+    assert (result.imported_count, result.row_count) == (3, 11)
+    assert {(r.line, r.field) for r in result.rejected_rows} == IMPORT_REFUSED
     assert "line 2" in next(r.description for r in result.rejected_rows if r.line == 7)
     pharmacy = client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(2)))
     assert (pharmacy.category, pharmacy.risk_level, pharmacy.key_supervision, pharmacy.office_id) == (
         pb.ENTITY_CATEGORY_PHARMACY, pb.RISK_LEVEL_HIGH, True, "MH02")
-    retried = client.entities.ImportEntities(pb.ImportEntitiesRequest(request_id="i1",
-                                                                       content="\n".join(rows).encode()))
+    petrol = client.entities.GetEntity(pb.GetEntityRequest(uscc=uscc(6)))
+    assert (petrol.category, petrol.industry_code, petrol.risk_level) == (
+        pb.ENTITY_CATEGORY_UNSPECIFIED, "5265", pb.RISK_LEVEL_MEDIUM)
+    retried = client.entities.ImportEntities(request)
     assert retried == result
     assert (client.readings("MH01")["entities_supervised"], client.readings("MH02")["entities_supervised"]) == (
-        (2, 1), (1, 1))
-    assert sorted(e.message.uscc for e in client.events(events.EntityRegistered)) == [uscc(1), uscc(2), uscc(5)]
+        (3, 1), (1, 1))
+    registered = {e.message.uscc: e.message for e in client.events(events.EntityRegistered)}
+    assert sorted(registered) == [uscc(1), uscc(2), uscc(5), uscc(6)]
+    assert (registered[uscc(6)].category, registered[uscc(6)].industry_code, registered[uscc(6)].office_id) == (
+        "", "5265", "MH01")
+    # The directory by industry: a division covers its groups and classes.
+    for code, expected in (("52", [uscc(1), uscc(6)]), ("F526", [uscc(6)]), ("62", [])):
+        listed = client.entities.ListEntities(pb.ListEntitiesRequest(filter=f'industry_code = "{code}"'))
+        assert sorted(e.uscc for e in listed.entities) == expected
+    found = expect_error(lambda: client.entities.ListEntities(pb.ListEntitiesRequest(
+        filter='industry_code = "99"')), INVALID)
+    assert "division 99" in found["filter"]
     before = client.counts()
     header = b"uscc,name,category,address,street,risk_level,key_supervision\n"
-    for content in (b"\xff\xfe", b"uscc,name\n1,2\n", header + b'"'):
+    for content in (b"\xff\xfe", b"uscc,name\n1,2\n", header + b'"', header.replace(b"uscc,", b"uscc,uscc,")):
         found = expect_error(lambda content=content: client.entities.ImportEntities(
             pb.ImportEntitiesRequest(content=content)), INVALID)
         assert "content" in found

@@ -54,8 +54,8 @@ def test_office_users_see_and_change_their_own_office_only(tmp_path):
             expect_error(call, denied)
         imported = client.entities.ImportEntities(pb.ImportEntitiesRequest(content=(
             "uscc,name,category,address,street,risk_level,key_supervision\n"
-            f"{uscc(4)},甲,CATERING,x,莘庄镇,LOW,false\n{uscc(5)},乙,CATERING,x,七宝镇,LOW,false\n").encode()),
-            metadata=mh02)
+            f"{uscc(4)},甲,CATERING,x,莘庄镇,LOW,false\n{uscc(5)},乙,CATERING,x,七宝镇,LOW,false\n").encode(),
+            import_valid_rows=True), metadata=mh02)
         assert imported.imported_count == 1 and [r.line for r in imported.rejected_rows] == [2]
         # The auditor role in the same token reads the district but widens no write scope.
         mixed = as_(["officer", "auditor"], "MH02")

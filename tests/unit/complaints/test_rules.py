@@ -26,7 +26,7 @@ ORDER_20 = RULES.get("samr-order-20")
 
 def rule_file(directory: Path, name: str, effective_from: str = "2026-04-15", **changes) -> None:
     limits = {"acceptance": 7, "mediation": 45, "mediation_notice": 7, "filing_decision": 15,
-              "filing_decision_extension": 15, **changes.pop("limits", {})}
+              "filing_decision_extension": 15, "reporter_notice": 5, **changes.pop("limits", {})}
     lines = [f"id: {name}", f"title: {name}", f"effective_from: {effective_from}", "confirmed: false",
              "working_days:", *[f"  {k}: {v}" for k, v in limits.items()],
              "refusal_grounds: [" + ", ".join(changes.pop("grounds", ["OUTSIDE_DUTIES"])) + "]",
@@ -45,7 +45,7 @@ def test_the_rule_set_in_force_is_the_one_of_the_day_the_clock_starts():
 
 def test_the_shipped_figures_are_those_of_domain_md_and_order_121_is_marked_unconfirmed():
     assert ORDER_20.working_days == {ACCEPTANCE: 7, MEDIATION: 45, MEDIATION_NOTICE: 7, FILING_DECISION: 15,
-                                     "filing_decision_extension": 15}
+                                     "filing_decision_extension": 15, "reporter_notice": 5}
     assert ORDER_20.confirmed and not RULES.get("samr-order-121").confirmed
     assert ORDER_20.limit(FILING_DECISION, extended=True) == 30 and ORDER_20.limit(ACCEPTANCE, extended=True) == 7
 

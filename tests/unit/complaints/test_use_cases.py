@@ -186,13 +186,17 @@ def test_a_resolution_credits_the_officer_with_the_day_and_each_clock_met_or_not
     mediation = world.deadlines(complaint_id)["mediation"]
     assert mediation.provisional  # 45 working days from Nov 12 reach into 2027
     [resolved] = world.published(pb.ComplaintResolved)
+    # Each clock says whether its rule set is unconfirmed, as the shipped rule sets mark it.
+    rules = RuleBook.load()
+    unconfirmed = {d.kind: not rules.get(d.rule_set).confirmed for d in world.deadlines(complaint_id).values()}
     assert resolved == pb.ComplaintResolved(
         complaint_id=complaint_id, version=3, office_id="MH02", kind="COMPLAINT", state="MEDIATION_FAILED",
         outcome="MEDIATION_FAILED", handled_by="officer-0207", on_time=False, officer_ids=["officer-0207"],
         resolved_on=contracts.date_of(dt.date(2026, 11, 20)),
-        clocks=[StatutoryClock(clock="acceptance", due_date=contracts.date_of(dt.date(2026, 11, 11)), met=False),
+        clocks=[StatutoryClock(clock="acceptance", due_date=contracts.date_of(dt.date(2026, 11, 11)), met=False,
+                               provisional_rule=unconfirmed["acceptance"]),
                 StatutoryClock(clock="mediation", due_date=contracts.date_of(mediation.due_date), met=True,
-                               provisional=True)])
+                               provisional=True, provisional_rule=unconfirmed["mediation"])])
     # The mediation notice started at the end is told after the handling: no clock of it.
     assert "mediation_notice" in world.deadlines(complaint_id)
 
@@ -220,8 +224,10 @@ def test_a_report_decided_in_time_carries_its_extended_filing_clock(world):
     world.complaints.decide_report(OFFICER_MH02, report, True, "")
     [filed] = world.published(pb.ComplaintResolved)
     assert filed.on_time and list(filed.officer_ids) == ["officer-0207"]
+    unconfirmed = not RuleBook.load().get("samr-order-121").confirmed
     assert list(filed.clocks) == [StatutoryClock(clock="filing_decision",
-                                                 due_date=contracts.date_of(dt.date(2026, 12, 14)), met=True)]
+                                                 due_date=contracts.date_of(dt.date(2026, 12, 14)), met=True,
+                                                 provisional_rule=unconfirmed)]
     [lead] = world.published(pb.CaseLeadRaised)
     assert (lead.complaint_id, lead.respondent.name, lead.respondent.street) == (report, "某超市", "七宝镇")
 

@@ -12,7 +12,9 @@ import yaml
 
 from services.emergency.domain.rules import RULES_DIR, NoRuleSet, RuleBook, RuleDataError
 
-SHIPPED = yaml.safe_load(next(RULES_DIR.glob("*.yaml")).read_text(encoding="utf-8"))
+SHIPPED = yaml.safe_load((RULES_DIR / "2020-01-01.yaml").read_text(encoding="utf-8"))
+# The December 2026 set: hierarchical reach and outcomes below level IV.
+REVISED = yaml.safe_load((RULES_DIR / "2026-12-07.yaml").read_text(encoding="utf-8"))
 
 
 def write(directory: Path, document: dict, name: str | None = None) -> Path:
@@ -102,3 +104,40 @@ def test_two_rule_sets_on_one_day_and_an_empty_book_are_refused(tmp_path):
         RuleBook.load(tmp_path)
     with pytest.raises(RuleDataError, match="no rule sets"):
         RuleBook.load(tmp_path / "empty")
+
+
+def _revised(change) -> dict:
+    document = copy.deepcopy(REVISED)
+    change(document)
+    return document
+
+
+def _below(document) -> dict:
+    return _food(document)["below_level_iv"]
+
+
+MALFORMED_REVISED = [
+    (lambda d: _food(d).update(default_level="IV"), "either default_level or below_level_iv"),
+    (lambda d: _below(d).update(outcome="FINE"), "below_level_iv.outcome"),
+    (lambda d: _below(d)["handlings"].reverse(), "the last handling must name no circumstances"),
+    (lambda d: _below(d)["handlings"][0].update(circumstances=["aliens"]), "unknown circumstances aliens"),
+    (lambda d: _below(d)["handlings"][0]["plan"][0].update(due_hours={"IV": 2}), "must be one number of hours"),
+    (lambda d: _below(d)["handlings"][1].update(plan=[]), "handlings[1].plan"),
+    (lambda d: d["reach"].update(counties_reached=["provinces_reached"]), "must not lead back"),
+    (lambda d: d["reach"].update(provinces_reached=["planets_reached"]), "unknown count fields planets_reached"),
+    (lambda d: d["types"]["SPECIAL_EQUIPMENT"].update(unit_report_hours=0), "SPECIAL_EQUIPMENT.unit_report_hours"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), MALFORMED_REVISED, ids=[m for _, m in MALFORMED_REVISED])
+def test_malformed_reach_and_below_level_iv_are_refused_with_the_place_named(tmp_path, change, message):
+    path = write(tmp_path, _revised(change), "rules.yaml")
+    with pytest.raises(RuleDataError) as raised:
+        RuleBook.load(tmp_path)
+    assert str(path) in str(raised.value) and message in str(raised.value)
+
+
+def test_the_revised_set_applies_from_its_effective_day_and_the_old_one_before():
+    book = RuleBook.load()
+    assert book.in_force(dt.date(2026, 12, 6)).types["FOOD_SAFETY"].below_level_iv is None
+    assert book.in_force(dt.date(2026, 12, 7)).types["FOOD_SAFETY"].below_level_iv is not None

@@ -31,11 +31,19 @@ from services.mobile_enforcement.domain.case_rules import (
 )
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Catalog
+from services.mobile_enforcement.domain.document_content import DocumentContent, FindingLine, Person, sanction_text
+from services.mobile_enforcement.domain.document_settings import (
+    KINDS,
+    SETTINGS_FILE,
+    SUBJECT_KINDS,
+    TITLES,
+    read_settings,
+)
 from services.mobile_enforcement.domain.rules import RuleBook
 from services.mobile_enforcement.domain.workspace import Workspace
 from services.mobile_enforcement.models import AuditRecord, Base, Case, Inspection, Office, Officer
 
-SETTINGS = d.read_settings()
+SETTINGS = read_settings()
 RULES = RuleBook.load()
 KEYS = hash_chain.TrailKeys({"k1": b"k" * 32}, "k1")
 # 10:00 on Monday 2 November 2026 in Shanghai.
@@ -55,7 +63,7 @@ class Clock:
         return (self.instant + dt.timedelta(hours=8)).date()
 
 
-def fake_render(content: d.DocumentContent) -> bytes:
+def fake_render(content: DocumentContent) -> bytes:
     """Fast stand-in for the PDF: the content itself, so a test can see what went in."""
     return repr(content).encode()
 
@@ -80,9 +88,9 @@ def world(tmp_path):
 class World:
     def __init__(self, store: Store, clock: Clock, workspace: Workspace) -> None:
         self.store, self.clock, self.workspace = store, clock, workspace
-        self.rendered: list[d.DocumentContent] = []
+        self.rendered: list[DocumentContent] = []
 
-        def render(content: d.DocumentContent) -> bytes:
+        def render(content: DocumentContent) -> bytes:
             self.rendered.append(content)
             return fake_render(content)
 
@@ -129,8 +137,8 @@ DECIDED = {**NOTIFIED, "state": "DECIDED", "decided_on": dt.date(2026, 11, 10),
 
 def test_numbers_follow_the_kind_s_format_with_the_year_and_the_sequence():
     assert SETTINGS.number("PENALTY_DECISION", 2026, 12) == "闵市监案处字〔2026〕第12号"
-    assert set(SETTINGS.formats) == set(d.KINDS)
-    assert len({SETTINGS.number(kind, 2026, 1) for kind in d.KINDS}) == len(d.KINDS)
+    assert set(SETTINGS.formats) == set(KINDS)
+    assert len({SETTINGS.number(kind, 2026, 1) for kind in KINDS}) == len(KINDS)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -142,12 +150,12 @@ def test_numbers_follow_the_kind_s_format_with_the_year_and_the_sequence():
     ({"authority": " "}, "authority must be a non-empty text"),
 ])
 def test_a_wrong_settings_file_is_refused_naming_the_key(tmp_path: Path, change, message):
-    raw = yaml.safe_load(d.SETTINGS_FILE.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
     raw.update(change)
     path = tmp_path / "documents.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RuleDataError, match=message):
-        d.read_settings(path)
+        read_settings(path)
 
 
 # ---------------------------------------------------------------- requests and guards
@@ -227,7 +235,7 @@ def test_inspection_documents_wait_for_the_start_and_an_order_to_rectify():
     (SanctionInput("WARNING", None, "", 0), "警告"),
 ])
 def test_sanctions_are_stated_in_the_documents_words(sanction, text):
-    assert d.sanction_text(sanction) == text
+    assert sanction_text(sanction) == text
 
 
 def test_the_decision_states_facts_basis_penalties_and_the_configured_figures(world):
@@ -307,7 +315,7 @@ def test_the_pdf_is_rendered_before_the_write_and_again_only_when_its_number_was
     nested: list[d.Document] = []
     plain = world.documents.render
 
-    def render_while_another_takes_the_number(content: d.DocumentContent) -> bytes:
+    def render_while_another_takes_the_number(content: DocumentContent) -> bytes:
         if not nested:  # the draft's render: meanwhile another issue commits first
             world.documents.render = plain
             nested.append(world.documents.issue(SYSTEM_CALLER, "", f"case/{world.case(**FILED)}", "FILING_APPROVAL"))
@@ -389,7 +397,7 @@ def test_user_input_is_escaped_in_every_template(world):
                                                 "hearing_at": START + dt.timedelta(days=9), "hearing_place": HOSTILE,
                                                 "hearing_host_id": "MH01-003",
                                                 "hearing_notified_on": dt.date(2026, 11, 2)})
-    for kind in d.SUBJECT_KINDS["case"]:
+    for kind in SUBJECT_KINDS["case"]:
         world.documents.issue(SYSTEM_CALLER, "", f"case/{case_id}", kind)
         html = renderer.html(world.rendered[-1])
         assert "<img" not in html and "<script" not in html, kind
@@ -413,22 +421,22 @@ def test_every_kind_renders_a_pdf_and_fetches_nothing(world):
     case_id = world.case(**{**DECIDED, "hearing_at": START + dt.timedelta(days=9),
                             "hearing_place": "沪闵路6258号听证室", "hearing_host_id": "MH01-003",
                             "hearing_notified_on": dt.date(2026, 11, 2)})
-    for kind in d.SUBJECT_KINDS["case"]:
+    for kind in SUBJECT_KINDS["case"]:
         world.documents.issue(SYSTEM_CALLER, "", f"case/{case_id}", kind)
         pdf = renderer(world.rendered[-1])
         assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF"), kind
         assert renderer.last_refused == [], kind
 
 
-@pytest.mark.parametrize("kind", d.SUBJECT_KINDS["inspection"])
+@pytest.mark.parametrize("kind", SUBJECT_KINDS["inspection"])
 def test_inspection_templates_escape_the_entity_and_the_inspectors_notes(kind):
     renderer = PdfRenderer()
-    content = d.DocumentContent(
-        kind=kind, title=d.TITLES[kind], number=SETTINGS.number(kind, 2026, 1), authority=SETTINGS.authority,
+    content = DocumentContent(
+        kind=kind, title=TITLES[kind], number=SETTINGS.number(kind, 2026, 1), authority=SETTINGS.authority,
         authority_address=SETTINGS.authority_address, issued_on=dt.date(2026, 11, 2), subject="inspection/i1",
         party_name=HOSTILE, party_uscc="", party_address=HOSTILE, office_name="MH01所",
-        officers=(d.Person(HOSTILE, "SH001"),), location=HOSTILE, summary=HOSTILE, outcome="发现问题，责令限期改正",
-        findings=(d.FindingLine("CAT-07", "餐具消毒", "《食品安全法》", "不符合", HOSTILE),),
+        officers=(Person(HOSTILE, "SH001"),), location=HOSTILE, summary=HOSTILE, outcome="发现问题，责令限期改正",
+        findings=(FindingLine("CAT-07", "餐具消毒", "《食品安全法》", "不符合", HOSTILE),),
         rectification_due=dt.date(2026, 11, 12), started_at="2026年11月2日 10时00分")
     html = renderer.html(content)
     assert "<img" not in html and "<script" not in html
