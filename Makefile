@@ -43,17 +43,20 @@ run: $(STUBS) $(WEB_ASSETS)
 # no gRPC code ever runs monkey-patched; the contract tests get one for their coverage check. The
 # main run hands its files to the workers in the order named: the long ones (whole districts
 # loading) first, so that neither worker is left alone with one at the end while the other idles.
-# The nameko run waits on the broker most of its time, so it runs beside the main run and the
-# contract tests; its report follows theirs, and the target fails if any of them does.
+# The nameko run waits on the broker most of its time and the contract tests take one process, so
+# both run beside the main run (whose two workers leave the cores idle while they wait on browsers,
+# brokers and processes); their reports follow its, and the target fails if any of them does.
 test: $(STUBS) $(WEB_ASSETS)
 	@mkdir -p build; \
 	$(PYTEST) -m nameko tests/integration > build/test-nameko.log 2>&1 & nameko=$$!; \
+	$(PYTEST) -m "not nameko" -p no:nameko tests/contracts > build/test-contracts.log 2>&1 & contracts=$$!; \
 	$(PYTEST) -m "not nameko" -p no:nameko -n $(TEST_WORKERS) --dist loadfile \
 		tests/integration tests/api tests/simulator tests/deploy tests/unit; main=$$?; \
-	$(PYTEST) -m "not nameko" -p no:nameko tests/contracts; contracts=$$?; \
+	wait $$contracts; contracts_status=$$?; \
 	wait $$nameko; nameko_status=$$?; \
+	echo "--- $(PYTEST) -m \"not nameko\" -p no:nameko tests/contracts"; cat build/test-contracts.log; \
 	echo "--- $(PYTEST) -m nameko tests/integration"; cat build/test-nameko.log; \
-	test $$main -eq 0 && test $$contracts -eq 0 && test $$nameko_status -eq 0
+	test $$main -eq 0 && test $$contracts_status -eq 0 && test $$nameko_status -eq 0
 
 # While editing: the domains and the shared code, with no server at all (seconds).
 test-unit: $(STUBS)

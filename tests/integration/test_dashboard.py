@@ -131,7 +131,10 @@ def test_the_dashboard_fills_a_laptop_and_a_wall_with_text_that_scales_and_label
         laptop = check_fills_the_screen(page, "laptop")
         # The same page moved to a wall's resolution follows it (charts, their text, the radar).
         page.set_viewport_size(WALL)
-        # Handled 100 ms after the last resize, then animated: on a busy machine, give it time.
+        # Handled 100 ms after the last resize, then animated. Right after the viewport grew, the old,
+        # smaller drawing lies inside the larger boxes, so the labels' check alone would pass before the
+        # charts are redrawn: wait for the resize and its animation first, then for the layout to settle.
+        page.wait_for_timeout(900)
         page.wait_for_function(LABELS_INSIDE, timeout=10_000)
         resized = check_fills_the_screen(page, "laptop page resized to a wall")
         page.close()
