@@ -62,6 +62,15 @@ def publish_2027(schedule: Path) -> WorkingDayCalendar:
     return WorkingDayCalendar.load(schedule)
 
 
+def recounted_by_hand(published: WorkingDayCalendar, started_on: dt.date, due_before: dt.date) -> dt.date:
+    """The clock that ran from `started_on` to `due_before` on weekends alone, counted again on the
+    published calendar; with New Year's Day a holiday it ends one working day later."""
+    limit = WorkingDayCalendar.load().working_days_between(started_on, due_before)
+    due_after = published.add_working_days(started_on, limit).date
+    assert due_after == WorkingDayCalendar.load().add_working_days(due_before, 1).date
+    return due_after
+
+
 def test_a_complaint_clock_recounted_by_the_sweep_is_a_feed_line(recounting):
     center, schedule, gateway = recounting("command_center", "complaints", today=dt.date(2026, 11, 2))
     create_office(center, *COMPLAINTS_OFFICE)
@@ -78,9 +87,7 @@ def test_a_complaint_clock_recounted_by_the_sweep_is_a_feed_line(recounting):
     run_timer(center, "complaints", "sweep_complaint_deadlines")
     center.settle()
     accepted_on = center.clock.today
-    limit = WorkingDayCalendar.load().working_days_between(accepted_on, due_before)
-    due_after = published.add_working_days(accepted_on, limit).date
-    assert due_after == WorkingDayCalendar.load().add_working_days(due_before, 1).date
+    due_after = recounted_by_hand(published, accepted_on, due_before)
     assert feed(gateway) == [*before, ("MH02", "complaints",
                                        f"工作日历更新，投诉举报 {complaint.id} 调解期限重算 "
                                        f"{due_before.isoformat()} → {due_after.isoformat()}")]
@@ -111,9 +118,7 @@ def test_a_case_clock_recounted_by_mobile_enforcement_is_a_feed_line(recounting)
     published = publish_2027(schedule)
     run_timer(center, "mobile_enforcement", "provisional_recount")
     center.settle()
-    limit = WorkingDayCalendar.load().working_days_between(received_on, due_before)
-    due_after = published.add_working_days(received_on, limit).date
-    assert due_after == WorkingDayCalendar.load().add_working_days(due_before, 1).date
+    due_after = recounted_by_hand(published, received_on, due_before)
     assert feed(gateway) == [*before, ("MH01", "mobile_enforcement",
                                        f"工作日历更新，一起案件立案决定期限重算 "
                                        f"{due_before.isoformat()} → {due_after.isoformat()}")]
@@ -141,9 +146,7 @@ def test_a_task_due_date_recounted_by_command_center_is_a_feed_line(recounting):
     run_timer(center, "command_center", "recount_provisional_tasks")
     center.settle()
     raised_on = center.clock.today
-    limit = WorkingDayCalendar.load().working_days_between(raised_on, due_before)
-    due_after = published.add_working_days(raised_on, limit).date
-    assert due_after == WorkingDayCalendar.load().add_working_days(due_before, 1).date
+    due_after = recounted_by_hand(published, raised_on, due_before)
     assert feed(gateway) == [*before, ("MH02", "command_center",
                                        f"工作日历更新，一项督办任务办理期限重算 "
                                        f"{due_before.isoformat()} → {due_after.isoformat()}")]
