@@ -41,8 +41,9 @@ run: $(STUBS) $(WEB_ASSETS)
 
 # The nameko tests run eventlet-patched workers: they get a pytest process of their own so that
 # no gRPC code ever runs monkey-patched; the contract tests get one for their coverage check. The
-# main run hands its files to the workers in the order named: the long ones (whole districts
-# loading) first, so that neither worker is left alone with one at the end while the other idles.
+# main run hands its files to the workers longest first (by the last run's seconds, kept in pytest's
+# cache; tests/conftest.py), so that neither worker is left alone with a long one at the end while
+# the other idles, and the modules of the shared demo district go to one worker, which loads it once.
 # The nameko run waits on the broker most of its time and the contract tests take one process, so
 # both run beside the main run (whose two workers leave the cores idle while they wait on browsers,
 # brokers and processes); their reports follow its, and the target fails if any of them does.

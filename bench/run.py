@@ -6,9 +6,9 @@ peers measured in the same run, as ratios:
   processes), the way the services' workers talk.
 
 Runs: the foundation (bench/foundation.py), then every other benchmark module present
-(bench/complaints.py, bench/mobile_enforcement_draw.py, bench/gateway.py: each in its own
-process, their reports embedded), then the simulator against the demo district: a day's mix at a rate the
-machine holds, and the highest rate it sustains. The sustained ten-minute load is
+(bench/complaints.py, bench/mobile_enforcement_draw.py, bench/gateway.py, bench/field_app.py:
+each in its own process, their reports embedded), then the simulator against the demo district: a
+day's mix at a rate the machine holds, and the highest rate it sustains. The sustained ten-minute load is
 `make bench-soak` (bench/soak.py); its latest result is quoted.
 
 Writes bench/results/<date>.md and <date>.json. Environment: BENCH_SECONDS (default 8) per gRPC
@@ -41,8 +41,10 @@ from bench.simulation import SIM_CAPACITY_CONCURRENCY, SIM_CAPACITY_RATE, SIM_RA
 
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 # Benchmarks of the other issues, run when present: module -> the results name it writes.
+# The field app's Lighthouse audit (some two minutes) needs npm and Chromium: without them its section
+# says why it did not run, and the rest of the report stands.
 OTHERS = {"complaints": "complaints", "mobile_enforcement_draw": "mobile_enforcement", "gateway": "gateway",
-          "event_contracts": "event-contracts"}
+          "event_contracts": "event-contracts", "field_app": "field-app"}
 
 
 # ---------------------------------------------------------------- figures and ratios

@@ -7,11 +7,13 @@ namespace of its own (see `amqp_uri`).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -189,3 +191,101 @@ def access_lines() -> Iterator[Callable[[], list[dict]]]:
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     logger.removeHandler(handler)
     logger.setLevel(level)
+
+
+# --- How `make test` hands its files to the pytest-xdist workers (--dist loadfile) -------------------
+# xdist's own loadfile hands out the files with the most tests first, which leaves the few-test files
+# that load a whole demo district (a minute or more each) for the end, one worker running them while
+# the other idles; and every worker that runs a test of the shared demo district loads one of its own.
+# Here the modules taking `demo_district` are one unit (the district is loaded once in the run), and
+# the units go out longest first, by the seconds each file took in the last run (pytest's cache), or,
+# before any run has left them, by FIRST_RUN_SECONDS.
+FILE_SECONDS_KEY = "supervision/file-seconds"
+DEMO_DISTRICT_UNIT = "tests/integration (the shared demo district)"
+# Seconds of the slow files on a 2-core machine (setup, call and teardown of all their tests), for a
+# run without the cache (a fresh clone, CI); any other file counts a tenth of a second per test.
+FIRST_RUN_SECONDS = {
+    DEMO_DISTRICT_UNIT: 150,
+    "tests/integration/test_cli.py": 75,
+    "tests/integration/test_demo_resume.py": 55,
+    "tests/integration/test_worker_health.py": 40,
+    "tests/simulator/test_load.py": 35,
+    "tests/integration/test_event_namespaces.py": 30,
+    "tests/integration/test_gateway_access.py": 30,
+    "tests/integration/test_dashboard_loading.py": 17,
+    "tests/integration/test_golden_quarter.py": 10,
+    # The field app's browser tests: about a minute together, by their authors' estimate.
+    "tests/integration/test_field_app.py": 40,
+    "tests/integration/test_field_app_oidc.py": 20,
+}
+TAKES_THE_DEMO_DISTRICT = re.compile(r"def \w+\([^)]*\bdemo_district\b")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, its units longest first and the demo district's modules one unit; else xdist's own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LongestFirst(LoadFileScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            config.option.loadscopereorder = False  # the order is set below, not by the count of tests
+            self.rootdir = config.rootpath
+            cache = getattr(config, "cache", None)  # none under -p no:cacheprovider
+            self.last_seconds = cache.get(FILE_SECONDS_KEY, {}) if cache else {}
+            self.takes_the_district: dict[str, bool] = {}
+            self.ordered = False
+
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            if module not in self.takes_the_district:
+                path = self.rootdir / module
+                self.takes_the_district[module] = path.is_file() and bool(
+                    TAKES_THE_DEMO_DISTRICT.search(path.read_text(encoding="utf-8")))
+            return DEMO_DISTRICT_UNIT if self.takes_the_district[module] else module
+
+        def _assign_work_unit(self, node):
+            if not self.ordered:  # the first assignment: the work queue is whole, in collection order
+                self.ordered = True
+                units = sorted(self.workqueue.items(), key=lambda unit: -self.expected_seconds(*unit))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
+
+        def expected_seconds(self, unit, nodeids):
+            """A unit's seconds in the last run, or FIRST_RUN_SECONDS', or a tenth of a second a test."""
+            modules = collections.Counter(nodeid.split("::", 1)[0] for nodeid in nodeids)
+            if any(module in self.last_seconds for module in modules):
+                return sum(self.last_seconds.get(module, 0.1 * tests) for module, tests in modules.items())
+            return FIRST_RUN_SECONDS.get(unit, 0.1 * len(nodeids))
+
+    return LongestFirst(config, log)
+
+
+class FileSeconds:
+    """Per test file, the seconds its tests took in this run (setup, call, teardown), kept in pytest's
+    cache for the next run's order (the xdist controller sees every worker's reports)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.seconds: collections.Counter = collections.Counter()
+
+    def pytest_runtest_logreport(self, report):
+        """Adds a phase's seconds to its file."""
+        self.seconds[report.nodeid.split("::", 1)[0]] += report.duration
+
+    def pytest_sessionfinish(self, session):
+        """Merges this run's figures into the cache's (a run of some files keeps the others')."""
+        if getattr(self.config, "cache", None) is None or not self.seconds:
+            return
+        kept = self.config.cache.get(FILE_SECONDS_KEY, {})
+        kept.update({module: round(seconds, 1) for module, seconds in self.seconds.items()})
+        self.config.cache.set(FILE_SECONDS_KEY, kept)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """Records the files' seconds in the process that hands them out: an xdist controller."""
+    if config.pluginmanager.hasplugin("dsession") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(FileSeconds(config), "supervision-file-seconds")

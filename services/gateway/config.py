@@ -46,6 +46,22 @@ class GatewayConfig:
     # number) within the window is locked until the window ends, so its four digits cannot be tried.
     status_max_misses: int = 10
     status_miss_window_seconds: float = 86400.0
+    # The field app's attachment store (photos, signatures, signed records): a directory or an S3 bucket.
+    attachment_store: str = "directory"
+    attachment_dir: str = "var/attachments"
+    attachment_s3_bucket: str = ""
+    # Empty: AWS's own endpoint for the region; else an S3-compatible store (MinIO, Ceph...).
+    attachment_s3_endpoint: str = ""
+    attachment_s3_region: str = ""
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # The bureau's identity provider the field app signs in with (authorization code with PKCE);
+    # empty issuer: no sign-in offered by the app (AUTH_MODE=off, or tokens obtained otherwise).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_scopes: str = "openid profile"
+    # Empty: the app discovers them from the issuer's /.well-known/openid-configuration.
+    oidc_authorization_endpoint: str = ""
+    oidc_token_endpoint: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -89,7 +105,87 @@ class GatewayConfig:
                                            "a number of misses >= 1"),
             status_miss_window_seconds=read_setting(env, "COMPLAINT_STATUS_MISS_WINDOW_SECONDS", "86400",
                                                     positive_float, "seconds > 0"),
+            **_field_settings(env),
         )
+
+
+ATTACHMENT_STORES = ("directory", "s3")
+
+
+def _field_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The field app's settings (ATTACHMENT_*, OIDC_*), each checked; ConfigError names the variable."""
+    store = read_setting(env, "ATTACHMENT_STORE", "directory", _one_of(ATTACHMENT_STORES), "directory or s3")
+    bucket = env.get("ATTACHMENT_S3_BUCKET", "").strip()
+    if store == "s3" and not bucket:
+        raise ConfigError("configuration error: ATTACHMENT_STORE=s3 needs ATTACHMENT_S3_BUCKET (the bucket's name)")
+    issuer = read_setting(env, "OIDC_ISSUER", "", _secure_url, "an https:// URL (http:// only for localhost) or empty")
+    client_id = env.get("OIDC_CLIENT_ID", "").strip()
+    if issuer and not client_id:
+        raise ConfigError("configuration error: OIDC_ISSUER is set but OIDC_CLIENT_ID is empty; expected the field "
+                          "app's client id at the identity provider")
+    return {
+        "attachment_store": store,
+        "attachment_dir": env.get("ATTACHMENT_DIR", "").strip() or os.path.join(env.get("DATA_DIR", "var"),
+                                                                                "attachments"),
+        "attachment_s3_bucket": bucket,
+        "attachment_s3_endpoint": read_setting(env, "ATTACHMENT_S3_ENDPOINT", "", _url,
+                                               "an http(s):// URL or empty (AWS's own endpoint)"),
+        "attachment_s3_region": env.get("ATTACHMENT_S3_REGION", "").strip(),
+        "attachment_max_bytes": read_setting(env, "ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024), _attachment_limit,
+                                             f"a number of bytes from 1 to {ATTACHMENT_CEILING_BYTES}"),
+        "oidc_issuer": issuer.rstrip("/"),
+        "oidc_client_id": client_id,
+        "oidc_scopes": " ".join(env.get("OIDC_SCOPES", "").split()) or "openid profile",
+        "oidc_authorization_endpoint": read_setting(env, "OIDC_AUTHORIZATION_ENDPOINT", "", _secure_url,
+                                                    "an https:// URL or empty (discovered from OIDC_ISSUER)"),
+        "oidc_token_endpoint": read_setting(env, "OIDC_TOKEN_ENDPOINT", "", _secure_url,
+                                            "an https:// URL or empty (discovered from OIDC_ISSUER)"),
+    }
+
+
+def _one_of(choices: tuple[str, ...]):
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"not one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _url(raw: str) -> str:
+    """An absolute http(s) URL with a host, or empty; plain http only for this machine (development)."""
+    from urllib.parse import urlsplit
+
+    raw = raw.strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+    return raw
+
+
+def _secure_url(raw: str) -> str:
+    """_url, https only but for this machine: a token endpoint over plain http would leak the codes."""
+    from urllib.parse import urlsplit
+
+    value = _url(raw)
+    if value and urlsplit(value).scheme == "http" and urlsplit(value).hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError("plain http only for localhost")
+    return value
+
+
+# mobile_enforcement records no evidence file larger than this (its own bound): an upload limit above
+# it would store files whose record is then refused.
+ATTACHMENT_CEILING_BYTES = 64 * 1024 * 1024
+
+
+def _attachment_limit(raw: str) -> int:
+    value = positive_int(raw)
+    if value > ATTACHMENT_CEILING_BYTES:
+        raise ValueError("too large")
+    return value
 
 
 def _lease(raw: str) -> float:

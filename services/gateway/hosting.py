@@ -28,7 +28,9 @@ from services.common.hosting import HostedService
 from services.common.relay import Transport
 from services.common.runtime import ServiceRuntime
 from services.common.startup import StartupProgress
+from services.gateway.attachments import open_store
 from services.gateway.http_api.complaint_status import LookupLockoutSettings
+from services.gateway.http_api.field_support import FieldSettings
 from services.gateway.http_api.routes import Context
 from services.gateway.http_api.security import HttpAuth, form_limiter, form_tokens
 from services.gateway.http_api.server import HttpServer
@@ -77,7 +79,8 @@ class GatewayHost(HostedService):
                           StreamHub(self.parts.monitor, config.stream_heartbeat_seconds, config.stream_max_clients),
                           config.form_trusted_proxies, self.parts.feeder.ready.is_set, form_tokens(config),
                           startup=startup, lookup_lockout=LookupLockoutSettings(config.status_max_misses,
-                                                                                config.status_miss_window_seconds))
+                                                                                config.status_miss_window_seconds),
+                          field=FieldSettings.from_config(config, open_store(config)))
         self.startup = startup
         if startup is not None:
             self._hold_until_loaded(startup)
@@ -115,10 +118,11 @@ class GatewayHost(HostedService):
         return url
 
     def announce(self, hostname: str) -> list[str]:
-        """The banner's lines for the HTTP/JSON API, the dashboard and the citizens' complaint page."""
+        """The banner's lines for the HTTP/JSON API, the dashboard, the citizens' complaint page and the field app."""
         lines = [f"  {'API':<20} HTTP  http://{hostname}:{self.http_port}/api/v1/openapi.json",
                  "", f"  大屏 dashboard: {self.dashboard_url(hostname)}",
-                 f"  投诉举报 citizens' page: http://{hostname}:{self.http_port}/complaint"]
+                 f"  投诉举报 citizens' page: http://{hostname}:{self.http_port}/complaint",
+                 f"  移动执法 inspectors' field app: http://{hostname}:{self.http_port}/field/"]
         if self.settings.auth_mode == "jwt" and not self.parts.config.development_login:
             lines += ["  (AUTH_MODE=jwt: open it with #token=<jwt>; DEVELOPMENT_LOGIN=true prints a development login)"]
         return lines

@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.common.context import current_caller
+from services.mobile_enforcement import field_messages as fm
 from services.mobile_enforcement import messages as m
+from services.mobile_enforcement.domain.assignments import Assignments
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Checklists
@@ -14,6 +16,7 @@ from services.mobile_enforcement.domain.documents import Documents
 from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import EntityImport
 from services.mobile_enforcement.domain.inspections import Inspections
+from services.mobile_enforcement.domain.signing import Signing
 from services.mobile_enforcement.domain.spot_checks import SpotChecks
 from services.mobile_enforcement.models import Case
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
@@ -98,8 +101,10 @@ class SpotCheckApi(pb_grpc.SpotCheckServiceServicer):
 
 
 class InspectionApi(pb_grpc.InspectionServiceServicer):
-    def __init__(self, inspections: Inspections):
+    def __init__(self, inspections: Inspections, assignments: Assignments, max_evidence_bytes: int):
         self.inspections = inspections
+        self.assignments = assignments
+        self.max_evidence_bytes = max_evidence_bytes
 
     def ScheduleInspection(self, request, context):
         return m.inspection_to_proto(self.inspections.schedule(current_caller(), request.request_id,
@@ -114,17 +119,28 @@ class InspectionApi(pb_grpc.InspectionServiceServicer):
 
     def StartInspection(self, request, context):
         view = self.inspections.start(current_caller(), request.id, list(request.officer_ids),
-                                      m.location_from_proto(request))
+                                      m.location_from_proto(request), request.request_id, request.expected_version)
         return m.inspection_to_proto(view)
 
     def RecordFindings(self, request, context):
-        view = self.inspections.record_findings(current_caller(), request.id, m.findings_from_proto(request.findings))
+        view = self.inspections.record_findings(current_caller(), request.id, m.findings_from_proto(request.findings),
+                                                request.request_id, request.expected_version)
         return m.inspection_to_proto(view)
 
     def CompleteInspection(self, request, context):
         view = self.inspections.complete(current_caller(), request.id, m.inspection_outcome(request), request.summary,
-                                         m.rectification_due(request))
+                                         m.rectification_due(request), request.request_id, request.expected_version)
         return m.inspection_to_proto(view)
+
+    def AttachEvidence(self, request, context):
+        view = self.inspections.attach_evidence(current_caller(), request.request_id, request.inspection_id,
+                                                fm.evidence_input(request), self.max_evidence_bytes)
+        return m.inspection_to_proto(view)
+
+    def ListAssignments(self, request, context):
+        page = fm.assignment_listing(request)
+        return fm.assignments_page(self.assignments.list(current_caller(), page, request.office_id,
+                                                         request.officer_id))
 
     def ConfirmRectification(self, request, context):
         return m.inspection_to_proto(self.inspections.confirm_rectification(current_caller(), request.id,
@@ -234,8 +250,9 @@ class AuditTrailApi(pb_grpc.AuditTrailServiceServicer):
 
 
 class DocumentApi(pb_grpc.DocumentServiceServicer):
-    def __init__(self, documents: Documents):
+    def __init__(self, documents: Documents, signing: Signing):
         self.documents = documents
+        self.signing = signing
 
     def IssueDocument(self, request, context):
         document = self.documents.issue(current_caller(), request.request_id, request.subject,
@@ -251,3 +268,6 @@ class DocumentApi(pb_grpc.DocumentServiceServicer):
     def ListDocuments(self, request, context):
         page, where = m.document_listing(request)
         return m.documents_page(self.documents.list(current_caller(), page, where))
+
+    def SignDocument(self, request, context):
+        return m.document_to_proto(self.signing.sign(current_caller(), request.request_id, fm.signature_input(request)))

@@ -42,6 +42,7 @@ from services.mobile_enforcement.domain.inspections import (
 from services.mobile_enforcement.domain.spot_checks import ConflictFilter, PlanInput, PlanView
 from services.mobile_enforcement.domain.spot_checks import Verification as PlanVerification
 from services.mobile_enforcement.domain.workspace import split_ids
+from services.mobile_enforcement.field_messages import evidence_to_proto
 from services.mobile_enforcement.models import Case, Conflict, Document, Entity, Inspection
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 
@@ -147,14 +148,14 @@ def entity_mask(request: pb.UpdateEntityRequest) -> list[str]:
 def entity_listing(request: pb.ListEntitiesRequest) -> tuple[Page, EntityFilter]:
     page = parse_page(request)
     terms = parse_filter(request.filter, {"office_id": str, "category": str, "risk_level": str, "street": str,
-                                          "key_supervision": bool, "industry_code": str})
+                                          "key_supervision": bool, "industry_code": str, "search": str})
     key_supervision = terms.get("key_supervision")
     return page, EntityFilter(office_id=_text(terms, "office_id"),
                               category=_filter_enum(terms, "category", pb.EntityCategory, CATEGORY),
                               risk_level=_filter_enum(terms, "risk_level", pb.RiskLevel, RISK),
                               street=_text(terms, "street"),
                               key_supervision=None if key_supervision is None else bool(key_supervision),
-                              industry_code=_text(terms, "industry_code"))
+                              industry_code=_text(terms, "industry_code"), search=_text(terms, "search"))
 
 
 def entities_page(result: ListResult[Entity]) -> pb.ListEntitiesResponse:
@@ -367,6 +368,7 @@ def inspection_to_proto(view: InspectionView) -> pb.Inspection:
     if inspection.latitude is not None:
         message.location.point.latitude, message.location.point.longitude = inspection.latitude, inspection.longitude
         message.location.address = inspection.location_address
+    message.evidence.extend(evidence_to_proto(row) for row in view.evidence)
     return message
 
 
@@ -529,7 +531,9 @@ def document_to_proto(document: Document) -> pb.Document:
                        kind=value_of(pb.DocumentKind, document.kind, DOCUMENT_KIND), number=document.number,
                        year=document.year, sequence=document.sequence, office_id=document.office_id,
                        sha256=document.sha256, content_type=document.content_type, size_bytes=document.size_bytes,
-                       issued_by=document.issued_by, create_time=timestamp(document.created_at))
+                       issued_by=document.issued_by, create_time=timestamp(document.created_at),
+                       signed_copy_of=document.signed_copy_of or "", signer_name=document.signer_name,
+                       signature_sha256=document.signature_sha256, sign_time=timestamp(document.signed_at))
 
 
 def documents_page(result: ListResult[Document]) -> pb.ListDocumentsResponse:

@@ -38,6 +38,7 @@ from services.common.indicators import IndicatorSnapshotMixin
 from services.common.leases import LeaseMixin
 
 _HAS_SOURCE_REF = text("source_ref != ''")
+_ORIGINAL = text("signed_copy_of IS NULL")
 
 
 class Base(DeclarativeBase):
@@ -262,6 +263,29 @@ class Inspection(Base):
     )
 
 
+class InspectionEvidence(Base):
+    """A file of the gateway's attachment store recorded on an inspection (a photo, the party's
+    signature, the signed record): its hash, and when and where the phone captured it. Attached once
+    per inspection and file; never changed or removed (its trail record holds the same facts)."""
+
+    __tablename__ = "inspection_evidence"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # 1, 2, ... per inspection: the order attached, which the Inspection lists them in.
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    captured_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_meters: Mapped[float] = mapped_column(Float)
+    item_code: Mapped[str] = mapped_column(String(16))
+    attached_by: Mapped[str] = mapped_column(String(64))
+    attached_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Finding(Base):
     __tablename__ = "inspection_findings"
 
@@ -407,12 +431,27 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     issued_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # SHA-256 of what the document states (document_content.content_digest), so that a signed copy
+    # is made only of a record that still says what the inspection says; "" for documents issued
+    # before it was kept (migration 0013).
+    content_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # A signed copy (SignDocument): the original's id, who signed, the signature image's SHA-256 and
+    # when; the copy keeps the original's subject, kind and number.
+    signed_copy_of: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    signer_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    signature_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
-        # A second issue of the same kind for the same subject is the first one again.
-        Index("ux_documents_subject_kind", "subject", "kind", unique=True),
+        # A second issue of the same kind for the same subject is the first one again (a signed
+        # copy shares both with its original).
+        Index("ux_documents_subject_kind", "subject", "kind", unique=True,
+              sqlite_where=_ORIGINAL, postgresql_where=_ORIGINAL),
         # A number is never given twice, whatever a concurrent issue did.
-        Index("ux_documents_number", "kind", "year", "sequence", unique=True),
+        Index("ux_documents_number", "kind", "year", "sequence", unique=True,
+              sqlite_where=_ORIGINAL, postgresql_where=_ORIGINAL),
+        # An original is signed once.
+        Index("ux_documents_signed_copy", "signed_copy_of", unique=True),
         Index("ix_documents_office", "office_id", "id"),
     )
 

@@ -18,6 +18,7 @@ from services.common.indicators import IndicatorRefresher, Reading
 from services.common.runtime import Registration, ServiceRuntime
 from services.mobile_enforcement import indicators
 from services.mobile_enforcement.documents import render_pdf
+from services.mobile_enforcement.domain.assignments import Assignments
 from services.mobile_enforcement.domain.audit import AuditTrails
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Catalog, Checklists
@@ -26,9 +27,11 @@ from services.mobile_enforcement.domain.document_settings import read_settings
 from services.mobile_enforcement.domain.documents import Documents
 from services.mobile_enforcement.domain.entities import Entities
 from services.mobile_enforcement.domain.entity_import import EntityImport
+from services.mobile_enforcement.domain.evidence import DEFAULT_MAX_BYTES
 from services.mobile_enforcement.domain.inspections import Inspections
 from services.mobile_enforcement.domain.provisional import ProvisionalRecount
 from services.mobile_enforcement.domain.rules import RuleBook
+from services.mobile_enforcement.domain.signing import Signing
 from services.mobile_enforcement.domain.spot_checks import SpotChecks
 from services.mobile_enforcement.domain.sweep import DeadlineSweep
 from services.mobile_enforcement.domain.workspace import Workspace
@@ -65,6 +68,7 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
     spot_checks, inspections, cases = SpotChecks(workspace), Inspections(workspace), Cases(workspace)
     trails, sweep = AuditTrails(workspace), DeadlineSweep(workspace)
     documents = Documents(workspace, read_settings(), render_pdf)
+    assignments, signing = Assignments(workspace, inspections), Signing(documents)
     handlers = Handlers(Directory(workspace), inspections, cases, sweep)
 
     def compute_indicators(session: Session, office_ids: list[str] | None) -> dict[str, list[Reading]]:
@@ -82,10 +86,11 @@ def build(settings: Settings, store: Store, *, today=shanghai_today, now=utcnow)
             (pb_grpc.add_EntityServiceServicer_to_server, api.EntityApi(entities, importer)),
             (pb_grpc.add_ChecklistServiceServicer_to_server, api.ChecklistApi(checklists)),
             (pb_grpc.add_SpotCheckServiceServicer_to_server, api.SpotCheckApi(spot_checks)),
-            (pb_grpc.add_InspectionServiceServicer_to_server, api.InspectionApi(inspections)),
+            (pb_grpc.add_InspectionServiceServicer_to_server, api.InspectionApi(inspections, assignments,
+                                                                                  DEFAULT_MAX_BYTES)),
             (pb_grpc.add_CaseServiceServicer_to_server, api.CaseApi(cases)),
             (pb_grpc.add_AuditTrailServiceServicer_to_server, api.AuditTrailApi(trails)),
-            (pb_grpc.add_DocumentServiceServicer_to_server, api.DocumentApi(documents)),
+            (pb_grpc.add_DocumentServiceServicer_to_server, api.DocumentApi(documents, signing)),
             (indicators_pb2_grpc.add_IndicatorSourceServicer_to_server,
              IndicatorSourceServicer(store, IndicatorSnapshot)),
         ]

@@ -1,11 +1,18 @@
 """The demo district in monolithic mode, started once for every demo test of the session: each
-service's demo loads after the events of the services before it, as `make run` does it."""
+service's demo loads after the events of the services before it, as `make run` does it. It is loaded
+from nothing, as a first start: what the gateway said and kept while it loaded is kept with it for
+the first start's tests (tests/integration/test_first_start.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sqlite3
+import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +24,8 @@ from services import monolith
 from services.common import migrate, registry
 from services.common.db import Store
 from services.common.hosting import HostedService
+from services.gateway.hosting import GatewayHost
+from services.gateway.models import HistoryPoint
 from tests.conftest import make_settings
 from tests.support import free_port
 
@@ -30,6 +39,8 @@ class District:
     channels: dict[str, grpc.Channel]
     # Every store's rows as the demo loaded them (row_counts), before any test adds to them.
     loaded_row_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What the gateway answered and kept at the third loading step and once loaded (watch_the_gateway).
+    seen_while_loading: dict = field(default_factory=dict)
 
 
 # Rows whose number depends on timing, not on what was loaded: leases; and the indicators' snapshots
@@ -100,11 +111,84 @@ def stop_district(district: District) -> None:
         service.runtime.store.dispose()
 
 
+def http_get(port: int, path: str) -> tuple[int, dict]:
+    """(status, JSON body) of a GET on the gateway's HTTP port, an error status included."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def history_rows(gateway: GatewayHost) -> int:
+    with gateway.runtime.store.read() as session:
+        return session.query(HistoryPoint).count()
+
+
+@contextlib.contextmanager
+def watch_the_gateway() -> Iterator[dict]:
+    """While a district starts in this process: at the third loading step (complaints', after
+    command_center and mobile_enforcement), what the gateway answers on /readyz, how many offices it
+    knows and what it has written of history and alerts, in the dict yielded; and the gateway as
+    "gateway"."""
+    seen: dict = {}
+    original_start = GatewayHost.start
+    from services.complaints import demo as complaints_demo
+    original_load = complaints_demo.load_demo
+
+    def start_and_keep(self):
+        seen["gateway"] = self
+        return original_start(self)
+
+    def look_then_load(*args, **kwargs):
+        gateway = seen["gateway"]
+        time.sleep(1.5)  # more than a recorder's pass and a probe's delay
+        seen["readyz"] = http_get(gateway.http_port, "/readyz")
+        seen["offices"] = len(gateway.parts.monitor.view.offices)
+        seen["written"] = gateway.parts.recorder.flush()
+        seen["history"] = history_rows(gateway)
+        seen["alerts"] = dict(gateway.parts.monitor.view.alerts)
+        return original_load(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(GatewayHost, "start", start_and_keep)
+        patch.setattr(complaints_demo, "load_demo", look_then_load)
+        yield seen
+
+
+# Whichever test of the demo district runs first loads it in its setup (a minute or two on a busy
+# machine): its timeout covers that, unless the test sets its own.
+DEMO_DISTRICT_TIMEOUT = 240
+
+
+def pytest_collection_modifyitems(config, items):
+    """Gives the tests taking the demo district time to load it (an explicit timeout marker wins)."""
+    for item in items:
+        if "demo_district" in getattr(item, "fixturenames", ()) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(DEMO_DISTRICT_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def demo_district(tmp_path_factory):
-    district = start_district(tmp_path_factory.mktemp("district"))
-    for service in district.services.values():
-        service.settle()
-    district.loaded_row_counts = row_counts(district.data_dir)
+    """The demo district, loaded from nothing in this process (a first start, watched: see
+    watch_the_gateway); then, once loaded, the gateway's alerts (its probes run once the district is
+    loaded) and history, before any test adds to the district."""
+    with watch_the_gateway() as seen:
+        district = start_district(tmp_path_factory.mktemp("district"))
+    district.seen_while_loading = seen
+    try:
+        gateway = seen["gateway"]
+        deadline = time.monotonic() + 30
+        while not gateway.parts.monitor.view.alerts and time.monotonic() < deadline:
+            time.sleep(0.2)
+        seen["alerts once loaded"] = dict(gateway.parts.monitor.view.alerts)
+        gateway.parts.recorder.flush()
+        seen["history once loaded"] = history_rows(gateway)
+        for service in district.services.values():
+            service.settle()
+        district.loaded_row_counts = row_counts(district.data_dir)
+    except BaseException:
+        stop_district(district)
+        raise
     yield district
     stop_district(district)

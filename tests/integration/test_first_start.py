@@ -1,7 +1,8 @@
 """The first start of `make run`: the monolith as a real process, stopped by SIGTERM while it loads
 the demo district, started again, and the district is whole (the same rows as a load that was
 never interrupted); meanwhile the gateway says it is loading and writes neither history nor alerts
-of the loading's climb."""
+of the loading's climb (watched in the session's demo district, which is loaded from nothing in
+this process)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,7 @@ import pytest
 
 from services.common import registry
 from services.gateway.domain.alerts import INDEX_DROP
-from services.gateway.hosting import GatewayHost
-from services.gateway.models import HistoryPoint
-from tests.integration.conftest import row_counts, start_district, stop_district
+from tests.integration.conftest import http_get, row_counts
 from tests.support import free_port, monolith_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,64 +125,22 @@ def test_a_first_start_stopped_while_loading_resumes_to_the_whole_district(demo_
     assert row_counts(tmp_path) == demo_district.loaded_row_counts
 
 
-@pytest.mark.timeout(START_SECONDS)
-def test_the_gateway_waits_for_the_loaded_district(tmp_path, monkeypatch):
-    """In one process: at the third loading step, /readyz says so, and neither history nor alerts
-    were written from the two services loaded; once ready, both are."""
-    hosts: list[GatewayHost] = []
-    original_start = GatewayHost.start
-
-    def start_and_keep(self):
-        hosts.append(self)
-        return original_start(self)
-
-    monkeypatch.setattr(GatewayHost, "start", start_and_keep)
-    seen: dict = {}
-    from services.complaints import demo as complaints_demo
-    original_load = complaints_demo.load_demo
-
-    def look_then_load(*args, **kwargs):
-        gateway = hosts[0]
-        time.sleep(1.5)  # more than a recorder's pass and a probe's delay
-        seen["readyz"] = _get(gateway.http_port, "/readyz")
-        seen["offices"] = len(gateway.parts.monitor.view.offices)
-        seen["written"] = gateway.parts.recorder.flush()
-        seen["history"] = _history_rows(gateway)
-        seen["alerts"] = dict(gateway.parts.monitor.view.alerts)
-        return original_load(*args, **kwargs)
-
-    monkeypatch.setattr(complaints_demo, "load_demo", look_then_load)
-    district = start_district(tmp_path)
-    try:
-        gateway = hosts[0]
-        assert seen["offices"] == 14, "the gateway saw command_center's offices while loading"
-        status, body = seen["readyz"]
-        assert status == 503
-        assert (body["status"], body["step"], body["done"], body["total"]) == ("loading", "complaints", 2, 6)
-        assert (seen["written"], seen["history"]) == (0, 0), "history of the loading's climb"
-        assert seen["alerts"] == {}, "alerts while loading"
-        status, body = _get(gateway.http_port, "/readyz")
-        assert (status, body["status"]) == (200, "ready")
-        deadline = time.monotonic() + 30
-        while not gateway.parts.monitor.view.alerts and time.monotonic() < deadline:
-            time.sleep(0.2)  # the probes run once the district is loaded
-        alerts = gateway.parts.monitor.view.alerts.values()
-        assert alerts, "no alert of the loaded district"
-        assert not [a for a in alerts if a.kind == INDEX_DROP], "the loading's climb read as an index drop"
-        gateway.parts.recorder.flush()
-        assert _history_rows(gateway) > 0
-    finally:
-        stop_district(district)
-
-
-def _get(port: int, path: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _history_rows(gateway: GatewayHost) -> int:
-    with gateway.runtime.store.read() as session:
-        return session.query(HistoryPoint).count()
+def test_the_gateway_waits_for_the_loaded_district(demo_district):
+    """In one process (the session's demo district, loaded from nothing and watched while it loaded:
+    tests/integration/conftest.py): at the third loading step, /readyz says so, and neither history
+    nor alerts were written from the two services loaded; once ready, both are."""
+    seen = demo_district.seen_while_loading
+    gateway = demo_district.services["gateway"]
+    assert seen["gateway"] is gateway
+    assert seen["offices"] == 14, "the gateway saw command_center's offices while loading"
+    status, body = seen["readyz"]
+    assert status == 503
+    assert (body["status"], body["step"], body["done"], body["total"]) == ("loading", "complaints", 2, 6)
+    assert (seen["written"], seen["history"]) == (0, 0), "history of the loading's climb"
+    assert seen["alerts"] == {}, "alerts while loading"
+    status, body = http_get(gateway.http_port, "/readyz")
+    assert (status, body["status"]) == (200, "ready")
+    alerts = seen["alerts once loaded"].values()
+    assert alerts, "no alert of the loaded district"
+    assert not [a for a in alerts if a.kind == INDEX_DROP], "the loading's climb read as an index drop"
+    assert seen["history once loaded"] > 0

@@ -308,3 +308,9 @@ def document(routes: Iterable[tuple[str, str]], *, auth: bool) -> dict:
         },
         "paths": dict(sorted(paths.items())),
     }
+
+
+# The field app's operations live with their own module (imported last: it builds on the helpers above).
+from services.gateway.http_api.openapi_field import FIELD_OPERATIONS  # noqa: E402
+
+OPERATIONS.update(FIELD_OPERATIONS)

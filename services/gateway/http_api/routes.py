@@ -27,9 +27,11 @@ from services.gateway.domain.complaint_form import FormTokens, in_chinese, parse
 from services.gateway.domain.history import RESOLUTIONS
 from services.gateway.domain.monitor import Monitor
 from services.gateway.domain.paging import office_page_token, parse_office_page
-from services.gateway.http_api import complaint_page, complaint_status, documents, present
+from services.gateway.domain.uploads import TooLarge, UnsupportedType
+from services.gateway.http_api import complaint_page, complaint_status, documents, field, field_app, present
 from services.gateway.http_api.access import access
 from services.gateway.http_api.exports import export
+from services.gateway.http_api.field_support import FieldSettings
 from services.gateway.http_api.openapi import document
 from services.gateway.http_api.security import FormLimiter, HttpAuth, Network, client_address
 from services.gateway.http_api.stages import stages as office_stages
@@ -43,7 +45,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 ECHARTS = STATIC / "vendor" / "echarts.min.js"
 FORM_MAX_BYTES = 16 * 1024
 # The most specific class first; a bare DomainError is still the caller's doing.
-_STATUS = [(errors.InvalidArgument, 400), (errors.Unauthenticated, 401), (errors.PermissionDenied, 403),
+_STATUS = [(TooLarge, 413), (UnsupportedType, 415),
+           (errors.InvalidArgument, 400), (errors.Unauthenticated, 401), (errors.PermissionDenied, 403),
            (errors.NotFound, 404), (errors.DomainError, 409)]
 _HTTP_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 405: "METHOD_NOT_ALLOWED", 409: "FAILED_PRECONDITION", 413: "PAYLOAD_TOO_LARGE",
@@ -68,6 +71,8 @@ class Context:
     startup: StartupProgress | None = None
     # When the public status lookup locks a complaint number (GatewayConfig's status_* settings).
     lookup_lockout: complaint_status.LookupLockoutSettings = LOOKUP_LOCKOUT_DEFAULTS
+    # The field app's settings and attachment store; None: no field app (tests building a Context by hand).
+    field: FieldSettings | None = None
 
 
 def error_response(code: int, message: str, details: list[dict] | None = None, headers=None) -> web.Response:
@@ -366,6 +371,9 @@ def build_app(ctx: Context) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", dashboard)
     app.router.add_static("/static/", STATIC, append_version=False)
+    if ctx.field is not None:
+        field.register(app, ctx)
+        field_app.register(app, CONTENT_SECURITY_POLICY, ctx.field.extra_origins)
     return app
 
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import CSS, HTML
 from weasyprint.text.ffi import ffi, fontconfig
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetchingError
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from services.common.errors import FailedPrecondition
 from services.mobile_enforcement.domain.document_content import DocumentContent
@@ -60,15 +60,24 @@ def require_faces(faces: tuple[str, ...] = FACES) -> None:
                                  "(Debian package fonts-noto-cjk)")
 
 
+# The one image a document shows: a signed record's signature, handed to WeasyPrint by the fetcher
+# under this name (a reserved domain: nothing is ever fetched from it).
+SIGNATURE_URL = "https://signature.invalid/party.png"
+
+
 class RefuseEveryUrl(URLFetcher):
     """A URL fetcher that fetches nothing: the documents need no outside resource, and a URL in
-    them can only have come from user input. Each refused URL is remembered (tests read them)."""
+    them can only have come from user input. Each refused URL is remembered (tests read them).
+    A signed record's signature is the one exception, served from memory under SIGNATURE_URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, signature_png: bytes = b"") -> None:
         super().__init__(allowed_protocols=())
         self.refused: list[str] = []
+        self.signature_png = signature_png
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> None:
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        if self.signature_png and url == SIGNATURE_URL:
+            return URLFetcherResponse(url, self.signature_png, {"Content-Type": "image/png"})
         self.refused.append(url)
         raise URLFetchingError(f"enforcement documents fetch no URL ({url[:80]})")
 
@@ -86,6 +95,7 @@ class PdfRenderer:
         self.environment = Environment(loader=FileSystemLoader(templates), autoescape=True,
                                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.environment.filters["cn_date"] = cn_date
+        self.environment.globals["signature_url"] = SIGNATURE_URL
         self.stylesheet = (templates / "documents.css").read_text(encoding="utf-8")
         # The URLs the last render refused (for tests: a refused URL is expected to be user text).
         self.last_refused: list[str] = []
@@ -96,7 +106,7 @@ class PdfRenderer:
 
     def __call__(self, content: DocumentContent) -> bytes:
         # A fetcher and a font configuration per render: renders run on several gRPC threads.
-        fetcher = RefuseEveryUrl()
+        fetcher = RefuseEveryUrl(content.signature_png)
         fonts = FontConfiguration()
         stylesheet = CSS(string=self.stylesheet, url_fetcher=fetcher, font_config=fonts)
         pdf = HTML(string=self.html(content), url_fetcher=fetcher).write_pdf(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from services.common.clock import shanghai_date
@@ -145,6 +145,15 @@ class DocumentContent:
     delivered_on: dt.date | None = None
     delivery_method: str = ""
     rule_set: str = ""
+    # A signed copy of an inspection record (SignDocument): the party's signature image (PNG), who
+    # signed and when, printed under the record; empty on every original.
+    signature_png: bytes = b""
+    signer_name: str = ""
+    signed_at: str = ""
+
+    def unsigned(self) -> DocumentContent:
+        """The content without a signature: what the original states."""
+        return replace(self, signature_png=b"", signer_name="", signed_at="")
 
 
 def money_text(amount: Decimal) -> str:
@@ -270,6 +279,12 @@ def case_content(kind: str, case: Case, number: str, issued_on: dt.date, setting
 
 def _people(sources: Sources, officer_ids: list[str]) -> tuple[Person, ...]:
     return tuple(sources.officers.get(officer_id, Person(officer_id, "")) for officer_id in officer_ids)
+
+
+def content_digest(content: DocumentContent) -> str:
+    """SHA-256 of what a document states, without a signature: a record signed later is compared with
+    the one issued by it (a rendered PDF's bytes could not be compared: renderers and fonts change)."""
+    return hashlib.sha256(repr(content.unsigned()).encode()).hexdigest()
 
 
 def digest(content: bytes) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from services.common.access import office_scope, require_read, require_write
+from services.common.clock import shanghai_date
 from services.common.context import Caller
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.idempotency import MAX_REQUEST_ID, earlier_request, run_once
@@ -26,6 +27,7 @@ from services.mobile_enforcement.domain.document_content import (
     Person,
     Sources,
     case_content,
+    content_digest,
     digest,
     inspection_content,
 )
@@ -141,7 +143,7 @@ class Draft:
     pdf: bytes
 
 
-def _owner(session: Session, subject_kind: str, record_id: str, *, lock: bool = False) -> Inspection | Case:
+def owner_of(session: Session, subject_kind: str, record_id: str, *, lock: bool = False) -> Inspection | Case:
     """The inspection or case a document is of. `lock`: its row is locked first (PostgreSQL), as a
     step of the procedure locks it before appending to its trail, so that an issue and a step of
     the same subject queue up instead of deadlocking on the row and the trail's lock."""
@@ -171,10 +173,11 @@ class Documents:
         draft = self._draft(caller, request_id, subject_kind, record_id, kind)
 
         def create(session: Session) -> str:
-            owner = _owner(session, subject_kind, record_id, lock=True)
+            owner = owner_of(session, subject_kind, record_id, lock=True)
             require_write(caller, owner.office_id)
             key = f"{subject_kind}/{owner.id}"
-            existing = session.scalar(select(Document.id).where(Document.subject == key, Document.kind == kind))
+            existing = session.scalar(select(Document.id).where(Document.subject == key, Document.kind == kind,
+                                                                Document.signed_copy_of.is_(None)))
             if existing is not None:
                 return existing
             check_issuable(kind, owner)
@@ -190,10 +193,11 @@ class Documents:
         with self.workspace.store.read() as session:
             if request_id and earlier_request(session, RequestKey, request_id) is not None:
                 return None
-            owner = _owner(session, subject_kind, record_id)
+            owner = owner_of(session, subject_kind, record_id)
             require_write(caller, owner.office_id)
             if session.scalar(select(Document.id).where(Document.subject == f"{subject_kind}/{owner.id}",
-                                                        Document.kind == kind)) is not None:
+                                                        Document.kind == kind,
+                                                        Document.signed_copy_of.is_(None))) is not None:
                 return None
             check_issuable(kind, owner)
             today = self.workspace.today()
@@ -222,7 +226,7 @@ class Documents:
         document = Document(id=str(uuid.uuid4()), subject=subject, kind=kind, office_id=owner.office_id,
                             number=content.number, year=today.year, sequence=sequence, sha256=digest(pdf),
                             content_type=PDF, size_bytes=len(pdf), content=pdf, issued_by=caller.subject,
-                            created_at=self.workspace.now())
+                            created_at=self.workspace.now(), content_digest=content_digest(content))
         session.add(document)
         session.flush()
         # The owner's trail head moves with the record (its only column a document writes), so the
@@ -232,6 +236,15 @@ class Documents:
             kind=kind, title=content.title, number=content.number, sha256=document.sha256,
             size_bytes=document.size_bytes)
         return document
+
+    def stated(self, session: Session, document: Document, owner: Inspection | Case) -> DocumentContent:
+        """What `document` would state if it were issued again now: its own number and day of issue,
+        the subject's records as they stand."""
+        issued_on = shanghai_date(document.created_at)
+        sources = self._sources(session, document.kind, owner)
+        if isinstance(owner, Inspection):
+            return inspection_content(document.kind, owner, document.number, issued_on, self.settings, sources)
+        return case_content(document.kind, owner, document.number, issued_on, self.settings, sources)
 
     def _sources(self, session: Session, kind: str, owner: Inspection | Case) -> Sources:
         office = session.get(Office, owner.office_id)
@@ -258,7 +271,8 @@ class Documents:
         decision_number = ""
         if kind == DELIVERY_RECEIPT:
             decision_number = session.scalar(select(Document.number).where(
-                Document.subject == f"{CASE}/{owner.id}", Document.kind == PENALTY_DECISION)) or ""
+                Document.subject == f"{CASE}/{owner.id}", Document.kind == PENALTY_DECISION,
+                Document.signed_copy_of.is_(None))) or ""
         return Sources(office_name, officers, rules=rules, hearing_request_due=hearing_due,
                        decision_number=decision_number)
 

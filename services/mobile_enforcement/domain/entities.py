@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.access import office_scope, require_read, require_write
@@ -27,6 +27,7 @@ from supervision.mobile_enforcement.v1 import events_pb2
 MAX_NAME = 200
 MAX_ADDRESS = 300
 MAX_STREET = 50
+MAX_SEARCH = 50
 UPDATABLE_FIELDS = ("name", "category", "address", "street", "risk_level", "key_supervision", "industry_code")
 
 
@@ -56,6 +57,8 @@ class EntityFilter:
     key_supervision: bool | None = None
     # A division, group or class code: the entities whose industry code falls within it ("52": retail).
     industry_code: str | None = None
+    # A part of the name (any case) or the start of the credit code: what an inspector types.
+    search: str | None = None
 
 
 def validate(data: EntityInput, violations: Violations, prefix: str = "entity.",
@@ -115,6 +118,14 @@ def get_entity(session: Session, uscc: str) -> Entity:
     if entity is None:
         raise NotFound(f"entity {uscc!r} not found")
     return entity
+
+
+def check_search(search: str) -> str:
+    """The search term trimmed, when it is 1 to MAX_SEARCH characters; INVALID_ARGUMENT on filter otherwise."""
+    term = search.strip()
+    if not term or len(term) > MAX_SEARCH:
+        raise InvalidArgument.of("filter", f"search: 1 to {MAX_SEARCH} characters")
+    return term
 
 
 class Entities:
@@ -198,6 +209,10 @@ class Entities:
             if problem:
                 raise InvalidArgument.of("filter", f"industry_code: {problem}")
             query = query.where(Entity.industry_code.startswith(code, autoescape=True))
+        if where.search is not None:
+            term = check_search(where.search)
+            query = query.where(or_(func.lower(Entity.name).contains(term.lower(), autoescape=True),
+                                    Entity.uscc.startswith(term.upper(), autoescape=True)))
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
         return ListResult(rows, next_token(rows[-1].uscc if rows else None, len(rows), page))

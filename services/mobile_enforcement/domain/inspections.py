@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import Message
@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import Caller
-from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
+from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
 from services.common.hash_chain import GENESIS
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
-from services.mobile_enforcement.domain import deadlines, findings, published
+from services.mobile_enforcement.domain import deadlines, evidence, findings, published
 from services.mobile_enforcement.domain.case_rules import LeadInput
 from services.mobile_enforcement.domain.cases import Cases
 from services.mobile_enforcement.domain.checklists import Checklist
@@ -41,8 +41,16 @@ from services.mobile_enforcement.domain.vocabulary import (
     SOURCE_INSPECTION,
     SPOT_CHECK,
 )
-from services.mobile_enforcement.domain.workspace import Workspace, join_ids, split_ids, stored
-from services.mobile_enforcement.models import Case, Entity, Finding, Inspection, Officer, RequestKey
+from services.mobile_enforcement.domain.workspace import Workspace, join_ids, split_ids, stored, utc_text
+from services.mobile_enforcement.models import (
+    Case,
+    Entity,
+    Finding,
+    Inspection,
+    InspectionEvidence,
+    Officer,
+    RequestKey,
+)
 
 SUBJECT = "inspection/{}"
 MAX_SOURCE_REF = 64
@@ -77,6 +85,8 @@ class InspectionView:
     findings: list[Finding]
     # The checklist it is recorded against; None until it starts.
     checklist: Checklist | None
+    # The files attached on site, in the order attached.
+    evidence: list[InspectionEvidence] = field(default_factory=list)
 
     @property
     def unanswered(self) -> list[str]:
@@ -116,6 +126,13 @@ def _require(inspection: Inspection, state: str, doing: str) -> None:
     if inspection.state != state:
         raise FailedPrecondition(f"inspection {inspection.id} is {inspection.state}; only a {state} inspection "
                                  f"can be {doing}")
+
+
+def check_version(inspection: Inspection, expected: int) -> None:
+    """Refuses (ABORTED) a change made against another version than the inspection's; 0 expects none."""
+    if expected and expected != inspection.version:
+        raise Aborted(f"inspection {inspection.id} is at version {inspection.version}, not {expected}: it was "
+                      "changed meanwhile; re-read it and retry")
 
 
 def check_location(location: LocationInput | None) -> LocationInput:
@@ -191,8 +208,9 @@ class Inspections:
     # ------------------------------------------------------------------ on site
 
     def start(self, caller: Caller, inspection_id: str, officer_ids: list[str],
-              location: LocationInput | None) -> InspectionView:
-        """Starts a planned inspection on site, with a lawful team, against the checklist in force."""
+              location: LocationInput | None, request_id: str = "", expected_version: int = 0) -> InspectionView:
+        """Starts a planned inspection on site, with a lawful team, against the checklist in force
+        (once per request id; at expected_version when one is given)."""
         place = check_location(location)
 
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
@@ -212,7 +230,7 @@ class Inspections:
                         location=[place.latitude, place.longitude, inspection.location_address],
                         checklist=f"{checklist.category}/{checklist.version}")
 
-        return self._transition(caller, inspection_id, change)
+        return self._once(caller, request_id, "StartInspection", inspection_id, expected_version, change)
 
     def _check_assigned(self, session: Session, inspection: Inspection, team: list[str], today: dt.date) -> None:
         """A spot check is done by the inspectors the draw assigned; only one who can no longer act
@@ -232,12 +250,15 @@ class Inspections:
             raise FailedPrecondition(f"inspection {inspection.id} is done by the inspectors the plan drew",
                                      violations.items)
 
-    def record_findings(self, caller: Caller, inspection_id: str, given: list[FindingInput]) -> InspectionView:
-        """Records (or corrects) results of checklist items of an inspection in progress."""
+    def record_findings(self, caller: Caller, inspection_id: str, given: list[FindingInput], request_id: str = "",
+                        expected_version: int = 0) -> InspectionView:
+        """Records (or corrects) results of checklist items of an inspection in progress (once per
+        request id; at expected_version when one is given)."""
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
             _require(inspection, IN_PROGRESS, "recorded")
             checklist = self._checklist(inspection)
             accepted = findings.check_findings(given, checklist)
+            evidence.check_references(accepted, {e.sha256 for e in evidence.evidence_of(session, inspection.id)})
             now = self.workspace.now()
             for finding in accepted:
                 row = session.get(Finding, (inspection.id, finding.item_code))
@@ -250,11 +271,12 @@ class Inspections:
                         findings=[{"item": f.item_code, "result": f.result, "note": f.note,
                                    "evidence": f.evidence_refs} for f in accepted])
 
-        return self._transition(caller, inspection_id, change)
+        return self._once(caller, request_id, "RecordFindings", inspection_id, expected_version, change)
 
     def complete(self, caller: Caller, inspection_id: str, outcome: str | None, summary: str,
-                 rectification_due: dt.date | None) -> InspectionView:
-        """Completes an inspection with every item answered, at least the outcome its failures call for."""
+                 rectification_due: dt.date | None, request_id: str = "", expected_version: int = 0) -> InspectionView:
+        """Completes an inspection with every item answered, at least the outcome its failures call for
+        (once per request id; at expected_version when one is given)."""
         def change(session: Session, inspection: Inspection, today: dt.date) -> None:
             _require(inspection, IN_PROGRESS, "completed")
             checklist = self._checklist(inspection)
@@ -276,7 +298,40 @@ class Inspections:
             self._event(session, inspection, published.inspection_completed(inspection, today))
             self.workspace.touched(session, [inspection.office_id])
 
-        return self._transition(caller, inspection_id, change)
+        return self._once(caller, request_id, "CompleteInspection", inspection_id, expected_version, change)
+
+    def attach_evidence(self, caller: Caller, request_id: str, inspection_id: str, given: evidence.EvidenceInput,
+                        max_bytes: int = evidence.DEFAULT_MAX_BYTES) -> InspectionView:
+        """Records a file of the attachment store on the inspection and in its trail (once per request
+        id; the same file twice is attached once). The version stays: evidence only adds, so it never
+        conflicts with what another officer does to the inspection meanwhile."""
+        accepted = evidence.check_evidence(given, self.workspace.now(), max_bytes)
+
+        def attach(session: Session) -> str:
+            # Locked as a step locks it, so the trail's appends queue up instead of deadlocking.
+            inspection = session.get(Inspection, inspection_id, with_for_update=True) if inspection_id else None
+            if inspection is None:
+                raise NotFound(f"inspection {inspection_id!r} not found")
+            require_write(caller, inspection.office_id)
+            checklist = self._checklist(inspection) if inspection.checklist_version else None
+            evidence.check_attachable(accepted, inspection.id, inspection.state, inspection.started_at, checklist)
+            attached = evidence.evidence_of(session, inspection.id)
+            if any(row.sha256 == accepted.sha256 for row in attached):
+                return inspection.id
+            row = InspectionEvidence(
+                inspection_id=inspection.id, sha256=accepted.sha256, position=len(attached) + 1, kind=accepted.kind,
+                content_type=accepted.content_type, size_bytes=accepted.size_bytes,
+                captured_at=stored(accepted.captured_at, "capture_time"), latitude=accepted.latitude,
+                longitude=accepted.longitude, accuracy_meters=accepted.accuracy_meters, item_code=accepted.item_code,
+                attached_by=caller.subject, attached_at=self.workspace.now())
+            session.add(row)
+            position = None if row.latitude is None else [row.latitude, row.longitude, row.accuracy_meters]
+            self._trail(session, inspection, "evidence attached", caller, sha256=row.sha256, kind=row.kind,
+                        content_type=row.content_type, size_bytes=row.size_bytes,
+                        capture_time=utc_text(row.captured_at), position=position, item_code=row.item_code)
+            return inspection.id
+
+        return run_once(self.workspace.store, RequestKey, request_id, "AttachEvidence", attach, self._view)
 
     def _open_lead(self, session: Session, inspection: Inspection, checklist: Checklist, answered: list[Answered],
                    caller: Caller) -> Case:
@@ -339,20 +394,27 @@ class Inspections:
                 query = query.where(column == value)
         with self.workspace.store.read() as session:
             rows = list(session.scalars(query))
-            found: dict[str, list[Finding]] = {row.id: [] for row in rows}
+            views = self.views_of(session, rows)
+        return ListResult(views, next_token(rows[-1].id if rows else None, len(rows), page))
+
+    def views_of(self, session: Session, rows: Sequence[Inspection]) -> Sequence[InspectionView]:
+        """The views of several inspections, their findings and evidence read in one query each."""
+        found: dict[str, list[Finding]] = {row.id: [] for row in rows}
+        if found:
             for finding in session.scalars(select(Finding).where(Finding.inspection_id.in_(list(found)))
                                            .order_by(Finding.inspection_id, Finding.item_code)):
                 found[finding.inspection_id].append(finding)
-        views = [InspectionView(row, found[row.id], self._checklist(row) if row.checklist_version else None)
-                 for row in rows]
-        return ListResult(views, next_token(rows[-1].id if rows else None, len(rows), page))
+        attached = evidence.evidence_by_inspection(session, [row.id for row in rows])
+        return [InspectionView(row, found[row.id], self._checklist(row) if row.checklist_version else None,
+                               attached[row.id]) for row in rows]
 
     # ------------------------------------------------------------------ shared
 
     def _view(self, session: Session, inspection_id: str) -> InspectionView:
         inspection = get_inspection(session, inspection_id)
         checklist = self._checklist(inspection) if inspection.checklist_version else None
-        return InspectionView(inspection, _findings_of(session, inspection.id), checklist)
+        return InspectionView(inspection, _findings_of(session, inspection.id), checklist,
+                              evidence.evidence_of(session, inspection.id))
 
     def _checklist(self, inspection: Inspection) -> Checklist:
         return self.workspace.catalog.version(inspection.checklist_category,
@@ -361,11 +423,28 @@ class Inspections:
     def _transition(self, caller: Caller, inspection_id: str,
                     change: Callable[[Session, Inspection, dt.date], None]) -> InspectionView:
         with self.workspace.store.transaction() as session:
-            inspection = get_inspection(session, inspection_id)
-            require_write(caller, inspection.office_id)
-            inspection.version += 1
-            change(session, inspection, self.workspace.today())
-            return self._view(session, inspection.id)
+            return self._view(session, self._change_in(session, caller, inspection_id, 0, change))
+
+    def _once(self, caller: Caller, request_id: str, method: str, inspection_id: str, expected_version: int,
+              change: Callable[[Session, Inspection, dt.date], None]) -> InspectionView:
+        """A field action: carried out once per caller and request id (a repeat answers the inspection
+        as it is now, before any version is compared), at expected_version when one is given."""
+        if expected_version < 0:
+            raise InvalidArgument.of("expected_version", "0 (any) or a version the inspection had")
+
+        def carry_out(session: Session) -> str:
+            return self._change_in(session, caller, inspection_id, expected_version, change)
+
+        return run_once(self.workspace.store, RequestKey, request_id, method, carry_out, self._view)
+
+    def _change_in(self, session: Session, caller: Caller, inspection_id: str, expected_version: int,
+                   change: Callable[[Session, Inspection, dt.date], None]) -> str:
+        inspection = get_inspection(session, inspection_id)
+        require_write(caller, inspection.office_id)
+        check_version(inspection, expected_version)
+        inspection.version += 1
+        change(session, inspection, self.workspace.today())
+        return inspection.id
 
     def _trail(self, session: Session, inspection: Inspection, action: str, caller: Caller, **details: Any) -> None:
         inspection.trail_head = self.workspace.record(session, SUBJECT.format(inspection.id), action, caller.subject,

@@ -232,3 +232,38 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+# ---------------------------------------------------------------- the field app's district
+
+FIELD_USCC = "91310112MA1000001R"
+
+
+def field_district(base: Path, settings: Settings, metadata=None,
+                   gateway_env: dict[str, str] | None = None) -> District:
+    """Three offices with command_center, mobile_enforcement and facilities, the attachments under
+    `base`; at MH01 a catering entity with a planned routine inspection (`district.inspection_id`)."""
+    from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me_pb
+    from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2_grpc as me_grpc
+
+    running = District(base, f"sqlite:///{base / 'gateway.db'}", settings,
+                       services=("command_center", "mobile_enforcement", "facilities"),
+                       gateway_env={"ATTACHMENT_DIR": str(base / "attachments"), **(gateway_env or {})})
+    running.add_offices(metadata=metadata)
+    channel = running.sources["mobile_enforcement"].channel
+    running.entities = me_grpc.EntityServiceStub(channel)
+    running.inspections = me_grpc.InspectionServiceStub(channel)
+    running.entities.RegisterEntity(me_pb.RegisterEntityRequest(entity=me_pb.Entity(
+        uscc=FIELD_USCC, name="小杨生煎（莘庄店）", category=me_pb.ENTITY_CATEGORY_CATERING, address="莘松路1号",
+        street="莘庄镇", risk_level=me_pb.RISK_LEVEL_LOW)), metadata=metadata)
+    running.inspection_id = schedule_inspection(running, metadata)
+    return running
+
+
+def schedule_inspection(district: District, metadata=None) -> str:
+    """A new planned routine inspection of the MH01 entity; its id."""
+    from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as me_pb
+
+    return district.inspections.ScheduleInspection(me_pb.ScheduleInspectionRequest(inspection=me_pb.Inspection(
+        entity_id=FIELD_USCC, kind=me_pb.INSPECTION_KIND_ROUTINE)), metadata=metadata).id
+

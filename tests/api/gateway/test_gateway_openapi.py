@@ -22,7 +22,12 @@ SYSTEM = issue_service_token(SECRET, subject="test")
 # period, a document.
 MAY_BE_MISSING = {("GET", "/api/v1/offices/{office_id}"), ("GET", "/api/v1/indicators/{key}/history"),
                   ("GET", "/api/v1/exports/{kind}"), ("GET", "/api/v1/documents/{document_id}"),
-                  ("GET", "/api/v1/public/complaints/{number}/status")}
+                  ("GET", "/api/v1/public/complaints/{number}/status"),
+                  ("GET", "/api/v1/field/attachments/{office_id}/{sha256}"),
+                  ("GET", "/api/v1/field/development-officers"), ("GET", "/api/v1/field/inspections/{id}"),
+                  *(("POST", f"/api/v1/field/inspections/{{id}}/{action}")
+                    for action in ("start", "findings", "complete", "evidence", "record", "record/sign")),
+                  ("POST", "/api/v1/field/rapid-tests")}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
 

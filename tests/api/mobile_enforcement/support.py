@@ -237,7 +237,12 @@ def connect(running: RunningService, tmp_path: Path) -> Client:
 def staffed_client(store_url: str, tmp_path: Path) -> Client:
     """The service with two offices and four certified officers at MH01 (one more at MH02); the
     caller closes it."""
-    client = connect(host_mobile_enforcement(store_url, InstantClock()), tmp_path)
+    return _staffed(connect(host_mobile_enforcement(store_url, InstantClock()), tmp_path))
+
+
+def _staffed(client: Client) -> Client:
+    """`client` after its two offices, four certified officers at MH01 and one at MH02 are announced;
+    closed if that fails."""
     try:
         for office_id, street in OFFICES.items():
             client.office(office_id, [street])
@@ -349,3 +354,42 @@ def decided_case(client: Client, case_id: str, decided: pb.Penalty) -> pb.Case:
     """A filed case decided today with this penalty, notified of the same one and the period waived."""
     notified(client, case_id, decided)
     return client.cases.DecideCase(pb.DecideCaseRequest(id=case_id, penalty=decided))
+
+
+# ---------------------------------------------------------------- callers with tokens (AUTH_MODE=jwt)
+
+FIELD_SECRET = "field-api-test-secret-of-32-bytes!!"
+
+
+def bearer(subject: str, roles: tuple[str, ...] = ("officer",), office_id: str = "") -> tuple[tuple[str, str]]:
+    """gRPC metadata carrying a token for this caller, signed with FIELD_SECRET."""
+    from services.common.auth import issue_token
+
+    token = issue_token(FIELD_SECRET, subject=subject, roles=list(roles), office_id=office_id)
+    return (("authorization", f"Bearer {token}"),)
+
+
+class DefaultCaller(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Calls made without metadata go with `metadata`, so the shared helpers work under AUTH_MODE=jwt."""
+
+    def __init__(self, metadata: tuple[tuple[str, str]]):
+        self.metadata = list(metadata)
+
+    def _with_token(self, details):
+        return details if details.metadata else details._replace(metadata=self.metadata)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+
+def field_client(store_url: str, tmp_path: Path) -> Client:
+    """The service with AUTH_MODE=jwt, the calls without metadata made by the bureau leader, two
+    offices, four certified officers at MH01 and one at MH02; also a DocumentService stub."""
+    running = host_mobile_enforcement(store_url, InstantClock(), AUTH_MODE="jwt", JWT_SECRET=FIELD_SECRET)
+    running.channel = grpc.intercept_channel(running.channel, DefaultCaller(bearer("leader", ("bureau_leader",))))
+    client = _staffed(connect(running, tmp_path))
+    client.documents = pb_grpc.DocumentServiceStub(running.channel)
+    return client
