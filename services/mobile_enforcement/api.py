@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.common.context import current_caller
+from services.mobile_enforcement import case_messages as cm
 from services.mobile_enforcement import field_messages as fm
 from services.mobile_enforcement import messages as m
 from services.mobile_enforcement.domain.assignments import Assignments
@@ -134,7 +135,7 @@ class InspectionApi(pb_grpc.InspectionServiceServicer):
 
     def AttachEvidence(self, request, context):
         view = self.inspections.attach_evidence(current_caller(), request.request_id, request.inspection_id,
-                                                fm.evidence_input(request), self.max_evidence_bytes)
+                                                m.evidence_input(request), self.max_evidence_bytes)
         return m.inspection_to_proto(view)
 
     def ListAssignments(self, request, context):
@@ -155,21 +156,21 @@ class CaseApi(pb_grpc.CaseServiceServicer):
         self.cases = cases
 
     def _case(self, case: Case) -> pb.Case:
-        return m.case_to_proto(case, self._surcharge(case))
+        return cm.case_to_proto(case, self._surcharge(case))
 
     def _surcharge(self, case: Case) -> Decimal:
         # Read at the answer's own day: GetCase on a later day shows what is owed that day.
         return self.cases.surcharge_owed(case, self.cases.workspace.today())
 
     def OpenLead(self, request, context):
-        return self._case(self.cases.open_lead(current_caller(), request.request_id, m.lead_from_proto(request.lead)))
+        return self._case(self.cases.open_lead(current_caller(), request.request_id, cm.lead_from_proto(request.lead)))
 
     def GetCase(self, request, context):
         return self._case(self.cases.get(current_caller(), request.id))
 
     def ListCases(self, request, context):
-        page, where = m.case_listing(request)
-        return m.cases_page(self.cases.list(current_caller(), page, where), self._surcharge)
+        page, where = cm.case_listing(request)
+        return cm.cases_page(self.cases.list(current_caller(), page, where), self._surcharge)
 
     def FileCase(self, request, context):
         return self._case(self.cases.file(current_caller(), request.id, list(request.officer_ids)))
@@ -179,17 +180,17 @@ class CaseApi(pb_grpc.CaseServiceServicer):
 
     def ExtendDeadline(self, request, context):
         case = self.cases.extend(current_caller(), request.id, request.approved_by, request.reason,
-                                 request.collective_decision_ref, m.extended_due(request))
+                                 request.collective_decision_ref, cm.extended_due(request))
         return self._case(case)
 
     def PauseClock(self, request, context):
-        return self._case(self.cases.pause(current_caller(), request.id, m.pause_reason(request), request.note))
+        return self._case(self.cases.pause(current_caller(), request.id, cm.pause_reason(request), request.note))
 
     def ResumeClock(self, request, context):
         return self._case(self.cases.resume(current_caller(), request.id))
 
     def ConcludeInvestigation(self, request, context):
-        findings = m.investigation_input(request)
+        findings = cm.investigation_input(request)
         return self._case(self.cases.conclude_investigation(current_caller(), request.id, findings))
 
     def SubmitForLegalReview(self, request, context):
@@ -213,7 +214,7 @@ class CaseApi(pb_grpc.CaseServiceServicer):
         return self._case(self.cases.request_hearing(current_caller(), request.id))
 
     def ScheduleHearing(self, request, context):
-        hearing_at = m.hearing_time(request)
+        hearing_at = cm.hearing_time(request)
         return self._case(self.cases.schedule_hearing(current_caller(), request.id, request.host_id, hearing_at,
                                                       request.place))
 
@@ -221,14 +222,14 @@ class CaseApi(pb_grpc.CaseServiceServicer):
         return self._case(self.cases.record_hearing(current_caller(), request.id, request.record))
 
     def DecideCase(self, request, context):
-        penalty = m.penalty_input(request.penalty)
+        penalty = cm.penalty_input(request.penalty)
         return self._case(self.cases.decide(current_caller(), request.id, penalty, request.note))
 
     def RecordDelivery(self, request, context):
-        return self._case(self.cases.record_delivery(current_caller(), request.id, m.delivery_method(request)))
+        return self._case(self.cases.record_delivery(current_caller(), request.id, cm.delivery_method(request)))
 
     def RecordExecution(self, request, context):
-        amount = m.amount_paid(request)
+        amount = cm.amount_paid(request)
         return self._case(self.cases.record_execution(current_caller(), request.id, amount, request.note))
 
     def PublishDecision(self, request, context):

@@ -1,6 +1,6 @@
 """Conversions between mobile_enforcement's proto messages and its domain objects: requests to the
-use cases' inputs, records to messages. Nothing else: the servicers in api.py only call these and
-one use case.
+use cases' inputs, records to messages. Nothing else: the servicers in api.py only call these (and
+case_messages.py's, field_messages.py's) and one use case.
 
 Enum values the contract does not know become "" here and are refused by the domain with the
 request's other problems, so a caller sees every violation at once.
@@ -9,29 +9,20 @@ request's other problems, so a caller sees every violation at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2, money_pb2
 
 from services.common.convert import date_from_proto, date_to_proto, enum_filter, enum_name, update_paths
-from services.common.errors import InvalidArgument, Violations
+from services.common.errors import InvalidArgument
 from services.common.hash_chain import Verification
 from services.common.paging import ListResult, Page, parse_filter, parse_page
-from services.mobile_enforcement.domain.case_rules import (
-    InvestigationInput,
-    LeadInput,
-    PenaltyInput,
-    SanctionInput,
-    case_proposed_penalty,
-    case_sanctions,
-)
-from services.mobile_enforcement.domain.cases import CaseFilter
 from services.mobile_enforcement.domain.checklists import Checklist
 from services.mobile_enforcement.domain.documents import DocumentFilter
 from services.mobile_enforcement.domain.entities import UPDATABLE_FIELDS, EntityFilter, EntityInput
 from services.mobile_enforcement.domain.entity_import import ImportResult
+from services.mobile_enforcement.domain.evidence import EvidenceInput, reference
 from services.mobile_enforcement.domain.findings import FindingInput
 from services.mobile_enforcement.domain.inspections import (
     InspectionFilter,
@@ -42,8 +33,7 @@ from services.mobile_enforcement.domain.inspections import (
 from services.mobile_enforcement.domain.spot_checks import ConflictFilter, PlanInput, PlanView
 from services.mobile_enforcement.domain.spot_checks import Verification as PlanVerification
 from services.mobile_enforcement.domain.workspace import split_ids
-from services.mobile_enforcement.field_messages import evidence_to_proto
-from services.mobile_enforcement.models import Case, Conflict, Document, Entity, Inspection
+from services.mobile_enforcement.models import Conflict, Document, Entity, Inspection, InspectionEvidence
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
 
 CATEGORY = "ENTITY_CATEGORY_"
@@ -53,14 +43,9 @@ KIND = "INSPECTION_KIND_"
 STATE = "INSPECTION_STATE_"
 RESULT = "ITEM_RESULT_"
 INSPECTION_OUTCOME = "INSPECTION_OUTCOME_"
-CASE_STATE = "CASE_STATE_"
-SOURCE = "LEAD_SOURCE_"
-PAUSE = "PAUSE_REASON_"
-PARTY = "PARTY_KIND_"
-PENALTY = "PENALTY_KIND_"
-DELIVERY = "DELIVERY_METHOD_"
 SNAPSHOT = "SNAPSHOT_KIND_"
 ROUNDING = "ROUNDING_RULE_"
+EVIDENCE_KIND = "EVIDENCE_KIND_"
 CURRENCY = "CNY"
 NANOS_PER_FEN = 10_000_000
 
@@ -78,12 +63,13 @@ def value_of(enum_type, name: str | None, prefix: str) -> int:
     return enum_type.Value(prefix + name) if name else 0
 
 
-def _filter_enum(terms: dict, field: str, enum_type, prefix: str) -> str | None:
+def enum_term(terms: dict, field: str, enum_type, prefix: str) -> str | None:
     """A filter term naming an enum value, as the domain's word; None when the filter has no such term."""
     return enum_filter(enum_type, str(terms[field]), field, prefix) if field in terms else None
 
 
-def _text(terms: dict, field: str) -> str | None:
+def text_term(terms: dict, field: str) -> str | None:
+    """A filter term's text; None when the filter has no such term."""
     value = terms.get(field)
     return None if value is None else str(value)
 
@@ -150,12 +136,12 @@ def entity_listing(request: pb.ListEntitiesRequest) -> tuple[Page, EntityFilter]
     terms = parse_filter(request.filter, {"office_id": str, "category": str, "risk_level": str, "street": str,
                                           "key_supervision": bool, "industry_code": str, "search": str})
     key_supervision = terms.get("key_supervision")
-    return page, EntityFilter(office_id=_text(terms, "office_id"),
-                              category=_filter_enum(terms, "category", pb.EntityCategory, CATEGORY),
-                              risk_level=_filter_enum(terms, "risk_level", pb.RiskLevel, RISK),
-                              street=_text(terms, "street"),
+    return page, EntityFilter(office_id=text_term(terms, "office_id"),
+                              category=enum_term(terms, "category", pb.EntityCategory, CATEGORY),
+                              risk_level=enum_term(terms, "risk_level", pb.RiskLevel, RISK),
+                              street=text_term(terms, "street"),
                               key_supervision=None if key_supervision is None else bool(key_supervision),
-                              industry_code=_text(terms, "industry_code"), search=_text(terms, "search"))
+                              industry_code=text_term(terms, "industry_code"), search=text_term(terms, "search"))
 
 
 def entities_page(result: ListResult[Entity]) -> pb.ListEntitiesResponse:
@@ -191,7 +177,7 @@ def checklist_wanted(request: pb.GetChecklistRequest) -> tuple[str, int, dt.date
 def checklist_listing(request: pb.ListChecklistsRequest) -> tuple[Page, str | None]:
     page = parse_page(request)
     terms = parse_filter(request.filter, {"category": str})
-    return page, _filter_enum(terms, "category", pb.EntityCategory, CATEGORY)
+    return page, enum_term(terms, "category", pb.EntityCategory, CATEGORY)
 
 
 def checklists_page(result: ListResult[Checklist]) -> pb.ListChecklistsResponse:
@@ -225,7 +211,7 @@ def plan_input(plan: pb.SpotCheckPlan) -> PlanInput:
 def plan_listing(request: pb.ListPlansRequest) -> tuple[Page, str | None]:
     page = parse_page(request)
     terms = parse_filter(request.filter, {"office_id": str})
-    return page, _text(terms, "office_id")
+    return page, text_term(terms, "office_id")
 
 
 def plans_page(result: ListResult[PlanView]) -> pb.ListPlansResponse:
@@ -261,7 +247,7 @@ def snapshot_chunk(data: bytes) -> pb.SnapshotChunk:
 def conflict_listing(request: pb.ListConflictsRequest) -> tuple[Page, ConflictFilter]:
     page = parse_page(request)
     terms = parse_filter(request.filter, {"officer_id": str, "entity_id": str})
-    return page, ConflictFilter(officer_id=_text(terms, "officer_id"), entity_id=_text(terms, "entity_id"))
+    return page, ConflictFilter(officer_id=text_term(terms, "officer_id"), entity_id=text_term(terms, "entity_id"))
 
 
 def conflicts_page(result: ListResult[Conflict]) -> pb.ListConflictsResponse:
@@ -308,10 +294,10 @@ def inspection_listing(request: pb.ListInspectionsRequest) -> tuple[Page, Inspec
     page = parse_page(request)
     terms = parse_filter(request.filter, {"office_id": str, "entity_id": str, "plan_id": str, "kind": str,
                                           "state": str})
-    return page, InspectionFilter(office_id=_text(terms, "office_id"), entity_id=_text(terms, "entity_id"),
-                                  plan_id=_text(terms, "plan_id"),
-                                  kind=_filter_enum(terms, "kind", pb.InspectionKind, KIND),
-                                  state=_filter_enum(terms, "state", pb.InspectionState, STATE))
+    return page, InspectionFilter(office_id=text_term(terms, "office_id"), entity_id=text_term(terms, "entity_id"),
+                                  plan_id=text_term(terms, "plan_id"),
+                                  kind=enum_term(terms, "kind", pb.InspectionKind, KIND),
+                                  state=enum_term(terms, "state", pb.InspectionState, STATE))
 
 
 def inspections_page(result: ListResult[InspectionView]) -> pb.ListInspectionsResponse:
@@ -372,132 +358,32 @@ def inspection_to_proto(view: InspectionView) -> pb.Inspection:
     return message
 
 
-# ---------------------------------------------------------------- cases
+def evidence_input(request: pb.AttachEvidenceRequest) -> EvidenceInput:
+    """The evidence to attach, as the domain takes it; an unknown kind stays visible, so it is refused."""
+    given = request.evidence
+    try:
+        kind = pb.EvidenceKind.Name(given.kind).removeprefix(EVIDENCE_KIND)
+    except ValueError:
+        kind = str(given.kind)
+    has_position = given.HasField("position")
+    return EvidenceInput(
+        kind="" if kind == "UNSPECIFIED" else kind, sha256=given.sha256, content_type=given.content_type,
+        size_bytes=given.size_bytes, captured_at=instant_from_proto(given.capture_time, "evidence.capture_time"),
+        latitude=given.position.latitude if has_position else None,
+        longitude=given.position.longitude if has_position else None,
+        accuracy_meters=given.position_accuracy_meters, item_code=given.item_code)
 
 
-def lead_from_proto(lead: pb.Case) -> LeadInput:
-    return LeadInput(office_id=lead.office_id, entity_id=lead.entity_id, party_name=lead.party.name,
-                     party_uscc=lead.party.uscc, party_address=lead.party.address,
-                     source=name_of(pb.LeadSource, lead.source, SOURCE), source_ref=lead.source_ref,
-                     description=lead.description,
-                     received_at=instant_from_proto(lead.received_time, "lead.received_time"))
-
-
-def case_listing(request: pb.ListCasesRequest) -> tuple[Page, CaseFilter]:
-    page = parse_page(request)
-    terms = parse_filter(request.filter, {"office_id": str, "state": str, "source": str, "entity_id": str})
-    return page, CaseFilter(office_id=_text(terms, "office_id"),
-                            state=_filter_enum(terms, "state", pb.CaseState, CASE_STATE),
-                            source=_filter_enum(terms, "source", pb.LeadSource, SOURCE),
-                            entity_id=_text(terms, "entity_id"))
-
-
-def cases_page(result: ListResult[Case], surcharge: Callable[[Case], Decimal | None]) -> pb.ListCasesResponse:
-    return pb.ListCasesResponse(cases=[case_to_proto(c, surcharge(c)) for c in result.items],
-                                next_page_token=result.next_page_token)
-
-
-def extended_due(request: pb.ExtendDeadlineRequest) -> dt.date | None:
-    """The new date a collective decision sets; None for an extension by the rule set's figures."""
-    return date_from_proto(request.new_due, "new_due")
-
-
-def pause_reason(request: pb.PauseClockRequest) -> str:
-    return name_of(pb.PauseReason, request.reason, PAUSE)
-
-
-def sanctions_input(given: pb.Penalty, field: str) -> tuple[SanctionInput, ...]:
-    """The penalty's sanctions in their order; every malformed amount reported at once."""
-    violations = Violations()
-    sanctions = []
-    for index, sanction in enumerate(given.sanctions):
-        amount = None
-        try:
-            amount = yuan_from_money(sanction.amount, f"{field}.sanctions[{index}].amount")
-        except InvalidArgument as error:
-            for violation in error.violations:
-                violations.add(violation.field, violation.description)
-        sanctions.append(SanctionInput(kind=name_of(pb.PenaltyKind, sanction.kind, PENALTY), amount_yuan=amount,
-                                       detail=sanction.detail, duration_days=sanction.duration_days))
-    violations.raise_if_any("invalid penalty")
-    return tuple(sanctions)
-
-
-def penalty_input(given: pb.Penalty, field: str = "penalty") -> PenaltyInput:
-    return PenaltyInput(party_kind=name_of(pb.PartyKind, given.party_kind, PARTY) or None,
-                        simplified=given.simplified, sanctions=sanctions_input(given, field))
-
-
-def investigation_input(request: pb.ConcludeInvestigationRequest) -> InvestigationInput:
-    return InvestigationInput(facts=request.facts, legal_basis=request.legal_basis,
-                              proposed=penalty_input(request.proposed_penalty, "proposed_penalty"))
-
-
-def hearing_time(request: pb.ScheduleHearingRequest) -> dt.datetime | None:
-    return instant_from_proto(request.hearing_time, "hearing_time")
-
-
-def delivery_method(request: pb.RecordDeliveryRequest) -> str:
-    """The method's word; "" when unspecified or unknown, refused by the domain."""
-    return name_of(pb.DeliveryMethod, request.method, DELIVERY)
-
-
-def amount_paid(request: pb.RecordExecutionRequest) -> Decimal | None:
-    return yuan_from_money(request.amount_paid, "amount_paid")
-
-
-def penalty_to_proto(party_kind: str | None, simplified: bool, sanctions: Sequence[SanctionInput]) -> pb.Penalty:
-    return pb.Penalty(party_kind=value_of(pb.PartyKind, party_kind, PARTY), simplified=simplified,
-                      sanctions=[pb.Sanction(kind=value_of(pb.PenaltyKind, s.kind, PENALTY),
-                                             amount=money_from_yuan(s.amount_yuan), detail=s.detail,
-                                             duration_days=s.duration_days) for s in sanctions])
-
-
-def case_to_proto(case: Case, surcharge: Decimal | None = None) -> pb.Case:
-    """The case; `surcharge` is what the domain says is owed today (Cases.surcharge_owed), shown once a
-    fine has a payment term."""
-    message = pb.Case(
-        id=case.id, office_id=case.office_id, entity_id=case.entity_id or "",
-        party=pb.Party(name=case.party_name, uscc=case.party_uscc, address=case.party_address),
-        source=value_of(pb.LeadSource, case.source, SOURCE), source_ref=case.source_ref,
-        description=case.description, received_time=timestamp(case.received_at),
-        state=value_of(pb.CaseState, case.state, CASE_STATE), rule_set=case.rule_set,
-        filing_decision_due=day(case.filing_decision_due),
-        filing_decision_due_provisional=case.filing_due_provisional, filing_extended=case.filing_extended,
-        filing_overdue=case.filing_overdue, not_filed_reason=case.not_filed_reason,
-        filed_on=day(case.filed_on), officer_ids=split_ids(case.officer_ids),
-        closing_due=day(case.closing_due), closing_extensions=case.closing_extensions,
-        collective_decision_ref=case.collective_decision_ref, closing_overdue=case.closing_overdue,
-        paused_for=value_of(pb.PauseReason, case.paused_for, PAUSE), paused_since=day(case.paused_since),
-        decided_on=day(case.decided_on), publication_due=day(case.publication_due),
-        publication_due_provisional=case.publication_due_provisional,
-        publish_time=timestamp(case.published_at), publication_overdue=case.publication_overdue,
-        close_time=timestamp(case.closed_at), create_time=timestamp(case.created_at), version=case.version,
-        facts=case.facts, legal_basis=case.legal_basis, investigated_on=day(case.investigated_on),
-        legal_review_required=case.legal_review_required,
-        collective_discussion_required=case.collective_discussion_required, hearing_eligible=case.hearing_eligible,
-        legal_review_due=day(case.legal_review_due), legal_review_overdue=case.legal_review_overdue,
-        legal_reviewed_on=day(case.legal_reviewed_on), legal_reviewer_id=case.legal_reviewer_id,
-        legal_review_opinion=case.legal_review_opinion, collective_discussed_on=day(case.collective_discussed_on),
-        collective_discussion_record=case.collective_discussion_record, notified_on=day(case.notified_on),
-        statement_due=day(case.statement_due), statement_due_provisional=case.statement_due_provisional,
-        statement=case.statement, statement_waived=case.statement_waived,
-        hearing_requested_on=day(case.hearing_requested_on), hearing_time=timestamp(case.hearing_at),
-        hearing_place=case.hearing_place, hearing_host_id=case.hearing_host_id,
-        hearing_notified_on=day(case.hearing_notified_on), hearing_held_on=day(case.hearing_held_on),
-        hearing_record=case.hearing_record, delivery_due=day(case.delivery_due),
-        delivery_overdue=case.delivery_overdue, delivered_on=day(case.delivered_on),
-        delivery_method=value_of(pb.DeliveryMethod, case.delivery_method, DELIVERY),
-        payment_due=day(case.payment_due), payment_overdue=case.payment_overdue,
-        amount_paid=money_from_yuan(case.amount_paid), executed_on=day(case.executed_on))
-    proposed = case_proposed_penalty(case)
-    if proposed is not None:
-        message.proposed_penalty.CopyFrom(penalty_to_proto(proposed.party_kind, proposed.simplified,
-                                                           proposed.sanctions))
-    if case.penalty_kind:
-        message.penalty.CopyFrom(penalty_to_proto(case.party_kind, case.simplified, case_sanctions(case)))
-    if case.payment_due is not None and surcharge is not None:
-        message.surcharge.CopyFrom(money_from_yuan(surcharge))
+def evidence_to_proto(row: InspectionEvidence) -> pb.Evidence:
+    """One attached file as the Inspection lists it."""
+    message = pb.Evidence(ref=reference(row.sha256), kind=pb.EvidenceKind.Value(EVIDENCE_KIND + row.kind),
+                          sha256=row.sha256, content_type=row.content_type, size_bytes=row.size_bytes,
+                          position_accuracy_meters=row.accuracy_meters, item_code=row.item_code,
+                          attached_by=row.attached_by)
+    message.capture_time.FromDatetime(row.captured_at)
+    message.attach_time.FromDatetime(row.attached_at)
+    if row.latitude is not None and row.longitude is not None:
+        message.position.latitude, message.position.longitude = row.latitude, row.longitude
     return message
 
 
@@ -522,8 +408,8 @@ def document_kind(request: pb.IssueDocumentRequest) -> str:
 def document_listing(request: pb.ListDocumentsRequest) -> tuple[Page, DocumentFilter]:
     page = parse_page(request)
     terms = parse_filter(request.filter, {"subject": str, "kind": str, "office_id": str})
-    return page, DocumentFilter(office_id=_text(terms, "office_id"), subject=_text(terms, "subject"),
-                                kind=_filter_enum(terms, "kind", pb.DocumentKind, DOCUMENT_KIND))
+    return page, DocumentFilter(office_id=text_term(terms, "office_id"), subject=text_term(terms, "subject"),
+                                kind=enum_term(terms, "kind", pb.DocumentKind, DOCUMENT_KIND))
 
 
 def document_to_proto(document: Document) -> pb.Document:
