@@ -17,6 +17,7 @@ first start. Two things follow:
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -53,6 +54,18 @@ class StopRequested(BaseException):
         return EXIT_STATUS.get(signal.Signals(self.signum), 0)
 
 
+REDELIVER_SECONDS = 0.05
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether the interrupted code runs inside a finalizer (__del__), where an exception is lost."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 class StopSignals:
     """SIGTERM and SIGINT handling for a whole process run: note, interrupt, or wait."""
 
@@ -74,6 +87,11 @@ class StopSignals:
         self._event.set()
         # Raised once only: a second Ctrl-C must not break the clean stop the first one started.
         if self._interruptible and not self._raised:
+            if _in_finalizer(_frame):
+                # Python prints and drops what a __del__ raises (a library's cache collected mid-loading):
+                # the signal is sent again a moment later, to land once the finalizer has returned.
+                threading.Timer(REDELIVER_SECONDS, os.kill, (os.getpid(), signum)).start()
+                return
             self._raised = True
             raise StopRequested(signum)
 

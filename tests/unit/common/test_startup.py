@@ -103,3 +103,22 @@ def test_a_loader_answer_is_read_whatever_its_shape():
     assert demo_outcome(outcome) is outcome
     assert demo_outcome(False) == DemoOutcome(loaded=False, complete=False)
     assert demo_outcome(None) == DemoOutcome(loaded=False, complete=False)
+
+
+def test_a_signal_landing_in_a_finalizer_still_interrupts_the_loading(restore_handlers):
+    """Python prints and drops an exception raised in __del__ (a PDF library's font cache collected
+    mid-loading): the stop must not be lost there, but interrupt the loading once the finalizer returns."""
+    signals = StopSignals().install()
+
+    class Collected:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1_000_000):  # the handler runs here, inside the finalizer
+                pass
+
+    with pytest.raises(StopRequested), signals.interruptible():
+        Collected()
+        for _ in range(50_000_000):  # the loading goes on after the finalizer
+            pass
+        pytest.fail("the signal that arrived in a finalizer was lost")
+    assert signals.wait() == signal.SIGTERM
