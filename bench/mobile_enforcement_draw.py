@@ -151,9 +151,10 @@ def measure(url: str) -> dict:
 # ---------------------------------------------------------------- inspection write path
 
 
-def prepare_inspections(data_dir: Path, count: int) -> list[str]:
-    """In progress inspections in the service's own SQLite file, ready for findings."""
-    store = Store(f"sqlite:///{data_dir / (SERVICE + '.db')}")
+def prepare_inspections(data_dir: Path | None, count: int, url: str = "") -> list[str]:
+    """In progress inspections, ready for findings: in the store at `url` when given (PostgreSQL),
+    else in the service's own SQLite file under `data_dir`."""
+    store = Store(url or f"sqlite:///{data_dir / (SERVICE + '.db')}")
     migrate.upgrade(SERVICE, ROOT / "services" / SERVICE / "migrations", store.url)
     work = workspace(store)
     now = utcnow()

@@ -31,7 +31,10 @@ def simulate(addresses, *arguments: str, timeout: float) -> dict:
     """One run of the simulator against a started center; its JSON summary."""
     ports = [f"--port={name}={address.rpartition(':')[2]}" for name, address in addresses.grpc.items()]
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        run = subprocess.run([sys.executable, "-m", "simulator", *ports, f"--http={addresses.http}", "--seed", "1",
+        # --metrics: the registration waits on this center's event counters until every officer is
+        # delivered; without it the simulator read the default port and waited a fixed 5 s instead.
+        run = subprocess.run([sys.executable, "-m", "simulator", *ports, f"--http={addresses.http}",
+                              f"--metrics={addresses.metrics}", "--seed", "1",
                               "--quiet", "--json", out.name, *arguments], cwd=ROOT, capture_output=True, text=True,
                              timeout=timeout)
         summary = json.loads(Path(out.name).read_text() or "{}")

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from services.common import contracts
-from services.common.consumer import Consumer, Subscription
+from services.common.consumer import Consumer, PartialDelivery, Subscription
 
 
 class InProcessBus:
@@ -40,6 +40,32 @@ class InProcessBus:
         if failures:
             raise DeliveryFailed("; ".join(failures))
 
+    def publish_many(self, wires: list[dict[str, Any]]) -> None:
+        """Applies events in their order, each subscribed service taking its share of them in few
+        transactions (Consumer.handle_many). Raises DeliveryFailed when a service failed, with
+        `delivered`: how many leading events every service applied (the relay marks those sent)."""
+        shares: dict[Consumer, list[tuple[int, Subscription, dict[str, Any]]]] = defaultdict(list)
+        for index, wire in enumerate(wires):
+            key = (str(wire.get("source")), contracts.routing_key(str(wire.get("type") or "")))
+            for consumer, subscription in self._routes.get(key, ()):
+                shares[consumer].append((index, subscription, wire))
+        delivered, failures = len(wires), []
+        for consumer, share in shares.items():
+            try:
+                consumer.handle_many([(subscription, wire) for _, subscription, wire in share])
+            except PartialDelivery as partial:
+                # Every service still gets all its events; the ones after the first failure are
+                # delivered again with it (the inboxes absorb the repeat).
+                delivered = min(delivered, share[partial.applied][0])
+                failures.append(f"{consumer.service}: {partial.cause!r}")
+        if failures:
+            raise DeliveryFailed("; ".join(failures), delivered)
+
 
 class DeliveryFailed(RuntimeError):
-    """At least one subscribed service failed to apply an event; the relay publishes it again."""
+    """At least one subscribed service failed to apply an event; the relay publishes it again.
+    `delivered`: of a batch, how many leading events every service applied."""
+
+    def __init__(self, message: str, delivered: int = 0):
+        super().__init__(message)
+        self.delivered = delivered

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, DateTime, Dialect, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, DateTime, Dialect, Engine, Table, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -24,6 +24,12 @@ class TableMixin:
         # What the declarative base gives each mapped subclass; a mixin alone has no such constructor.
         def __init__(self, **columns: Any) -> None:
             """A keyword per mapped column."""
+
+
+def table_of(model: type[Any]) -> Table:
+    """The table a mapped class (of a shared mixin) is stored in, for Core statements on it."""
+    table: Table = model.__table__
+    return table
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, insert, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from services.common import contracts
 from services.common.context import traceparent_var
-from services.common.db import TableMixin, UTCDateTime, utcnow
+from services.common.db import TableMixin, UTCDateTime, table_of, utcnow
 
 M = TypeVar("M", bound=Message)
 
@@ -229,6 +229,10 @@ class EventWriter:
     def __init__(self, source: str, outbox_model: type[OutboxMixin]):
         self.source = source
         self.outbox_model = outbox_model
+        # A Core insert on the session's connection: the ORM unit of work cost some 300 µs per event
+        # (an object, a flush, its bookkeeping) against some 40 µs for the statement, and nothing
+        # reads the row back as an object in the transaction that writes it.
+        self._insert = insert(table_of(outbox_model))
 
     def record(self, session: Session, message: Message, *, aggregate_type: str, aggregate_id: str,
                version: int, office_id: str = "") -> Envelope:
@@ -243,7 +247,10 @@ class EventWriter:
             aggregate_id=aggregate_id, aggregate_version=version, traceparent=traceparent_var.get(),
             data=contracts.encode(message),
         )
-        session.add(self.outbox_model(event_id=envelope.id, event_type=event_type,
-                                      envelope=envelope.to_wire(), created_at=envelope.time, attempts=0))
+        # Executed at once, in the caller's transaction: the row commits or rolls back with the
+        # change, and the outbox id (the publication order) follows the order events are recorded.
+        session.connection().execute(self._insert, {
+            "event_id": envelope.id, "event_type": event_type, "envelope": envelope.to_wire(),
+            "created_at": envelope.time, "attempts": 0})
         session.info["events_written"] = True
         return envelope

@@ -37,11 +37,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Connection, Integer, Row, String, Text, UniqueConstraint, event, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Insert,
+    Integer,
+    Row,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    event,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from services.common.config import ConfigError, Settings, parse_trail_keys
-from services.common.db import TableMixin
+from services.common.db import TableMixin, table_of
 
 log = logging.getLogger(__name__)
 
@@ -180,21 +195,53 @@ def _refuse_rewriting_trails(session: Session, _flush_context: object, _instance
             raise AppendOnly(f"trail record {record.chain_key}#{record.sequence} cannot be changed")
 
 
+@dataclass(frozen=True)
+class Appended:
+    """A record as appended: the trail row's values; `hash` is the chain's new head."""
+
+    id: int
+    chain_key: str
+    sequence: int
+    record: str
+    previous_hash: str
+    hash: str
+    key_id: str
+
+
 def append(session: Session, model: type[HashChainMixin], chain_key: str, record: Mapping[str, Any],
-           keys: TrailKeys) -> HashChainMixin:
+           keys: TrailKeys) -> Appended:
     """Adds `record` at the head of the chain `chain_key`, sealed with the active key, in the caller's
     transaction."""
     canonical = canonical_json(record)
     _lock_chain(session, model, chain_key)
-    head = session.scalars(select(model).where(model.chain_key == chain_key)
-                           .order_by(model.sequence.desc()).limit(1)).first()
+    head_query, insert_record = _statements(model)
+    # Core on the session's connection, not the ORM: loading the head as an object and flushing a
+    # new one cost some 0.64 ms of CPU per append against 0.14 ms for these two statements.
+    connection = session.connection()
+    head = connection.execute(head_query, {"chain_key": chain_key}).first()
     previous_hash = head.hash if head is not None else GENESIS
-    row = model(chain_key=chain_key, sequence=head.sequence + 1 if head is not None else 1, record=canonical,
-                previous_hash=previous_hash, hash=keys.seal(keys.active_id, previous_hash, canonical),
-                key_id=keys.active_id)
-    session.add(row)
-    session.flush()
-    return row
+    sequence = head.sequence + 1 if head is not None else 1
+    sealed = keys.seal(keys.active_id, previous_hash, canonical)
+    values = {"chain_key": chain_key, "sequence": sequence, "record": canonical, "previous_hash": previous_hash,
+              "hash": sealed, "key_id": keys.active_id}
+    inserted = connection.execute(insert_record, values).inserted_primary_key
+    assert inserted is not None  # a single-row insert always has its key
+    return Appended(id=int(inserted[0]), chain_key=chain_key, sequence=sequence, record=canonical,
+                    previous_hash=previous_hash, hash=sealed, key_id=keys.active_id)
+
+
+_STATEMENTS: dict[type[HashChainMixin], tuple[Select[int, str], Insert]] = {}
+
+
+def _statements(model: type[HashChainMixin]) -> tuple[Select[int, str], Insert]:
+    """A chain's head and a record's insert for one trail table, built once."""
+    statements = _STATEMENTS.get(model)
+    if statements is None:
+        table = table_of(model)
+        head = (select(table.c.sequence, table.c.hash).where(table.c.chain_key == bindparam("chain_key"))
+                .order_by(table.c.sequence.desc()).limit(1))
+        statements = _STATEMENTS[model] = (head, insert(table))
+    return statements
 
 
 def _lock_chain(session: Session, model: type[HashChainMixin], chain_key: str) -> None:

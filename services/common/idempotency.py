@@ -16,11 +16,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from google.protobuf.message import Message
+from sqlalchemy import Row, Select, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.context import current_caller, current_request
-from services.common.db import Store, utcnow
+from services.common.db import Store, table_of, utcnow
 from services.common.errors import AlreadyExists, FieldViolation, InvalidArgument
 from services.common.events import RequestKeyMixin
 
@@ -48,9 +49,27 @@ def payload_hash(request: object | None) -> str:
     return hashlib.sha256(body.SerializeToString(deterministic=True)).hexdigest()
 
 
-def earlier_request(session: Session, key_model: type[RequestKeyMixin], request_id: str) -> RequestKeyMixin | None:
-    """The key this caller stored for `request_id`, if the request was carried out before."""
-    return session.get(key_model, stored_key(request_id)) if request_id else None
+def earlier_request(session: Session, key_model: type[RequestKeyMixin], request_id: str) -> Row[str, str, str] | None:
+    """The key this caller stored for `request_id` (method, resource_id, payload_hash), if the
+    request was carried out before."""
+    if not request_id:
+        return None
+    # Core on the session's connection: asked on every create, where the ORM's get (identity map,
+    # an object loaded and tracked) cost several times the query.
+    return session.connection().execute(_key_query(key_model), {"key": stored_key(request_id)}).first()
+
+
+_KEY_QUERIES: dict[type[RequestKeyMixin], Select[str, str, str]] = {}
+
+
+def _key_query(key_model: type[RequestKeyMixin]) -> Select[str, str, str]:
+    """The query of a stored key, built once per service: building it costs a cache-key walk per call."""
+    query = _KEY_QUERIES.get(key_model)
+    if query is None:
+        table = table_of(key_model)
+        query = _KEY_QUERIES[key_model] = (select(table.c.method, table.c.resource_id, table.c.payload_hash)
+                                           .where(table.c.request_id == bindparam("key")))
+    return query
 
 
 def earlier_result(session: Session, key_model: type[RequestKeyMixin], request_id: str, method: str,
@@ -72,7 +91,7 @@ def earlier_result(session: Session, key_model: type[RequestKeyMixin], request_i
             f"request_id {request_id!r} was already used for a different request; "
             "use a new request_id for a new request",
             [FieldViolation("request_id", "already used for a different request")])
-    return key.resource_id
+    return str(key.resource_id)
 
 
 def run_once(store: Store, key_model: type[RequestKeyMixin], request_id: str, method: str,
@@ -88,10 +107,11 @@ def run_once(store: Store, key_model: type[RequestKeyMixin], request_id: str, me
                 if resource_id is not None:
                     return load(session, resource_id)
                 resource_id = create(session)
-                if request_id:
-                    session.add(key_model(request_id=stored_key(request_id), method=method,
-                                          resource_id=resource_id, created_at=utcnow(), payload_hash=payload))
                 session.flush()
+                if request_id:
+                    session.connection().execute(insert(table_of(key_model)), {
+                        "request_id": stored_key(request_id), "method": method, "resource_id": resource_id,
+                        "created_at": utcnow(), "payload_hash": payload})
                 return load(session, resource_id)
         except IntegrityError:
             # A concurrent call with the same request_id (or the same natural key) committed

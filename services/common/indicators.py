@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +128,8 @@ class IndicatorRefresher:
 
     def __init__(self, service: str, store: Store, snapshot_model: type[IndicatorSnapshotMixin],
                  events: EventWriter, compute: Compute, *, debounce_seconds: float = 0.02,
-                 max_backoff_seconds: float = 30.0, now: Callable[[], dt.datetime] = utcnow):
+                 min_interval_seconds: float = 0.1, max_backoff_seconds: float = 30.0,
+                 now: Callable[[], dt.datetime] = utcnow):
         self.service = service
         self.now = now
         self.store = store
@@ -134,6 +137,10 @@ class IndicatorRefresher:
         self.events = events
         self.compute = compute
         self.debounce_seconds = debounce_seconds
+        # Under a stream of writes a refresh starts at most this often and covers every office
+        # marked meanwhile: the refresh's transaction and grouped queries are paid per interval,
+        # not per write. A write after a quiet spell still waits only the debounce.
+        self.min_interval_seconds = min_interval_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self._lock = threading.Lock()
         # One refresh at a time per process: the thread and a caller's flush() must not both
@@ -189,11 +196,14 @@ class IndicatorRefresher:
 
     def _run(self) -> None:
         failures = 0
+        last_started = -math.inf
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
-            if self._stop.wait(self.debounce_seconds):
+            pause = max(self.debounce_seconds, last_started + self.min_interval_seconds - time.monotonic())
+            if self._stop.wait(pause):
                 return
+            last_started = time.monotonic()
             try:
                 self.flush()
                 failures = 0

@@ -81,17 +81,18 @@ COVERAGE_TEST = "test_every_subscription.py"
 @pytest.fixture(autouse=True, scope="session")
 def record_applied_subscriptions():
     """Notes which subscriptions the contract tests exercised (for test_every_subscription.py)."""
-    original = Consumer._apply
+    # _apply_in applies one event in both paths: a delivery on its own and one of a group.
+    original = Consumer._apply_in
 
-    def applying(self, subscription, event):
-        outcome = original(self, subscription, event)
+    def applying(self, session, subscription, event):
+        outcome = original(self, session, subscription, event)
         if outcome == APPLIED:
             APPLIED_SUBSCRIPTIONS.add((self.service, subscription.name))
         return outcome
 
-    Consumer._apply = applying
+    Consumer._apply_in = applying
     yield
-    Consumer._apply = original
+    Consumer._apply_in = original
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,16 +4,19 @@ notes the offices whose indicators it may have moved (refreshed after the commit
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from services.common.access import office_scope, require_read, require_write
 from services.common.clock import shanghai_date
 from services.common.context import Caller
+from services.common.db import UTCDateTime
 from services.common.errors import PermissionDenied
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
@@ -25,7 +28,7 @@ from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION
 from services.complaints.domain.states import COMPLAINT, ONLINE, REPORT
 from services.complaints.domain.workflow import Item, Step
 from services.complaints.domain.workspace import Workspace, get_complaint
-from services.complaints.models import Complaint, ComplaintDeadline, ComplaintHistory, ReportReward, RequestKey
+from services.complaints.models import Base, Complaint, ComplaintDeadline, ComplaintHistory, ReportReward, RequestKey
 
 log = logging.getLogger(__name__)
 
@@ -74,30 +77,42 @@ class Complaints:
         if first_clock:
             workspace.rules.in_force(received_on, "complaint.received_at")
 
+        # The answer of the call that created the item, built from the rows it wrote: reading them
+        # back cost a quarter of the call. A retry (or a lost race) still reads what was stored.
+        created: dict[str, ComplaintView] = {}
+
         def create(session: Session) -> str:
             office_id = routing.route(session, data.respondent_street, data.respondent_address)
             complaint = intake.new_complaint(data, office_id, workspace.now(), tree)
-            session.add(complaint)
-            session.flush()
+            # Both looked up before the insert, so the row goes in once, complete: the new item is
+            # nobody's earlier item, and an item without a handler adds to nobody's load.
             complaint.possible_duplicate_of = intake.find_duplicate(session, complaint, tree)
+            handler = assignment.least_loaded(session, office_id) if assignment.needs_handler(complaint) else ""
+            complaint.handler_id = handler
+            _insert(session, complaint)
             item = Item(complaint, [])
             if first_clock:
-                item.deadlines.append(workspace.clocks.start(session, complaint, first_clock, received_on,
-                                                             "complaint.received_at"))
-            handler = assignment.assign_least_loaded(session, complaint)
-            history.add_entry(workspace, session, complaint,
-                              Step("received", f"channel {complaint.channel}" + (f"; handler {handler}" if handler
-                                                                                 else "")),
-                              caller.subject, "", "")
+                item.deadlines.append(_insert(session, workspace.clocks.new_deadline(
+                    complaint, first_clock, received_on, "complaint.received_at")))
+            entry = _insert(session, history.new_entry(
+                workspace, complaint,
+                Step("received", f"channel {complaint.channel}" + (f"; handler {handler}" if handler else "")),
+                caller.subject, "", ""))
             history.publish(workspace, session, item, ["ComplaintReceived"], "", caller.subject)
             workspace.touched(session, [office_id])
             # Ids, never the complainant's details: logs leave the service.
             log.info("complaint received", extra={"complaint_id": complaint.id, "kind": complaint.kind,
                                                   "office_id": office_id, "channel": complaint.channel})
+            # A new item has no reward yet.
+            created[complaint.id] = ComplaintView(complaint, item.deadlines, [entry],
+                                                  may_see(caller, office_id), None)
             return complaint.id
 
-        return run_once(workspace.store, RequestKey, request_id, "CreateComplaint", create,
-                        lambda session, complaint_id: self._view(session, complaint_id, caller))
+        def answer(session: Session, complaint_id: str) -> ComplaintView:
+            view = created.get(complaint_id)
+            return view if view is not None else self._view(session, complaint_id, caller)
+
+        return run_once(workspace.store, RequestKey, request_id, "CreateComplaint", create, answer)
 
     # ------------------------------------------------------------------ reading
 
@@ -230,6 +245,34 @@ class Complaints:
         return ComplaintView(complaint, deadlines_of(session, [complaint.id])[complaint.id],
                              history.entries(session, complaint.id), may_see(caller, complaint.office_id),
                              session.get(ReportReward, complaint.id))
+
+
+Row = TypeVar("Row", Complaint, ComplaintDeadline, ComplaintHistory)
+_TABLES = {model: Base.metadata.tables[model.__tablename__]
+           for model in (Complaint, ComplaintDeadline, ComplaintHistory)}
+_INSERTS = {model: insert(table) for model, table in _TABLES.items()}
+# Read back, a time comes in UTC whatever zone it was written in (UTCDateTime).
+_TIMES = {model: [column.key for column in table.columns if isinstance(column.type, UTCDateTime)]
+          for model, table in _TABLES.items()}
+
+
+def _insert(session: Session, row: Row) -> Row:
+    """Stores a new row, every column set but a generated id, with a Core INSERT, and returns it as
+    if read back (detached, its id filled in, its times in UTC). The ORM unit of work (add + flush)
+    cost about 180 µs per history row against 75 µs here, and the intake needs nothing from it."""
+    table = _TABLES[type(row)]
+    values = {column.key: getattr(row, column.key) for column in table.columns}
+    for column in table.primary_key.columns:
+        if values[column.key] is None:
+            del values[column.key]  # generated by the store
+    result = session.connection().execute(_INSERTS[type(row)], values)
+    for column, value in zip(table.primary_key.columns, result.inserted_primary_key or (), strict=True):
+        setattr(row, column.key, value)
+    for key in _TIMES[type(row)]:
+        if values[key] is not None:
+            setattr(row, key, values[key].astimezone(dt.UTC))
+    make_transient_to_detached(row)
+    return row
 
 
 def _with_handler(session: Session, item: Item, step: Step) -> Step:

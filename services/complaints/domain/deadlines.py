@@ -35,13 +35,17 @@ class Clocks:
     def start(self, session: Session, complaint: Complaint, clock: str, started_on: dt.date,
               field: str) -> ComplaintDeadline:
         """`field` names the input that fixed the start day, for the error when no rule set covers it."""
-        rule_set = self.rules.in_force(started_on, field)
-        due = self.due(rule_set, clock, started_on)
-        deadline = ComplaintDeadline(complaint_id=complaint.id, office_id=complaint.office_id, kind=clock,
-                                     status=RUNNING, rule_set=rule_set.id, started_on=started_on,
-                                     due_date=due.date, provisional=due.provisional, extended=False)
+        deadline = self.new_deadline(complaint, clock, started_on, field)
         session.add(deadline)
         return deadline
+
+    def new_deadline(self, complaint: Complaint, clock: str, started_on: dt.date, field: str) -> ComplaintDeadline:
+        """The running clock `start` stores, not yet stored: for a caller that inserts it itself."""
+        rule_set = self.rules.in_force(started_on, field)
+        due = self.due(rule_set, clock, started_on)
+        return ComplaintDeadline(complaint_id=complaint.id, office_id=complaint.office_id, kind=clock,
+                                 status=RUNNING, rule_set=rule_set.id, started_on=started_on,
+                                 due_date=due.date, provisional=due.provisional, extended=False, met_on=None)
 
     def extend(self, deadline: ComplaintDeadline, today: dt.date) -> None:
         """The filing decision's one extension (approved by the head), counted from the same start."""

@@ -33,10 +33,15 @@ def record(workspace: Workspace, session: Session, item: Item, step: Step, actor
 def add_entry(workspace: Workspace, session: Session, complaint: Complaint, step: Step, actor: str,
               before_state: str, before_office: str) -> None:
     """One line of the item's history: who did what, from which state and office to which."""
-    session.add(ComplaintHistory(complaint_id=complaint.id, action=step.action, from_state=before_state,
-                                 to_state=complaint.state, from_office_id=before_office,
-                                 to_office_id=complaint.office_id, note=step.note, actor=actor,
-                                 at=workspace.now()))
+    session.add(new_entry(workspace, complaint, step, actor, before_state, before_office))
+
+
+def new_entry(workspace: Workspace, complaint: Complaint, step: Step, actor: str, before_state: str,
+              before_office: str) -> ComplaintHistory:
+    """The history line `add_entry` stores, not yet stored: for a caller that inserts it itself."""
+    return ComplaintHistory(complaint_id=complaint.id, action=step.action, from_state=before_state,
+                            to_state=complaint.state, from_office_id=before_office,
+                            to_office_id=complaint.office_id, note=step.note, actor=actor, at=workspace.now())
 
 
 def publish(workspace: Workspace, session: Session, item: Item, event_types: list[str], from_office: str,

@@ -76,6 +76,12 @@ class History:
         self.store = store
         self._written: dict[tuple[str, str], tuple[dt.datetime, float | None]] = {}
         self._day: dt.datetime | None = None
+        # One statement executed with many rows: a multi-row VALUES of a different length each time
+        # was compiled anew for every write (SQLAlchemy caches a statement by its shape).
+        statement = _upsert(store)(HistoryPoint)
+        self._upsert_points = statement.on_conflict_do_update(
+            index_elements=["scope", "series", "resolution", "bucket"],
+            set_={"value": statement.excluded.value, "scheme_version": statement.excluded.scheme_version})
 
     def record(self, view: View, scopes: Iterable[str], now: dt.datetime) -> int:
         """Writes the values of `scopes` that changed (every scope's, on the first record of a day);
@@ -99,12 +105,8 @@ class History:
             with self.store.transaction() as session:
                 for resolution, bucket in ((MINUTE, minute), (DAY, day)):
                     for start in range(0, len(rows), BATCH):
-                        statement = _upsert(self.store)(HistoryPoint).values(
-                            [{**row, "resolution": resolution, "bucket": bucket} for row in rows[start:start + BATCH]])
-                        session.execute(statement.on_conflict_do_update(
-                            index_elements=["scope", "series", "resolution", "bucket"],
-                            set_={"value": statement.excluded.value,
-                                  "scheme_version": statement.excluded.scheme_version}))
+                        session.execute(self._upsert_points, [{**row, "resolution": resolution, "bucket": bucket}
+                                                              for row in rows[start:start + BATCH]])
         for row in rows:
             self._written[(row["scope"], row["series"])] = (minute, row["value"])
         self._day = day

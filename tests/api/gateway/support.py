@@ -173,6 +173,11 @@ class Link:
             return "lost"
         return self.consumer.handle(subscription, wire)
 
+    def handle_many(self, deliveries) -> list[str]:
+        if self.lost:
+            return ["lost"] * len(deliveries)
+        return self.consumer.handle_many(deliveries)
+
 
 class SseClient:
     """A reader of /api/v1/stream over a plain HTTP connection."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.mobile_enforcement.support import Client, staffed_client
+from tests.api.mobile_enforcement.support import Client, field_client, staffed_client
 
 
 @pytest.fixture
@@ -17,3 +17,15 @@ def client(store_url: str, tmp_path: Path) -> Iterator[Client]:
     client = staffed_client(store_url, tmp_path)
     yield client
     client.close()
+
+
+@pytest.fixture
+def field_service(store_url: str, tmp_path: Path) -> Iterator[Client]:
+    """The service as the field app reaches it (AUTH_MODE=jwt, the bureau leader's calls by default),
+    with one entity registered at MH01."""
+    client = field_client(store_url, tmp_path)
+    try:
+        client.entity(1)
+        yield client
+    finally:
+        client.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -27,7 +26,6 @@ from tests.api.mobile_enforcement.support import (
     bearer,
     date,
     expect_error,
-    field_client,
     location,
     plan_request,
     uscc,
@@ -42,13 +40,8 @@ OTHER_SHA = hashlib.sha256(b"another photo").hexdigest()
 
 
 @pytest.fixture
-def client(store_url: str, tmp_path) -> Iterator[Client]:
-    client = field_client(store_url, tmp_path)
-    try:
-        client.entity(1)
-        yield client
-    finally:
-        client.close()
+def client(field_service: Client) -> Client:
+    return field_service
 
 
 def trail_length(client: Client, inspection_id: str) -> int:

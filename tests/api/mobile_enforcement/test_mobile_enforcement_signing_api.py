@@ -12,7 +12,6 @@ import io
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -29,7 +28,6 @@ from tests.api.mobile_enforcement.support import (
     bearer,
     date,
     expect_error,
-    field_client,
     uscc,
 )
 
@@ -51,13 +49,8 @@ PNG = signature_png()
 
 
 @pytest.fixture
-def client(store_url: str, tmp_path) -> Iterator[Client]:
-    client = field_client(store_url, tmp_path)
-    try:
-        client.entity(1)
-        yield client
-    finally:
-        client.close()
+def client(field_service: Client) -> Client:
+    return field_service
 
 
 def record_of(client: Client) -> tuple[pb.Inspection, pb.Document]:

@@ -223,3 +223,26 @@ def test_stop_returns_while_the_broker_is_down(store, models, writer, transport)
 
 def test_stop_of_a_relay_never_started_returns(store, models, transport):
     OutboxRelay("relay_unstarted", store, models.Outbox, transport).stop(timeout=0.1)
+
+
+def holding(count: int):
+    """A wait_for predicate: the transport holds `count` events."""
+    return lambda transport: len(transport.wires) == count
+
+
+def test_the_backlog_is_counted_once_per_poll_interval_not_after_every_pass(store, models, writer, transport,
+                                                                             relays, monkeypatch):
+    relay = OutboxRelay("relay_backlog", store, models.Outbox, transport, poll_seconds=30)
+    counted = []
+    real_backlog = relay.backlog
+    monkeypatch.setattr(relay, "backlog", lambda: counted.append(1) or real_backlog())
+    relay.start()
+    relays.append(relay)
+    ids: list[str] = []
+    for version in range(1, 21):  # twenty commits, each waking the relay for a pass of its own
+        ids += _record(store, writer, 1, start_version=version)
+        assert transport.wait_for(holding(len(ids)), timeout=2)
+
+    assert transport.ids == ids
+    # The first pass reports; the next report is due 30 s later, whatever the passes in between.
+    assert len(counted) == 1

@@ -7,28 +7,17 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import pytest
-
 from services.common.calendar_reload import LiveCalendar
 from services.common.contracts import day_of
-from services.common.db import Store
 from services.common.working_days import WorkingDayCalendar
 from services.complaints.domain.provisional import PublishedClocks
 from services.complaints.domain.rules import RuleBook
-from services.complaints.models import Base, Complaint
+from services.complaints.models import Complaint
 from supervision.common.v1.events_pb2 import DeadlineRecomputed
 from tests.unit.complaints.test_use_cases import World
 
 WITHOUT_2027 = "years:\n  2030:\n    holidays: [2030-01-01]\n    workdays: []\n"
 WITH_2027 = WITHOUT_2027 + "  2027:\n    holidays: [2027-01-01]\n    workdays: []\n"
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'complaints.db'}")
-    Base.metadata.create_all(store.engine)
-    yield store
-    store.dispose()
 
 
 def write(path: Path, text: str, mtime_ns: int) -> None:

@@ -27,7 +27,7 @@ from services.complaints.domain.routing import OfficeAnnouncement, read_announce
 from services.complaints.domain.rules import RuleBook
 from services.complaints.domain.sweep import DeadlineSweep
 from services.complaints.domain.workspace import Workspace
-from services.complaints.models import Base, Complaint, ComplaintDeadline, Outbox
+from services.complaints.models import Complaint, ComplaintDeadline, Outbox
 from supervision.command_center.v1 import events_pb2 as command_center
 from supervision.common.v1.events_pb2 import StatutoryClock
 from supervision.complaints.v1 import events_pb2 as pb
@@ -78,14 +78,6 @@ class World:
     def readings(self, office_id: str) -> dict[str, tuple[float, float]]:
         with self.store.read() as session:
             return {r.key: (r.numerator, r.denominator) for r in indicators.compute(session, [office_id])[office_id]}
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'complaints.db'}")
-    Base.metadata.create_all(store.engine)
-    yield store
-    store.dispose()
 
 
 @pytest.fixture

@@ -21,8 +21,10 @@ def test_history_rows_are_upserted_in_key_order(tmp_path, live, now):
     @event.listens_for(store.engine, "before_cursor_execute")
     def capture(connection, cursor, statement, parameters, context, executemany):
         if statement.startswith("INSERT INTO index_history"):
-            # (scope, series, resolution, bucket, value, scheme_version) per row
-            upserted.append(list(zip(parameters[0::6], parameters[1::6], strict=True)))
+            # (scope, series, resolution, bucket, value, scheme_version) per row: one tuple per row
+            # when executed with many rows, one flat tuple of a multi-row VALUES otherwise.
+            rows = parameters if executemany else [parameters[i:i + 6] for i in range(0, len(parameters), 6)]
+            upserted.append([(row[0], row[1]) for row in rows])
 
     try:
         # Offices appear in the live index in this order; a new day's first record takes them all.
