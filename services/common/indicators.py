@@ -137,10 +137,12 @@ class IndicatorRefresher:
         self.events = events
         self.compute = compute
         self.debounce_seconds = debounce_seconds
-        # Under a stream of writes a refresh starts at most this often and covers every office
-        # marked meanwhile: the refresh's transaction and grouped queries are paid per interval,
-        # not per write. A write after a quiet spell still waits only the debounce.
+        # Under a stream of writes (more than one commit marked offices by the end of the debounce)
+        # a refresh starts at most this often and covers every office marked meanwhile: its
+        # transaction and grouped queries are paid per interval, not per write. A single change
+        # (someone watching the index move) waits only the debounce.
         self.min_interval_seconds = min_interval_seconds
+        self._commits = 0  # commits that marked offices since the last refresh took the marks
         self.max_backoff_seconds = max_backoff_seconds
         self._lock = threading.Lock()
         # One refresh at a time per process: the thread and a caller's flush() must not both
@@ -158,6 +160,7 @@ class IndicatorRefresher:
             with self._lock:
                 self._all = self._all or bool(notes.get(_ALL))
                 self._dirty.update(notes.get(_DIRTY, ()))
+                self._commits += 1
             self._wake.set()
 
     def start(self) -> None:
@@ -181,7 +184,7 @@ class IndicatorRefresher:
     def _flush(self) -> list[str]:
         with self._lock:
             everything, dirty = self._all, self._dirty
-            self._all, self._dirty = False, set()
+            self._all, self._dirty, self._commits = False, set(), 0
         if not everything and not dirty:
             return []
         try:
@@ -200,8 +203,11 @@ class IndicatorRefresher:
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
-            pause = max(self.debounce_seconds, last_started + self.min_interval_seconds - time.monotonic())
-            if self._stop.wait(pause):
+            if self._stop.wait(self.debounce_seconds):
+                return
+            with self._lock:
+                streaming = self._commits > 1
+            if streaming and self._stop.wait(last_started + self.min_interval_seconds - time.monotonic()):
                 return
             last_started = time.monotonic()
             try:
