@@ -24,7 +24,7 @@ from services.command_center.models import (
 )
 from services.common.access import office_scope, require_read, require_write
 from services.common.context import BUREAU_LEADER, Caller
-from services.common.db import utcnow
+from services.common.db import table_of, utcnow
 from services.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
@@ -83,11 +83,11 @@ class StoredOffice:
 # (session.add + flush, three flushes per call) and building each select anew (coercion and cache
 # key per call) were most of a CreateOffice's 4 ms (in-process, SQLite); the ORM Office object is
 # only the answer's carrier here, never flushed.
-_offices = Office.metadata.tables[Office.__tablename__]
-_streets = OfficeStreet.metadata.tables[OfficeStreet.__tablename__]
-_responsibilities = OfficeResponsibility.metadata.tables[OfficeResponsibility.__tablename__]
-_officers = Officer.metadata.tables[Officer.__tablename__]
-_registry = RegistryGeneration.metadata.tables[RegistryGeneration.__tablename__]
+_offices = table_of(Office)
+_streets = table_of(OfficeStreet)
+_responsibilities = table_of(OfficeResponsibility)
+_officers = table_of(Officer)
+_registry = table_of(RegistryGeneration)
 _OFFICE_ROW = select(_offices).where(_offices.c.id == bindparam("office_id"))
 _INSERT_OFFICE = insert(_offices)
 _UPDATE_OFFICE = update(_offices).where(_offices.c.id == bindparam("office_id"))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from services.common.access import office_scope, require_read, require_write
 from services.common.clock import shanghai_date
 from services.common.context import Caller
-from services.common.db import UTCDateTime
+from services.common.db import UTCDateTime, table_of
 from services.common.errors import PermissionDenied
 from services.common.idempotency import run_once
 from services.common.paging import ListResult, Page, next_token
@@ -28,7 +28,7 @@ from services.complaints.domain.rules import ACCEPTANCE, FILING_DECISION
 from services.complaints.domain.states import COMPLAINT, ONLINE, REPORT
 from services.complaints.domain.workflow import Item, Step
 from services.complaints.domain.workspace import Workspace, get_complaint
-from services.complaints.models import Base, Complaint, ComplaintDeadline, ComplaintHistory, ReportReward, RequestKey
+from services.complaints.models import Complaint, ComplaintDeadline, ComplaintHistory, ReportReward, RequestKey
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ class Complaints:
 
 
 Row = TypeVar("Row", Complaint, ComplaintDeadline, ComplaintHistory)
-_TABLES = {model: Base.metadata.tables[model.__tablename__]
+_TABLES = {model: table_of(model)
            for model in (Complaint, ComplaintDeadline, ComplaintHistory)}
 _INSERTS = {model: insert(table) for model, table in _TABLES.items()}
 # Read back, a time comes in UTC whatever zone it was written in (UTCDateTime).

@@ -1,102 +1,46 @@
 """The ordinary penalty procedure through a real gRPC server, on SQLite and PostgreSQL: the
 investigation's conclusion, legal review, collective discussion, the advance notice, the statement
-period, the hearing, the decision, its delivery and execution with the late-payment surcharge, and
-every step refused out of order, too early or by the wrong officer, changing nothing."""
+period, the hearing, the decision, its delivery and execution with the late-payment surcharge
+(the refusals are in test_mobile_enforcement_procedure_refusals_api.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-import grpc
-
-from services.common.auth import issue_token
 from services.common.contracts import date_of
 from supervision.mobile_enforcement.v1 import events_pb2 as events
 from supervision.mobile_enforcement.v1 import mobile_enforcement_pb2 as pb
+from tests.api.mobile_enforcement.procedure_support import (
+    FINE,
+    GAINS,
+    HEARING_ROOM,
+    LICENCE,
+    REVOKE,
+    at,
+    execution,
+    get,
+    hearing,
+    on,
+    refused,
+    review,
+    staffed,
+    yuan,
+)
 from tests.api.mobile_enforcement.support import (
     FACTS,
     INVALID,
     LEGAL_BASIS,
-    NOT_FOUND,
-    OFFICES,
-    PRECONDITION,
-    Client,
-    InstantClock,
     conclude,
-    connect,
     date,
     decided_case,
-    expect_error,
     filed_case,
     fine,
-    host_mobile_enforcement,
     notified,
     penalty,
     sanction,
     uscc,
 )
-
-FINE, GAINS, REVOKE = pb.PENALTY_KIND_FINE, pb.PENALTY_KIND_CONFISCATE_GAINS, pb.PENALTY_KIND_REVOKE_LICENCE
-LICENCE = "食品经营许可证JY23101120000001"
-HEARING_ROOM = "闵行区市场监督管理局第一听证室"
-
-
-def at(day: dt.date, hour: int = 10) -> dt.datetime:
-    """That day at the hour in Shanghai."""
-    return dt.datetime(day.year, day.month, day.day, hour - 8, tzinfo=dt.UTC)
-
-
-def on(client: Client, day: dt.date, hour: int = 10) -> None:
-    client.clock.instant = at(day, hour)
-
-
-def yuan(money) -> Decimal:
-    return Decimal(money.units) + Decimal(money.nanos // 10_000_000) / 100
-
-
-def refused(client: Client, calls, code=PRECONDITION) -> dict[str, str]:
-    """Each call refused with the code, the store and the outbox untouched; the last call's violations."""
-    before = client.counts()
-    found: dict[str, str] = {}
-    for call in calls:
-        found = expect_error(call, code)
-    assert client.counts() == before
-    return found
-
-
-def get(client: Client, case_id: str) -> pb.Case:
-    return client.cases.GetCase(pb.GetCaseRequest(id=case_id))
-
-
-APPROVAL = "事实清楚，证据确凿，适用依据正确，程序合法"
-
-
-def review(case_id: str, reviewer: str, approved: bool = True, opinion: str = APPROVAL) -> pb.RecordLegalReviewRequest:
-    return pb.RecordLegalReviewRequest(id=case_id, reviewer_id=reviewer, approved=approved, opinion=opinion)
-
-
-def hearing(case_id: str, host: str, when: dt.datetime, place: str = HEARING_ROOM) -> pb.ScheduleHearingRequest:
-    request = pb.ScheduleHearingRequest(id=case_id, host_id=host, place=place)
-    request.hearing_time.FromDatetime(when)
-    return request
-
-
-def execution(case_id: str, paid: Decimal | None, note: str = "", currency: str = "CNY") -> pb.RecordExecutionRequest:
-    request = pb.RecordExecutionRequest(id=case_id, note=note)
-    if paid is not None:
-        units = int(paid)
-        request.amount_paid.currency_code, request.amount_paid.units = currency, units
-        request.amount_paid.nanos = int((paid - units) * 100) * 10_000_000
-    return request
-
-
-def staffed(client: Client) -> None:
-    """Entity 1, a fifth officer at MH01 to host hearings, and MH01-003 conflicted with the party."""
-    client.entity(1)
-    client.officer("MH01-005")
-    client.spot_checks.DeclareConflict(pb.DeclareConflictRequest(conflict=pb.Conflict(
-        officer_id="MH01-003", entity_id=uscc(1), reason="当事人法定代表人系其配偶")))
 
 
 def test_a_major_case_walks_every_step_to_its_closure(client):
@@ -353,157 +297,3 @@ def test_a_hearing_is_requested_within_its_period_and_the_legal_review_clock_run
     # A late review is still recorded, and stays late.
     reviewed = client.cases.RecordLegalReview(review(reviewing.id, "MH01-004"))
     assert (reviewed.state, reviewed.legal_review_overdue) == (pb.CASE_STATE_INVESTIGATED, True)
-
-
-def test_every_step_refuses_malformed_input_and_unknown_cases(client):
-    staffed(client)
-    case = filed_case(client, uscc(1), "bad")
-    before = client.counts()
-    for request, field in [
-        (pb.ConcludeInvestigationRequest(id=case.id, legal_basis=LEGAL_BASIS, proposed_penalty=fine(100)), "facts"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, proposed_penalty=fine(100)), "legal_basis"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts="x" * 20001, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=fine(100)), "facts"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty()), "proposed_penalty.sanctions"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty(sanction(FINE, 100, currency="USD"))),
-         "proposed_penalty.sanctions[0].amount"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty(sanction(FINE))), "proposed_penalty.sanctions[0]"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty(sanction(FINE, 100), sanction(FINE, 200))),
-         "proposed_penalty.sanctions[1]"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty(sanction(pb.PENALTY_KIND_NONE),
-                                                                  sanction(pb.PENALTY_KIND_WARNING))),
-         "proposed_penalty.sanctions"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty(sanction(REVOKE))),
-         "proposed_penalty.sanctions[0]"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=penalty(sanction(pb.PENALTY_KIND_ADMINISTRATIVE_DETENTION,
-                                                                           days=5))),
-         "proposed_penalty.sanctions[0]"),
-        (pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                         proposed_penalty=fine(100, simplified=True)), "proposed_penalty.simplified"),
-    ]:
-        found = expect_error(lambda request=request: client.cases.ConcludeInvestigation(request), INVALID)
-        assert any(name.startswith(field) for name in found), (field, found)
-    assert client.counts() == before
-
-    conclude(client, case.id, fine(100_000))
-    client.cases.SubmitForLegalReview(pb.SubmitForLegalReviewRequest(id=case.id))
-    refused(client, [lambda: client.cases.RecordLegalReview(review(case.id, "")),
-                     lambda: client.cases.RecordLegalReview(review(case.id, "MH01-004", opinion="x" * 4001))], INVALID)
-    client.cases.RecordLegalReview(review(case.id, "MH01-004"))
-    assert "record" in refused(client, [lambda: client.cases.RecordCollectiveDiscussion(
-        pb.RecordCollectiveDiscussionRequest(id=case.id))], INVALID)
-    client.cases.IssueAdvanceNotice(pb.IssueAdvanceNoticeRequest(id=case.id))
-    for call, field in [
-        (lambda: client.cases.RecordStatement(pb.RecordStatementRequest(id=case.id)), "statement"),
-        (lambda: client.cases.RecordStatement(pb.RecordStatementRequest(id=case.id, statement="x" * 20001)),
-         "statement"),
-    ]:
-        assert field in refused(client, [call], INVALID)
-    client.cases.RequestHearing(pb.RequestHearingRequest(id=case.id))
-    later = at(dt.date(2026, 11, 20), 9)
-    unset = pb.ScheduleHearingRequest(id=case.id, host_id="MH01-005", place=HEARING_ROOM)
-    for call, field in [
-        (lambda: client.cases.ScheduleHearing(hearing(case.id, "", later)), "host_id"),
-        (lambda: client.cases.ScheduleHearing(hearing(case.id, "MH01-005", later, place="")), "place"),
-        (lambda: client.cases.ScheduleHearing(hearing(case.id, "MH01-005", later, place="x" * 201)), "place"),
-        (lambda: client.cases.ScheduleHearing(unset), "hearing_time"),
-    ]:
-        assert field in refused(client, [call], INVALID)
-    client.cases.ScheduleHearing(hearing(case.id, "MH01-005", later))
-    on(client, dt.date(2026, 11, 20), 15)
-    assert "record" in refused(client, [lambda: client.cases.RecordHearing(pb.RecordHearingRequest(id=case.id))],
-                               INVALID)
-    client.cases.RecordHearing(pb.RecordHearingRequest(id=case.id, record="听证笔录"))
-    client.cases.DecideCase(pb.DecideCaseRequest(id=case.id, penalty=fine(100_000)))
-    assert "method" in refused(client, [lambda: client.cases.RecordDelivery(pb.RecordDeliveryRequest(id=case.id))],
-                               INVALID)
-    client.cases.RecordDelivery(pb.RecordDeliveryRequest(id=case.id, method=pb.DELIVERY_METHOD_DIRECT))
-    for request, field in [(execution(case.id, Decimal(100_000), currency="USD"), "amount_paid"),
-                           (execution(case.id, Decimal(100_000), note="x" * 4001), "note")]:
-        assert field in refused(client, [lambda request=request: client.cases.RecordExecution(request)], INVALID)
-
-    refused(client, [
-        lambda: client.cases.ConcludeInvestigation(pb.ConcludeInvestigationRequest(
-            id="nope", facts=FACTS, legal_basis=LEGAL_BASIS, proposed_penalty=fine(100))),
-        lambda: client.cases.SubmitForLegalReview(pb.SubmitForLegalReviewRequest(id="nope")),
-        lambda: client.cases.RecordLegalReview(review("nope", "MH01-004")),
-        lambda: client.cases.RecordCollectiveDiscussion(pb.RecordCollectiveDiscussionRequest(id="nope", record="x")),
-        lambda: client.cases.IssueAdvanceNotice(pb.IssueAdvanceNoticeRequest(id="nope")),
-        lambda: client.cases.RecordStatement(pb.RecordStatementRequest(id="nope", statement="x")),
-        lambda: client.cases.RequestHearing(pb.RequestHearingRequest(id="nope")),
-        lambda: client.cases.ScheduleHearing(hearing("nope", "MH01-005", later)),
-        lambda: client.cases.RecordHearing(pb.RecordHearingRequest(id="nope", record="x")),
-        lambda: client.cases.RecordDelivery(pb.RecordDeliveryRequest(id="nope", method=pb.DELIVERY_METHOD_DIRECT)),
-        lambda: client.cases.RecordExecution(execution("nope", None)),
-    ], NOT_FOUND)
-
-
-def test_the_procedure_refuses_a_lead_and_another_offices_officers(client):
-    staffed(client)
-    lead = client.lead(uscc(1), ref="lead-only")
-    refused(client, [
-        lambda: conclude(client, lead.id, fine(100)),
-        lambda: client.cases.SubmitForLegalReview(pb.SubmitForLegalReviewRequest(id=lead.id)),
-        lambda: client.cases.RecordCollectiveDiscussion(pb.RecordCollectiveDiscussionRequest(id=lead.id, record="x")),
-        lambda: client.cases.RecordHearing(pb.RecordHearingRequest(id=lead.id, record="x")),
-        lambda: client.cases.ScheduleHearing(hearing(lead.id, "MH01-005", at(dt.date(2026, 11, 20)))),
-        lambda: client.cases.RecordDelivery(pb.RecordDeliveryRequest(id=lead.id, method=pb.DELIVERY_METHOD_DIRECT)),
-        lambda: client.cases.RecordExecution(execution(lead.id, None)),
-        lambda: client.cases.DecideCase(pb.DecideCaseRequest(id=lead.id, penalty=fine(100))),
-    ])
-    case = filed_case(client, uscc(1), "hosts")
-    notified(client, case.id, fine(100_000))
-    client.cases.RequestHearing(pb.RequestHearingRequest(id=case.id))
-    # Another office's officer hosts no hearing here, and an unknown one nothing at all.
-    refused(client, [lambda: client.cases.ScheduleHearing(hearing(case.id, "MH02-001", at(dt.date(2026, 11, 20))))])
-    assert "host_id" in refused(client, [lambda: client.cases.ScheduleHearing(hearing(
-        case.id, "MH01-099", at(dt.date(2026, 11, 20))))], INVALID)
-
-
-def test_another_offices_officer_and_an_auditor_take_no_step_of_the_procedure(tmp_path):
-    secret = "test-secret-of-at-least-32-bytes!!"
-    client = connect(host_mobile_enforcement(f"sqlite:///{tmp_path / 'enforcement.db'}", InstantClock(),
-                                             AUTH_MODE="jwt", JWT_SECRET=secret), tmp_path)
-    try:
-        for office_id, street in OFFICES.items():
-            client.office(office_id, [street])
-        for number in range(1, 5):
-            client.officer(f"MH01-{number:03d}")
-
-        def as_(roles, office_id=""):
-            return (("authorization", f"Bearer {issue_token(secret, subject='u1', roles=roles, office_id=office_id)}"),)
-
-        mh01, mh02, auditor = as_(["officer"], "MH01"), as_(["officer"], "MH02"), as_(["auditor"])
-        client.entities.RegisterEntity(pb.RegisterEntityRequest(entity=pb.Entity(
-            uscc=uscc(1), name="小杨生煎", category=pb.ENTITY_CATEGORY_CATERING, address="x", street="莘庄镇",
-            risk_level=pb.RISK_LEVEL_LOW)), metadata=mh01)
-        lead = client.cases.OpenLead(pb.OpenLeadRequest(lead=pb.Case(
-            entity_id=uscc(1), source=pb.LEAD_SOURCE_REFERRAL, description="涉嫌销售过期食品")), metadata=mh01)
-        case = client.cases.FileCase(pb.FileCaseRequest(id=lead.id, officer_ids=["MH01-001", "MH01-002"]),
-                                     metadata=mh01)
-        conclusion = pb.ConcludeInvestigationRequest(id=case.id, facts=FACTS, legal_basis=LEGAL_BASIS,
-                                                     proposed_penalty=fine(100_000))
-        before = client.counts()
-        for caller in (mh02, auditor):
-            steps = (
-                lambda who: client.cases.ConcludeInvestigation(conclusion, metadata=who),
-                lambda who: client.cases.SubmitForLegalReview(pb.SubmitForLegalReviewRequest(id=case.id), metadata=who),
-                lambda who: client.cases.IssueAdvanceNotice(pb.IssueAdvanceNoticeRequest(id=case.id), metadata=who),
-                lambda who: client.cases.RecordDelivery(pb.RecordDeliveryRequest(
-                    id=case.id, method=pb.DELIVERY_METHOD_DIRECT), metadata=who),
-                lambda who: client.cases.RecordExecution(execution(case.id, None), metadata=who),
-            )
-            for step in steps:
-                expect_error(lambda step=step, caller=caller: step(caller), grpc.StatusCode.PERMISSION_DENIED)
-        assert client.counts() == before
-        concluded = client.cases.ConcludeInvestigation(conclusion, metadata=mh01)
-        assert client.cases.GetCase(pb.GetCaseRequest(id=case.id), metadata=auditor) == concluded
-    finally:
-        client.close()
